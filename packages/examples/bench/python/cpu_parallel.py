@@ -1,0 +1,85 @@
+"""cpu_parallel: K producers count primes by trial division in disjoint ranges and
+send their counts to one consumer.
+
+usage: cpu_parallel.py <tasks|threads> <K> <range-per-producer>
+
+Producer k counts the primes in [k*R, (k+1)*R). Two forms:
+  tasks   -> K plain Trio tasks (impl python-trio): they take turns on one thread.
+  threads -> K trio.to_thread.run_sync calls (impl python-trio-threads): real OS
+             threads, but the GIL lets only one run Python bytecode at a time.
+The one-thread baseline (the same K ranges in a plain loop) runs in the same
+process; speed-up = baseline seconds / parallel seconds.
+"""
+import sys
+
+import trio
+
+from common import emit, int_arg, now_ns
+
+
+def is_prime(n):
+    if n < 2:
+        return False
+    if n % 2 == 0:
+        return n == 2
+    d = 3
+    while d * d <= n:
+        if n % d == 0:
+            return False
+        d += 2
+    return True
+
+
+def count_primes(lo, hi):
+    c = 0
+    for n in range(lo, hi):
+        if is_prime(n):
+            c += 1
+    return c
+
+
+async def producer_task(s, lo, hi):
+    async with s:
+        await s.send(count_primes(lo, hi))
+
+
+async def producer_thread(s, lo, hi):
+    async with s:
+        await s.send(await trio.to_thread.run_sync(count_primes, lo, hi))
+
+
+async def parallel(form, k, r):
+    total = 0
+    async with trio.open_nursery() as nursery:
+        s, rx = trio.open_memory_channel(0)
+        async with s:
+            for i in range(k):
+                fn = producer_task if form == "tasks" else producer_thread
+                nursery.start_soon(fn, s.clone(), i * r, (i + 1) * r)
+        async with rx:
+            async for c in rx:
+                total += c
+    return total
+
+
+async def main(form, k, r):
+    impl = "python-trio" if form == "tasks" else "python-trio-threads"
+    await parallel(form, k, max(1, r // 100))  # warm-up (starts the thread cache), untimed
+    t0 = now_ns()
+    seq_total = sum(count_primes(i * r, (i + 1) * r) for i in range(k))
+    t1 = now_ns()
+    par_total = await parallel(form, k, r)
+    t2 = now_ns()
+    if seq_total != par_total:
+        sys.exit(f"one-thread count {seq_total} != parallel count {par_total}")
+    seq_s, par_s = (t1 - t0) / 1e9, (t2 - t1) / 1e9
+    size = f"{k}x{r}"
+    emit("cpu_parallel", impl, "seconds", par_s, "s", str(par_total), size)
+    emit("cpu_parallel", impl, "speedup", seq_s / par_s, "x", str(par_total), size)
+
+
+if __name__ == "__main__":
+    form = sys.argv[1] if len(sys.argv) > 1 else ""
+    if form not in ("tasks", "threads"):
+        sys.exit("usage: cpu_parallel.py <tasks|threads> <K> <range-per-producer>")
+    trio.run(main, form, int_arg(2, "K"), int_arg(3, "range-per-producer"))
