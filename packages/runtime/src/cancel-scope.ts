@@ -1,0 +1,250 @@
+/**
+ * CancelScope: Trio's cancel scopes, with deadlines, shielding and an
+ * AbortSignal for platform APIs.
+ *
+ * A scope is single-use: `run(fn)` enters it (creating its CancelStatus node
+ * under the caller's), runs `fn`, and exits. While entered, `cancel()` or the
+ * deadline marks every blocking gotrio operation under it as cancelled: they
+ * reject with `Cancelled`, which unwinds to this scope and is caught here
+ * (`cancelledCaught`), and `run` resolves with `undefined`.
+ *
+ * Invariants:
+ *  - `cancelCalled` never goes back to false.
+ *  - a deadline timer is armed only while entered, and only for a finite
+ *    deadline that has not yet been reached.
+ *  - `signal` is aborted once the scope is effectively cancelled (its own
+ *    cancellation or an unshielded outer one), never before.
+ */
+import { current, runIn } from './context.js'
+import { Cancelled, NurseryError } from './errors.js'
+import { CancelStatus, type ScopeLike } from './status.js'
+import { checkDeadline, checkFunction, checkMs } from './validate.js'
+
+export interface CancelScopeOptions {
+  /** Absolute deadline in `currentTime()` milliseconds (default Infinity). */
+  deadline?: number
+  /** Deadline relative to the moment the scope is entered, in milliseconds. */
+  relativeDeadline?: number
+  /** Protect the body from cancellation of outer scopes (default false). */
+  shield?: boolean
+}
+
+/** Milliseconds on a monotonic clock; the clock of every deadline. */
+export function currentTime(): number {
+  return performance.now()
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+export class CancelScope implements ScopeLike {
+  #cancelCalled = false
+  #cancelledCaught = false
+  #deadline = Infinity
+  #relativeDeadline = Infinity
+  #shield = false
+  /** Entered → status set; exited → detached and cleared. */
+  #status: CancelStatus | undefined
+  #state: 'new' | 'entered' | 'exited' = 'new'
+  #timer: ReturnType<typeof setTimeout> | undefined
+  #controller: AbortController | undefined
+  #reason: unknown
+
+  constructor(options: CancelScopeOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('CancelScope options must be an object like { deadline, relativeDeadline, shield }')
+    }
+    const { deadline, relativeDeadline, shield } = options
+    if (deadline !== undefined) this.#deadline = checkDeadline('CancelScope deadline', deadline)
+    if (relativeDeadline !== undefined) {
+      this.#relativeDeadline = checkMs('CancelScope relativeDeadline', relativeDeadline)
+    }
+    if (this.#deadline !== Infinity && this.#relativeDeadline !== Infinity) {
+      throw new TypeError('CancelScope takes either deadline (absolute) or relativeDeadline, not both')
+    }
+    if (shield !== undefined) this.shield = shield
+  }
+
+  /** True once `cancel()` was called or the deadline passed. */
+  get cancelCalled(): boolean {
+    return this.#cancelCalled
+  }
+
+  /** True if this scope caught the `Cancelled` its cancellation raised. */
+  get cancelledCaught(): boolean {
+    return this.#cancelledCaught
+  }
+
+  /** Why the scope was cancelled: the argument of `cancel(reason)`, or a deadline message. */
+  get cancelReason(): unknown {
+    return this.#reason
+  }
+
+  /**
+   * The absolute deadline (in `currentTime()` ms). Before entry a scope made
+   * with `relativeDeadline` reports Infinity: its deadline starts at `run`.
+   */
+  get deadline(): number {
+    return this.#deadline
+  }
+
+  set deadline(t: number) {
+    this.#deadline = checkDeadline('CancelScope.deadline', t)
+    this.#relativeDeadline = Infinity
+    if (this.#state === 'entered') this.#armTimer()
+  }
+
+  get relativeDeadline(): number {
+    return this.#relativeDeadline
+  }
+
+  get shield(): boolean {
+    return this.#shield
+  }
+
+  set shield(on: boolean) {
+    if (typeof on !== 'boolean') throw new TypeError(`CancelScope.shield must be a boolean, got ${typeof on}`)
+    this.#shield = on
+    this.#status?.recompute()
+  }
+
+  /** Aborted when this scope becomes effectively cancelled; pass it to fetch, timers, streams. */
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController()
+      const cancelled = this.#status ? this.#status.effectivelyCancelled : this.#cancelCalled
+      if (cancelled) this.#controller.abort(this.#abortReason())
+    }
+    return this.#controller.signal
+  }
+
+  /** Cancels the scope. Idempotent; allowed before `run` (the body then starts cancelled). */
+  cancel(reason?: unknown): void {
+    if (this.#cancelCalled) return
+    this.#cancelCalled = true
+    this.#reason = reason
+    this.#clearTimer()
+    if (this.#status) this.#status.recompute()
+    else if (this.#controller && !this.#controller.signal.aborted) this.#controller.abort(this.#abortReason())
+  }
+
+  /** @internal ScopeLike */
+  _onEffectivelyCancelled(): void {
+    if (this.#controller && !this.#controller.signal.aborted) this.#controller.abort(this.#abortReason())
+  }
+
+  /** Runs `fn` inside this scope. Single use. Resolves `undefined` if the scope caught its own cancellation. */
+  async run<T>(fn: (scope: CancelScope) => Promise<T>): Promise<T | undefined> {
+    checkFunction('CancelScope.run(fn): fn', fn)
+    const ctx = current()
+    const status = this._enter(ctx.status)
+    try {
+      // Start the body on a fresh microtask: deeply nested scopes (5,000 and
+      // more) then never stack up on the JS stack while being entered.
+      await undefined
+      return await runIn({ status, task: ctx.task, runtime: ctx.runtime }, () => fn(this))
+    } catch (error) {
+      return this._filterError(error)
+    } finally {
+      this._exit()
+    }
+  }
+
+  /** @internal Enters the scope under the caller's node; used by run() and nurseries. */
+  _enter(parent: CancelStatus = current().status): CancelStatus {
+    if (this.#state !== 'new') {
+      throw new Error(
+        'CancelScope.run() was called on a scope that was already entered: a cancel scope is single-use; make a new CancelScope for each run',
+      )
+    }
+    this.#state = 'entered'
+    if (this.#relativeDeadline !== Infinity) this.#deadline = currentTime() + this.#relativeDeadline
+    this.#status = new CancelStatus(this, parent)
+    if (this.#status.effectivelyCancelled) this._onEffectivelyCancelled()
+    this.#armTimer()
+    return this.#status
+  }
+
+  /** @internal */
+  _exit(): void {
+    this.#clearTimer()
+    this.#status?.detach()
+    this.#status = undefined
+    this.#state = 'exited'
+  }
+
+  /**
+   * @internal True if a `Cancelled` raised in this scope is this scope's to
+   * catch: it was cancelled, and no cancellation of an outer scope is visible
+   * through it (else the `Cancelled` goes on to that outer scope, as in Trio).
+   */
+  _ownsCancellation(): boolean {
+    if (!this.#cancelCalled) return false
+    const parent = this.#status?.parent
+    return !(parent !== undefined && !this.#shield && parent.effectivelyCancelled)
+  }
+
+  /**
+   * @internal What `run` does with an error from its body: a `Cancelled` is
+   * caught if this scope owns the cancellation (see `_ownsCancellation`);
+   * inside a group, the `Cancelled`s are removed and the rest rethrown.
+   */
+  _filterError(error: unknown, owns: boolean = this._ownsCancellation()): undefined {
+    if (!owns) throw error
+    if (error instanceof Cancelled) {
+      this.#cancelledCaught = true
+      return undefined
+    }
+    if (error instanceof AggregateError) {
+      const rest = withoutCancelled(error.errors)
+      if (rest.length === error.errors.length) throw error
+      this.#cancelledCaught = true
+      if (rest.length === 0) return undefined
+      throw new NurseryError(rest)
+    }
+    throw error
+  }
+
+  #abortReason(): unknown {
+    return this.#reason ?? new Cancelled('the cancel scope was cancelled')
+  }
+
+  #armTimer(): void {
+    this.#clearTimer()
+    if (this.#cancelCalled || this.#deadline === Infinity) return
+    const wait = this.#deadline - currentTime()
+    if (wait <= 0) {
+      this.#deadlineReached()
+      return
+    }
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      if (currentTime() >= this.#deadline) this.#deadlineReached()
+      else this.#armTimer() // woke a little early, or the delay was clamped
+    }, Math.min(Math.ceil(wait), MAX_TIMER_MS))
+  }
+
+  #deadlineReached(): void {
+    this.cancel(new Cancelled(`the cancel scope's deadline passed`))
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer)
+      this.#timer = undefined
+    }
+  }
+}
+
+/** Removes every `Cancelled` from a list of errors, looking into nested groups. */
+export function withoutCancelled(errors: readonly unknown[]): unknown[] {
+  const rest: unknown[] = []
+  for (const e of errors) {
+    if (e instanceof Cancelled) continue
+    if (e instanceof AggregateError) {
+      const inner = withoutCancelled(e.errors)
+      if (inner.length === 0) continue
+      rest.push(inner.length === e.errors.length ? e : new NurseryError(inner))
+    } else rest.push(e)
+  }
+  return rest
+}

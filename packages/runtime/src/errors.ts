@@ -1,0 +1,78 @@
+/**
+ * Every error class of @gotrio/runtime. Errors are named by cause (STYLE.md 7):
+ * `Cancelled` (a cancel scope around you was cancelled), `TooSlowError`
+ * (`failAfter` ran out of time), `DeadlockError` (nothing can ever wake the
+ * program's tasks), `NurseryError` (what a nursery's tasks raised, grouped).
+ * `InternalError` is a broken invariant: always a bug in gotrio.
+ */
+
+/**
+ * Thrown by every blocking operation of gotrio (sleep, channel send/receive,
+ * `start`, worker tasks) when an enclosing cancel scope is cancelled. The scope
+ * that was cancelled catches it: do not swallow it yourself, or rethrow it.
+ */
+export class Cancelled extends Error {
+  override name = 'Cancelled'
+  constructor(message = 'the operation was cancelled by an enclosing cancel scope', options?: ErrorOptions) {
+    super(message, options)
+  }
+}
+
+/** Thrown by `failAfter` when its body did not finish before the deadline. */
+export class TooSlowError extends Error {
+  override name = 'TooSlowError'
+}
+
+/** A description of one waiting operation, as listed by `DeadlockError` and `dumpTasks()`. */
+export interface WaitingTask {
+  /** The task's name: the function's name given to `startSoon`/`start`, or `main`. */
+  readonly task: string
+  /** What it waits on, e.g. `MemoryReceiveChannel.receive`. */
+  readonly waitsOn: string
+}
+
+/**
+ * `run()` rejects with this when every task of the program waits on a gotrio
+ * primitive and nothing is left that could wake any of them (Go's "all
+ * goroutines are asleep - deadlock!"). `waiting` lists who waits on what.
+ */
+export class DeadlockError extends Error {
+  override name = 'DeadlockError'
+  readonly waiting: readonly WaitingTask[]
+  constructor(waiting: readonly WaitingTask[]) {
+    const lines = waiting.map((w) => `  ${w.task}: waiting on ${w.waitsOn}`)
+    super(
+      `all tasks are asleep - deadlock! ${waiting.length} task(s) wait and nothing can wake them:\n` +
+        (lines.length > 0 ? lines.join('\n') : '  (no gotrio operation is waiting: main awaits a promise that never settles)'),
+    )
+    this.waiting = waiting
+  }
+}
+
+/**
+ * The errors of a nursery's body and tasks, grouped. Always a group, even for
+ * one error (Trio's strict exception groups), so `catch` code has one shape.
+ */
+export class NurseryError extends AggregateError {
+  override name = 'NurseryError'
+  constructor(errors: unknown[]) {
+    super(errors, `${errors.length} error(s) in a nursery: ${errors.map(describe).join('; ')}`)
+  }
+}
+
+/** A broken internal invariant. Always a bug in gotrio: please report it. */
+export class InternalError extends Error {
+  override name = 'InternalError'
+  constructor(message: string) {
+    super(`gotrio internal error (this is a bug in gotrio): ${message}`)
+  }
+}
+
+export function assert(condition: unknown, invariant: string): asserts condition {
+  if (!condition) throw new InternalError(`invariant violated: ${invariant}`)
+}
+
+function describe(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message}`
+  return String(e)
+}

@@ -1,0 +1,39 @@
+/**
+ * Resources that cross threads with worker tasks: shared channel endpoints.
+ *
+ * Ownership rule (API.md): a worker task closes every endpoint it still owns
+ * when it ends. A primitive calls `adoptResource(r)` when a handle comes to
+ * exist in the current task (created or received) and `releaseResource(r)` when
+ * it stops being the task's (closed, or moved to another thread). Only worker
+ * tasks keep an owned set; elsewhere both are no-ops.
+ *
+ * Transfer protocol: a value that can move to another thread implements
+ * `[kTransfer]()`, which gives the local handle up and returns a record the
+ * receiving thread turns back into a live handle by importing `module` and
+ * calling its export `reviveTransfer(data)`. The runtime uses it for worker-task
+ * arguments; channels use it for endpoints inside channel values.
+ */
+import { current } from './context.js'
+import type { Closeable } from './status.js'
+
+export const kTransfer: unique symbol = Symbol.for('gotrio.transfer')
+
+export interface TransferRecord {
+  /** Module URL whose `reviveTransfer(data)` export rebuilds the value on the other thread. */
+  readonly module: string
+  /** Structured-clonable description (may hold SharedArrayBuffers). */
+  readonly data: unknown
+}
+
+export interface Transferable {
+  /** Gives up this handle (a move) and describes how to rebuild it on another thread. Throws TypeError if it cannot move. */
+  [kTransfer](): TransferRecord
+}
+
+export function adoptResource(r: Closeable): void {
+  current().task.owned?.add(r)
+}
+
+export function releaseResource(r: Closeable): void {
+  current().task.owned?.delete(r)
+}

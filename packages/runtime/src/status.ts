@@ -1,0 +1,216 @@
+/**
+ * The cancel-status tree and parked operations: the engine behind ambient
+ * cancellation (Trio's CancelStatus, `_core/_run.py`).
+ *
+ * Every `CancelScope.run`, nursery and task start creates one `CancelStatus`
+ * node, linked to the node that was current where it was entered. Code finds
+ * its node through `AsyncLocalStorage` (see context.ts), once per blocking
+ * operation. A blocking operation that must wait *parks*: it links a `Parked`
+ * record into the waiter list of its node; cancellation walks the affected
+ * subtree and aborts those records.
+ *
+ * Invariants (checked by `assertInvariants` in tests):
+ *  - I1 `node.effectivelyCancelled === node.scope.cancelCalled ||
+ *        (!node.scope.shield && !!node.parent?.effectivelyCancelled)`
+ *        for every node attached to the tree.
+ *  - I2 a `Parked` record is linked into exactly one node's waiter list while it
+ *        waits (`op.status !== undefined`), and into none once woken or aborted.
+ *  - I3 a node that is effectively cancelled has no parked waiter: cancelling a
+ *        node aborts every waiter it holds whose `abort()` agrees, and `park()`
+ *        refuses to link into a cancelled node.
+ *    (A waiter whose `abort()` returns false — the operation already completed —
+ *    is unlinked too; its owner resolves it.)
+ *
+ * Propagation is iterative (an explicit stack), so cancelling the root of
+ * 5,000 nested scopes does not grow the JS stack.
+ */
+import { Cancelled, assert } from './errors.js'
+
+/** The scope-side view a status needs; implemented by CancelScope. */
+export interface ScopeLike {
+  readonly cancelCalled: boolean
+  readonly shield: boolean
+  /** Called when this scope's node becomes effectively cancelled (aborts `signal`). */
+  _onEffectivelyCancelled(): void
+}
+
+/** Describes a task for diagnostics; one per task (nursery child, start child, main). */
+export interface TaskInfo {
+  readonly name: string
+  /**
+   * Resources (shared channel endpoints) this task owns and must close when it
+   * ends. Only worker tasks have one; see `adoptResource` in lowlevel.ts.
+   */
+  readonly owned?: Set<Closeable>
+}
+
+export interface Closeable {
+  close(): void
+}
+
+export class CancelStatus {
+  /** The node this one was entered under; `undefined` for the root and once detached. */
+  parent: CancelStatus | undefined
+  /** Attached child nodes (scopes entered under this one and not yet exited). */
+  readonly children = new Set<CancelStatus>()
+  /** I1, kept up to date by `recompute`. Written only on the owning thread. */
+  effectivelyCancelled = false
+  /** Head/tail of the intrusive doubly linked list of parked operations (I2). */
+  private head: Parked<unknown> | undefined
+  private tail: Parked<unknown> | undefined
+
+  constructor(
+    readonly scope: ScopeLike,
+    parent: CancelStatus | undefined,
+  ) {
+    this.parent = parent
+    if (parent) {
+      parent.children.add(this)
+      this.effectivelyCancelled = scope.cancelCalled || (!scope.shield && parent.effectivelyCancelled)
+    } else {
+      this.effectivelyCancelled = scope.cancelCalled
+    }
+  }
+
+  /** Leaves the tree (the scope exited). Children, if any escaped, stay attached to nothing. */
+  detach(): void {
+    this.parent?.children.delete(this)
+    this.parent = undefined
+  }
+
+  /** Moves this node under `parent` (used by `Nursery.start` on `started()`), then recomputes. */
+  reparent(parent: CancelStatus): void {
+    this.parent?.children.delete(this)
+    this.parent = parent
+    parent.children.add(this)
+    this.recompute()
+  }
+
+  /**
+   * Re-evaluates I1 for this node and every descendant whose value changes, and
+   * aborts the waiters of nodes that became cancelled. Iterative on purpose.
+   */
+  recompute(): void {
+    const stack: CancelStatus[] = [this]
+    while (stack.length > 0) {
+      const node = stack.pop()!
+      const s = node.scope
+      const now = s.cancelCalled || (!s.shield && node.parent !== undefined && node.parent.effectivelyCancelled)
+      if (now === node.effectivelyCancelled && node !== this) continue
+      const became = now && !node.effectivelyCancelled
+      node.effectivelyCancelled = now
+      if (became) {
+        node.abortWaiters()
+        s._onEffectivelyCancelled()
+      }
+      for (const c of node.children) stack.push(c)
+    }
+  }
+
+  /** Links a parked operation into this node's waiter list (I2). */
+  link(op: Parked<unknown>): void {
+    op.status = this
+    op.prev = this.tail
+    op.next = undefined
+    if (this.tail) this.tail.next = op
+    else this.head = op
+    this.tail = op
+  }
+
+  unlink(op: Parked<unknown>): void {
+    assert(op.status === this, 'a parked operation is unlinked from the node it is linked into')
+    if (op.prev) op.prev.next = op.next
+    else this.head = op.next
+    if (op.next) op.next.prev = op.prev
+    else this.tail = op.prev
+    op.prev = op.next = op.status = undefined
+  }
+
+  /** I3: aborts every waiter; those whose operation already completed are just unlinked. */
+  private abortWaiters(): void {
+    let op = this.head
+    while (op) {
+      const next = op.next
+      this.unlink(op)
+      if (op.abort()) op.settle(false, new Cancelled())
+      op = next
+    }
+  }
+
+  /** The parked operations in this node (diagnostics). */
+  *waiters(): Generator<Parked<unknown>> {
+    for (let op = this.head; op; op = op.next) yield op
+  }
+}
+
+/**
+ * One blocked operation: a channel send/receive, a sleep, a `start` waiting for
+ * `started()`. Subclasses hold the operation's data (the value to send, the
+ * timer) and implement `abort`. The operation's owner completes it with
+ * `wake(value)` or `fail(error)`; cancellation completes it with `Cancelled`
+ * after `abort()` agreed.
+ *
+ * Contract of `abort()`: called at most once, synchronously, while the record
+ * is still waiting. Return true if the operation was withdrawn and had no
+ * effect (a cancelled send delivered nothing, a cancelled receive took
+ * nothing); return false if it is too late (it already completed and will be,
+ * or was, woken by its owner).
+ */
+export abstract class Parked<T> {
+  /** The node it is linked into while waiting (I2), written by CancelStatus. */
+  status: CancelStatus | undefined
+  prev: Parked<unknown> | undefined
+  next: Parked<unknown> | undefined
+  /** The waiting task's name, for DeadlockError and dumpTasks. */
+  task: TaskInfo | undefined
+  /** Set once settled: wake/fail/cancel after that are ignored. */
+  settled = false
+  private resolveFn: ((v: T) => void) | undefined
+  private rejectFn: ((e: unknown) => void) | undefined
+
+  /** What is waited on, e.g. `MemoryReceiveChannel.receive` (diagnostics). */
+  abstract readonly waitsOn: string
+  abstract abort(): boolean
+
+  /** Completes the operation with `value`. Idempotent; returns false if already settled. */
+  wake(value: T): boolean {
+    return this.settle(true, value)
+  }
+
+  /** Completes the operation with an error. Idempotent; returns false if already settled. */
+  fail(error: unknown): boolean {
+    return this.settle(false, error)
+  }
+
+  /** @internal */
+  settle(ok: boolean, v: unknown): boolean {
+    if (this.settled) return false
+    this.settled = true
+    if (this.status) this.status.unlink(this as Parked<unknown>)
+    parkedCount--
+    activityCount++
+    if (ok) this.resolveFn!(v as T)
+    else this.rejectFn!(v)
+    this.resolveFn = this.rejectFn = undefined
+    return true
+  }
+
+  /** @internal called by park() */
+  begin(resolve: (v: T) => void, reject: (e: unknown) => void): void {
+    this.resolveFn = resolve
+    this.rejectFn = reject
+    parkedCount++
+    activityCount++
+  }
+}
+
+/** How many operations are parked in this thread right now (diagnostics). */
+let parkedCount = 0
+/** Counts parks and wakes, for waitAllTasksBlocked. */
+let activityCount = 0
+export function parked(): number {
+  return parkedCount
+}
+export function activity(): number {
+  return activityCount
+}

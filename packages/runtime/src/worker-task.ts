@@ -1,0 +1,91 @@
+/**
+ * Worker tasks: an exported function of a module, run on the runtime's worker
+ * pool. This file is the public face (`workerTask`, `runInWorker`); the pool,
+ * the worker-side entry and the cross-thread protocol live in worker-pool.ts
+ * and worker-entry.ts.
+ */
+import { isAbsolute } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import type { TaskStatus } from './nursery.js'
+
+const kWorkerTask: unique symbol = Symbol.for('gotrio.WorkerTask')
+
+/**
+ * A reference to `export function name(...args: A): R | Promise<R>` in a module,
+ * runnable on the worker pool with `runInWorker` or a nursery's
+ * `startSoon`/`start`. Make one with `workerTask`.
+ */
+export interface WorkerTask<A extends unknown[], R> {
+  readonly [kWorkerTask]: true
+  /** The module's URL (`file:` URL or bare specifier), as the worker imports it. */
+  readonly module: string
+  /** The export to call. */
+  readonly name: string
+  /** Type-level only: the function's signature. Never set. */
+  readonly __signature?: (...args: A) => R
+}
+
+/**
+ * Names an exported function of a module as a task for the worker pool.
+ *
+ * ```ts
+ * const countPrimes = workerTask<typeof import('./primes.ts').countPrimes>(
+ *   new URL('./primes.ts', import.meta.url), 'countPrimes')
+ * ```
+ * `module` is a URL, a `file:` URL string, an absolute path, or a bare package
+ * specifier; relative paths are refused because the worker cannot know what
+ * they are relative to. `exportName` defaults to `default`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function workerTask<F extends (...args: any[]) => any>(
+  module: URL | string,
+  exportName = 'default',
+): WorkerTask<Parameters<F>, Awaited<ReturnType<F>>> {
+  if (typeof exportName !== 'string' || exportName === '') {
+    throw new TypeError(`workerTask(module, exportName): exportName must be the name of an exported function, got ${String(exportName)}`)
+  }
+  return { [kWorkerTask]: true, module: moduleUrl(module), name: exportName }
+}
+
+export function isWorkerTask(x: unknown): x is WorkerTask<never, unknown> {
+  return typeof x === 'object' && x !== null && (x as { [kWorkerTask]?: unknown })[kWorkerTask] === true
+}
+
+function moduleUrl(module: URL | string): string {
+  if (module instanceof URL) return module.href
+  if (typeof module !== 'string' || module === '') {
+    throw new TypeError(`workerTask(module): module must be a URL or a string, got ${typeof module}`)
+  }
+  if (/^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:[\\/]/i.test(module)) return module // already a URL
+  if (isAbsolute(module)) return pathToFileURL(module).href
+  if (module.startsWith('.')) {
+    throw new TypeError(
+      `workerTask(module): a relative path (${module}) cannot be resolved in a worker; pass new URL('${module}', import.meta.url) instead`,
+    )
+  }
+  return module // a bare package specifier, resolved by the worker
+}
+
+/** Runs a worker task on the pool and waits for its result; cancellable like any gotrio operation. */
+export function runInWorker<A extends unknown[], R>(task: WorkerTask<A, R>, ...args: A): Promise<R> {
+  if (!isWorkerTask(task)) throw new TypeError('runInWorker(task, ...args): task must be made with workerTask(module, exportName)')
+  return runWorkerTask(task, args, undefined) as Promise<R>
+}
+
+type Runner = (task: WorkerTask<never, unknown>, args: unknown[], status: TaskStatus<unknown> | undefined) => Promise<unknown>
+let runner: Runner | undefined
+
+/** @internal worker-pool.ts installs the implementation. */
+export function setWorkerTaskRunner(r: Runner): void {
+  runner = r
+}
+
+/** @internal */
+export function runWorkerTask(
+  task: WorkerTask<never, unknown> | WorkerTask<unknown[], unknown>,
+  args: unknown[],
+  status: TaskStatus<unknown> | undefined,
+): Promise<unknown> {
+  if (!runner) return Promise.reject(new Error('gotrio: the worker pool module was not loaded (import @gotrio/runtime, not a deep path)'))
+  return runner(task as WorkerTask<never, unknown>, args, status)
+}
