@@ -1,1 +1,6 @@
-export {}
+/**
+ * @gotrio/channels — Trio's memory channels, and shared channels whose
+ * endpoints live in any thread. See API.md for the contract.
+ */
+export { WouldBlock, EndOfChannel, ClosedResourceError, BrokenResourceError } from './errors.js'
+export type { SendChannel, ReceiveChannel, ChannelStatistics } from './types.js'
