@@ -17,3 +17,12 @@ export { waitingTasks } from './run.js'
 export { InternalError, assert } from './errors.js'
 export { adoptResource, releaseResource, kTransfer, type Transferable, type TransferRecord } from './resources.js'
 export { waitAllTasksBlocked } from './testing.js'
+export {
+  registerWorkerBootstrap,
+  workerBootstraps,
+  runWorkerBootstraps,
+  onWorkerExit,
+  cancelRequestedSync,
+  checkCancelledSync,
+  type WorkerBootstrap,
+} from './threads.js'

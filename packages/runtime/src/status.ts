@@ -42,6 +42,11 @@ export interface TaskInfo {
    * ends. Only worker tasks have one; see `adoptResource` in lowlevel.ts.
    */
   readonly owned?: Set<Closeable>
+  /**
+   * A worker task's cancel flag in shared memory (index 0: 0 = running,
+   * 1 = cancel requested), written by the thread that started the task.
+   */
+  readonly cancelFlag?: Int32Array
 }
 
 export interface Closeable {

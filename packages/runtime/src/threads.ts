@@ -1,0 +1,82 @@
+/**
+ * Hooks between the worker pool and primitives that live in shared memory
+ * (shared channels), so the runtime needs no knowledge of channels:
+ *
+ *  - bootstraps: every worker thread the runtime starts first imports each
+ *    registered module and calls its `bootstrapWorker(data)` export with the
+ *    data computed on the main thread when the worker is made (for channels:
+ *    the process-wide shared arena). Register at module load.
+ *  - worker exit: when a pool thread dies (exit, crash, terminate), the hooks
+ *    run on the thread that owns the pool with that thread's `threadId`, so
+ *    they can close what the dead thread held.
+ *  - sync cancellation: code that blocks its thread with `Atomics.wait`
+ *    (`sendSync`/`receiveSync`) cannot see cancellation delivered through the
+ *    event loop; it calls `checkCancelledSync()` between bounded waits, which
+ *    also reads the worker task's shared cancel flag.
+ */
+import { isMainThread, threadId } from 'node:worker_threads'
+import { current } from './context.js'
+import { Cancelled } from './errors.js'
+
+export interface WorkerBootstrap {
+  /** Module URL with a `bootstrapWorker(data)` export. */
+  readonly module: string
+  /** Computed on the pool's thread when a worker is created; must be structured-clonable (SABs are shared). */
+  readonly data: () => unknown
+}
+
+const bootstraps = new Map<string, WorkerBootstrap>()
+const exitHooks = new Set<(threadId: number) => void>()
+
+export function registerWorkerBootstrap(module: string, data: () => unknown): void {
+  bootstraps.set(module, { module, data })
+}
+
+/** The bootstraps as data for `workerData` (used by the pool, and by tests that start raw workers). */
+export function workerBootstraps(): { module: string; data: unknown }[] {
+  return [...bootstraps.values()].map((b) => ({ module: b.module, data: b.data() }))
+}
+
+/** Runs each bootstrap in this (worker) thread. */
+export async function runWorkerBootstraps(list: readonly { module: string; data: unknown }[]): Promise<void> {
+  for (const b of list) {
+    const mod = (await import(b.module)) as { bootstrapWorker?: (data: unknown) => void }
+    if (typeof mod.bootstrapWorker !== 'function') {
+      throw new TypeError(`gotrio: worker bootstrap module ${b.module} has no bootstrapWorker(data) export`)
+    }
+    mod.bootstrapWorker(b.data)
+  }
+}
+
+export function onWorkerExit(hook: (threadId: number) => void): () => void {
+  exitHooks.add(hook)
+  return () => exitHooks.delete(hook)
+}
+
+/** @internal called by the pool when one of its threads has died. */
+export function notifyWorkerExit(deadThreadId: number): void {
+  for (const h of exitHooks) {
+    try {
+      h(deadThreadId)
+    } catch (e) {
+      queueMicrotask(() => {
+        throw e
+      })
+    }
+  }
+}
+
+/** True if the calling code is cancelled, including a cancel request for its worker task not yet seen by the event loop. */
+export function cancelRequestedSync(): boolean {
+  const ctx = current()
+  if (ctx.status.effectivelyCancelled) return true
+  const flag = ctx.task.cancelFlag
+  return flag !== undefined && Atomics.load(flag, 0) !== 0
+}
+
+/** Throws `Cancelled` if `cancelRequestedSync()`. For code that blocks with `Atomics.wait` in slices. */
+export function checkCancelledSync(): void {
+  if (cancelRequestedSync()) throw new Cancelled()
+}
+
+export { isMainThread, threadId }
