@@ -34,7 +34,7 @@ func channelProducer(c, m int) chan chan int {
 }
 
 func consume(c, m int) *orderCheck {
-	check := newOrderCheck(m)
+	check := newOrderCheck(c, m)
 	for ch := range channelProducer(c, m) {
 		for num := range ch {
 			check.see(num)

@@ -50,25 +50,26 @@ func fail(msg string) {
 // "count:sum:bad"; the runner expects "N:N(N-1)/2:0".
 type orderCheck struct {
 	perProducer int
-	next        map[int]int
+	next        []int // next[p]: the value producer p should deliver next
 	count, bad  int
 	total       int64
 }
 
-func newOrderCheck(perProducer int) *orderCheck {
-	return &orderCheck{perProducer: perProducer, next: map[int]int{}}
+func newOrderCheck(producers, perProducer int) *orderCheck {
+	next := make([]int, producers)
+	for p := range next {
+		next[p] = p * perProducer
+	}
+	return &orderCheck{perProducer: perProducer, next: next}
 }
 
 func (c *orderCheck) see(x int) {
 	p := x / c.perProducer
-	want, ok := c.next[p]
-	if !ok {
-		want = p * c.perProducer
-	}
-	if want != x {
+	if p < 0 || p >= len(c.next) || c.next[p] != x {
 		c.bad++
+	} else {
+		c.next[p] = x + 1
 	}
-	c.next[p] = x + 1
 	c.count++
 	c.total += int64(x)
 }

@@ -16,7 +16,7 @@ const producers = 4
 const buffer = 1024
 
 func consume(q int) *orderCheck {
-	check := newOrderCheck(q)
+	check := newOrderCheck(producers, q)
 	ch := make(chan int, buffer)
 	var wg sync.WaitGroup
 	for p := 0; p < producers; p++ {

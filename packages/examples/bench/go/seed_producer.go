@@ -23,7 +23,7 @@ func producer(n, buffer int) chan int {
 }
 
 func consume(n, buffer int) *orderCheck {
-	check := newOrderCheck(n)
+	check := newOrderCheck(1, n)
 	for x := range producer(n, buffer) {
 		check.see(x)
 	}

@@ -36,7 +36,7 @@ async def channel_producer(nursery, c, m):
 
 
 async def consume(c, m):
-    check = OrderCheck(m)
+    check = OrderCheck(c, m)
     async with trio.open_nursery() as nursery:
         ch_of_ch = await channel_producer(nursery, c, m)
         async with ch_of_ch:

@@ -20,7 +20,7 @@ async def producer(s, base, q):
 
 
 async def consume(q):
-    check = OrderCheck(q)
+    check = OrderCheck(PRODUCERS, q)
     async with trio.open_nursery() as nursery:
         s, r = trio.open_memory_channel(BUFFER)
         async with s:

@@ -23,7 +23,7 @@ async def producer(nursery, n, buffer):
 
 
 async def consume(n, buffer):
-    check = OrderCheck(n)
+    check = OrderCheck(1, n)
     async with trio.open_nursery() as nursery:
         r = await producer(nursery, n, buffer)
         async with r:
