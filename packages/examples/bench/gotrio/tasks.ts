@@ -1,0 +1,43 @@
+/**
+ * Worker tasks of the gotrio benchmark programs: each runs on the runtime's Piscina pool,
+ * named with `workerTask(new URL('./tasks.ts', import.meta.url), '<export>')`.
+ *
+ * Every task closes the send endpoint it was handed when it finishes (Trio's `async with s`);
+ * the runtime would also do it when the task ends, per API.md.
+ */
+import { countPrimes } from '../lib/program.js'
+import type { SharedSendChannel } from './api.js'
+
+/** The seed's number producer, as a worker task: sends base+0 .. base+n-1. */
+export async function produce(s: SharedSendChannel<number>, base: number, n: number): Promise<void> {
+  await using tx = s
+  for (let i = 0; i < n; i++) await tx.send(base + i)
+}
+
+type Item = number | { seq: number; tag: string }
+
+/**
+ * shared_*_throughput's producer when it owns its thread: `sendSync` blocks the thread (with
+ * Atomics.wait) while the ring is full. Sends 0..n-1, or { seq: i, tag: 'item' } if structured.
+ */
+export function pumpSync(s: SharedSendChannel<Item>, n: number, structured: boolean): void {
+  try {
+    if (structured) for (let i = 0; i < n; i++) s.sendSync({ seq: i, tag: 'item' })
+    else for (let i = 0; i < n; i++) s.sendSync(i)
+  } finally {
+    s.close()
+  }
+}
+
+/** As `pumpSync`, awaiting `send` (the thread stays free for other tasks while the ring is full). */
+export async function pumpAsync(s: SharedSendChannel<Item>, n: number, structured: boolean): Promise<void> {
+  await using tx = s
+  if (structured) for (let i = 0; i < n; i++) await tx.send({ seq: i, tag: 'item' })
+  else for (let i = 0; i < n; i++) await tx.send(i)
+}
+
+/** cpu_parallel's producer: counts the primes in [lo, hi) and sends the count. */
+export async function countAndSend(s: SharedSendChannel<number>, lo: number, hi: number): Promise<void> {
+  await using tx = s
+  await tx.send(countPrimes(lo, hi))
+}

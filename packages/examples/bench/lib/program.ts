@@ -1,0 +1,99 @@
+/**
+ * Helpers shared by the TypeScript benchmark programs (gotrio/ and node/).
+ *
+ * Contract with the runner (bench/run.ts), identical for the Python and Go programs:
+ * a program prints one JSON line per metric on stdout and nothing else,
+ *   {"benchmark","impl","metric","value","unit","checksum","size"}
+ * or, when the piece of gotrio it needs does not exist yet,
+ *   {"benchmark","impl","unavailable":"<reason>"}
+ * and exits 0. The runner recomputes every checksum independently.
+ */
+
+export interface Result {
+  benchmark: string
+  impl: string
+  metric: 'ns_per_item' | 'ns_per_task' | 'us_per_task' | 'seconds' | 'speedup'
+  value: number
+  unit: 'ns' | 'us' | 's' | 'x'
+  checksum: string
+  size: string
+}
+
+export function emit(result: Result): void {
+  process.stdout.write(JSON.stringify(result) + '\n')
+}
+
+/** Reports that this (benchmark, impl) cannot run yet, instead of a number. */
+export function unavailable(benchmark: string, impl: string, reason: string): void {
+  process.stdout.write(JSON.stringify({ benchmark, impl, unavailable: reason }) + '\n')
+}
+
+/** Monotonic clock in nanoseconds, as a float (exact below 2^53 ns, about 104 days). */
+export function nowNs(): number {
+  return Number(process.hrtime.bigint())
+}
+
+/** The index-th program argument as an integer >= min (default 1). */
+export function intArg(index: number, name: string, min = 1): number {
+  const raw = process.argv[2 + index]
+  const value = Number(raw)
+  if (raw === undefined || raw.trim() === '' || !Number.isInteger(value) || value < min) {
+    usage(`<${name}> must be an integer >= ${min}, got ${JSON.stringify(raw)}`)
+  }
+  return value
+}
+
+export function stringArg<T extends string>(index: number, name: string, allowed: readonly T[]): T {
+  const raw = process.argv[2 + index]
+  if (!allowed.includes(raw as T)) usage(`<${name}> must be one of ${allowed.join('|')}, got ${JSON.stringify(raw)}`)
+  return raw as T
+}
+
+function usage(message: string): never {
+  process.stderr.write(`${process.argv[1]}: ${message}\n`)
+  process.exit(2)
+}
+
+/**
+ * Sum, count and FIFO check for values that producer p sends as p*perProducer + 0, 1, 2, ...
+ * `bad` counts values that did not arrive in their producer's order. The checksum is
+ * "count:sum:bad"; the runner expects "N:N(N-1)/2:0".
+ */
+export class OrderCheck {
+  /** next[p]: the value producer p should deliver next. */
+  private readonly next: number[]
+  count = 0
+  total = 0
+  bad = 0
+  constructor(producers: number, private readonly perProducer: number) {
+    this.next = Array.from({ length: producers }, (_, p) => p * perProducer)
+  }
+
+  see(x: number): void {
+    const p = Math.floor(x / this.perProducer)
+    if (this.next[p] !== x) this.bad++
+    else this.next[p] = x + 1
+    this.count++
+    this.total += x
+  }
+
+  checksum(): string {
+    return `${this.count}:${this.total}:${this.bad}`
+  }
+}
+
+/** Trial division, the same loop as the Python and Go programs. */
+export function isPrime(n: number): boolean {
+  if (n < 2) return false
+  if (n % 2 === 0) return n === 2
+  for (let d = 3; d * d <= n; d += 2) {
+    if (n % d === 0) return false
+  }
+  return true
+}
+
+export function countPrimes(lo: number, hi: number): number {
+  let c = 0
+  for (let n = lo; n < hi; n++) if (isPrime(n)) c++
+  return c
+}

@@ -1,0 +1,219 @@
+/**
+ * What the bench runs: every (benchmark, implementation) pair, the program and arguments for
+ * each mode, the checksum the runner expects, and the ratios (with the issue's goals) it reports.
+ *
+ * Sizes: per-item benchmarks (ns/item, ns/task, µs/task) do not depend on N once N is large
+ * enough to dwarf start-up, so each implementation gets an N that keeps its run near a second
+ * (Python/Trio gets ~40x fewer items than Go). cpu_parallel reports seconds, so every
+ * implementation gets the same work there. The size actually run is printed in the table.
+ */
+import { channelChecksum, primesBelow, roundtripChecksum, spawnChecksum } from './expected.js'
+
+export const IMPLS = [
+  'gotrio-main', 'gotrio-shared', 'gotrio-workers', 'gotrio-pool',
+  'python-trio', 'python-trio-threads', 'go', 'postmessage', 'piscina-raw',
+] as const
+export type Impl = (typeof IMPLS)[number]
+export type Metric = 'ns_per_item' | 'ns_per_task' | 'us_per_task' | 'seconds' | 'speedup'
+export type Mode = 'full' | 'quick' | 'smoke'
+export type Toolchain = 'node' | 'python' | 'go'
+
+export const BENCHMARKS = [
+  'seed_producer_unbuffered', 'seed_producer_buffered', 'chan_of_chan', 'fan_in', 'cpu_parallel',
+  'spawn', 'shared_int32_throughput', 'shared_structured_throughput', 'worker_task_roundtrip',
+] as const
+export type Benchmark = (typeof BENCHMARKS)[number]
+
+export interface Job {
+  benchmark: Benchmark
+  impl: Impl
+  toolchain: Toolchain
+  /** Path under bench/: a .py or .ts file, or for Go the program name (built to .bench-out). */
+  program: string
+  args: string[]
+  /** The checksum every result line must carry. */
+  expected: string
+  /** The metrics the program must report, one JSON line each. */
+  metrics: Metric[]
+  /** Human-readable size, e.g. "2000000" or "4x500000". */
+  size: string
+}
+
+export const REPETITIONS: Record<Mode, number> = { full: 5, quick: 3, smoke: 1 }
+
+/** Seconds before a single program run is killed and reported as failed. */
+export const TIMEOUT_S: Record<Mode, number> = { full: 240, quick: 120, smoke: 60 }
+
+/** Items per channel in chan_of_chan (C channels x this many items). */
+const ITEMS_PER_CHANNEL: Record<Mode, number> = { full: 1000, quick: 1000, smoke: 20 }
+
+/** cpu_parallel range per producer; the same for every implementation. */
+const PRIME_RANGE: Record<Mode, number> = { full: 500_000, quick: 250_000, smoke: 2_000 }
+
+type Sizes = [full: number, quick: number, smoke: number]
+const pick = (mode: Mode, [full, quick, smoke]: Sizes): number =>
+  mode === 'full' ? full : mode === 'quick' ? quick : smoke
+
+export function jobsFor(mode: Mode, cores: number): Job[] {
+  const jobs: Job[] = []
+  const add = (job: Job): void => void jobs.push(job)
+  const channel = (benchmark: Benchmark, impl: Impl, toolchain: Toolchain, program: string,
+    prefix: string[], sizes: Sizes): void => {
+    const n = pick(mode, sizes)
+    add({ benchmark, impl, toolchain, program, args: [...prefix, String(n)], expected: channelChecksum(n),
+      metrics: ['ns_per_item'], size: String(n) })
+  }
+
+  // The seed's producer -> consumer, unbuffered (rendezvous) and buffered (1024).
+  for (const [benchmark, buffer] of [['seed_producer_unbuffered', '0'], ['seed_producer_buffered', '1024']] as const) {
+    const unbuffered = buffer === '0'
+    channel(benchmark, 'gotrio-main', 'node', 'gotrio/seed_producer.ts', ['main', buffer],
+      unbuffered ? [2_000_000, 1_000_000, 1_000] : [5_000_000, 2_000_000, 1_000])
+    channel(benchmark, 'gotrio-shared', 'node', 'gotrio/seed_producer.ts', ['shared', buffer],
+      unbuffered ? [200_000, 100_000, 1_000] : [2_000_000, 1_000_000, 1_000])
+    channel(benchmark, 'python-trio', 'python', 'python/seed_producer.py', [buffer], [200_000, 100_000, 1_000])
+    channel(benchmark, 'go', 'go', 'seed_producer', [buffer],
+      unbuffered ? [5_000_000, 2_000_000, 1_000] : [20_000_000, 8_000_000, 1_000])
+  }
+
+  // The seed's channel of channels: C unbuffered channels of M items each.
+  const m = ITEMS_PER_CHANNEL[mode]
+  const chanOfChan = (impl: Impl, toolchain: Toolchain, program: string, prefix: string[], channels: Sizes): void => {
+    const c = pick(mode, channels)
+    add({ benchmark: 'chan_of_chan', impl, toolchain, program, args: [...prefix, String(c), String(m)],
+      expected: channelChecksum(c * m), metrics: ['ns_per_item'], size: `${c}x${m}` })
+  }
+  chanOfChan('gotrio-main', 'node', 'gotrio/chan_of_chan.ts', ['main'], [2_000, 1_000, 5])
+  chanOfChan('gotrio-shared', 'node', 'gotrio/chan_of_chan.ts', ['shared'], [100, 50, 5])
+  chanOfChan('python-trio', 'python', 'python/chan_of_chan.py', [], [200, 100, 5])
+  chanOfChan('go', 'go', 'chan_of_chan', [], [5_000, 2_000, 5])
+
+  // 4 producers -> 1 consumer over one buffered channel (N is a multiple of 4).
+  channel('fan_in', 'gotrio-main', 'node', 'gotrio/fan_in.ts', ['main'], [4_000_000, 2_000_000, 1_000])
+  channel('fan_in', 'gotrio-shared', 'node', 'gotrio/fan_in.ts', ['shared'], [2_000_000, 1_000_000, 1_000])
+  channel('fan_in', 'python-trio', 'python', 'python/fan_in.py', [], [200_000, 100_000, 1_000])
+  channel('fan_in', 'go', 'go', 'fan_in', [], [20_000_000, 8_000_000, 1_000])
+
+  // CPU-bound: K = 2 x cores producers, the same ranges for every implementation.
+  const k = 2 * cores
+  const r = PRIME_RANGE[mode]
+  const primes = primesBelow(k * r)
+  const cpu = (impl: Impl, toolchain: Toolchain, program: string, prefix: string[]): void =>
+    add({ benchmark: 'cpu_parallel', impl, toolchain, program, args: [...prefix, String(k), String(r)],
+      expected: primes, metrics: ['seconds', 'speedup'], size: `${k}x${r}` })
+  cpu('gotrio-workers', 'node', 'gotrio/cpu_parallel.ts', ['workers'])
+  cpu('gotrio-main', 'node', 'gotrio/cpu_parallel.ts', ['main'])
+  cpu('python-trio', 'python', 'python/cpu_parallel.py', ['tasks'])
+  cpu('python-trio-threads', 'python', 'python/cpu_parallel.py', ['threads'])
+  cpu('go', 'go', 'cpu_parallel', [])
+
+  // Start and join N trivial tasks.
+  const spawn = (impl: Impl, toolchain: Toolchain, program: string, sizes: Sizes): void => {
+    const n = pick(mode, sizes)
+    add({ benchmark: 'spawn', impl, toolchain, program, args: [String(n)], expected: spawnChecksum(n),
+      metrics: ['ns_per_task'], size: String(n) })
+  }
+  spawn('gotrio-main', 'node', 'gotrio/spawn.ts', [1_000_000, 500_000, 100])
+  spawn('python-trio', 'python', 'python/spawn.py', [100_000, 50_000, 100])
+  spawn('go', 'go', 'spawn', [2_000_000, 1_000_000, 100])
+
+  // Worker -> main thread: a shared channel against one postMessage per value.
+  channel('shared_int32_throughput', 'gotrio-shared', 'node', 'gotrio/shared_throughput.ts', ['int32'],
+    [5_000_000, 2_000_000, 1_000])
+  channel('shared_int32_throughput', 'postmessage', 'node', 'node/postmessage.ts', ['int32'],
+    [1_000_000, 500_000, 1_000])
+  channel('shared_structured_throughput', 'gotrio-shared', 'node', 'gotrio/shared_throughput.ts', ['structured'],
+    [1_000_000, 500_000, 1_000])
+  channel('shared_structured_throughput', 'postmessage', 'node', 'node/postmessage.ts', ['structured'],
+    [500_000, 250_000, 1_000])
+
+  // One trivial task at a time through the pool: gotrio worker task against raw piscina.run().
+  const roundtrip = (impl: Impl, program: string, sizes: Sizes): void => {
+    const n = pick(mode, sizes)
+    add({ benchmark: 'worker_task_roundtrip', impl, toolchain: 'node', program, args: [String(n)],
+      expected: roundtripChecksum(n), metrics: ['us_per_task'], size: String(n) })
+  }
+  roundtrip('gotrio-pool', 'gotrio/worker_task_roundtrip.ts', [20_000, 10_000, 100])
+  roundtrip('piscina-raw', 'node/piscina_raw.ts', [20_000, 10_000, 100])
+
+  return jobs
+}
+
+/** One side of a ratio: a median from this run. */
+export interface Ref {
+  benchmark: Benchmark
+  impl: Impl
+  metric: Metric
+}
+
+export interface RatioSpec {
+  /** What the ratio says, e.g. "gotrio-main is N× faster than Trio". */
+  label: string
+  /** ratio = numerator median / denominator median; without a denominator the numerator is
+   * already a ratio (a speed-up) and is reported as it is. */
+  numerator: Ref
+  denominator?: Ref
+  /** The issue's goal, if this ratio has one; `cores` is filled in for the speed-up goal. */
+  goal?: { op: '>=' | '<='; value: number; text: string }
+}
+
+const ref = (benchmark: Benchmark, impl: Impl, metric: Metric = 'ns_per_item'): Ref => ({ benchmark, impl, metric })
+
+export function ratioSpecs(cores: number): RatioSpec[] {
+  const specs: RatioSpec[] = []
+  const perItem = ['seed_producer_unbuffered', 'seed_producer_buffered', 'chan_of_chan', 'fan_in'] as const
+  for (const b of perItem) {
+    specs.push({
+      label: `${b}: Trio ÷ gotrio-main (× faster than Trio)`,
+      numerator: ref(b, 'python-trio'), denominator: ref(b, 'gotrio-main'),
+      goal: { op: '>=', value: 40, text: '≥ 40' },
+    })
+    specs.push({
+      label: `${b}: gotrio-main ÷ Go (× Go's time)`,
+      numerator: ref(b, 'gotrio-main'), denominator: ref(b, 'go'),
+      goal: { op: '<=', value: 2, text: '≤ 2' },
+    })
+  }
+  for (const b of perItem) {
+    specs.push({ label: `${b}: gotrio-shared ÷ Go (× Go's time)`, numerator: ref(b, 'gotrio-shared'), denominator: ref(b, 'go') })
+  }
+  specs.push({
+    label: 'shared_int32_throughput: gotrio-shared ÷ Go buffered channel (× Go\'s time)',
+    numerator: ref('shared_int32_throughput', 'gotrio-shared'), denominator: ref('seed_producer_buffered', 'go'),
+    goal: { op: '<=', value: 1.5, text: '≤ 1.5' },
+  })
+  specs.push({
+    label: 'shared_int32_throughput: postMessage ÷ gotrio-shared (× faster than postMessage)',
+    numerator: ref('shared_int32_throughput', 'postmessage'), denominator: ref('shared_int32_throughput', 'gotrio-shared'),
+    goal: { op: '>=', value: 5, text: '≥ 5' },
+  })
+  specs.push({
+    label: 'shared_structured_throughput: postMessage ÷ gotrio-shared (× faster than postMessage)',
+    numerator: ref('shared_structured_throughput', 'postmessage'), denominator: ref('shared_structured_throughput', 'gotrio-shared'),
+  })
+  const speedupGoal = 0.9 * cores
+  specs.push({
+    label: `cpu_parallel: gotrio-workers speed-up over one thread (${cores} cores)`,
+    numerator: ref('cpu_parallel', 'gotrio-workers', 'speedup'),
+    goal: { op: '>=', value: speedupGoal, text: `≥ ${speedupGoal.toFixed(1)} (0.9 × ${cores} cores)` },
+  })
+  for (const impl of ['go', 'gotrio-main', 'python-trio', 'python-trio-threads'] as const) {
+    specs.push({ label: `cpu_parallel: ${impl} speed-up over one thread`, numerator: ref('cpu_parallel', impl, 'speedup') })
+  }
+  specs.push({
+    label: 'cpu_parallel: Trio (to_thread) seconds ÷ gotrio-workers seconds',
+    numerator: ref('cpu_parallel', 'python-trio-threads', 'seconds'), denominator: ref('cpu_parallel', 'gotrio-workers', 'seconds'),
+  })
+  specs.push({
+    label: 'spawn: Trio ÷ gotrio-main', numerator: ref('spawn', 'python-trio', 'ns_per_task'), denominator: ref('spawn', 'gotrio-main', 'ns_per_task'),
+  })
+  specs.push({
+    label: 'spawn: gotrio-main ÷ Go', numerator: ref('spawn', 'gotrio-main', 'ns_per_task'), denominator: ref('spawn', 'go', 'ns_per_task'),
+  })
+  specs.push({
+    label: 'worker_task_roundtrip: gotrio-pool ÷ raw Piscina (× Piscina\'s time)',
+    numerator: ref('worker_task_roundtrip', 'gotrio-pool', 'us_per_task'), denominator: ref('worker_task_roundtrip', 'piscina-raw', 'us_per_task'),
+    goal: { op: '<=', value: 1.3, text: '≤ 1.3' },
+  })
+  return specs
+}
