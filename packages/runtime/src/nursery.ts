@@ -12,8 +12,11 @@
  *
  * Invariants:
  *  - `pending` counts the tasks started with startSoon that have not finished,
- *    plus `start` calls whose task has not finished; the nursery closes only
- *    when the body is done and `pending === 0`, and never reopens.
+ *    plus `start` calls whose task has not finished; the nursery closes
+ *    (`closed = true`) synchronously, at the moment the body is done and
+ *    `pending === 0`, and never reopens. Closing later (when `openNursery`
+ *    resumes) would leave a window in which another task could start a child
+ *    that the nursery then does not wait for (Trio's `_check_nursery_closed`).
  *  - The first error (body or task) cancels the nursery's scope; every error
  *    is kept and raised once everything has exited, grouped.
  *  - Tasks run in the nursery's cancel-status node; a `start` task runs in a
@@ -22,7 +25,7 @@
  */
 import { CancelScope, withoutCancelled } from './cancel-scope.js'
 import { current, runIn, type TaskContext } from './context.js'
-import { Cancelled, NurseryError } from './errors.js'
+import { Cancelled, NurseryError, assert } from './errors.js'
 import { CancelStatus, type ScopeLike, type TaskInfo } from './status.js'
 import { checkFunction } from './validate.js'
 import { isWorkerTask, runWorkerTask, type WorkerTask } from './worker-task.js'
@@ -161,15 +164,18 @@ export class Nursery {
   _bodyFinished(error: unknown, failed: boolean): Promise<void> {
     if (failed) this.#recordError(error)
     this.#bodyDone = true
-    if (this.#pending === 0) return Promise.resolve()
+    if (this.#pending === 0) {
+      this.#closed = true
+      return Promise.resolve()
+    }
     return new Promise((resolve) => {
       this.#onIdle = resolve
     })
   }
 
-  /** @internal Marks the nursery closed and returns what it must raise, if anything. */
+  /** @internal Returns what the closed nursery must raise, if anything. */
   _close(): { errors: unknown[] } {
-    this.#closed = true
+    assert(this.#closed, 'a nursery is closed once its body and every task have finished')
     return { errors: this.#errors }
   }
 
@@ -187,7 +193,10 @@ export class Nursery {
   }
 
   #taskDone(): void {
-    if (--this.#pending === 0 && this.#bodyDone) this.#onIdle?.()
+    if (--this.#pending === 0 && this.#bodyDone) {
+      this.#closed = true // at once: see the invariant on `pending`
+      this.#onIdle?.()
+    }
   }
 
   #taskFailed(e: unknown): void {

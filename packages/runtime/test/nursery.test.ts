@@ -386,6 +386,43 @@ describe('closure', () => {
     expect((e2 as Error).message).toMatch(/Nursery\.start\(\).*closed nursery/)
   })
 
+  test('the nursery closes the moment its last task ends: a task started from outside cannot slip in and outlive it', async () => {
+    // Another task calls startSoon j microtasks after the nursery's last child
+    // ended. Each call must either throw (closed) or start a task that the
+    // nursery waits for. Sweeping j hits the window between "last task done"
+    // and openNursery resuming, whatever its length.
+    for (let j = 0; j < 8; j++) {
+      let inner: Nursery | undefined
+      let finished = false
+      let finishedAtClose: boolean | undefined
+      let outcome = 'not tried'
+      const childEnded = deferred()
+      const nursery = openNursery(async (n) => {
+        inner = n
+        n.startSoon(async function last() {
+          childEnded.resolve()
+        })
+      })
+      const closedObserved = nursery.then(() => {
+        finishedAtClose = finished
+      })
+      await childEnded.promise
+      for (let k = 0; k < j; k++) await null
+      try {
+        inner!.startSoon(async function late() {
+          await checkpoint()
+          finished = true
+        })
+        outcome = 'started'
+      } catch (e) {
+        expect((e as Error).message).toMatch(/closed nursery/)
+        outcome = 'refused'
+      }
+      await closedObserved
+      if (outcome === 'started') expect(finishedAtClose, `startSoon ${j} microtasks after the last task ended`).toBe(true)
+    }
+  })
+
   test('openNursery rejects a body that is not a function with a TypeError', async () => {
     const e = await rejection(openNursery(42 as unknown as () => Promise<void>))
     expect(e).toBeInstanceOf(TypeError)
