@@ -117,13 +117,29 @@ export class Nursery {
     const status = new CancelStatus(startScope, caller.status)
     const ctx: TaskContext = { status, task: { name }, runtime: this.#runtime }
     return new Promise<V>((resolve, reject) => {
+      /** started() was called (a second call throws). */
       let started = false
+      /** started() moved the task into this nursery; false while it runs under the caller. */
+      let moved = false
+      /** The value given to started(), kept when the task could not move (see below). */
+      let startedValue: V | undefined
       const taskStatus: TaskStatus<V> = {
         started: (value?: V) => {
           if (started) {
             throw new Error('TaskStatus.started() was called twice: a task started with Nursery.start() reports that it is ready exactly once')
           }
           started = true
+          if (status.effectivelyCancelled) {
+            // The caller's scope was cancelled while the task was starting.
+            // As in Trio, the task stays where it is: moving it would take a
+            // cancelled task (perhaps with a Cancelled already unwinding) into
+            // a nursery where no cancelled scope can catch that Cancelled, and
+            // it would cancel the whole nursery. `start` settles when the task
+            // ends: with the value if it returns, else with its error.
+            startedValue = value
+            return
+          }
+          moved = true
           status.reparent(this.#status)
           resolve(value as V)
         },
@@ -144,12 +160,12 @@ export class Nursery {
                   `Nursery.start(): task ${name} returned without calling status.started(); a task started with start() must call status.started(value) once it is ready`,
                 ),
               )
-            }
+            } else if (!moved) resolve(startedValue as V)
             this.#taskDone()
           },
           (e: unknown) => {
             status.detach()
-            if (started) this.#taskFailed(e)
+            if (moved) this.#taskFailed(e)
             else {
               reject(e)
               this.#taskDone()

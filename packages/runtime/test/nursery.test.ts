@@ -551,6 +551,78 @@ describe('start (Trio test_nursery_start)', () => {
     })
   })
 
+  test('started() while the caller is cancelled leaves the task under start(): start rejects with Cancelled (just_started)', async () => {
+    // Trio: "if the call to start() is cancelled, then the call to started() does nothing".
+    const callerCancelled = deferred()
+    let siblingCancelled = false
+    await openNursery(async (n) => {
+      n.startSoon(async function sibling() {
+        try {
+          await sleepForever()
+        } catch (e) {
+          siblingCancelled = true
+          throw e
+        }
+      })
+      const cs = new CancelScope()
+      await cs.run(async () => {
+        const p = n.start(async function justStarted(status: TaskStatus<string>) {
+          await callerCancelled.promise // not a gotrio operation: not cancellable
+          status.started('hi')
+          await checkpoint()
+        })
+        cs.cancel()
+        callerCancelled.resolve()
+        const e = await rejection(p)
+        expect(e).toBeInstanceOf(Cancelled)
+        throw e
+      })
+      expect(cs.cancelledCaught).toBe(true)
+      // The task's Cancelled stayed with the caller: the nursery was not cancelled.
+      expect(n.cancelScope.cancelCalled).toBe(false)
+      await waitAllTasksBlocked()
+      expect(siblingCancelled).toBe(false)
+      n.cancelScope.cancel()
+    })
+  })
+
+  test('started() while the caller is cancelled, then an error: the error comes out of start()', async () => {
+    const callerCancelled = deferred()
+    const whoops = new KeyError('whoopsiedaisy')
+    await openNursery(async (n) => {
+      const cs = new CancelScope()
+      await cs.run(async () => {
+        const p = n.start(async function raiseKeyErrorAfterStarted(status: TaskStatus<void>) {
+          await callerCancelled.promise
+          status.started()
+          throw whoops
+        })
+        cs.cancel()
+        callerCancelled.resolve()
+        expect(await rejection(p)).toBe(whoops)
+      })
+      expect(n.cancelScope.cancelCalled).toBe(false)
+    })
+  })
+
+  test('started() while the caller is cancelled, then a clean return: start resolves with the value', async () => {
+    const callerCancelled = deferred()
+    await openNursery(async (n) => {
+      const cs = new CancelScope()
+      const v = await cs.run(async () => {
+        const p = n.start(async function startedWithNoCheckpoint(status: TaskStatus<string>) {
+          await callerCancelled.promise
+          status.started('value')
+        })
+        cs.cancel()
+        callerCancelled.resolve()
+        return await p
+      })
+      expect(v).toBe('value')
+      expect(cs.cancelledCaught).toBe(false)
+    })
+  })
+
   test("after started() the task belongs to the nursery: cancelling the caller's scope does not cancel it", async () => {
     const record: string[] = []
     const release = deferred()
