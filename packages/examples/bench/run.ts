@@ -22,11 +22,12 @@
  * checksum mismatch (and, in --smoke with CI set, when Python/Trio or Go is missing).
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { renderChart } from './lib/chart.js'
 import { runProgram, type Outcome } from './lib/exec.js'
-import { computeRatios, consoleRatios, consoleTable, makeRows, markdown } from './lib/report.js'
+import { writeOutputs, type BenchDocument } from './lib/output.js'
+import { computeRatios, consoleRatios, consoleTable, makeRows } from './lib/report.js'
 import { BENCHMARKS, IMPLS, REPETITIONS, TIMEOUT_S, jobsFor, ratioSpecs, type Benchmark, type Impl, type Job, type Metric, type Mode } from './lib/specs.js'
 import { fmt, fmtDuration } from './lib/stats.js'
 import { INSTALL_HINT, buildGo, describeMachine, detectGo, detectPython } from './lib/toolchains.js'
@@ -114,9 +115,14 @@ const python = detectPython()
 const go = detectGo()
 const machine = describeMachine(python, go)
 const startedAt = new Date()
+const loadAtStart = loadavg()[0] ?? 0
 
 say(`gotrio bench — ${opts.mode} mode, ${opts.reps} repetition${opts.reps === 1 ? '' : 's'}, round-robin`)
 say(`machine: ${machine.cpu}, ${machine.cores} cores · Node ${machine.node} · ${python.available ? python.detail : 'Python/Trio missing'} · ${go.available ? go.detail : 'Go missing'}`)
+
+if (opts.mode !== 'smoke' && loadAtStart > 0.5) {
+  say(`note: load average ${loadAtStart.toFixed(2)} at start — other processes are using the cores; timings will be noisier`)
+}
 
 let exitCode = 0
 const skippedToolchains: string[] = []
@@ -206,6 +212,8 @@ for (let rep = 0; rep < opts.reps; rep++) {
   }
   if (rep === 0) firstRepMs = Date.now() - repStarted
 }
+// A program that crashed or mismatched in any repetition is broken: none of its numbers count.
+for (const f of failures) for (const m of f.job.metrics) samples.delete(key(f.job.benchmark, f.job.impl, m))
 progress(`finished ${total} runs in ${fmtDuration(Date.now() - startedAt.getTime())}`, true)
 
 // ---------------------------------------------------------------------------------- report
@@ -233,26 +241,25 @@ if (failures.length > 0) {
   process.stdout.write(`\nFAILED:\n${failures.map((f) => `  ${f.job.benchmark} · ${f.job.impl} (${f.job.size}): ${f.reason}`).join('\n')}\n`)
 }
 
-const document = {
+const document: BenchDocument = {
   machine,
   rows: rows.map(({ benchmark, impl, metric, value, unit, min, max }) => ({ benchmark, impl, metric, value, unit, min, max })),
-  run: { mode: opts.mode, repetitions: opts.reps, date: startedAt.toISOString(), sizes: Object.fromEntries(rows.map((r) => [`${r.benchmark}/${r.impl}`, r.size])) },
+  run: {
+    mode: opts.mode, repetitions: opts.reps, date: startedAt.toISOString(), subtitle, loadAverageAtStart: loadAtStart,
+    sizes: Object.fromEntries(rows.map((r) => [`${r.benchmark}/${r.impl}`, r.size])),
+  },
   ratios,
   notAvailable,
   failed: failures.map((f) => ({ benchmark: f.job.benchmark, impl: f.job.impl, reason: f.reason })),
   baselinesMissing: skippedToolchains,
 }
-const json = `${JSON.stringify(document, null, 2)}\n`
 if (opts.json) {
   mkdirSync(dirname(opts.json), { recursive: true })
-  writeFileSync(opts.json, json)
+  writeFileSync(opts.json, `${JSON.stringify(document, null, 2)}\n`)
   say(`wrote ${opts.json}`)
 }
 if (opts.out && opts.mode !== 'smoke') {
-  mkdirSync(opts.out, { recursive: true })
-  writeFileSync(join(opts.out, 'results.json'), json)
-  writeFileSync(join(opts.out, 'results.md'), markdown(machine, subtitle, rows, ratios, notAvailable))
-  writeFileSync(join(opts.out, 'chart.svg'), renderChart({ machine, subtitle, rows, missing: notAvailable }))
-  say(`wrote results.json, results.md and chart.svg to ${relative(process.env.INIT_CWD ?? process.cwd(), opts.out) || '.'}`)
+  const files = writeOutputs(opts.out, document)
+  say(`wrote ${files.join(', ')} to ${relative(process.env.INIT_CWD ?? process.cwd(), opts.out) || '.'}`)
 }
 process.exitCode = exitCode

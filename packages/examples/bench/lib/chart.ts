@@ -113,16 +113,19 @@ export function renderChart(input: ChartInput): string {
   const sTop = y
   y = bars(out, y, [{ title: 'cpu_parallel, primes by trial division', benchmark: 'cpu_parallel', metric: 'speedup', unit: '×' }],
     input, linS, (_g, r) => `${r.value.toFixed(2)}×`)
-  for (const [v, label] of [[1, '1× (one thread)'], [0.9 * m.cores, `goal 0.9 × ${m.cores}`], [m.cores, `${m.cores} cores`]] as const) {
+  // Labels on two lines: the goal (0.9 x cores) and the ideal (cores) are close together.
+  for (const [v, label, dy, anchor] of [[1, '1× = one thread', 12, 'middle'], [0.9 * m.cores, `goal ${(0.9 * m.cores).toFixed(1)}×`, 12, 'end'],
+    [m.cores, `${m.cores}× = ${m.cores} cores`, 24, 'start']] as const) {
     const x = linS(v)
-    out.push(`<line x1="${x}" y1="${sTop}" x2="${x}" y2="${y}" class="${v === 1 ? 'grid' : 'mark'}"/>`)
-    text(x, y + 12, label, 'class="tick" text-anchor="middle"')
+    out.push(`<line x1="${x}" y1="${sTop}" x2="${x}" y2="${y + dy - 9}" class="${v === 1 ? 'grid' : 'mark'}"/>`)
+    text(x, y + dy, label, `class="tick" text-anchor="${anchor}"`)
   }
-  y += 16
+  y += 28
 
   // Panel 3: worker task round trip.
   const trips = input.rows.filter((r) => r.benchmark === 'worker_task_roundtrip')
-  const tMax = Math.max(1, ...trips.map((r) => r.max)) * 1.05
+  const tStep = niceStep(Math.max(1, ...trips.map((r) => r.max)) / 4)
+  const tMax = tStep * Math.ceil((Math.max(1, ...trips.map((r) => r.max)) * 1.05) / tStep)
   const linT = (v: number): number => BAR_X + (BAR_W * v) / tMax
   y += 24
   text(12, y, 'One trivial task through the worker pool, awaited one at a time — shorter is faster', 'class="panel"')
@@ -130,8 +133,7 @@ export function renderChart(input: ChartInput): string {
   const tTop = y
   y = bars(out, y, [{ title: 'worker task round trip', benchmark: 'worker_task_roundtrip', metric: 'us_per_task', unit: 'µs/task' }],
     input, linT, (g, r) => `${fmt(r.value)} ${g.unit}`)
-  for (let i = 0; i <= 4; i++) {
-    const v = (tMax / 4) * i
+  for (let v = 0; v <= tMax + 1e-9; v += tStep) {
     out.push(`<line x1="${linT(v)}" y1="${tTop}" x2="${linT(v)}" y2="${y}" class="grid"/>`)
     text(linT(v), y + 12, `${fmt(v)} µs`, 'class="tick" text-anchor="middle"')
   }
@@ -152,6 +154,12 @@ export function renderChart(input: ChartInput): string {
     '</svg>',
     '',
   ].join('\n')
+}
+
+/** 1, 2 or 5 times a power of ten, at least `raw`. */
+function niceStep(raw: number): number {
+  const p = Math.pow(10, Math.floor(Math.log10(raw)))
+  return [1, 2, 5, 10].map((f) => f * p).find((s) => s >= raw) ?? 10 * p
 }
 
 /** Draws one block of bars per group; returns the new y. */

@@ -17,7 +17,7 @@ export function summarize(values: readonly number[]): Summary {
 
 /** Three significant digits, without exponent notation for the ranges measured here. */
 export function fmt(value: number): string {
-  if (!Number.isFinite(value)) return String(value)
+  if (!Number.isFinite(value) || value === 0) return String(value)
   const abs = Math.abs(value)
   if (abs >= 1000) return Math.round(value).toLocaleString('en-US')
   if (abs >= 100) return value.toFixed(0)

@@ -1,0 +1,42 @@
+/**
+ * The JSON document a bench run produces, and the files made from it. `run.ts` writes them
+ * after a run; `render.ts` rebuilds results.md and chart.svg from a saved results.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { renderChart } from './chart.js'
+import { markdown, type RatioResult, type Row, type RowWithSize } from './report.js'
+import type { Benchmark, Impl, Mode } from './specs.js'
+import type { Machine } from './toolchains.js'
+
+export interface BenchDocument {
+  machine: Machine
+  rows: Row[]
+  run: {
+    mode: Mode
+    repetitions: number
+    date: string
+    subtitle: string
+    /** 1-minute load average when the run started; above ~0.5 something else was using the cores. */
+    loadAverageAtStart: number
+    /** "benchmark/impl" -> the size that was run. */
+    sizes: Record<string, string>
+  }
+  ratios: RatioResult[]
+  notAvailable: { benchmark: Benchmark; impl: Impl; reason: string }[]
+  failed: { benchmark: Benchmark; impl: Impl; reason: string }[]
+  baselinesMissing: string[]
+}
+
+export function withSizes(doc: BenchDocument): RowWithSize[] {
+  return doc.rows.map((r) => ({ ...r, size: doc.run.sizes[`${r.benchmark}/${r.impl}`] ?? '', n: doc.run.repetitions }))
+}
+
+/** Writes results.json, results.md and chart.svg into `dir`; returns the file names. */
+export function writeOutputs(dir: string, doc: BenchDocument): string[] {
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, 'results.json'), `${JSON.stringify(doc, null, 2)}\n`)
+  writeFileSync(join(dir, 'results.md'), markdown(doc.machine, doc.run.subtitle, withSizes(doc), doc.ratios, doc.notAvailable))
+  writeFileSync(join(dir, 'chart.svg'), renderChart({ machine: doc.machine, subtitle: doc.run.subtitle, rows: doc.rows, missing: doc.notAvailable }))
+  return ['results.json', 'results.md', 'chart.svg']
+}
