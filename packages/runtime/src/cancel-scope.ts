@@ -66,6 +66,11 @@ export class CancelScope implements ScopeLike {
 
   /** True once `cancel()` was called or the deadline passed. */
   get cancelCalled(): boolean {
+    // Before entry no timer is armed (see the invariants): a deadline that has
+    // already passed is noticed here, as Trio's cancel_called does. While
+    // entered, the deadline timer does it; CancelStatus reads this getter
+    // then, so it must not cancel from here.
+    if (this.#state === 'new' && !this.#cancelCalled && this.#deadline <= currentTime()) this.#deadlineReached()
     return this.#cancelCalled
   }
 

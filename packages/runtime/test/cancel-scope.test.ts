@@ -399,6 +399,15 @@ describe('deadlines', () => {
     expect(scope.cancelledCaught).toBe(true)
   })
 
+  test('a scope not yet entered whose deadline has passed reports cancelCalled (Trio test_cancel_unbound)', () => {
+    const scope = new CancelScope({ deadline: currentTime() + 1_000_000 })
+    expect(scope.cancelCalled).toBe(false)
+    scope.deadline = currentTime() - 1
+    expect(scope.cancelCalled).toBe(true)
+    scope.deadline = currentTime() + 1_000_000
+    expect(scope.cancelCalled).toBe(true) // never becomes un-cancelled
+  })
+
   test('the deadline of a nursery scope cancels its tasks', async () => {
     let cancelled = 0
     await openNursery(async (n) => {
