@@ -8,3 +8,4 @@ export { CancelScope, currentTime, type CancelScopeOptions } from './cancel-scop
 export { sleep, sleepForever, checkpoint, moveOnAfter, failAfter } from './timeouts.js'
 export { Cancelled, TooSlowError, DeadlockError, NurseryError, type WaitingTask } from './errors.js'
 export { workerTask, runInWorker, type WorkerTask } from './worker-task.js'
+import './worker-pool.js' // installs the worker-task runner

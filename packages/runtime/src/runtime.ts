@@ -4,11 +4,21 @@
  * default runtime whose pool does not keep the process alive once idle.
  */
 import { availableParallelism } from 'node:os'
+import type { ResourceLimits } from 'node:worker_threads'
 import { setDefaultRuntimeFactory } from './context.js'
+import { checkMs } from './validate.js'
 
 export interface RunOptions {
   /** Worker threads in the pool (default: the machine's available cores). */
   workers?: number
+  /**
+   * How long a cancelled worker task may ignore cancellation (a CPU loop that
+   * never reaches a checkpoint) before its thread is terminated, in ms
+   * (default 1000). Termination is reported with a process warning.
+   */
+  cancelGraceMs?: number
+  /** Limits for each worker thread (see node:worker_threads). A thread that exceeds them dies and is replaced. */
+  resourceLimits?: ResourceLimits
 }
 
 /** Something the runtime owns and must shut down before `run` settles (the worker pool). */
@@ -18,6 +28,8 @@ export interface RuntimeService {
 
 export class Runtime {
   readonly workers: number
+  readonly cancelGraceMs: number
+  readonly resourceLimits: ResourceLimits | undefined
   /** True for the default runtime used outside `run` (never shut down by gotrio). */
   readonly isDefault: boolean
   readonly #services = new Map<string, RuntimeService>()
@@ -25,6 +37,8 @@ export class Runtime {
 
   constructor(options: RunOptions, isDefault: boolean) {
     this.workers = checkWorkers(options.workers)
+    this.cancelGraceMs = options.cancelGraceMs === undefined ? 1000 : checkMs('run() option cancelGraceMs', options.cancelGraceMs)
+    this.resourceLimits = options.resourceLimits
     this.isDefault = isDefault
   }
 

@@ -28,8 +28,16 @@ export interface WorkerBootstrap {
 const bootstraps = new Map<string, WorkerBootstrap>()
 const exitHooks = new Set<(threadId: number) => void>()
 
+let generation = 0
+
 export function registerWorkerBootstrap(module: string, data: () => unknown): void {
   bootstraps.set(module, { module, data })
+  generation++
+}
+
+/** Changes whenever a bootstrap is registered (the pool sends late ones with each task). */
+export function bootstrapGeneration(): number {
+  return generation
 }
 
 /** The bootstraps as data for `workerData` (used by the pool, and by tests that start raw workers). */
