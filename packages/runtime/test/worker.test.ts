@@ -1,0 +1,294 @@
+/**
+ * Worker tasks on the pool, with real worker threads (no mocks). Issue 4:
+ * results and errors across threads, cooperative cancellation, termination of
+ * a task that ignores it, dying threads, `start` across threads, waiting tasks
+ * that share threads, CPU tasks that spread, and a pool that is shut down.
+ */
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import {
+  Cancelled,
+  NurseryError,
+  moveOnAfter,
+  openNursery,
+  run,
+  runInWorker,
+  workerTask,
+  type CancelScope,
+} from '@gotrio/runtime'
+import type * as T from './fixtures/worker-tasks.js'
+import { countPrimes } from './fixtures/worker-tasks.js'
+
+const fixtures = new URL('./fixtures/worker-tasks.ts', import.meta.url)
+const add = workerTask<typeof T.add>(fixtures, 'add')
+const whoAmI = workerTask<typeof T.whoAmI>(fixtures, 'whoAmI')
+const fail = workerTask<typeof T.fail>(fixtures, 'fail')
+const waitForever = workerTask<typeof T.waitForever>(fixtures, 'waitForever')
+const startedWith = workerTask<typeof T.startedWith>(fixtures, 'startedWith')
+const returnsWithoutStarted = workerTask<typeof T.returnsWithoutStarted>(fixtures, 'returnsWithoutStarted')
+const startedThenSpin = workerTask<typeof T.startedThenSpin>(fixtures, 'startedThenSpin')
+const startedThenWait = workerTask<typeof T.startedThenWait>(fixtures, 'startedThenWait')
+const exitThread = workerTask<typeof T.exitThread>(fixtures, 'exitThread')
+const barrier = workerTask<typeof T.barrier>(fixtures, 'barrier')
+const allocateForever = workerTask<typeof T.allocateForever>(fixtures, 'allocateForever')
+const throwUncaughtLater = workerTask<typeof T.throwUncaughtLater>(fixtures, 'throwUncaughtLater')
+const cpuThreadId = workerTask<typeof T.cpuThreadId>(fixtures, 'cpuThreadId')
+const flagThenSpin = workerTask<typeof T.flagThenSpin>(fixtures, 'flagThenSpin')
+
+function warnings(code: string): { seen: string[]; stop: () => void } {
+  const seen: string[] = []
+  const on = (w: Error & { code?: string }): void => {
+    if (w.code === code) seen.push(w.message)
+  }
+  process.on('warning', on)
+  return { seen, stop: () => process.off('warning', on) }
+}
+
+describe('worker tasks: results and errors', () => {
+  it('runs an exported function on a pool thread and returns its result', async () => {
+    const [sum, tid] = await run(async () => [await runInWorker(add, 2, 40), await runInWorker(whoAmI)] as const, { workers: 1 })
+    expect(sum).toBe(42)
+    expect(tid).not.toBe(0) // not the main thread
+  })
+
+  it('delivers an error thrown in the worker with its name, message, stack, cause and fields', async () => {
+    const err = await run(() => runInWorker(fail, 'bad input').catch((e: unknown) => e), { workers: 1 })
+    expect(err).toBeInstanceOf(Error)
+    const e = err as Error & { code?: string }
+    expect(e.name).toBe('ValidationError')
+    expect(e.message).toBe('bad input')
+    expect(e.code).toBe('E_VALID')
+    expect(e.stack).toContain('worker-tasks.ts')
+    expect(e.cause).toBeInstanceOf(Error)
+    expect((e.cause as Error).name).toBe('RangeError')
+    expect((e.cause as Error).message).toBe('inner cause')
+  })
+
+  it('groups a worker error in the nursery and cancels the sibling worker task', async () => {
+    const err = await run(
+      () =>
+        openNursery(async (n) => {
+          n.startSoon(waitForever)
+          n.startSoon(fail, 'boom')
+        }).catch((e: unknown) => e),
+      { workers: 2 },
+    )
+    expect(err).toBeInstanceOf(NurseryError)
+    const errors = (err as NurseryError).errors as Error[]
+    expect(errors.map((e) => `${e.name}: ${e.message}`)).toEqual(['ValidationError: boom'])
+  })
+
+  it('names a missing export clearly', async () => {
+    const missing = workerTask(fixtures, 'noSuchExport')
+    await expect(run(() => runInWorker(missing), { workers: 1 })).rejects.toThrow(/no exported function named 'noSuchExport'/)
+  })
+
+  it('refuses a relative module path with a fix in the message', () => {
+    expect(() => workerTask('./tasks.ts', 'f')).toThrow(/new URL\('\.\/tasks\.ts', import\.meta\.url\)/)
+    expect(() => runInWorker({} as never)).toThrow(TypeError)
+  })
+})
+
+describe('worker tasks: cancellation', () => {
+  it('cancels a waiting worker task cooperatively, without terminating its thread', async () => {
+    const w = warnings('GOTRIO_WORKER_TERMINATED')
+    try {
+      const { scope, tidAfter, tidBefore } = await run(
+        async () => {
+          let scope!: CancelScope
+          let tidBefore = 0
+          await openNursery(async (n) => {
+            scope = n.cancelScope
+            tidBefore = await n.start(startedThenWait)
+            n.cancelScope.cancel()
+          })
+          const tidAfter = await runInWorker(whoAmI)
+          return { scope, tidBefore, tidAfter }
+        },
+        { workers: 1, cancelGraceMs: 60_000 },
+      )
+      expect(scope.cancelledCaught).toBe(true)
+      expect(tidAfter).toBe(tidBefore) // same thread: it was not terminated
+      expect(w.seen).toEqual([])
+    } finally {
+      w.stop()
+    }
+  })
+
+  it('moveOnAfter around runInWorker cancels the task in the worker', async () => {
+    const r = await run(() => moveOnAfter(10, () => runInWorker(waitForever)), { workers: 1, cancelGraceMs: 60_000 })
+    expect(r).toBeUndefined()
+  })
+
+  it('terminates a task that ignores cancellation after the grace period, reports it, and replaces the thread', async () => {
+    const w = warnings('GOTRIO_WORKER_TERMINATED')
+    try {
+      const { tidSpin, tidAfter, caught } = await run(
+        async () => {
+          let tidSpin = 0
+          let caught: unknown
+          await openNursery(async (n) => {
+            tidSpin = await n.start(startedThenSpin)
+            n.cancelScope.cancel()
+          }).catch((e: unknown) => (caught = e))
+          return { tidSpin, tidAfter: await runInWorker(whoAmI), caught }
+        },
+        { workers: 1, cancelGraceMs: 50 },
+      )
+      expect(caught).toBeUndefined() // the nursery's own cancellation: removed, not an error
+      expect(w.seen).toHaveLength(1)
+      expect(w.seen[0]).toMatch(/ignored cancellation for 50 ms; terminating worker thread/)
+      expect(tidAfter).not.toBe(tidSpin) // a new thread replaced the terminated one
+    } finally {
+      w.stop()
+    }
+  })
+
+  it('the Cancelled of a terminated task says that its thread was terminated', async () => {
+    const w = warnings('GOTRIO_WORKER_TERMINATED')
+    try {
+      const err = await run(
+        async () => {
+          let e: unknown
+          const sab = new SharedArrayBuffer(4)
+          await openNursery(async (n) => {
+            n.startSoon(async () => {
+              e = await runInWorker(flagThenSpin, sab).catch((x: unknown) => x)
+            })
+            // Wait (without blocking this thread) until the task spins in its worker.
+            const flag = new Int32Array(sab)
+            while (Atomics.load(flag, 0) === 0) {
+              const r = Atomics.waitAsync(flag, 0, 0)
+              if (r.async) await r.value
+            }
+            n.cancelScope.cancel()
+          })
+          return e
+        },
+        { workers: 1, cancelGraceMs: 30 },
+      )
+      expect(err).toBeInstanceOf(Cancelled)
+      expect((err as Error).message).toMatch(/worker task flagThenSpin ignored cancellation for 30 ms .*worker thread \d+ was terminated/)
+      expect(w.seen).toHaveLength(1)
+    } finally {
+      w.stop()
+    }
+  })
+})
+
+describe('worker tasks: dying threads', () => {
+  it('a thread that calls process.exit fails its task with a clear error and is replaced', async () => {
+    const { err, after } = await run(
+      async () => ({
+        err: await runInWorker(exitThread, 3).catch((e: unknown) => e),
+        after: await runInWorker(add, 1, 1),
+      }),
+      { workers: 1 },
+    )
+    expect(err).toBeInstanceOf(Error)
+    expect((err as Error).message).toMatch(/worker task exitThread failed because its worker thread \d+ died: .*code: 3/)
+    expect(after).toBe(2)
+  })
+
+  it('an uncaught error in the worker fails the task with that error as cause', async () => {
+    const err = await run(() => runInWorker(throwUncaughtLater).catch((e: unknown) => e), { workers: 1 })
+    expect((err as Error).message).toMatch(/worker thread \d+ died: uncaught in worker/)
+  })
+
+  it('a thread that exceeds its resource limits fails its task and is replaced', async () => {
+    const { err, after } = await run(
+      async () => ({
+        err: await runInWorker(allocateForever).catch((e: unknown) => e),
+        after: await runInWorker(add, 2, 2),
+      }),
+      { workers: 1, resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 } },
+    )
+    expect((err as Error).message).toMatch(/worker thread \d+ died: .*(memory|ERR_WORKER_OUT_OF_MEMORY)/i)
+    expect(after).toBe(4)
+  })
+})
+
+describe('worker tasks: start across threads', () => {
+  it('status.started(v) in the worker resolves start on the caller thread', async () => {
+    const v = await run(() => openNursery((n) => n.start(startedWith, 'x')), { workers: 1 })
+    expect(v).toBe('ready:x')
+  })
+
+  it('a worker task that returns without started() rejects start with an Error', async () => {
+    await expect(run(() => openNursery((n) => n.start(returnsWithoutStarted)), { workers: 1 })).rejects.toThrow(
+      /returned without calling status.started\(\)/,
+    )
+  })
+})
+
+describe('worker tasks: scheduling', () => {
+  const N = Number(process.env.GOTRIO_WORKER_TASKS ?? 200)
+
+  it(`${N} waiting worker tasks on 2 threads all make progress (waiting holds no thread)`, async () => {
+    const sab = new SharedArrayBuffer(4)
+    const tids = await run(
+      () =>
+        openNursery(async (n) => {
+          const out: number[] = []
+          for (let i = 0; i < N; i++) n.startSoon(async () => void out.push(await runInWorker(barrier, sab, N)))
+          return out
+        }),
+      { workers: 2 },
+    )
+    expect(new Int32Array(sab)[0]).toBe(N)
+    expect(tids).toHaveLength(N)
+  })
+
+  it('CPU-bound tasks spread over every thread', async () => {
+    const results = await run(
+      () => Promise.all([0, 1, 2, 3].map((k) => runInWorker(cpuThreadId, k * 20_000, (k + 1) * 20_000))),
+      { workers: 2 },
+    )
+    expect(new Set(results.map((r) => r.threadId)).size).toBe(2)
+    expect(results.reduce((s, r) => s + r.primes, 0)).toBe(countPrimes(0, 80_000))
+  })
+})
+
+describe('worker tasks: pool lifetime', () => {
+  const script = fileURLToPath(new URL('./fixtures/exits-by-itself.ts', import.meta.url))
+  const root = fileURLToPath(new URL('../../..', import.meta.url))
+
+  it('a program using worker tasks inside run() exits by itself with no handle left open', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, 'run'], { cwd: root, timeout: 60_000 })
+    expect(stdout.trim()).toBe('result 42; open worker handles after run: 0')
+  })
+
+  it('outside run(), the default pool does not keep the process alive once idle', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, 'default'], { cwd: root, timeout: 60_000 })
+    expect(stdout.trim()).toBe('result 42')
+  })
+
+  it('after run() has finished, worker tasks fall back to the default runtime', async () => {
+    let later!: () => Promise<number>
+    await run(async () => {
+      later = () => runInWorker(add, 1, 2)
+    })
+    // Outside run the default runtime is used, so this works (and does not use the finished pool).
+    expect(await later()).toBe(3)
+  })
+})
+
+it('Cancelled is what a cancelled runInWorker rejects with', async () => {
+  const err = await run(
+    async () => {
+      let e: unknown
+      await openNursery(async (n) => {
+        n.startSoon(async () => {
+          e = await runInWorker(waitForever).catch((x: unknown) => x)
+        })
+        await runInWorker(add, 0, 0) // the task above is running by now or queued; either way it is cancelled
+        n.cancelScope.cancel()
+      })
+      return e
+    },
+    { workers: 1, cancelGraceMs: 60_000 },
+  )
+  expect(err).toBeInstanceOf(Cancelled)
+})
