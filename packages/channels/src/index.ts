@@ -4,3 +4,4 @@
  */
 export { WouldBlock, EndOfChannel, ClosedResourceError, BrokenResourceError } from './errors.js'
 export type { SendChannel, ReceiveChannel, ChannelStatistics } from './types.js'
+export { openMemoryChannel, MemorySendChannel, MemoryReceiveChannel } from './memory-channel.js'
