@@ -46,7 +46,14 @@ export class CancelScope implements ScopeLike {
   #status: CancelStatus | undefined
   #state: 'new' | 'entered' | 'exited' = 'new'
   #timer: ReturnType<typeof setTimeout> | undefined
+  /** Made on the first read of `signal`; until then `everCancelled` stands in for it. */
   #controller: AbortController | undefined
+  /**
+   * True once this scope has been effectively cancelled (its own cancel or an
+   * unshielded outer one), even if later shielded or exited. A signal made
+   * lazily after that is born aborted, exactly as an eager one would be.
+   */
+  #everCancelled = false
   #reason: unknown
 
   constructor(options: CancelScopeOptions = {}) {
@@ -116,7 +123,7 @@ export class CancelScope implements ScopeLike {
   get signal(): AbortSignal {
     if (!this.#controller) {
       this.#controller = new AbortController()
-      const cancelled = this.#status ? this.#status.effectivelyCancelled : this.#cancelCalled
+      const cancelled = this.#everCancelled || this.#cancelCalled || this.#status?.effectivelyCancelled === true
       if (cancelled) this.#controller.abort(this.#abortReason())
     }
     return this.#controller.signal
@@ -134,6 +141,7 @@ export class CancelScope implements ScopeLike {
 
   /** @internal ScopeLike */
   _onEffectivelyCancelled(): void {
+    this.#everCancelled = true
     if (this.#controller && !this.#controller.signal.aborted) this.#controller.abort(this.#abortReason())
   }
 

@@ -491,6 +491,23 @@ describe('signal', () => {
     expect(outer.cancelledCaught).toBe(true)
   })
 
+  test('a signal first read after the scope exited is aborted if an outer cancellation reached the scope', async () => {
+    const outer = new CancelScope()
+    const inner = new CancelScope()
+    const untouched = new CancelScope()
+    await outer.run(async () => {
+      await untouched.run(async () => {})
+      await inner.run(async () => {
+        outer.cancel()
+        await checkpoint()
+      })
+    })
+    expect(inner.cancelCalled).toBe(false)
+    expect(inner.signal.aborted).toBe(true) // as if it had been read while inside
+    expect(inner.signal.reason).toBeInstanceOf(Cancelled)
+    expect(untouched.signal.aborted).toBe(false) // exited before the cancellation
+  })
+
   test('works with platform APIs that take an AbortSignal', async () => {
     const scope = new CancelScope()
     const { setTimeout: delay } = await import('node:timers/promises')
