@@ -26,8 +26,14 @@ export interface TransferRecord {
 }
 
 export interface Transferable {
-  /** Gives up this handle (a move) and describes how to rebuild it on another thread. Throws TypeError if it cannot move. */
-  [kTransfer](): TransferRecord
+  /**
+   * Gives up this handle (a move) and describes how to rebuild it on another
+   * thread. Throws (TypeError, ClosedResourceError, …) if it cannot move.
+   * Called with `check = true` first, for every transferable of a value: then
+   * it must only throw if it cannot move, and give up nothing, so that a value
+   * holding one bad endpoint moves none (nothing is lost).
+   */
+  [kTransfer](check?: boolean): TransferRecord | undefined
 }
 
 export function adoptResource(r: Closeable): void {

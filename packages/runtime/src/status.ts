@@ -170,7 +170,9 @@ export abstract class Parked<T> {
   task: TaskInfo | undefined
   /** Set once settled: wake/fail/cancel after that are ignored. */
   settled = false
-  private resolveFn: ((v: T) => void) | undefined
+  // Typed with `unknown` (not T) so that any Parked<T> is usable as a
+  // Parked<unknown> in waiter lists; begin() is the only writer.
+  private resolveFn: ((v: unknown) => void) | undefined
   private rejectFn: ((e: unknown) => void) | undefined
 
   /** What is waited on, e.g. `MemoryReceiveChannel.receive` (diagnostics). */
@@ -194,7 +196,7 @@ export abstract class Parked<T> {
     if (this.status) this.status.unlink(this as Parked<unknown>)
     parkedCount--
     activityCount++
-    if (ok) this.resolveFn!(v as T)
+    if (ok) this.resolveFn!(v)
     else this.rejectFn!(v)
     this.resolveFn = this.rejectFn = undefined
     return true
@@ -202,7 +204,7 @@ export abstract class Parked<T> {
 
   /** @internal called by park() */
   begin(resolve: (v: T) => void, reject: (e: unknown) => void): void {
-    this.resolveFn = resolve
+    this.resolveFn = resolve as (v: unknown) => void
     this.rejectFn = reject
     parkedCount++
     activityCount++

@@ -26,15 +26,31 @@ function isPlain(v: object): boolean {
   return p === Object.prototype || p === null
 }
 
-/** Replaces transferable objects in `value` by markers, giving them up (a move). Returns `value` itself if it holds none. */
+type TransferFn = (check?: boolean) => TransferRecord | undefined
+
+/**
+ * Replaces transferable objects in `value` by markers, giving them up (a
+ * move). Returns `value` itself if it holds none. All or nothing: every
+ * transferable is checked first, so if one cannot move (a memory-channel
+ * endpoint, a closed handle) this throws and no handle has been given up.
+ */
 export function encodeForTransfer(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value
-  const t = (value as Partial<Record<typeof kTransfer, () => TransferRecord>>)[kTransfer]
-  if (typeof t === 'function') return { [MARK]: t.call(value) } satisfies Marker
+  walk(value, true)
+  return walk(value, false)
+}
+
+function walk(value: unknown, check: boolean): unknown {
+  if (typeof value !== 'object' || value === null) return value
+  const t = (value as Partial<Record<typeof kTransfer, TransferFn>>)[kTransfer]
+  if (typeof t === 'function') {
+    const rec = t.call(value, check)
+    return check ? value : ({ [MARK]: rec! } satisfies Marker)
+  }
   if (Array.isArray(value)) {
     let out: unknown[] | undefined
     for (let i = 0; i < value.length; i++) {
-      const e = encodeForTransfer(value[i])
+      const e = walk(value[i], check)
       if (e !== value[i]) (out ??= value.slice())[i] = e
     }
     return out ?? value
@@ -43,7 +59,7 @@ export function encodeForTransfer(value: unknown): unknown {
     let out: Record<string, unknown> | undefined
     for (const k of Object.keys(value)) {
       const v = (value as Record<string, unknown>)[k]
-      const e = encodeForTransfer(v)
+      const e = walk(v, check)
       if (e !== v) (out ??= { ...(value as Record<string, unknown>) })[k] = e
     }
     return out ?? value
