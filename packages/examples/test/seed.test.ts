@@ -1,0 +1,47 @@
+/**
+ * The seed programs, run as the user runs them (`pnpm example <name>` →
+ * scripts/example.mjs → tsx), must print exactly what the seed's Go and Trio
+ * programs print.
+ */
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+
+const script = fileURLToPath(new URL('../scripts/example.mjs', import.meta.url))
+const exec = promisify(execFile)
+
+async function example(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [script, ...args], { timeout: 30_000 })
+    return { stdout, stderr, code: 0 }
+  } catch (e) {
+    const err = e as { stdout: string; stderr: string; code: number }
+    return { stdout: err.stdout, stderr: err.stderr, code: err.code }
+  }
+}
+
+const numbers = '0\n1\n2\n3\n4\n'
+
+describe('seed examples', () => {
+  it('producer prints 0..4, one per line', async () => {
+    const r = await example('producer')
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toBe(numbers)
+    expect(r.code).toBe(0)
+  })
+
+  it('channel-of-channels prints 0..4 then --- three times', async () => {
+    const r = await example('channel-of-channels')
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toBe(`${numbers}---\n`.repeat(3))
+    expect(r.code).toBe(0)
+  })
+
+  it('an unknown name lists the available examples and fails', async () => {
+    const r = await example('no-such-example')
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain("no example named 'no-such-example'")
+    expect(r.stderr).toMatch(/available examples:[\s\S]*\n {2}channel-of-channels\n[\s\S]*\n {2}producer\n/)
+  })
+})
