@@ -1,0 +1,105 @@
+/**
+ * Deadlock detection and dumpTasks. `run()` detects a deadlock on Node's
+ * `beforeExit`, which never fires inside a vitest worker, so each case runs
+ * `fixtures/deadlock.ts` in a child process and checks what it printed.
+ */
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { describe, expect, test } from 'vitest'
+import { dumpTasks, openNursery, sleep, sleepForever } from '@gotrio/runtime'
+import { waitAllTasksBlocked } from '@gotrio/runtime/lowlevel'
+
+const exec = promisify(execFile)
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
+const fixture = fileURLToPath(new URL('./fixtures/deadlock.ts', import.meta.url))
+
+interface Report {
+  outcome: 'resolved' | 'rejected'
+  value?: unknown
+  name?: string
+  isDeadlockError?: boolean
+  message?: string
+  waiting?: { task: string; waitsOn: string }[]
+  events: string[]
+}
+
+async function runFixture(scenario: string): Promise<Report> {
+  // The child must exit by itself: a hang here is a failure (the timeout kills it).
+  const { stdout } = await exec(process.execPath, ['--import', 'tsx', fixture, scenario], { cwd: repoRoot, timeout: 30_000 })
+  const lines = stdout.trim().split('\n')
+  return JSON.parse(lines[lines.length - 1]!) as Report
+}
+
+describe('DeadlockError (child process)', () => {
+  test('a body awaiting a start() whose task never calls started() and sleeps forever', async () => {
+    const r = await runFixture('start')
+    expect(r.outcome).toBe('rejected')
+    expect(r.isDeadlockError).toBe(true)
+    expect(r.name).toBe('DeadlockError')
+    expect(r.waiting).toEqual([{ task: 'neverStarts', waitsOn: 'sleepForever()' }])
+    expect(r.message).toMatch(/deadlock/)
+    expect(r.message).toContain('neverStarts: waiting on sleepForever()')
+  })
+
+  test('two tasks that only cancellation could wake are a deadlock, listed by name', async () => {
+    const r = await runFixture('sleepers')
+    expect(r.isDeadlockError).toBe(true)
+    expect(r.waiting).toEqual(
+      expect.arrayContaining([
+        { task: 'sleeperA', waitsOn: 'sleepForever()' },
+        { task: 'sleeperB', waitsOn: 'sleepForever()' },
+      ]),
+    )
+    expect(r.waiting).toHaveLength(2)
+  })
+
+  test('the waiting tasks are cancelled and unwind before run() rejects', async () => {
+    const r = await runFixture('sleepers')
+    expect(r.events).toEqual(['sleeperB unwound', 'run rejected'])
+    const s = await runFixture('start')
+    expect(s.events).toEqual(['neverStarts unwound', 'run rejected'])
+  })
+
+  test('main awaiting a promise that never settles is reported too, with no gotrio waiter', async () => {
+    const r = await runFixture('promise')
+    expect(r.isDeadlockError).toBe(true)
+    expect(r.waiting).toEqual([])
+    expect(r.message).toMatch(/main awaits a promise that never settles/)
+  })
+
+  test('a program whose tasks a timer wakes is not a deadlock and exits by itself', async () => {
+    const r = await runFixture('ok')
+    expect(r).toEqual({ outcome: 'resolved', value: 'done', events: ['run resolved'] })
+  })
+
+  test('dumpTasks() inside run() lists each waiting task and its operation', async () => {
+    const r = await runFixture('dump')
+    expect(r.outcome).toBe('resolved')
+    expect(r.value).toMatch(/2 waiting operation\(s\)/)
+    expect(r.value).toContain('napper: sleep(60000)')
+    expect(r.value).toContain('dreamer: sleepForever()')
+  })
+})
+
+describe('dumpTasks (in process)', () => {
+  test('says when nothing waits', () => {
+    expect(dumpTasks()).toMatch(/no task is waiting/)
+  })
+
+  test('names tasks after their function; anonymous ones say so (Trio test_spawn_name)', async () => {
+    let dump = ''
+    await openNursery(async (n) => {
+      n.startSoon(async function namedSleeper() {
+        await sleepForever()
+      })
+      n.startSoon(() => sleep(1_000_000))
+      await waitAllTasksBlocked()
+      dump = dumpTasks()
+      n.cancelScope.cancel()
+    })
+    expect(dump).toContain('namedSleeper: sleepForever()')
+    expect(dump).toContain('anonymous task: sleep(1000000)')
+    expect(dumpTasks()).toMatch(/no task is waiting/)
+  })
+})
