@@ -7,8 +7,8 @@
  * `beforeExit` when its event loop has nothing left to do. If `main` has not
  * settled by then, no timer, I/O or thread can ever wake it: every task is
  * parked on a gotrio primitive (or on a promise nobody will settle). `run`
- * then rejects with `DeadlockError`, naming the waiting tasks, and cancels
- * them so that they unwind.
+ * then cancels them, waits for them to unwind, and rejects with
+ * `DeadlockError`, naming the tasks that were waiting.
  */
 import { CancelScope } from './cancel-scope.js'
 import { allStatuses, rootContext, runIn } from './context.js'
@@ -27,17 +27,33 @@ export async function run<T>(main: () => Promise<T>, options: RunOptions = {}): 
   const status = scope._enter(rootContext.status)
   let onBeforeExit: (() => void) | undefined
   try {
-    const mainDone = runIn({ status, task: { name: 'main' }, runtime }, main)
-    const deadlock = new Promise<never>((_, reject) => {
+    const mainDone = Promise.resolve(runIn({ status, task: { name: 'main' }, runtime }, main))
+    return await new Promise<T>((resolve, reject) => {
+      /** Set at the first `beforeExit` while main has not settled. */
+      let deadlock: DeadlockError | undefined
+      // After a deadlock, run still settles only once main has unwound (its
+      // tasks' finally blocks may wait on shielded work): no task outlives
+      // run, and the pool is shut down after them.
+      mainDone.then(
+        (value) => (deadlock ? reject(deadlock) : resolve(value)),
+        (error: unknown) => reject(deadlock ?? error),
+      )
       onBeforeExit = () => {
-        const waiting = waitingTasks(status)
-        reject(new DeadlockError(waiting))
-        scope.cancel(new DeadlockError(waiting))
+        if (deadlock) {
+          // A second time: main was cancelled, yet everything waits again
+          // (a task swallowed Cancelled). Report the deadlock anyway.
+          reject(deadlock)
+          return
+        }
+        deadlock = new DeadlockError(waitingTasks(status))
+        scope.cancel(deadlock)
+        // Keep the loop alive one more turn: if the cancelled tasks unwind
+        // without scheduling anything, Node would otherwise exit with main
+        // unsettled instead of emitting beforeExit again.
+        setImmediate(() => {})
       }
       process.on('beforeExit', onBeforeExit)
     })
-    mainDone.catch(() => {}) // settled through the race below; after a deadlock nobody awaits it
-    return await Promise.race([mainDone, deadlock])
   } finally {
     if (onBeforeExit) process.off('beforeExit', onBeforeExit)
     scope._exit()

@@ -61,6 +61,12 @@ describe('DeadlockError (child process)', () => {
     expect(s.events).toEqual(['neverStarts unwound', 'run rejected'])
   })
 
+  test('run() waits for cleanup that takes time (shielded) before rejecting: no task outlives run()', async () => {
+    const r = await runFixture('slowUnwind')
+    expect(r.isDeadlockError).toBe(true)
+    expect(r.events).toEqual(['cleaner unwound', 'run rejected'])
+  })
+
   test('main awaiting a promise that never settles is reported too, with no gotrio waiter', async () => {
     const r = await runFixture('promise')
     expect(r.isDeadlockError).toBe(true)
