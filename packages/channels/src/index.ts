@@ -5,3 +5,11 @@
 export { WouldBlock, EndOfChannel, ClosedResourceError, BrokenResourceError } from './errors.js'
 export type { SendChannel, ReceiveChannel, ChannelStatistics } from './types.js'
 export { openMemoryChannel, MemorySendChannel, MemoryReceiveChannel } from './memory-channel.js'
+export {
+  openSharedChannel,
+  SharedSendChannel,
+  SharedReceiveChannel,
+  registerSharedCodec,
+  type SharedChannelOptions,
+  type Codec,
+} from './shared/index.js'

@@ -1,0 +1,441 @@
+/**
+ * The public face of shared channels: `SharedSendChannel` / `SharedReceiveChannel`
+ * handles. A handle is (channel block, generation, side) plus its thread's
+ * `LocalChannel`; all shared state lives in the arena (ring.ts).
+ *
+ * Thread contract: a handle object belongs to the thread that made it. It
+ * crosses threads only by moving (kTransfer for worker-task arguments, or
+ * inside a channel value): the moved-out object then throws
+ * ClosedResourceError, the other thread gets a new live handle, and the open
+ * counts do not change. `statistics()` reads shared counts without the lock:
+ * every number is exact at some instant but they may be from different ones.
+ *
+ * Every operation follows runtime/lowlevel's pattern: `current()` once,
+ * checkpoint, fast path under the lock, else park a SendOp/ReceiveOp whose
+ * abort() withdraws under the lock (or reports "too late").
+ */
+import { threadId } from 'node:worker_threads'
+import { checkpoint } from '@gotrio/runtime'
+import { adoptResource, checkCancelled, current, kTransfer, macrotask, park, releaseResource, yieldDue, type TransferRecord } from '@gotrio/runtime/lowlevel'
+import { BrokenResourceError, ClosedResourceError, EndOfChannel, WouldBlock } from '../errors.js'
+import type { ChannelStatistics, ReceiveChannel, SendChannel } from '../types.js'
+import { alloc, free, unlinkChannel } from './arena.js'
+import { closeEndpointsIn, decodeBytes, encodeBytes, checkNumber, setEndpointHooks, type ResolvedCodec, codecByName } from './codec.js'
+import * as L from './layout.js'
+import { SIDE_RECV, SIDE_SEND, type Ring } from './ring.js'
+import { blockingSend, blockingReceive } from './sync.js'
+import {
+  DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK, LocalChannel, ReceiveOp, SendOp, captureIncoming, dropLocal,
+  incomingBytes, localChannel, releaseIncoming, type Incoming, type Outgoing,
+} from './waiting.js'
+
+const TRANSFER_MODULE = new URL(`./transfer${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`, import.meta.url).href
+
+const OPEN = 0
+const CLOSED = 1
+const MOVED = 2
+
+/** What both handle kinds share: the state machine open → closed | moved, and moves. */
+abstract class SharedEndpoint {
+  #state = OPEN
+  #local: LocalChannel
+  readonly #gen: number
+  readonly #side: number
+  /** @internal */
+  readonly codec: ResolvedCodec
+
+  constructor(local: LocalChannel, gen: number, side: number, codec: ResolvedCodec) {
+    this.#local = local
+    this.#gen = gen
+    this.#side = side
+    this.codec = codec
+    local.handles++
+    adoptResource(this)
+  }
+
+  protected abstract readonly kind: string
+
+  /** The thread's channel state, or ClosedResourceError naming why this handle is unusable. */
+  protected open(): LocalChannel {
+    if (this.#state === OPEN) return this.#local
+    if (this.#state === MOVED) {
+      throw new ClosedResourceError(
+        `this ${this.kind} was moved to another thread (passed to a worker task or sent through a channel); ` +
+          'use the handle that thread received, or pass a clone() to keep one here',
+      )
+    }
+    throw new ClosedResourceError(`this ${this.kind} is closed`)
+  }
+
+  /** @internal the descriptor that travels inside channel values: [block, gen, side, codec name]. */
+  describe(): [number, number, number, string] {
+    const l = this.open()
+    return [l.ring.block, this.#gen, this.#side, this.codec.name]
+  }
+
+  /** @internal gives this handle up (it moved); the counts stay, this thread's ownership goes. */
+  moveOut(): void {
+    const l = this.open()
+    l.ring.lock()
+    l.ring.ownerAdd(threadId, this.#side === SIDE_SEND ? L.O_SEND_HANDLES : L.O_RECV_HANDLES, -1)
+    l.ring.unlock()
+    this.#state = MOVED
+    l.handles--
+    releaseResource(this)
+    dropLocal(l)
+  }
+
+  /** @internal undoes moveOut (an offer carrying this handle was withdrawn). */
+  moveBack(): void {
+    const l = this.#local
+    l.ring.lock()
+    l.ring.ownerAdd(threadId, this.#side === SIDE_SEND ? L.O_SEND_HANDLES : L.O_RECV_HANDLES, 1)
+    l.ring.unlock()
+    this.#state = OPEN
+    l.handles++
+    adoptResource(this)
+  }
+
+  [kTransfer](): TransferRecord {
+    const data = this.describe()
+    this.moveOut()
+    return { module: TRANSFER_MODULE, data }
+  }
+
+  /** Closes this handle. Synchronous and idempotent. Its own parked operations throw ClosedResourceError. */
+  close(): void {
+    if (this.#state !== OPEN) return
+    const l = this.#local
+    this.#state = CLOSED
+    releaseResource(this)
+    ;(this.#side === SIDE_SEND ? l.send : l.recv).closeOwner(this)
+    const ring = l.ring
+    let dropped: Uint8Array[]
+    let dead: boolean
+    ring.lock()
+    try {
+      ring.ownerAdd(threadId, this.#side === SIDE_SEND ? L.O_SEND_HANDLES : L.O_RECV_HANDLES, -1)
+      dropped = ring.closeLocked(this.#side, 1)
+      dead = ring.deadLocked()
+    } finally {
+      ring.unlock()
+    }
+    l.handles--
+    dropLocal(l)
+    finishClose(ring, dropped, dead)
+  }
+
+  /** `close()`, as a checkpoint. */
+  async aclose(): Promise<void> {
+    this.close()
+    await checkpoint()
+  }
+
+  [Symbol.dispose](): void {
+    this.close()
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.aclose()
+  }
+
+  /** A snapshot; may be stale by the time it is read (other threads keep going). */
+  statistics(): ChannelStatistics {
+    const ring = this.#local.ring
+    const i = ring.a.i32
+    const h = ring.h
+    const live = Atomics.load(i, h + L.H_GEN) === this.#gen
+    const get = (f: number): number => (live ? Atomics.load(i, h + f) : 0)
+    return {
+      currentBufferUsed: ring.capacity === 0 ? 0 : get(L.H_LIVE),
+      maxBufferSize: ring.capacity,
+      openSendChannels: get(L.H_SEND_OPEN),
+      openReceiveChannels: get(L.H_RECV_OPEN),
+      tasksWaitingSend: get(L.H_SEND_WAITING),
+      tasksWaitingReceive: get(L.H_RECV_WAITING),
+      peakBufferUsed: ring.capacity === 0 ? 0 : get(L.H_PEAK),
+    }
+  }
+
+  /** @internal a new handle on the same side, in this thread (clone, revive). */
+  protected addHandle(countOpen: boolean): void {
+    const ring = this.open().ring
+    ring.lock()
+    if (countOpen) {
+      const f = this.#side === SIDE_SEND ? L.H_SEND_OPEN : L.H_RECV_OPEN
+      ring.a.i32[ring.h + f] = ring.a.i32[ring.h + f]! + 1
+    }
+    ring.ownerAdd(threadId, this.#side === SIDE_SEND ? L.O_SEND_HANDLES : L.O_RECV_HANDLES, 1)
+    ring.unlock()
+  }
+
+  /** @internal */
+  get gen(): number {
+    return this.#gen
+  }
+}
+
+/** After the lock: close endpoints that were dropped with the buffer, free a channel no handle can reach. */
+export function finishClose(ring: Ring, dropped: Uint8Array[], dead: boolean): void {
+  for (const b of dropped) closeEndpointsIn(b)
+  if (dead) {
+    unlinkChannel(ring.block, L.H_NEXT, L.H_PREV, L.H_GEN)
+    free(ring.block)
+  }
+}
+
+const brokenError = (): Error => new BrokenResourceError('every receive handle of this shared channel is closed')
+const closedSendError = (): Error => new ClosedResourceError('this SharedSendChannel was closed while send() waited')
+const closedRecvError = (): Error => new ClosedResourceError('this SharedReceiveChannel was closed while receive() waited')
+const endError = (): Error => new EndOfChannel('every send handle of this shared channel is closed and it is drained')
+const sendErrors = { broken: brokenError, closed: closedSendError }
+const recvErrors = { end: endError, closed: closedRecvError }
+
+/**
+ * The sending end of a shared channel; usable from any thread it is moved to.
+ * `send` waits while the buffer is full (size 0: until a receiver in some
+ * thread took the value); it either completes or throws `Cancelled` having
+ * delivered nothing. `sendSync` is the same for worker CPU loops.
+ */
+export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<T> {
+  protected readonly kind = 'SharedSendChannel'
+
+  /** @internal use openSharedChannel */
+  constructor(local: LocalChannel, gen: number, codec: ResolvedCodec) {
+    super(local, gen, SIDE_SEND, codec)
+  }
+
+  /** Encodes `value` for this channel (throws TypeError/DataCloneError, nothing written). */
+  private encode(ring: Ring, fn: string, value: T): Outgoing {
+    if (ring.codec !== L.CODEC_BYTES) {
+      return { num: checkNumber(ring.codec, fn, value), bytes: undefined, ool: 0, flags: 0, committed: noop, uncommitted: noop }
+    }
+    const enc = encodeBytes(this.codec, fn, value)
+    let ool = 0
+    if (enc.bytes.length > ring.slotBytes - L.B_INLINE_START) {
+      ool = alloc(enc.bytes.length)
+      ring.a.u8.set(enc.bytes, ool)
+    }
+    const eps = enc.endpoints as SharedEndpoint[]
+    if (eps.length === 0) return { num: 0, bytes: enc.bytes, ool, flags: 0, committed: noop, uncommitted: noop }
+    return {
+      num: 0,
+      bytes: enc.bytes,
+      ool,
+      flags: L.ENTRY_HAS_ENDPOINTS,
+      committed: () => eps.forEach((e) => e.moveOut()),
+      uncommitted: () => eps.forEach((e) => e.moveBack()),
+    }
+  }
+
+  async send(value: T): Promise<void> {
+    const ctx = current()
+    checkCancelled(ctx)
+    const l = this.open()
+    const ring = l.ring
+    const out = this.encode(ring, 'SharedSendChannel.send', value)
+    let r: number
+    let seen = 0
+    ring.lock()
+    try {
+      if (l.send.queue.length > 0) {
+        r = WAIT
+        seen = ring.registerLocked(threadId, SIDE_SEND) // FIFO: behind this thread's earlier senders
+      } else {
+        r = ring.sendLocked(threadId, out.num, out.bytes, out.ool, out.flags, false, false)
+        seen = r === OFFERED ? Atomics.load(ring.a.i32, ring.h + L.H_SEQ_SEND) : ring.seen
+      }
+    } finally {
+      ring.unlock()
+    }
+    if (r === DONE) {
+      out.committed()
+      if (yieldDue()) await macrotask()
+      return
+    }
+    if (r === BROKEN) {
+      if (out.ool !== 0) free(out.ool)
+      throw brokenError()
+    }
+    if (r === OFFERED) out.committed()
+    const op = new SendOp(l.send, this, out, r === OFFERED ? ring.ticket : undefined, sendErrors)
+    l.send.enqueue(op, seen)
+    return park(op, ctx)
+  }
+
+  sendNowait(value: T): void {
+    const l = this.open()
+    const ring = l.ring
+    const out = this.encode(ring, 'SharedSendChannel.sendNowait', value)
+    let r: number
+    ring.lock()
+    try {
+      r = l.send.queue.length > 0 ? WOULD_BLOCK : ring.sendLocked(threadId, out.num, out.bytes, out.ool, out.flags, false, true)
+    } finally {
+      ring.unlock()
+    }
+    if (r === DONE) return out.committed()
+    if (out.ool !== 0) free(out.ool)
+    if (r === BROKEN) throw brokenError()
+    throw new WouldBlock('SharedSendChannel.sendNowait: the channel is full (size 0: no receiver is waiting)')
+  }
+
+  /**
+   * Sends, blocking this worker thread with `Atomics.wait` (for CPU loops that
+   * want no `await`). Cancellation is seen between waits of at most 20 ms.
+   * Throws on the main thread, which must not block: use `await send()` there.
+   */
+  sendSync(value: T): void {
+    const l = this.open()
+    const out = this.encode(l.ring, 'SharedSendChannel.sendSync', value)
+    blockingSend(l.ring, out, brokenError)
+  }
+
+  clone(): SharedSendChannel<T> {
+    this.addHandle(true)
+    return new SharedSendChannel<T>(this.open(), this.gen, this.codec)
+  }
+
+  /** @internal a handle revived in this thread from a descriptor (already counted open). */
+  static revive<T>(local: LocalChannel, gen: number, codec: ResolvedCodec): SharedSendChannel<T> {
+    const h = new SharedSendChannel<T>(local, gen, codec)
+    h.addHandle(false)
+    return h
+  }
+}
+
+/**
+ * The receiving end of a shared channel. `receive` waits for a value; it
+ * completes or throws `Cancelled` having taken nothing. Async-iterable (until
+ * EndOfChannel), and sync-iterable through `receiveSync` in workers.
+ */
+export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveChannel<T>, Iterable<T> {
+  protected readonly kind = 'SharedReceiveChannel'
+
+  /** @internal use openSharedChannel */
+  constructor(local: LocalChannel, gen: number, codec: ResolvedCodec) {
+    super(local, gen, SIDE_RECV, codec)
+  }
+
+  /** @internal turns a taken entry into the value (after unlocking). */
+  decode(v: Incoming): unknown {
+    const ring = this.open().ring
+    if (ring.codec !== L.CODEC_BYTES) return v.num
+    try {
+      return decodeBytes(this.codec, incomingBytes(ring, v), v.hasEndpoints)
+    } finally {
+      releaseIncoming(v)
+    }
+  }
+
+  async receive(): Promise<T> {
+    const ctx = current()
+    checkCancelled(ctx)
+    const l = this.open()
+    const ring = l.ring
+    let r: number
+    let v: Incoming | undefined
+    ring.lock()
+    try {
+      if (l.recv.queue.length > 0) {
+        r = WAIT
+        ring.seen = ring.registerLocked(threadId, SIDE_RECV) // FIFO: behind this thread's earlier receivers
+      } else {
+        r = ring.receiveLocked(threadId, false, false)
+        if (r === DONE) v = captureIncoming(ring)
+      }
+    } finally {
+      ring.unlock()
+    }
+    if (r === DONE) {
+      const value = this.decode(v!) as T
+      if (yieldDue()) await macrotask()
+      return value
+    }
+    if (r === END) throw endError()
+    const op = new ReceiveOp<T>(l.recv, this, this, recvErrors)
+    l.recv.enqueue(op, ring.seen)
+    return park(op, ctx)
+  }
+
+  receiveNowait(): T {
+    const l = this.open()
+    const ring = l.ring
+    let r: number
+    let v: Incoming | undefined
+    ring.lock()
+    try {
+      r = l.recv.queue.length > 0 ? WOULD_BLOCK : ring.receiveLocked(threadId, false, true)
+      if (r === DONE) v = captureIncoming(ring)
+    } finally {
+      ring.unlock()
+    }
+    if (r === DONE) return this.decode(v!) as T
+    if (r === END) throw endError()
+    throw new WouldBlock('SharedReceiveChannel.receiveNowait: no value is available')
+  }
+
+  /**
+   * Receives, blocking this worker thread with `Atomics.wait`. Cancellation is
+   * seen between waits of at most 20 ms. Throws on the main thread: use
+   * `await receive()` there.
+   */
+  receiveSync(): T {
+    const l = this.open()
+    return this.decode(blockingReceive(l.ring, endError)) as T
+  }
+
+  clone(): SharedReceiveChannel<T> {
+    this.addHandle(true)
+    return new SharedReceiveChannel<T>(this.open(), this.gen, this.codec)
+  }
+
+  /** @internal */
+  static revive<T>(local: LocalChannel, gen: number, codec: ResolvedCodec): SharedReceiveChannel<T> {
+    const h = new SharedReceiveChannel<T>(local, gen, codec)
+    h.addHandle(false)
+    return h
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    for (;;) {
+      try {
+        yield await this.receive()
+      } catch (e) {
+        if (e instanceof EndOfChannel) return
+        throw e
+      }
+    }
+  }
+
+  *[Symbol.iterator](): Generator<T, void, undefined> {
+    for (;;) {
+      try {
+        yield this.receiveSync()
+      } catch (e) {
+        if (e instanceof EndOfChannel) return
+        throw e
+      }
+    }
+  }
+}
+
+function noop(): void {}
+
+/** Revives a descriptor [block, gen, side, codec] as a live handle of this thread. */
+export function reviveEndpoint(desc: readonly unknown[]): SharedSendChannel<unknown> | SharedReceiveChannel<unknown> {
+  const [block, gen, side, codecName] = desc as [number, number, number, string]
+  const local = localChannel(block)
+  if (Atomics.load(local.ring.a.i32, local.ring.h + L.H_GEN) !== gen) {
+    throw new Error(`gotrio internal error (this is a bug in gotrio): a moved shared-channel endpoint refers to a freed channel`)
+  }
+  const codec = codecByName(codecName)
+  return side === SIDE_SEND ? SharedSendChannel.revive(local, gen, codec) : SharedReceiveChannel.revive(local, gen, codec)
+}
+
+setEndpointHooks({
+  isEndpoint: (x) => x instanceof SharedEndpoint,
+  describe: (x) => (x as SharedEndpoint).describe(),
+  moveOut: (x) => (x as SharedEndpoint).moveOut(),
+  revive: reviveEndpoint,
+})

@@ -1,0 +1,138 @@
+/**
+ * The shared-memory layout of one shared channel: a header of Int32 words, a
+ * ring of per-slot meta words, and a ring of data slots, allocated as one block
+ * of the process-wide arena (arena.ts). Every thread computes the same layout
+ * from the header words it reads; no offset appears anywhere else as a number.
+ *
+ * Header (Int32 index relative to the channel's base index; "lock" = written
+ * only while holding the channel lock `H_LOCK`, read by anyone under the lock
+ * unless noted):
+ *
+ * | idx | name            | written by                 | meaning                                                         |
+ * |-----|-----------------|----------------------------|-----------------------------------------------------------------|
+ * |  0  | H_LOCK          | any thread (CAS)           | channel mutex: 0 free, 1 held, 2 held and someone sleeps on it   |
+ * |  1  | H_GEN           | allocator (create/free)    | generation; a stale handle compares it before reading stats      |
+ * |  2  | H_CAPACITY      | creator, then read-only    | maxBufferSize (0 = rendezvous)                                   |
+ * |  3  | H_SLOTS         | creator, then read-only    | ring slots: capacity, or RENDEZVOUS_SLOTS for size 0             |
+ * |  4  | H_CODEC         | creator, then read-only    | codec kind (CODEC_* below)                                       |
+ * |  5  | H_SLOT_BYTES    | creator, then read-only    | bytes per data slot                                              |
+ * |  6  | H_HEAD_IDX      | lock (receivers)           | slot index of the oldest entry, 0 <= i < slots                   |
+ * |  7  | H_HEAD_SEQ      | lock (receivers)           | entries ever removed from the head (wraps at 2^32): a ticket     |
+ * |  8  | H_COUNT         | lock                       | entries in the ring, tombstones included, <= slots               |
+ * |  9  | H_LIVE          | lock                       | entries that are values (not tombstones) = currentBufferUsed     |
+ * | 10  | H_PEAK          | lock                       | largest H_LIVE seen                                              |
+ * | 11  | H_SEND_OPEN     | lock                       | open send handles, in every thread (moves do not change it)      |
+ * | 12  | H_RECV_OPEN     | lock                       | open receive handles                                             |
+ * | 13  | H_SEND_WAITING  | lock                       | send operations registered as waiting (all threads)              |
+ * | 14  | H_RECV_WAITING  | lock                       | receive operations registered as waiting (all threads)           |
+ * | 15  | H_HANDOFFS      | lock                       | size 0: entries promised to waiting receivers (see ring.ts)      |
+ * | 16  | H_SEQ_SEND      | lock (Atomics.add)         | futex word senders sleep on; bumped when a send may proceed      |
+ * | 17  | H_SEQ_RECV      | lock (Atomics.add)         | futex word receivers sleep on; bumped when a receive may proceed |
+ * | 18  | H_BYTES_BUDGET  | creator, then read-only    | maxBufferBytes: out-of-line bytes allowed in flight              |
+ * | 19  | H_BYTES_USED    | lock                       | out-of-line bytes now held by entries                            |
+ * | 20  | H_NEXT          | arena lock                 | next channel in the arena's list of live channels (0 = none)     |
+ * | 21  | H_PREV          | arena lock                 | previous channel in that list (0 = none)                         |
+ * | 22  | H_BLOCK         | creator, then read-only    | byte offset of this block (= base), to free it                   |
+ * | 23  | (reserved)      |                            |                                                                  |
+ * | 24..| owner table     | lock                       | OWNER_ENTRIES × [threadId+1, sendHandles, recvHandles,           |
+ * |     |                 |                            |   sendWaiting, recvWaiting]; threadId+1 = 0 marks a free entry   |
+ *
+ * After the header: `slots` meta words (Int32, one per ring slot: ENTRY_* kind
+ * and flags), then the data slots, 8-byte aligned, `slots × slotBytes` bytes.
+ *
+ * A numeric slot (int32/uint32: 4 bytes, float64: 8 bytes) holds the number.
+ * A byte slot (structured / user codec) holds [length, outOfLineOffset] as two
+ * Int32 words followed by up to `slotBytes - 8` inline bytes; a longer value
+ * lives in an arena block whose offset is the second word.
+ */
+
+export const H_LOCK = 0
+export const H_GEN = 1
+export const H_CAPACITY = 2
+export const H_SLOTS = 3
+export const H_CODEC = 4
+export const H_SLOT_BYTES = 5
+export const H_HEAD_IDX = 6
+export const H_HEAD_SEQ = 7
+export const H_COUNT = 8
+export const H_LIVE = 9
+export const H_PEAK = 10
+export const H_SEND_OPEN = 11
+export const H_RECV_OPEN = 12
+export const H_SEND_WAITING = 13
+export const H_RECV_WAITING = 14
+export const H_HANDOFFS = 15
+export const H_SEQ_SEND = 16
+export const H_SEQ_RECV = 17
+export const H_BYTES_BUDGET = 18
+export const H_BYTES_USED = 19
+export const H_NEXT = 20
+export const H_PREV = 21
+export const H_BLOCK = 22
+export const H_OWNERS = 24
+
+/** Owner-table entry fields (Int32 offsets inside one entry). */
+export const O_THREAD = 0 // threadId + 1; 0 = free entry
+export const O_SEND_HANDLES = 1
+export const O_RECV_HANDLES = 2
+export const O_SEND_WAITING = 3
+export const O_RECV_WAITING = 4
+export const OWNER_FIELDS = 5
+/** Threads tracked per channel; handles in further threads are counted but not recoverable on thread death. */
+export const OWNER_ENTRIES = 8
+
+export const HEADER_WORDS = H_OWNERS + OWNER_ENTRIES * OWNER_FIELDS
+
+/** Ring slots of a size-0 channel: at most this many senders have published an offer at once. */
+export const RENDEZVOUS_SLOTS = 16
+
+/** Meta word of a ring slot: the entry's kind in the low bits, flags above. */
+export const ENTRY_VALUE = 1 // a buffered value (capacity > 0), or a size-0 value promised to a waiting receiver
+export const ENTRY_OFFER = 2 // size 0: a waiting sender's value, withdrawable until taken
+export const ENTRY_TOMBSTONE = 3 // size 0: an offer its sender withdrew; receivers skip it
+export const ENTRY_KIND_MASK = 0xf
+export const ENTRY_HAS_ENDPOINTS = 0x10 // the encoded value carries channel endpoints (close them if dropped)
+
+/** Codec kinds stored in H_CODEC. */
+export const CODEC_INT32 = 1
+export const CODEC_UINT32 = 2
+export const CODEC_FLOAT64 = 3
+export const CODEC_BYTES = 4 // 'structured' and user codecs: variable-size bytes
+
+/** Byte-slot fields (Int32 words at the start of a byte slot). */
+export const B_LENGTH = 0
+export const B_OUT_OF_LINE = 1
+export const B_INLINE_START = 8 // bytes
+/** Bytes per byte slot: values up to 56 bytes travel inline. */
+export const BYTE_SLOT_BYTES = 64
+
+export function slotBytesFor(codec: number): number {
+  switch (codec) {
+    case CODEC_INT32:
+    case CODEC_UINT32:
+      return 4
+    case CODEC_FLOAT64:
+      return 8
+    default:
+      return BYTE_SLOT_BYTES
+  }
+}
+
+/** Byte offset, from the channel's base, of the meta ring. */
+export function metaOffset(): number {
+  return HEADER_WORDS * 4
+}
+
+/** Byte offset, from the channel's base, of the data ring (8-aligned). */
+export function dataOffset(slots: number): number {
+  return align8(metaOffset() + slots * 4)
+}
+
+/** The block size one channel needs; used by the creator and by nobody else (the block records itself). */
+export function channelByteLength(slots: number, slotBytes: number): number {
+  return dataOffset(slots) + slots * slotBytes
+}
+
+export function align8(n: number): number {
+  return (n + 7) & ~7
+}

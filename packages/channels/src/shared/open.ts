@@ -1,0 +1,118 @@
+/**
+ * `openSharedChannel` and the process-level wiring of shared channels: the
+ * worker bootstrap registration and the worker-exit hook that closes what a
+ * dead thread held.
+ */
+import { threadId } from 'node:worker_threads'
+import { onWorkerExit } from '@gotrio/runtime/lowlevel'
+import { checkMaxBufferSize } from '../validate.js'
+import { alloc, getArena, linkChannel, liveChannels } from './arena.js'
+import { registerArenaBootstrap } from './bootstrap.js'
+import { resolveCodec, type CodecOption } from './codec.js'
+import { SharedReceiveChannel, SharedSendChannel, finishClose } from './endpoints.js'
+import * as L from './layout.js'
+import { Ring, SIDE_RECV, SIDE_SEND } from './ring.js'
+import { localChannel } from './waiting.js'
+
+export interface SharedChannelOptions<T> {
+  /**
+   * How values are carried: `'structured'` (default; anything structured clone
+   * accepts, and shared endpoints, which move), `'int32'`, `'uint32'`,
+   * `'float64'` (numbers, no allocation per value), or a user `Codec<T>`.
+   */
+  codec?: CodecOption<T>
+  /**
+   * Byte codecs only: how many bytes of values too long for a ring slot (over
+   * 56 bytes) may wait in the channel at once; a send waits while more would.
+   * A single value larger than this is still delivered, alone. Default 4 MiB.
+   */
+  maxBufferBytes?: number
+}
+
+const DEFAULT_MAX_BUFFER_BYTES = 4 << 20
+/** Most ring slots one channel may have (the ring is allocated up front in the arena). */
+export const MAX_SHARED_CAPACITY = 1 << 22
+
+/**
+ * Opens a channel whose endpoints can live in any thread: Trio's memory-channel
+ * semantics, across threads. See API.md "Channels" and this package's README.
+ *
+ * ```ts
+ * const [tx, rx] = openSharedChannel<number>(1024, { codec: 'int32' })
+ * nursery.startSoon(producer, tx)      // a worker task: tx moves to the worker
+ * for await (const n of rx) total += n  // ends when the worker's tx is closed
+ * ```
+ */
+export function openSharedChannel<T>(
+  maxBufferSize: number,
+  options: SharedChannelOptions<T> = {},
+): [SharedSendChannel<T>, SharedReceiveChannel<T>] {
+  const fn = 'openSharedChannel'
+  const capacity = checkMaxBufferSize(fn, maxBufferSize)
+  if (capacity === Infinity) {
+    throw new RangeError(
+      `${fn}: maxBufferSize Infinity is not supported: a shared channel's ring is allocated once, with a fixed size, in shared memory. ` +
+        'Pick a bound (the producer then waits, which is backpressure), or use openMemoryChannel(Infinity) within one thread',
+    )
+  }
+  if (capacity > MAX_SHARED_CAPACITY) {
+    throw new RangeError(`${fn}: maxBufferSize ${capacity} is larger than ${MAX_SHARED_CAPACITY}, the most ring slots a shared channel may have`)
+  }
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${fn}: options must be an object, got ${String(options)}`)
+  const codec = resolveCodec(fn, options.codec)
+  const budget = options.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES
+  if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 1 || budget > 0x7fffffff) {
+    throw new RangeError(`${fn}: options.maxBufferBytes must be an integer from 1 to 2^31-1 (bytes), got ${String(budget)}`)
+  }
+  const slots = capacity === 0 ? L.RENDEZVOUS_SLOTS : capacity
+  const slotBytes = L.slotBytesFor(codec.kind)
+  const block = alloc(L.channelByteLength(slots, slotBytes))
+  const h = block >> 2
+  const a = getArena().i32
+  a[h + L.H_CAPACITY] = capacity
+  a[h + L.H_SLOTS] = slots
+  a[h + L.H_CODEC] = codec.kind
+  a[h + L.H_SLOT_BYTES] = slotBytes
+  a[h + L.H_BYTES_BUDGET] = budget
+  a[h + L.H_BLOCK] = block
+  a[h + L.H_SEND_OPEN] = 1
+  a[h + L.H_RECV_OPEN] = 1
+  const gen = linkChannel(block, L.H_NEXT, L.H_PREV, L.H_GEN)
+  const local = localChannel(block)
+  local.ring.lock()
+  local.ring.ownerAdd(threadId, L.O_SEND_HANDLES, 1)
+  local.ring.ownerAdd(threadId, L.O_RECV_HANDLES, 1)
+  local.ring.unlock()
+  return [new SharedSendChannel<T>(local, gen, codec), new SharedReceiveChannel<T>(local, gen, codec)]
+}
+
+/**
+ * Closes every handle thread `deadThreadId` held (its owner entries), and
+ * forgets its waiters, so the other threads see EndOfChannel /
+ * BrokenResourceError instead of hanging. Installed as the runtime's
+ * worker-exit hook; exported for tests that kill raw workers.
+ */
+export function closeHandlesOfDeadThread(deadThreadId: number): void {
+  for (const block of liveChannels(L.H_NEXT)) {
+    const ring = new Ring(block)
+    let dropped: Uint8Array[] = []
+    let dead = false
+    ring.lock()
+    try {
+      const e = ring.ownerTake(deadThreadId)
+      if (e) {
+        const [sendHandles, recvHandles, sendWaiting, recvWaiting] = e as [number, number, number, number]
+        ring.forgetWaitersLocked(sendWaiting, recvWaiting)
+        if (sendHandles > 0) dropped = dropped.concat(ring.closeLocked(SIDE_SEND, sendHandles))
+        if (recvHandles > 0) dropped = dropped.concat(ring.closeLocked(SIDE_RECV, recvHandles))
+        dead = ring.deadLocked()
+      }
+    } finally {
+      ring.unlock()
+    }
+    finishClose(ring, dropped, dead)
+  }
+}
+
+registerArenaBootstrap()
+onWorkerExit(closeHandlesOfDeadThread)

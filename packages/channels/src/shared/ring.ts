@@ -1,0 +1,484 @@
+/**
+ * The ring protocol of a shared channel: every state change of a channel, made
+ * inside the channel's lock (lock.ts; Go's hchan.lock), on the header laid out
+ * in layout.ts. This file knows nothing of tasks or promises: it moves entries
+ * and keeps counts; waiting.ts parks tasks, endpoints.ts is the public face.
+ *
+ * Invariants (all under the lock; `assertRing` checks them in tests):
+ *  - R1 0 <= LIVE <= COUNT <= SLOTS; tombstones exist only when CAPACITY = 0.
+ *  - R2 HANDOFFS <= RECV_WAITING, and HANDOFFS = 0 when CAPACITY > 0.
+ *  - R3 (size 0) the first HANDOFFS live entries from the head are ENTRY_VALUE
+ *       (promised to waiting receivers); later ones are ENTRY_OFFERs, or values
+ *       whose waiting receiver's thread died (forgetWaitersLocked).
+ *  - R4 RECV_OPEN = 0 implies COUNT = 0 (the last receiver dropped the buffer).
+ *  - R5 a registered waiter is counted in SEND_/RECV_WAITING and in its thread's
+ *       owner entry until it completes or withdraws, both under the lock.
+ *  - R6 BYTES_USED is the sum of out-of-line lengths of the entries in the ring.
+ *
+ * Rendezvous (size 0), Go's direct handoff made cross-thread:
+ *  - A receiver that finds no value registers as waiting (RECV_WAITING++).
+ *  - A sender that finds an unpromised waiting receiver (RECV_WAITING >
+ *    HANDOFFS) and no offer ahead of it (LIVE = HANDOFFS) pushes an
+ *    ENTRY_VALUE and HANDOFFS++: the value now belongs to
+ *    the waiting receivers collectively, and the send is complete (this is what
+ *    `sendNowait` on size 0 needs). Otherwise `send` pushes an ENTRY_OFFER and
+ *    waits until HEAD_SEQ passes its ticket (a receiver took it).
+ *  - Only registered receivers take while HANDOFFS > 0 (a newcomer queues
+ *    behind them, as in Trio); a registered receiver that takes decrements
+ *    RECV_WAITING and, if it took a promised value, HANDOFFS.
+ *  - A waiting receiver withdraws (cancel, close) only if RECV_WAITING - 1 >=
+ *    HANDOFFS (it is not needed for a promise); otherwise it is too late: it
+ *    takes the head value and completes with it. So a promised value is always
+ *    received, and a cancelled receive took nothing.
+ *  - A waiting sender withdraws its ENTRY_OFFER (making it a tombstone that
+ *    receivers skip) only if HEAD_SEQ has not passed its ticket; otherwise it is
+ *    too late and the send completed. So a cancelled send delivered nothing.
+ *
+ * Wake-ups: waiters sleep on H_SEQ_SEND / H_SEQ_RECV with the value they read
+ * under the lock when they registered or last failed. Every change that may
+ * let the other side proceed bumps the word under the lock, and the changer
+ * notifies after unlocking if someone is registered. A waiter that read the
+ * word before the bump sees a different value in `Atomics.wait(Async)` and
+ * returns at once, so no wake-up is lost (the crossbeam "has it become ready
+ * just now?" check is the lock itself).
+ */
+import { getArena, type Arena, free } from './arena.js'
+import { lock, unlock } from './lock.js'
+import * as L from './layout.js'
+
+export const DONE = 0
+export const OFFERED = 1
+export const WAIT = 2
+export const BROKEN = 3
+export const WOULD_BLOCK = 4
+export const END = 5
+
+export const SIDE_SEND = 0
+export const SIDE_RECV = 1
+
+/** One thread's access object to one channel, shared by every handle of it in this thread. */
+export class Ring {
+  readonly a: Arena
+  readonly block: number
+  /** Int32 index of the header. */
+  readonly h: number
+  readonly capacity: number
+  readonly slots: number
+  readonly codec: number
+  readonly slotBytes: number
+  /** Int32 index of meta word 0. */
+  readonly meta: number
+  /** Byte offset of data slot 0. */
+  readonly data: number
+  readonly budget: number
+  /** Outputs of the last successful receive (valid until the next call in this thread). */
+  outNum = 0
+  outBytes: Uint8Array | undefined
+  outHasEndpoints = false
+  /** Length of the last byte value taken; if it was out of line, `outNum` is its block. */
+  outLen = 0
+  /** Output of a WAIT result: the futex value read under the lock. */
+  seen = 0
+  /** Output of an OFFERED result: the offer's ticket. */
+  ticket = 0
+  /** Set by a receive/close that changed state the other side waits on: notify after unlock. */
+  private notifySend = false
+  private notifyRecv = false
+
+  constructor(block: number) {
+    this.a = getArena()
+    this.block = block
+    this.h = block >> 2
+    const i = this.a.i32
+    this.capacity = i[this.h + L.H_CAPACITY]!
+    this.slots = i[this.h + L.H_SLOTS]!
+    this.codec = i[this.h + L.H_CODEC]!
+    this.slotBytes = i[this.h + L.H_SLOT_BYTES]!
+    this.budget = i[this.h + L.H_BYTES_BUDGET]!
+    this.meta = this.h + L.HEADER_WORDS
+    this.data = block + L.dataOffset(this.slots)
+  }
+
+  lock(): void {
+    lock(this.a.i32, this.h + L.H_LOCK)
+  }
+
+  /** Unlocks, then notifies the side(s) the critical section asked for. */
+  unlock(): void {
+    const i = this.a.i32
+    const ns = this.notifySend && i[this.h + L.H_SEND_WAITING]! > 0
+    const nr = this.notifyRecv && i[this.h + L.H_RECV_WAITING]! > 0
+    this.notifySend = this.notifyRecv = false
+    unlock(i, this.h + L.H_LOCK)
+    if (ns) Atomics.notify(i, this.h + L.H_SEQ_SEND)
+    if (nr) Atomics.notify(i, this.h + L.H_SEQ_RECV)
+  }
+
+  get(field: number): number {
+    return this.a.i32[this.h + field]!
+  }
+
+  private set(field: number, v: number): void {
+    this.a.i32[this.h + field] = v
+  }
+
+  private bumpSend(): void {
+    Atomics.add(this.a.i32, this.h + L.H_SEQ_SEND, 1)
+    this.notifySend = true
+  }
+
+  private bumpRecv(): void {
+    Atomics.add(this.a.i32, this.h + L.H_SEQ_RECV, 1)
+    this.notifyRecv = true
+  }
+
+  // ---- owner table -------------------------------------------------------
+
+  /** Adds `delta` to field `f` of thread `tid`'s owner entry (made if needed). Under the lock. */
+  ownerAdd(tid: number, f: number, delta: number): void {
+    const i = this.a.i32
+    let freeEntry = -1
+    for (let e = 0; e < L.OWNER_ENTRIES; e++) {
+      const at = this.h + L.H_OWNERS + e * L.OWNER_FIELDS
+      const t = i[at + L.O_THREAD]!
+      if (t === tid + 1) {
+        i[at + f] = i[at + f]! + delta
+        if (i[at + 1] === 0 && i[at + 2] === 0 && i[at + 3] === 0 && i[at + 4] === 0) i[at + L.O_THREAD] = 0
+        return
+      }
+      if (t === 0 && freeEntry < 0) freeEntry = at
+    }
+    if (freeEntry >= 0 && delta > 0) {
+      i.fill(0, freeEntry, freeEntry + L.OWNER_FIELDS)
+      i[freeEntry + L.O_THREAD] = tid + 1
+      i[freeEntry + f] = delta
+    }
+    // Otherwise: more than OWNER_ENTRIES threads hold this channel; the extra
+    // thread's handles work but cannot be closed for it if it dies (README).
+  }
+
+  /** Removes thread `tid`'s entry and returns its fields [send, recv, sendWaiting, recvWaiting]. Under the lock. */
+  ownerTake(tid: number): number[] | undefined {
+    const i = this.a.i32
+    for (let e = 0; e < L.OWNER_ENTRIES; e++) {
+      const at = this.h + L.H_OWNERS + e * L.OWNER_FIELDS
+      if (i[at + L.O_THREAD] === tid + 1) {
+        const r = [i[at + 1]!, i[at + 2]!, i[at + 3]!, i[at + 4]!]
+        i.fill(0, at, at + L.OWNER_FIELDS)
+        return r
+      }
+    }
+    return undefined
+  }
+
+  // ---- sending -----------------------------------------------------------
+
+  /** Can an entry with `oolBytes` out-of-line bytes enter the ring now? (slots and byte budget) */
+  private hasRoom(oolBytes: number): boolean {
+    if (this.get(L.H_COUNT) === this.slots) return false
+    if (this.capacity > 0 && this.get(L.H_LIVE) >= this.capacity) return false
+    if (oolBytes === 0) return true
+    const used = this.get(L.H_BYTES_USED)
+    return used === 0 || used + oolBytes <= this.budget
+  }
+
+  /**
+   * One send attempt, under the lock. `num` is the number (numeric codecs) or
+   * `bytes`/`ool` the encoded value and its out-of-line block (0 if inline).
+   * `registered`: the caller is counted in SEND_WAITING (R5) and is removed
+   * from it on any result but WAIT. `nowait`: never register nor offer.
+   * Returns DONE, OFFERED (size 0; `ticket` set), WAIT (`seen` set; now
+   * registered), WOULD_BLOCK or BROKEN.
+   */
+  sendLocked(tid: number, num: number, bytes: Uint8Array | undefined, ool: number, flags: number, registered: boolean, nowait: boolean): number {
+    if (this.get(L.H_RECV_OPEN) === 0) {
+      if (registered) this.unregister(tid, SIDE_SEND)
+      return BROKEN
+    }
+    const oolBytes = ool === 0 ? 0 : bytes!.length
+    if (this.hasRoom(oolBytes)) {
+      if (this.capacity > 0) {
+        this.push(L.ENTRY_VALUE | flags, num, bytes, ool)
+        if (registered) this.unregister(tid, SIDE_SEND)
+        return DONE
+      }
+      const rw = this.get(L.H_RECV_WAITING)
+      const ho = this.get(L.H_HANDOFFS)
+      if (rw > ho && this.get(L.H_LIVE) === ho) {
+        // Direct handoff: promised to the waiting receivers. R2 holds (rw > ho);
+        // R3 holds because every live entry before it is promised (LIVE = HANDOFFS).
+        this.push(L.ENTRY_VALUE | flags, num, bytes, ool)
+        this.set(L.H_HANDOFFS, ho + 1)
+        if (registered) this.unregister(tid, SIDE_SEND)
+        return DONE
+      }
+      if (!nowait) {
+        // R3: an offer goes after every promised value; later senders offer too
+        // until the offers are taken (FIFO among senders).
+        this.ticket = (this.get(L.H_HEAD_SEQ) + this.get(L.H_COUNT)) | 0
+        this.push(L.ENTRY_OFFER | flags, num, bytes, ool)
+        if (!registered) this.register(tid, SIDE_SEND)
+        return OFFERED
+      }
+    }
+    if (nowait) return WOULD_BLOCK
+    if (!registered) this.register(tid, SIDE_SEND)
+    this.seen = Atomics.load(this.a.i32, this.h + L.H_SEQ_SEND)
+    return WAIT
+  }
+
+  /**
+   * A registered size-0 sender whose offer has `ticket`: DONE if taken, BROKEN
+   * if the receivers all closed (the offer was dropped), else WAIT. With
+   * `withdraw`, a WAIT becomes a withdrawal (tombstone) and returns WOULD_BLOCK.
+   */
+  offerLocked(tid: number, ticket: number, withdraw: boolean): number {
+    if (((this.get(L.H_HEAD_SEQ) - ticket) | 0) > 0) {
+      this.unregister(tid, SIDE_SEND)
+      return DONE
+    }
+    if (this.get(L.H_RECV_OPEN) === 0) {
+      this.unregister(tid, SIDE_SEND)
+      return BROKEN
+    }
+    if (!withdraw) {
+      this.seen = Atomics.load(this.a.i32, this.h + L.H_SEQ_SEND)
+      return WAIT
+    }
+    const pos = (ticket - this.get(L.H_HEAD_SEQ)) | 0 // 0 <= pos < COUNT: still in the ring
+    const slot = (this.get(L.H_HEAD_IDX) + pos) % this.slots
+    this.dropEntry(slot)
+    this.a.i32[this.meta + slot] = L.ENTRY_TOMBSTONE
+    this.set(L.H_LIVE, this.get(L.H_LIVE) - 1)
+    this.unregister(tid, SIDE_SEND)
+    return WOULD_BLOCK
+  }
+
+  /** A registered sender (not offered) gives up waiting. */
+  withdrawSendLocked(tid: number): void {
+    this.unregister(tid, SIDE_SEND)
+  }
+
+  private push(meta: number, num: number, bytes: Uint8Array | undefined, ool: number): void {
+    const count = this.get(L.H_COUNT)
+    const slot = (this.get(L.H_HEAD_IDX) + count) % this.slots
+    this.a.i32[this.meta + slot] = meta
+    if (this.codec === L.CODEC_FLOAT64) this.a.f64[(this.data >> 3) + slot] = num
+    else if (this.codec !== L.CODEC_BYTES) this.a.i32[(this.data >> 2) + slot] = num
+    else {
+      const at = this.data + slot * this.slotBytes
+      this.a.i32[(at >> 2) + L.B_LENGTH] = bytes!.length
+      this.a.i32[(at >> 2) + L.B_OUT_OF_LINE] = ool
+      if (ool === 0) this.a.u8.set(bytes!, at + L.B_INLINE_START)
+      else this.set(L.H_BYTES_USED, this.get(L.H_BYTES_USED) + bytes!.length)
+    }
+    this.set(L.H_COUNT, count + 1)
+    const live = this.get(L.H_LIVE) + 1
+    this.set(L.H_LIVE, live)
+    if (live > this.get(L.H_PEAK)) this.set(L.H_PEAK, live)
+    this.bumpRecv()
+  }
+
+  // ---- receiving ---------------------------------------------------------
+
+  /**
+   * One receive attempt, under the lock. DONE (value in out*), END (every
+   * sender closed and nothing is left), WAIT (`seen` set; now registered) or
+   * WOULD_BLOCK (nowait). `registered` as for sendLocked.
+   */
+  receiveLocked(tid: number, registered: boolean, nowait: boolean): number {
+    this.skipTombstones()
+    const ho = this.get(L.H_HANDOFFS)
+    if (this.get(L.H_LIVE) > 0 && (registered || ho === 0)) {
+      this.takeHead()
+      if (registered) {
+        this.unregister(tid, SIDE_RECV)
+        // R3: with HANDOFFS > 0 the head was a promised value.
+        if (ho > 0) this.set(L.H_HANDOFFS, ho - 1)
+      }
+      return DONE
+    }
+    if (this.get(L.H_LIVE) === 0 && this.get(L.H_SEND_OPEN) === 0) {
+      if (registered) this.unregister(tid, SIDE_RECV)
+      return END
+    }
+    if (nowait) return WOULD_BLOCK
+    if (!registered) this.register(tid, SIDE_RECV)
+    this.seen = Atomics.load(this.a.i32, this.h + L.H_SEQ_RECV)
+    return WAIT
+  }
+
+  /**
+   * A registered receiver stops waiting (cancelled, or its handle closed).
+   * Returns WOULD_BLOCK if it withdrew having taken nothing, or DONE if it was
+   * needed for a promised value (R2) and took it (value in out*).
+   */
+  withdrawReceiveLocked(tid: number): number {
+    const rw = this.get(L.H_RECV_WAITING)
+    const ho = this.get(L.H_HANDOFFS)
+    if (rw - 1 >= ho) {
+      this.unregister(tid, SIDE_RECV)
+      return WOULD_BLOCK
+    }
+    return this.receiveLocked(tid, true, true)
+  }
+
+  private skipTombstones(): void {
+    const i = this.a.i32
+    while (this.get(L.H_COUNT) > 0 && (i[this.meta + this.get(L.H_HEAD_IDX)]! & L.ENTRY_KIND_MASK) === L.ENTRY_TOMBSTONE) {
+      this.advanceHead()
+    }
+  }
+
+  private advanceHead(): void {
+    this.set(L.H_HEAD_IDX, (this.get(L.H_HEAD_IDX) + 1) % this.slots)
+    this.set(L.H_HEAD_SEQ, (this.get(L.H_HEAD_SEQ) + 1) | 0)
+    this.set(L.H_COUNT, this.get(L.H_COUNT) - 1)
+    this.bumpSend() // a slot freed, or an offer's ticket passed
+  }
+
+  /** Removes the head entry into out*; returns its kind. */
+  private takeHead(): number {
+    const slot = this.get(L.H_HEAD_IDX)
+    const m = this.a.i32[this.meta + slot]!
+    if (this.codec === L.CODEC_FLOAT64) this.outNum = this.a.f64[(this.data >> 3) + slot]!
+    else if (this.codec === L.CODEC_UINT32) this.outNum = this.a.u32[(this.data >> 2) + slot]!
+    else if (this.codec === L.CODEC_INT32) this.outNum = this.a.i32[(this.data >> 2) + slot]!
+    else {
+      const at = this.data + slot * this.slotBytes
+      const len = this.a.i32[(at >> 2) + L.B_LENGTH]!
+      const ool = this.a.i32[(at >> 2) + L.B_OUT_OF_LINE]!
+      this.outLen = len
+      this.outNum = ool
+      if (ool === 0) this.outBytes = this.a.u8.slice(at + L.B_INLINE_START, at + L.B_INLINE_START + len)
+      else {
+        // The block is the receiver's from here: copied and freed outside the lock (takeBytes).
+        this.outBytes = undefined
+        this.set(L.H_BYTES_USED, this.get(L.H_BYTES_USED) - len)
+      }
+    }
+    this.outHasEndpoints = (m & L.ENTRY_HAS_ENDPOINTS) !== 0
+    this.set(L.H_LIVE, this.get(L.H_LIVE) - 1)
+    this.advanceHead()
+    return m & L.ENTRY_KIND_MASK
+  }
+
+  /** Frees an entry's out-of-line block (BYTES_USED too) when it is dropped unreceived. Returns its bytes if it carried endpoints. */
+  private dropEntry(slot: number): Uint8Array | undefined {
+    if (this.codec !== L.CODEC_BYTES) return undefined
+    const at = this.data + slot * this.slotBytes
+    const len = this.a.i32[(at >> 2) + L.B_LENGTH]!
+    const ool = this.a.i32[(at >> 2) + L.B_OUT_OF_LINE]!
+    const hasEp = (this.a.i32[this.meta + slot]! & L.ENTRY_HAS_ENDPOINTS) !== 0
+    let keep: Uint8Array | undefined
+    if (ool === 0) {
+      if (hasEp) keep = this.a.u8.slice(at + L.B_INLINE_START, at + L.B_INLINE_START + len)
+    } else {
+      if (hasEp) keep = this.a.u8.slice(ool, ool + len)
+      this.set(L.H_BYTES_USED, this.get(L.H_BYTES_USED) - len)
+      free(ool)
+    }
+    this.a.i32[(at >> 2) + L.B_OUT_OF_LINE] = 0
+    return keep
+  }
+
+  // ---- open counts -------------------------------------------------------
+
+  register(tid: number, side: number): void {
+    const f = side === SIDE_SEND ? L.H_SEND_WAITING : L.H_RECV_WAITING
+    this.set(f, this.get(f) + 1)
+    this.ownerAdd(tid, side === SIDE_SEND ? L.O_SEND_WAITING : L.O_RECV_WAITING, 1)
+  }
+
+  unregister(tid: number, side: number): void {
+    const f = side === SIDE_SEND ? L.H_SEND_WAITING : L.H_RECV_WAITING
+    this.set(f, this.get(f) - 1)
+    this.ownerAdd(tid, side === SIDE_SEND ? L.O_SEND_WAITING : L.O_RECV_WAITING, -1)
+  }
+
+  /**
+   * Closes `n` handles of `side` (a handle closing, or a dead thread's). The
+   * last sender wakes receivers (EndOfChannel once drained); the last receiver
+   * drops the buffer (R4) and wakes senders (BrokenResourceError). Returns the
+   * encoded values with endpoints that were dropped (the caller closes them
+   * after unlocking). Under the lock.
+   */
+  closeLocked(side: number, n: number): Uint8Array[] {
+    const dropped: Uint8Array[] = []
+    if (side === SIDE_SEND) {
+      const left = this.get(L.H_SEND_OPEN) - n
+      this.set(L.H_SEND_OPEN, left)
+      if (left === 0) this.bumpRecv()
+    } else {
+      const left = this.get(L.H_RECV_OPEN) - n
+      this.set(L.H_RECV_OPEN, left)
+      if (left === 0) {
+        for (let k = 0, c = this.get(L.H_COUNT); k < c; k++) {
+          const slot = (this.get(L.H_HEAD_IDX) + k) % this.slots
+          if ((this.a.i32[this.meta + slot]! & L.ENTRY_KIND_MASK) === L.ENTRY_TOMBSTONE) continue
+          const b = this.dropEntry(slot)
+          if (b) dropped.push(b)
+        }
+        // HEAD_SEQ is not advanced: a waiting sender's offer reads as "not taken" and, with RECV_OPEN = 0, as broken.
+        this.set(L.H_HEAD_IDX, 0)
+        this.set(L.H_COUNT, 0)
+        this.set(L.H_LIVE, 0)
+        this.set(L.H_HANDOFFS, 0)
+        this.bumpSend()
+      }
+    }
+    return dropped
+  }
+
+  /** A dead thread's registered waiters vanish (R5), and promises made to them are released (R2). Under the lock. */
+  forgetWaitersLocked(sendWaiting: number, recvWaiting: number): void {
+    this.set(L.H_SEND_WAITING, this.get(L.H_SEND_WAITING) - sendWaiting)
+    const rw = this.get(L.H_RECV_WAITING) - recvWaiting
+    this.set(L.H_RECV_WAITING, rw)
+    // Promised values beyond the remaining waiters stay in the ring as values any receiver may take.
+    if (this.get(L.H_HANDOFFS) > rw) this.set(L.H_HANDOFFS, rw)
+    this.bumpSend()
+    this.bumpRecv()
+  }
+
+  /** Registers the caller as waiting without trying (an earlier op of its thread waits: FIFO). Returns the futex value. */
+  registerLocked(tid: number, side: number): number {
+    this.register(tid, side)
+    return Atomics.load(this.a.i32, this.h + (side === SIDE_SEND ? L.H_SEQ_SEND : L.H_SEQ_RECV))
+  }
+
+  /** True once no handle of either side is open anywhere: the block can be freed. */
+  deadLocked(): boolean {
+    return this.get(L.H_SEND_OPEN) === 0 && this.get(L.H_RECV_OPEN) === 0
+  }
+
+  /** Checks R1–R4 and R6 (tests). Under the lock. */
+  checkInvariants(): string | undefined {
+    const count = this.get(L.H_COUNT)
+    const live = this.get(L.H_LIVE)
+    const ho = this.get(L.H_HANDOFFS)
+    if (!(live >= 0 && live <= count && count <= this.slots)) return `R1: live ${live} count ${count} slots ${this.slots}`
+    if (ho > this.get(L.H_RECV_WAITING) || (this.capacity > 0 && ho !== 0)) return `R2: handoffs ${ho}`
+    if (this.get(L.H_RECV_OPEN) === 0 && count !== 0) return 'R4'
+    let ool = 0
+    let seenHo = 0
+    for (let k = 0; k < count; k++) {
+      const slot = (this.get(L.H_HEAD_IDX) + k) % this.slots
+      const kind = this.a.i32[this.meta + slot]! & L.ENTRY_KIND_MASK
+      if (kind === L.ENTRY_TOMBSTONE) {
+        if (this.capacity > 0) return 'R1: tombstone in a buffered channel'
+        continue
+      }
+      if (this.capacity === 0) {
+        if (seenHo < ho && kind !== L.ENTRY_VALUE) return 'R3: an offer before a promised value'
+        seenHo++
+      }
+      if (this.codec === L.CODEC_BYTES) {
+        const at = this.data + slot * this.slotBytes
+        if (this.a.i32[(at >> 2) + L.B_OUT_OF_LINE] !== 0) ool += this.a.i32[(at >> 2) + L.B_LENGTH]!
+      }
+    }
+    if (ool !== this.get(L.H_BYTES_USED)) return `R6: bytes ${ool} != ${this.get(L.H_BYTES_USED)}`
+    return undefined
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * `sendSync` / `receiveSync`: block a worker thread with `Atomics.wait` until
+ * the operation completes. For CPU loops in workers that want no `await`
+ * (DESIGN.md 6: such a loop holds its thread; async tasks of that thread do not
+ * run meanwhile).
+ *
+ * Waiting: spin SPINS reads of the futex word (the other side is often mid-
+ * operation on the other core), then `Atomics.wait` in slices of at most
+ * SLICE_MS, calling `checkCancelledSync()` between slices (it also reads the
+ * worker task's shared cancel flag). Registration and the futex value are
+ * taken under the lock, so a wake between the attempt and the wait is seen as
+ * a changed value (ring.ts "Wake-ups").
+ */
+import { isMainThread, threadId } from 'node:worker_threads'
+import { checkCancelledSync } from '@gotrio/runtime/lowlevel'
+import { free } from './arena.js'
+import { H_SEQ_RECV, H_SEQ_SEND } from './layout.js'
+import { Ring, DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK } from './ring.js'
+import { captureIncoming, type Incoming, type Outgoing } from './waiting.js'
+
+const SPINS = 200
+const SLICE_MS = 20
+
+function refuseMainThread(fn: string, instead: string): void {
+  if (isMainThread) {
+    throw new Error(
+      `${fn} blocks its thread with Atomics.wait and would freeze the main thread's event loop; on the main thread use ${instead}`,
+    )
+  }
+}
+
+/** Waits until the futex word at `index` differs from `seen` or a slice passes. */
+function waitSlice(ring: Ring, index: number, seen: number): void {
+  const i32 = ring.a.i32
+  for (let k = 0; k < SPINS; k++) if (Atomics.load(i32, index) !== seen) return
+  Atomics.wait(i32, index, seen, SLICE_MS)
+}
+
+export function blockingSend(ring: Ring, out: Outgoing, broken: () => Error): void {
+  refuseMainThread('SharedSendChannel.sendSync()', 'await send() (or sendNowait())')
+  const seq = ring.h + H_SEQ_SEND
+  let offered = false
+  let ticket = 0
+  let registered = false
+  for (;;) {
+    let r: number
+    ring.lock()
+    try {
+      r = offered ? ring.offerLocked(threadId, ticket, false) : ring.sendLocked(threadId, out.num, out.bytes, out.ool, out.flags, registered, false)
+      if (r === OFFERED) {
+        offered = true
+        ticket = ring.ticket
+        ring.seen = Atomics.load(ring.a.i32, seq)
+      }
+    } finally {
+      ring.unlock()
+    }
+    if (r === DONE) {
+      if (!offered) out.committed()
+      return
+    }
+    if (r === BROKEN) {
+      if (!offered && out.ool !== 0) free(out.ool)
+      throw broken()
+    }
+    if (r === OFFERED) out.committed()
+    registered = true
+    waitSlice(ring, seq, ring.seen)
+    try {
+      checkCancelledSync()
+    } catch (e) {
+      let w: number
+      ring.lock()
+      try {
+        if (offered) w = ring.offerLocked(threadId, ticket, true)
+        else {
+          ring.withdrawSendLocked(threadId)
+          w = WOULD_BLOCK
+        }
+      } finally {
+        ring.unlock()
+      }
+      if (w === DONE) return // too late: a receiver took it
+      if (w === WOULD_BLOCK) {
+        if (offered) out.uncommitted()
+        else if (out.ool !== 0) free(out.ool)
+      }
+      throw e
+    }
+  }
+}
+
+export function blockingReceive(ring: Ring, end: () => Error): Incoming {
+  refuseMainThread('SharedReceiveChannel.receiveSync()', 'await receive() (or receiveNowait(), or for await)')
+  const seq = ring.h + H_SEQ_RECV
+  let registered = false
+  for (;;) {
+    let r: number
+    let v: Incoming | undefined
+    ring.lock()
+    try {
+      r = ring.receiveLocked(threadId, registered, false)
+      if (r === DONE) v = captureIncoming(ring)
+    } finally {
+      ring.unlock()
+    }
+    if (r === DONE) return v!
+    if (r === END) throw end()
+    registered = r === WAIT || registered
+    waitSlice(ring, seq, ring.seen)
+    try {
+      checkCancelledSync()
+    } catch (e) {
+      let w: number
+      ring.lock()
+      try {
+        w = ring.withdrawReceiveLocked(threadId)
+        if (w === DONE) v = captureIncoming(ring)
+      } finally {
+        ring.unlock()
+      }
+      if (w === DONE) return v! // too late: a promised value is ours
+      throw e
+    }
+  }
+}

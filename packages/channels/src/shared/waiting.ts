@@ -1,0 +1,347 @@
+/**
+ * Waiting on a shared channel, per thread: parked async operations, the one
+ * `Atomics.waitAsync` per channel side that wakes them, the keep-alive handle,
+ * and the blocking `*Sync` loops for worker CPU loops.
+ *
+ * Thread contract: everything here is thread-local (one `LocalChannel` per
+ * channel per thread, shared by every handle of that channel in the thread);
+ * all shared state is changed through ring.ts under the channel lock.
+ *
+ * Order of service: within a thread, parked operations of one side are tried
+ * in arrival order, and a new operation takes the fast path only if no earlier
+ * one of its thread waits (so tasks of a thread are served FIFO). Across
+ * threads, whichever thread's waiter gets the lock first is served: like Go's
+ * spec, no order between threads is promised (values stay FIFO always).
+ *
+ * Keep-alive (DESIGN.md 2): `Atomics.waitAsync` does not keep Node's event
+ * loop alive. While at least one operation of this thread is parked, one ref'd
+ * long-period interval is held; it is unref'd when none is. Counted per thread.
+ */
+import { threadId } from 'node:worker_threads'
+import { Parked } from '@gotrio/runtime/lowlevel'
+import { free } from './arena.js'
+import { H_SEQ_RECV, H_SEQ_SEND } from './layout.js'
+import { Ring, DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK, SIDE_SEND, SIDE_RECV } from './ring.js'
+
+// ---- keep-alive ------------------------------------------------------------
+
+let parkedHere = 0
+let keepAlive: ReturnType<typeof setInterval> | undefined
+
+function parkedUp(): void {
+  if (parkedHere++ === 0) {
+    keepAlive ??= setInterval(() => {}, 0x7fffffff)
+    keepAlive.ref()
+  }
+}
+
+function parkedDown(): void {
+  if (--parkedHere === 0) keepAlive!.unref()
+}
+
+/** Operations of this thread parked on shared channels (tests of the keep-alive rule). */
+export function parkedSharedOperations(): number {
+  return parkedHere
+}
+
+// ---- the value an operation carries ------------------------------------------
+
+/** A value ready to commit: the number, or encoded bytes (+ out-of-line block). */
+export interface Outgoing {
+  num: number
+  bytes: Uint8Array | undefined
+  /** Arena block holding `bytes` when too long for a slot; owned by the sender until committed. */
+  ool: number
+  flags: number
+  /** Called once the entry is in the ring (endpoints inside move), and undone if an offer is withdrawn. */
+  committed(): void
+  uncommitted(): void
+}
+
+/** What a receive took, copied out under the lock; decoded after unlocking. */
+export interface Incoming {
+  num: number
+  bytes: Uint8Array | undefined
+  len: number
+  hasEndpoints: boolean
+}
+
+export function captureIncoming(ring: Ring): Incoming {
+  return { num: ring.outNum, bytes: ring.outBytes, len: ring.outLen, hasEndpoints: ring.outHasEndpoints }
+}
+
+/** The bytes of a taken byte value (out-of-line: a view valid until `release`). */
+export function incomingBytes(ring: Ring, v: Incoming): Uint8Array {
+  return v.bytes ?? ring.a.u8.subarray(v.num, v.num + v.len)
+}
+
+export function releaseIncoming(v: Incoming): void {
+  if (v.bytes === undefined && v.num !== 0) free(v.num)
+}
+
+/** Hooks the public handles give the waiting machinery. */
+export interface Decoder {
+  decode(v: Incoming): unknown
+}
+
+// ---- per-thread channel state ---------------------------------------------------
+
+export class LocalChannel {
+  readonly send: LocalSide
+  readonly recv: LocalSide
+  /** Open handles of this channel in this thread. */
+  handles = 0
+  constructor(readonly ring: Ring) {
+    this.send = new LocalSide(this, SIDE_SEND)
+    this.recv = new LocalSide(this, SIDE_RECV)
+  }
+}
+
+const locals = new Map<number, LocalChannel>()
+
+export function localChannel(block: number): LocalChannel {
+  let l = locals.get(block)
+  if (!l) {
+    l = new LocalChannel(new Ring(block))
+    locals.set(block, l)
+  }
+  return l
+}
+
+/** Forgets the thread's state of a channel once no handle of it is open here. */
+export function dropLocal(l: LocalChannel): void {
+  if (l.handles === 0 && l.send.queue.length === 0 && l.recv.queue.length === 0 && locals.get(l.ring.block) === l) {
+    locals.delete(l.ring.block)
+  }
+}
+
+/** A parked operation that the side's dispatcher retries under the lock. */
+abstract class SharedOp<T> extends Parked<T> {
+  constructor(
+    readonly side: LocalSide,
+    readonly owner: object,
+  ) {
+    super()
+  }
+  /** Under the lock: try to complete. Returns a settle action to run after unlocking, or undefined to keep waiting. */
+  abstract attemptLocked(): (() => void) | undefined
+  /** Under the lock: the handle closed; returns the settle action. */
+  abstract closeLocked(): () => void
+}
+
+export class LocalSide {
+  readonly queue: SharedOp<unknown>[] = []
+  private running = false
+  constructor(
+    readonly local: LocalChannel,
+    readonly side: number,
+  ) {}
+
+  private get seqIndex(): number {
+    return this.local.ring.h + (this.side === SIDE_SEND ? H_SEQ_SEND : H_SEQ_RECV)
+  }
+
+  /** Queues a registered op (its attempt returned WAIT with `seen`) and makes sure a dispatcher watches. */
+  enqueue(op: SharedOp<unknown>, seen: number): void {
+    this.queue.push(op)
+    parkedUp()
+    if (!this.running) void this.dispatch(seen)
+  }
+
+  remove(op: SharedOp<unknown>): void {
+    const k = this.queue.indexOf(op)
+    if (k >= 0) {
+      this.queue.splice(k, 1)
+      parkedDown()
+    }
+  }
+
+  private async dispatch(seen: number): Promise<void> {
+    this.running = true
+    const ring = this.local.ring
+    try {
+      for (;;) {
+        const r = Atomics.waitAsync(ring.a.i32, this.seqIndex, seen)
+        if (r.async) await r.value
+        if (this.queue.length === 0) return
+        const actions: (() => void)[] = []
+        ring.lock()
+        try {
+          for (const op of [...this.queue]) {
+            const act = op.attemptLocked()
+            if (act) {
+              this.remove(op)
+              actions.push(act)
+            } else if (this.side === SIDE_RECV) break // nothing more to take for later receivers
+          }
+          seen = Atomics.load(ring.a.i32, this.seqIndex)
+        } finally {
+          ring.unlock()
+        }
+        for (const act of actions) act()
+        if (this.queue.length === 0) return
+      }
+    } finally {
+      this.running = false
+      dropLocal(this.local)
+    }
+  }
+
+  /** This handle closed: settle its parked operations (ClosedResourceError, or too late: completed). */
+  closeOwner(owner: object): void {
+    const mine = this.queue.filter((op) => op.owner === owner)
+    if (mine.length === 0) return
+    const actions: (() => void)[] = []
+    this.local.ring.lock()
+    try {
+      for (const op of mine) {
+        this.remove(op)
+        actions.push(op.closeLocked())
+      }
+    } finally {
+      this.local.ring.unlock()
+    }
+    for (const act of actions) act()
+  }
+}
+
+// ---- the two parked operations ----------------------------------------------------
+
+export class SendOp extends SharedOp<void> {
+  readonly waitsOn = 'SharedSendChannel.send'
+  /** Size 0: the offer's ticket once published. */
+  private ticket = 0
+  private offered = false
+  constructor(
+    side: LocalSide,
+    owner: object,
+    readonly out: Outgoing,
+    offeredTicket: number | undefined,
+    readonly errors: { broken(): Error; closed(): Error },
+  ) {
+    super(side, owner)
+    if (offeredTicket !== undefined) {
+      this.offered = true
+      this.ticket = offeredTicket
+    }
+  }
+
+  attemptLocked(): (() => void) | undefined {
+    const ring = this.side.local.ring
+    const o = this.out
+    if (!this.offered) {
+      const r = ring.sendLocked(threadId, o.num, o.bytes, o.ool, o.flags, true, false)
+      if (r === WAIT) return undefined
+      if (r === BROKEN) return () => (o.ool !== 0 && free(o.ool), this.fail(this.errors.broken()))
+      o.committed()
+      if (r === DONE) return () => this.wake()
+      this.offered = true // OFFERED
+      this.ticket = ring.ticket
+      return undefined
+    }
+    const r = ring.offerLocked(threadId, this.ticket, false)
+    if (r === WAIT) return undefined
+    if (r === BROKEN) return () => this.fail(this.errors.broken())
+    return () => this.wake()
+  }
+
+  /** Under the lock: stop waiting. WOULD_BLOCK (withdrawn, nothing delivered), DONE (too late: taken) or BROKEN. */
+  private withdrawLocked(): number {
+    const ring = this.side.local.ring
+    if (!this.offered) {
+      ring.withdrawSendLocked(threadId)
+      return WOULD_BLOCK
+    }
+    return ring.offerLocked(threadId, this.ticket, true)
+  }
+
+  /** After a withdrawal: the value is the sender's again (an offer's block was freed by the ring). */
+  private reclaim(): void {
+    if (this.offered) this.out.uncommitted()
+    else if (this.out.ool !== 0) free(this.out.ool)
+  }
+
+  closeLocked(): () => void {
+    const r = this.withdrawLocked()
+    if (r === DONE) return () => this.wake()
+    if (r === BROKEN) return () => this.fail(this.errors.broken())
+    return () => (this.reclaim(), this.fail(this.errors.closed()))
+  }
+
+  abort(): boolean {
+    this.side.remove(this)
+    const ring = this.side.local.ring
+    let r: number
+    ring.lock()
+    try {
+      r = this.withdrawLocked()
+    } finally {
+      ring.unlock()
+    }
+    if (r === DONE) {
+      this.wake() // too late: a receiver took it, so the send completed
+      return false
+    }
+    if (r === WOULD_BLOCK) this.reclaim()
+    return true
+  }
+}
+
+export class ReceiveOp<T> extends SharedOp<T> {
+  readonly waitsOn = 'SharedReceiveChannel.receive'
+  constructor(
+    side: LocalSide,
+    owner: object,
+    readonly decoder: Decoder,
+    readonly errors: { end(): Error; closed(): Error },
+  ) {
+    super(side, owner)
+  }
+
+  private deliver(v: Incoming): () => void {
+    return () => {
+      let value: unknown
+      try {
+        value = this.decoder.decode(v)
+      } catch (e) {
+        this.fail(e)
+        return
+      }
+      this.wake(value as T)
+    }
+  }
+
+  attemptLocked(): (() => void) | undefined {
+    const ring = this.side.local.ring
+    const r = ring.receiveLocked(threadId, true, false)
+    if (r === WAIT) return undefined
+    if (r === END) return () => this.fail(this.errors.end())
+    return this.deliver(captureIncoming(ring))
+  }
+
+  closeLocked(): () => void {
+    const ring = this.side.local.ring
+    const r = ring.withdrawReceiveLocked(threadId)
+    if (r === DONE) return this.deliver(captureIncoming(ring))
+    return () => this.fail(this.errors.closed())
+  }
+
+  abort(): boolean {
+    this.side.remove(this)
+    const ring = this.side.local.ring
+    let r: number
+    let v: Incoming | undefined
+    ring.lock()
+    try {
+      r = ring.withdrawReceiveLocked(threadId)
+      if (r === DONE) v = captureIncoming(ring)
+    } finally {
+      ring.unlock()
+    }
+    if (r === WOULD_BLOCK) return true
+    this.deliver(v!)() // too late: a promised value is ours (a cancelled receive loses nothing)
+    return false
+  }
+}
+
+export { DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK }
