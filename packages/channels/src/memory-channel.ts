@@ -51,7 +51,7 @@
  * and I/O run.
  */
 import { Cancelled, checkpoint } from '@gotrio/runtime'
-import { Parked, assert, current, kTransfer, macrotask, park, yieldDue, type TransferRecord, type Transferable } from '@gotrio/runtime/lowlevel'
+import { Parked, assert, current, kTransfer, macrotask, park, yieldDue, type Transferable } from '@gotrio/runtime/lowlevel'
 import { BrokenResourceError, ClosedResourceError, EndOfChannel, WouldBlock } from './errors.js'
 import { RingDeque } from './ring-deque.js'
 import type { ChannelStatistics, ReceiveChannel, SendChannel } from './types.js'
@@ -326,8 +326,8 @@ export class MemorySendChannel<T> implements SendChannel<T>, Transferable {
     return this.aclose()
   }
 
-  /** Memory channels live in one thread: a TypeError, always. */
-  [kTransfer](): TransferRecord {
+  /** Memory channels live in one thread: a TypeError, always (in check mode too; nothing is given up). */
+  [kTransfer](_check?: boolean): never {
     throw cannotCross('MemorySendChannel')
   }
 
@@ -466,8 +466,8 @@ export class MemoryReceiveChannel<T> implements ReceiveChannel<T>, Transferable 
     return this.aclose()
   }
 
-  /** Memory channels live in one thread: a TypeError, always. */
-  [kTransfer](): TransferRecord {
+  /** Memory channels live in one thread: a TypeError, always (in check mode too; nothing is given up). */
+  [kTransfer](_check?: boolean): never {
     throw cannotCross('MemoryReceiveChannel')
   }
 

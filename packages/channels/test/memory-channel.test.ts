@@ -4,7 +4,7 @@
  * validation, the transfer protocol, internal invariants under random
  * operation sequences, timer fairness and deadlock diagnostics.
  */
-import { dumpTasks, openNursery } from '@gotrio/runtime'
+import { dumpTasks, openNursery, run, runInWorker, workerTask } from '@gotrio/runtime'
 import { kTransfer, waitAllTasksBlocked } from '@gotrio/runtime/lowlevel'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -50,6 +50,18 @@ describe('memory channels stay in their thread', () => {
     // The refusal gives nothing up: the handles still work.
     s.sendNowait(1)
     expect(r.receiveNowait()).toBe(1)
+  })
+
+  it('given to a worker task, an endpoint is a TypeError naming openSharedChannel, and stays usable', async () => {
+    // Any worker task will do: the arguments are checked before anything runs.
+    const task = workerTask<(a: unknown, b: number) => number>(new URL('../../runtime/test/fixtures/worker-tasks.ts', import.meta.url), 'add')
+    const [s, r] = openMemoryChannel<number>(1)
+    await run(async () => {
+      await expect(runInWorker(task, s, 1)).rejects.toThrow(/cannot cross threads.*openSharedChannel/)
+      await expect(runInWorker(task, [1, { ch: r }], 1)).rejects.toBeInstanceOf(TypeError)
+    })
+    s.sendNowait(3)
+    expect(r.receiveNowait()).toBe(3)
   })
 })
 
