@@ -123,10 +123,17 @@ export class Nursery {
       let moved = false
       /** The value given to started(), kept when the task could not move (see below). */
       let startedValue: V | undefined
+      /** The task has returned or thrown; its node is detached. */
+      let finished = false
       const taskStatus: TaskStatus<V> = {
         started: (value?: V) => {
           if (started) {
             throw new Error('TaskStatus.started() was called twice: a task started with Nursery.start() reports that it is ready exactly once')
+          }
+          if (finished) {
+            throw new Error(
+              `TaskStatus.started() was called after task ${name} had finished: call status.started(value) from inside the task, before it returns`,
+            )
           }
           started = true
           if (status.effectivelyCancelled) {
@@ -153,6 +160,7 @@ export class Nursery {
         }
         Promise.resolve(p).then(
           () => {
+            finished = true
             status.detach()
             if (!started) {
               reject(
@@ -164,6 +172,7 @@ export class Nursery {
             this.#taskDone()
           },
           (e: unknown) => {
+            finished = true
             status.detach()
             if (moved) this.#taskFailed(e)
             else {

@@ -496,6 +496,21 @@ describe('start (Trio test_nursery_start)', () => {
     })
   })
 
+  test('started() called after the task finished throws an Error and attaches nothing to the nursery', async () => {
+    let saved: TaskStatus<number> | undefined
+    await openNursery(async (n) => {
+      const e = await rejection(
+        n.start(async function leaksItsStatus(status: TaskStatus<number>) {
+          saved = status
+        }),
+      )
+      expect((e as Error).message).toMatch(/returned without calling status\.started\(\)/)
+      const late = thrown(() => saved!.started(1))
+      expect(late).toBeInstanceOf(Error)
+      expect((late as Error).message).toMatch(/called after task leaksItsStatus had finished/)
+    })
+  })
+
   test('an error after started() goes to the nursery, grouped', async () => {
     const late = new ValueError('late')
     const e = await rejection(
