@@ -160,6 +160,7 @@ export class LocalSide {
     this.running = true
     const ring = this.local.ring
     try {
+      await null // the op being enqueued is parked (Parked.begin) synchronously after enqueue(): let that happen first
       for (;;) {
         const r = Atomics.waitAsync(ring.a.i32, this.seqIndex, seen)
         if (r.async) await r.value

@@ -1,0 +1,114 @@
+/** Shared channels across real worker threads (raw worker_threads; see fixtures/run-worker.ts). */
+import { describe, expect, it } from 'vitest'
+import { openNursery } from '@gotrio/runtime'
+import { BrokenResourceError, EndOfChannel, openSharedChannel } from '../src/index.js'
+import { closeHandlesOfDeadThread } from '../src/shared/index.js'
+import { runWorker, startWorker } from './fixtures/run-worker.js'
+
+const N = 2000 * Number(process.env.GOTRIO_STRESS ?? 1)
+
+describe('shared channel across threads', () => {
+  it('worker sendSync -> main for await, int32, exact FIFO', async () => {
+    const [tx, rx] = openSharedChannel<number>(16, { codec: 'int32' })
+    const w = runWorker('produceSync', tx, 0, N)
+    let expected = 0
+    for await (const v of rx) expect(v).toBe(expected++)
+    expect(expected).toBe(N)
+    await w
+    rx.close()
+  })
+
+  it('main send -> worker receiveSync, structured', async () => {
+    const [tx, rx] = openSharedChannel<unknown>(4)
+    const w = runWorker<unknown[]>('collectSync', rx)
+    const values = [1n, new Map([[1, 2]]), new Date(3), new Float64Array([1.5]), 'x'.repeat(10_000), { a: [1, 2] }]
+    for (const v of values) await tx.send(v)
+    tx.close()
+    expect(await w).toEqual(values)
+  })
+
+  it('4 worker producers x 4 worker consumers, each value exactly once', async () => {
+    for (const cap of [0, 1, 7]) {
+      const [tx, rx] = openSharedChannel<number>(cap, { codec: 'int32' })
+      const per = Math.floor(N / 4)
+      const producers = [0, 1, 2, 3].map((k) => runWorker(k % 2 ? 'produceSync' : 'produceAsync', tx.clone(), k * per, per))
+      const consumers = [0, 1, 2, 3].map((k) => runWorker<[number, number]>(k % 2 ? 'consumeSync' : 'consumeAsync', rx.clone()))
+      tx.close()
+      rx.close()
+      await Promise.all(producers)
+      const res = await Promise.all(consumers)
+      const count = res.reduce((s, r) => s + r[0], 0)
+      const sum = res.reduce((s, r) => s + r[1], 0)
+      expect(count).toBe(4 * per)
+      expect(sum).toBe(((4 * per - 1) * 4 * per) / 2)
+    }
+  })
+
+  it('close in one thread wakes a receiver blocked in another', async () => {
+    const [tx, rx] = openSharedChannel<number>(0, { codec: 'int32' })
+    const w = runWorker<string>('receiveOnce', rx)
+    await waitFor(() => tx.statistics().tasksWaitingReceive === 1)
+    tx.close()
+    expect(await w).toBe('EndOfChannel')
+  })
+
+  it('closing the last receiver breaks a sender blocked in another thread', async () => {
+    const [tx, rx] = openSharedChannel<number>(2, { codec: 'int32' })
+    const w = runWorker<string>('sendUntilBroken', tx)
+    await waitFor(() => rx.statistics().tasksWaitingSend === 1)
+    rx.close()
+    expect(await w).toBe('BrokenResourceError')
+  })
+
+  it('a dead thread\'s handles are closed by the worker-exit hook', async () => {
+    const [tx, rx] = openSharedChannel<number>(1, { codec: 'int32' })
+    const [tx2, rx2] = openSharedChannel<number>(1, { codec: 'int32' })
+    const { worker, result } = startWorker('holdAndDie', tx, rx2)
+    result.catch(() => {})
+    const threadId = worker.threadId
+    await new Promise((r) => worker.once('exit', r))
+    expect(rx.statistics().openSendChannels).toBe(1) // still counted: nobody closed it
+    closeHandlesOfDeadThread(threadId)
+    await expect(rx.receive()).rejects.toThrow(EndOfChannel)
+    await expect(tx2.send(1)).rejects.toThrow(BrokenResourceError)
+    rx.close()
+    tx2.close()
+  })
+
+  it('channel of channels: every reply channel is created and used in workers', async () => {
+    const [tx, rx] = openSharedChannel<SharedReceiveLike>(2)
+    const w = runWorker('sendChannels', tx, 50)
+    let sum = 0
+    for await (const r of rx) {
+      sum += await r.receive()
+      r.close()
+    }
+    await w
+    expect(sum).toBe((49 * 50) / 2)
+    rx.close()
+  })
+
+  it('requests carry reply channels to a worker (seed shape)', async () => {
+    const [tx, rx] = openSharedChannel<[number, unknown]>(4)
+    const w = runWorker<number>('doubler', rx)
+    await openNursery(async (n) => {
+      for (let i = 0; i < 20; i++) {
+        n.startSoon(async () => {
+          const [rt, rr] = openSharedChannel<number>(0, { codec: 'int32' })
+          await tx.send([i, rt])
+          expect(rt.statistics).toBeDefined()
+          expect(await rr.receive()).toBe(i * 2)
+          rr.close()
+        })
+      }
+    })
+    tx.close()
+    expect(await w).toBe(20)
+  })
+})
+
+type SharedReceiveLike = { receive(): Promise<number>; close(): void }
+
+async function waitFor(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 1))
+}
