@@ -18,7 +18,7 @@
 import { current, runIn } from './context.js'
 import { Cancelled, NurseryError } from './errors.js'
 import { CancelStatus, type ScopeLike } from './status.js'
-import { checkDeadline, checkFunction, checkMs } from './validate.js'
+import { checkDeadline, checkFunction, checkMs, checkOptionKeys } from './validate.js'
 
 export interface CancelScopeOptions {
   /** Absolute deadline in `currentTime()` milliseconds (default Infinity). */
@@ -60,6 +60,7 @@ export class CancelScope implements ScopeLike {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError('CancelScope options must be an object like { deadline, relativeDeadline, shield }')
     }
+    checkOptionKeys('new CancelScope(options)', options, ['deadline', 'relativeDeadline', 'shield'])
     const { deadline, relativeDeadline, shield } = options
     if (deadline !== undefined) this.#deadline = checkDeadline('CancelScope deadline', deadline)
     if (relativeDeadline !== undefined) {
@@ -147,6 +148,9 @@ export class CancelScope implements ScopeLike {
 
   /** Runs `fn` inside this scope. Single use. Resolves `undefined` if the scope caught its own cancellation. */
   async run<T>(fn: (scope: CancelScope) => Promise<T>): Promise<T | undefined> {
+    if (!(this instanceof CancelScope)) {
+      throw new TypeError('CancelScope.run() was called on something that is not a CancelScope: call it as scope.run(fn) on a scope made with new CancelScope()')
+    }
     checkFunction('CancelScope.run(fn): fn', fn)
     const ctx = current()
     const status = this._enter(ctx.status)

@@ -265,7 +265,8 @@ export async function openNursery<T>(body: (nursery: Nursery) => Promise<T>): Pr
     scope._filterError(new Cancelled(), true)
     return value as T
   }
-  if (rest.every((e) => e instanceof Cancelled)) throw rest[0] // an outer scope's cancellation, passing through
+  // Always a group (API.md), even when only an outer scope's Cancelleds pass
+  // through: the scope that owns that cancellation removes them (cancel-scope.ts).
   throw new NurseryError(rest)
 }
 

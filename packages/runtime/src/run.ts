@@ -15,13 +15,14 @@ import { allStatuses, rootContext, runIn } from './context.js'
 import { DeadlockError, type WaitingTask } from './errors.js'
 import { Runtime, type RunOptions } from './runtime.js'
 import type { CancelStatus } from './status.js'
-import { checkFunction } from './validate.js'
+import { checkFunction, checkOptionKeys } from './validate.js'
 
 export type { RunOptions }
 
 export async function run<T>(main: () => Promise<T>, options: RunOptions = {}): Promise<T> {
   checkFunction('run(main): main', main)
   if (typeof options !== 'object' || options === null) throw new TypeError('run(main, options): options must be an object like { workers }')
+  checkOptionKeys('run(main, options)', options, ['workers', 'cancelGraceMs', 'resourceLimits'])
   const runtime = new Runtime(options, false)
   const scope = new CancelScope()
   const status = scope._enter(rootContext.status)

@@ -18,6 +18,15 @@ export function checkDeadline(what: string, t: unknown): number {
   return t
 }
 
+/** Refuses option keys that are not in `known` (a misspelt option must not be silently ignored). */
+export function checkOptionKeys(what: string, options: object, known: readonly string[]): void {
+  for (const k of Object.keys(options)) {
+    if (!known.includes(k)) {
+      throw new TypeError(`${what}: unknown option '${k}'; the options are ${known.map((x) => `'${x}'`).join(', ')}`)
+    }
+  }
+}
+
 export function checkFunction(what: string, fn: unknown): void {
   if (typeof fn !== 'function') {
     throw new TypeError(`${what} must be a function (an async function returning a promise), got ${fn === null ? 'null' : typeof fn}`)

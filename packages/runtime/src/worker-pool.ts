@@ -149,7 +149,10 @@ export class WorkerPool implements RuntimeService {
         startedPort?.close()
         clearTimeout(op.graceTimer)
         const tid = Atomics.load(control, kThread)
-        if (op.terminated) {
+        if (e instanceof Error && e.name === 'DataCloneError') {
+          // The arguments could not be cloned to the thread: the caller's mistake, reported as such.
+          op.fail(e)
+        } else if (op.terminated) {
           op.fail(
             new Cancelled(
               `worker task ${task.name} ignored cancellation for ${this.graceMs} ms (a CPU loop without checkpoint()?); its worker thread ${tid} was terminated`,

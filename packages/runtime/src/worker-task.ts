@@ -53,9 +53,10 @@ export function isWorkerTask(x: unknown): x is WorkerTask<never, unknown> {
 
 function moduleUrl(module: URL | string): string {
   if (module instanceof URL) return module.href
-  if (typeof module !== 'string' || module === '') {
+  if (typeof module !== 'string') {
     throw new TypeError(`workerTask(module): module must be a URL or a string, got ${typeof module}`)
   }
+  if (module === '') throw new TypeError(`workerTask(module): module must name a module (a URL or an absolute path), got an empty string`)
   if (/^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:[\\/]/i.test(module)) return module // already a URL
   if (isAbsolute(module)) return pathToFileURL(module).href
   if (module.startsWith('.')) {

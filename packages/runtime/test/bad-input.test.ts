@@ -4,8 +4,8 @@
  * foreign objects. Each case checks the error class, that the message names
  * the rule, and where it matters that the object stays usable afterwards.
  * validation.test.ts (and the bad-time cases of timeouts.test.ts) hold the
- * first cases; nothing here repeats them. Known gaps are `it.fails`, each
- * naming the bug (see docs/RELIABILITY.md).
+ * first cases; nothing here repeats them. Gaps this sweep found were fixed;
+ * their tests say so ("Regression") and docs/RELIABILITY.md lists them.
  */
 import { describe, expect, it } from 'vitest'
 import {
@@ -68,20 +68,20 @@ describe('run', () => {
     expect(await run(async () => 3)).toBe(3)
   })
 
-  // BUG (unclear error): a string `workers` is reported as a RangeError whose
+  // Regression (was a bug: unclear error): a string `workers` is reported as a RangeError whose
   // message prints it like a number ("got 2"); runtime.ts checkWorkers does not
   // separate "not a number" (TypeError, as checkMs and checkMaxBufferSize do)
   // from "out of range".
-  it.fails("workers: '2' (a string) is a TypeError whose message shows it was a string", async () => {
+  it("workers: '2' (a string) is a TypeError whose message shows it was a string", async () => {
     const e = await rejection(run(async () => 1, { workers: '2' as unknown as number }))
     expect(e).toBeInstanceOf(TypeError)
     expect(message(e)).toMatch(/option workers must be a positive integer.*got (string|'2')/)
   })
 
-  // BUG (missing error): an unknown option (a typo: `worker` for `workers`) is
+  // Regression (was a bug: missing error): an unknown option (a typo: `worker` for `workers`) is
   // silently ignored; run.ts/runtime.ts never look at unknown keys (STYLE.md:
   // "Avoid ... silently tolerating misuse").
-  it.fails('an unknown option ({ worker: 2 }) is a TypeError naming it', async () => {
+  it('an unknown option ({ worker: 2 }) is a TypeError naming it', async () => {
     const e = await rejection(run(async () => 1, { worker: 2 } as unknown as object))
     expect(e).toBeInstanceOf(TypeError)
     expect(message(e)).toMatch(/worker/)
@@ -277,12 +277,12 @@ describe('CancelScope', () => {
     expect(() => setDeadline.call({}, 5)).toThrow(TypeError)
   })
 
-  // BUG (unclear error): run() on something that is not a CancelScope (a
+  // Regression (was a bug: unclear error): run() on something that is not a CancelScope (a
   // foreign `this`, or a detached `const { run } = scope`) fails deep inside
   // with "this._enter is not a function" / "Cannot read properties of
   // undefined (reading '_enter')" (cancel-scope.ts, CancelScope.run, the
   // `this._enter(ctx.status)` line): nothing says a CancelScope was needed.
-  it.fails('run() with a foreign or missing `this` is a TypeError that names CancelScope', async () => {
+  it('run() with a foreign or missing `this` is a TypeError that names CancelScope', async () => {
     const e = await rejection(CancelScope.prototype.run.call({} as CancelScope, async () => 1))
     expect(e).toBeInstanceOf(TypeError)
     expect(message(e)).toMatch(/CancelScope/)
@@ -291,10 +291,10 @@ describe('CancelScope', () => {
     expect(message(e2)).toMatch(/CancelScope/)
   })
 
-  // BUG (missing error): an unknown option (a typo: `dedline`) is silently
+  // Regression (was a bug: missing error): an unknown option (a typo: `dedline`) is silently
   // ignored and the scope has no deadline at all (cancel-scope.ts constructor
   // destructures the three known keys only).
-  it.fails('an unknown option ({ dedline: 5 }) is a TypeError naming it', () => {
+  it('an unknown option ({ dedline: 5 }) is a TypeError naming it', () => {
     const e = thrown(() => new CancelScope({ dedline: 5 } as unknown as object))
     expect(e).toBeInstanceOf(TypeError)
     expect(message(e)).toMatch(/dedline/)
@@ -364,10 +364,10 @@ describe('workerTask and runInWorker', () => {
     expect(message(e)).toMatch(/workerTask\(module, exportName\): exportName must be the name of an exported function/)
   })
 
-  // BUG (unclear error): workerTask('') says "module must be a URL or a string,
+  // Regression (was a bug: unclear error): workerTask('') says "module must be a URL or a string,
   // got string" — it was a string; the rule broken is "not empty"
   // (worker-task.ts moduleUrl, the `module === ''` branch shares the message).
-  it.fails("workerTask('') says that the module must not be empty", () => {
+  it("workerTask('') says that the module must not be empty", () => {
     expect(message(thrown(() => workerTask('')))).toMatch(/empty/)
   })
 
@@ -406,13 +406,13 @@ describe('workerTask and runInWorker', () => {
     )
   })
 
-  // BUG (wrong error): an argument that structured clone refuses (a function,
+  // Regression (was a bug: wrong error): an argument that structured clone refuses (a function,
   // a symbol) is reported as "worker task add failed because its worker
   // thread died: () => 1 could not be cloned." — the thread did not die; the
   // argument was refused before it left this thread. It should be a
   // DataCloneError/TypeError at the call naming the argument (worker-pool.ts
   // maps Piscina's postMessage failure to the thread-death message).
-  it.fails('an argument structured clone refuses is a DataCloneError/TypeError that does not blame a dead thread', async () => {
+  it('an argument structured clone refuses is a DataCloneError/TypeError that does not blame a dead thread', async () => {
     await run(
       async () => {
         const e = await rejection(runInWorker(add, Symbol('x') as unknown as number, 2))
