@@ -116,6 +116,8 @@ const go = detectGo()
 const machine = describeMachine(python, go)
 const startedAt = new Date()
 const loadAtStart = loadavg()[0] ?? 0
+/** Highest 1-minute load average seen before a program started (the bench itself adds ~1). */
+let peakLoad = loadAtStart
 
 say(`gotrio bench — ${opts.mode} mode, ${opts.reps} repetition${opts.reps === 1 ? '' : 's'}, round-robin`)
 say(`machine: ${machine.cpu}, ${machine.cores} cores · Node ${machine.node} · ${python.available ? python.detail : 'Python/Trio missing'} · ${go.available ? go.detail : 'Go missing'}`)
@@ -178,6 +180,7 @@ for (let rep = 0; rep < opts.reps; rep++) {
   for (const job of jobs) {
     done++
     if (dropped.has(job)) continue
+    peakLoad = Math.max(peakLoad, loadavg()[0] ?? 0)
     const elapsed = Date.now() - startedAt.getTime()
     const eta = firstRepMs > 0 ? ` · about ${fmtDuration(Math.max(0, firstRepMs * opts.reps - elapsed))} left` : ''
     progress(`[rep ${rep + 1}/${opts.reps}] ${done}/${total} ${job.benchmark} · ${job.impl} (${job.size}) · ${fmtDuration(elapsed)} elapsed${eta}`)
@@ -215,13 +218,18 @@ for (let rep = 0; rep < opts.reps; rep++) {
 // A program that crashed or mismatched in any repetition is broken: none of its numbers count.
 for (const f of failures) for (const m of f.job.metrics) samples.delete(key(f.job.benchmark, f.job.impl, m))
 progress(`finished ${total} runs in ${fmtDuration(Date.now() - startedAt.getTime())}`, true)
+if (opts.mode !== 'smoke' && peakLoad > 1.5) {
+  say(`note: the 1-minute load average reached ${peakLoad.toFixed(2)} during the run (the bench alone keeps it near 1): ` +
+    'other processes competed for the cores, so timings — speed-ups above all — understate this machine')
+}
 
 // ---------------------------------------------------------------------------------- report
 
 const order = (b: string, i: string): number => BENCHMARKS.indexOf(b as Benchmark) * 100 + IMPLS.indexOf(i as Impl)
 const rows = makeRows(samples).sort((a, b) => order(a.benchmark, a.impl) - order(b.benchmark, b.impl) || a.metric.localeCompare(b.metric))
 const ratios = computeRatios(rows, ratioSpecs(machine.cores))
-const subtitle = `${opts.mode} mode, ${opts.reps} repetition${opts.reps === 1 ? '' : 's'} interleaved round-robin, ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`
+const subtitle = `${opts.mode} mode, ${opts.reps} repetition${opts.reps === 1 ? '' : 's'} interleaved round-robin, ` +
+  `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, peak load average ${peakLoad.toFixed(1)} (the bench alone ≈ 1)`
 
 if (opts.mode === 'smoke') {
   const ok = rows.length > 0 ? new Set(rows.map((r) => key(r.benchmark, r.impl))).size : 0
@@ -245,7 +253,7 @@ const document: BenchDocument = {
   machine,
   rows: rows.map(({ benchmark, impl, metric, value, unit, min, max }) => ({ benchmark, impl, metric, value, unit, min, max })),
   run: {
-    mode: opts.mode, repetitions: opts.reps, date: startedAt.toISOString(), subtitle, loadAverageAtStart: loadAtStart,
+    mode: opts.mode, repetitions: opts.reps, date: startedAt.toISOString(), subtitle, loadAverageAtStart: loadAtStart, peakLoadAverage: peakLoad,
     sizes: Object.fromEntries(rows.map((r) => [`${r.benchmark}/${r.impl}`, r.size])),
   },
   ratios,
