@@ -198,6 +198,10 @@ export function ratioSpecs(cores: number): RatioSpec[] {
     numerator: ref('cpu_parallel', 'gotrio-workers', 'speedup'),
     goal: { op: '>=', value: speedupGoal, text: `≥ ${speedupGoal.toFixed(1)} (0.9 × ${cores} cores)` },
   })
+  specs.push({
+    label: 'cpu_parallel: gotrio-workers speed-up ÷ Go speed-up (same machine, same load)',
+    numerator: ref('cpu_parallel', 'gotrio-workers', 'speedup'), denominator: ref('cpu_parallel', 'go', 'speedup'),
+  })
   for (const impl of ['go', 'gotrio-main', 'python-trio', 'python-trio-threads'] as const) {
     specs.push({ label: `cpu_parallel: ${impl} speed-up over one thread`, numerator: ref('cpu_parallel', impl, 'speedup') })
   }
