@@ -28,7 +28,9 @@
  * per class, whatever the traffic. Block offsets are 8-aligned.
  */
 import { isMainThread } from 'node:worker_threads'
-import { lock, unlock } from './lock.js'
+import * as __lock from './lock.js'
+// Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
+const { lock, unlock } = __lock
 
 const A_LOCK = 0
 const A_TOP = 1

@@ -14,7 +14,7 @@
  * a Go program's goroutines do on hchan.lock.
  */
 
-const SPINS = 64
+const SPINS = 100
 
 export function lock(i32: Int32Array, index: number): void {
   if (Atomics.compareExchange(i32, index, 0, 1) === 0) return

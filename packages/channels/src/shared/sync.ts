@@ -12,11 +12,19 @@
  * a changed value (ring.ts "Wake-ups").
  */
 import { isMainThread, threadId } from 'node:worker_threads'
-import { checkCancelledSync } from '@gotrio/runtime/lowlevel'
-import { free } from './arena.js'
-import { H_SEQ_RECV, H_SEQ_SEND } from './layout.js'
-import { Ring, DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK } from './ring.js'
-import { captureIncoming, type Incoming, type Outgoing } from './waiting.js'
+import { Ring } from './ring.js'
+import * as __lowlevel from '@gotrio/runtime/lowlevel'
+import * as __arena from './arena.js'
+import * as __layout from './layout.js'
+import * as __ring from './ring.js'
+import * as __waiting from './waiting.js'
+import type { Incoming, Outgoing } from './waiting.js'
+// Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
+const { checkCancelledSync } = __lowlevel
+const { free } = __arena
+const { H_SEQ_RECV, H_SEQ_SEND } = __layout
+const { DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK } = __ring
+const { captureIncoming } = __waiting
 
 const SPINS = 200
 const SLICE_MS = 20
@@ -31,7 +39,7 @@ function refuseMainThread(fn: string, instead: string): void {
 
 /** Waits until the futex word at `index` differs from `seen` or a slice passes. */
 function waitSlice(ring: Ring, index: number, seen: number): void {
-  const i32 = ring.a.i32
+  const i32 = ring.i32
   for (let k = 0; k < SPINS; k++) if (Atomics.load(i32, index) !== seen) return
   Atomics.wait(i32, index, seen, SLICE_MS)
 }
@@ -42,6 +50,7 @@ export function blockingSend(ring: Ring, out: Outgoing, broken: () => Error): vo
   let offered = false
   let ticket = 0
   let registered = false
+  if (ring.looksBlocked(false)) ring.spin(false, SPINS * 10)
   for (;;) {
     let r: number
     ring.lock()
@@ -50,7 +59,7 @@ export function blockingSend(ring: Ring, out: Outgoing, broken: () => Error): vo
       if (r === OFFERED) {
         offered = true
         ticket = ring.ticket
-        ring.seen = Atomics.load(ring.a.i32, seq)
+        ring.seen = Atomics.load(ring.i32, seq)
       }
     } finally {
       ring.unlock()
@@ -94,6 +103,7 @@ export function blockingReceive(ring: Ring, end: () => Error): Incoming {
   refuseMainThread('SharedReceiveChannel.receiveSync()', 'await receive() (or receiveNowait(), or for await)')
   const seq = ring.h + H_SEQ_RECV
   let registered = false
+  if (ring.looksBlocked(true)) ring.spin(true, SPINS * 10)
   for (;;) {
     let r: number
     let v: Incoming | undefined

@@ -19,9 +19,15 @@
  */
 import { threadId } from 'node:worker_threads'
 import { Parked } from '@gotrio/runtime/lowlevel'
-import { free } from './arena.js'
-import { H_SEQ_RECV, H_SEQ_SEND } from './layout.js'
-import { Ring, DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK, SIDE_SEND, SIDE_RECV } from './ring.js'
+import { Ring } from './ring.js'
+import * as __lowlevel from '@gotrio/runtime/lowlevel'
+import * as __arena from './arena.js'
+import * as __layout from './layout.js'
+import * as __ring from './ring.js'
+// Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
+const { free } = __arena
+const { H_SEQ_RECV, H_SEQ_SEND } = __layout
+const { DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK, SIDE_SEND, SIDE_RECV } = __ring
 
 // ---- keep-alive ------------------------------------------------------------
 
@@ -162,7 +168,7 @@ export class LocalSide {
     try {
       await null // the op being enqueued is parked (Parked.begin) synchronously after enqueue(): let that happen first
       for (;;) {
-        const r = Atomics.waitAsync(ring.a.i32, this.seqIndex, seen)
+        const r = Atomics.waitAsync(ring.i32, this.seqIndex, seen)
         if (r.async) await r.value
         if (this.queue.length === 0) return
         const actions: (() => void)[] = []
@@ -175,7 +181,7 @@ export class LocalSide {
               actions.push(act)
             } else if (this.side === SIDE_RECV) break // nothing more to take for later receivers
           }
-          seen = Atomics.load(ring.a.i32, this.seqIndex)
+          seen = Atomics.load(ring.i32, this.seqIndex)
         } finally {
           ring.unlock()
         }
