@@ -36,7 +36,7 @@ const { adoptResource, checkCancelled, current, kTransfer, macrotask, park, rele
 const { BrokenResourceError, ClosedResourceError, EndOfChannel, WouldBlock } = __errors
 const { alloc, free, unlinkChannel } = __arena
 const { closeEndpointsIn, decodeBytes, encodeBytes, checkNumber, setEndpointHooks, codecByName } = __codec
-const { SIDE_RECV, SIDE_SEND } = __ring
+const { SIDE_RECV, SIDE_SEND, HANDED } = __ring
 const { blockingSend, blockingReceive } = __sync
 const { DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK, captureIncoming, dropLocal, incomingBytes, localChannel, releaseIncoming } = __waiting
 
@@ -272,12 +272,14 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     let seen = 0
     ring.lock()
     try {
-      if (l.send.queue.length > 0) {
+      if (l.send.queue.length > 0 && ring.capacity > 0) {
+        // FIFO: behind this thread's earlier senders. (Size 0 needs no queueing:
+        // offers wait in ring order, and a handoff is refused while offers are ahead.)
         r = WAIT
-        seen = ring.registerLocked(threadId, SIDE_SEND) // FIFO: behind this thread's earlier senders
+        seen = ring.registerLocked(threadId, SIDE_SEND)
       } else {
         r = ring.sendLocked(threadId, out.num, out.bytes, out.ool, out.flags, false, false)
-        seen = r === OFFERED ? Atomics.load(ring.i32, ring.h + H_SEQ_SEND) : ring.seen
+        seen = r === OFFERED || r === HANDED ? Atomics.load(ring.i32, ring.h + H_SEQ_SEND) : ring.seen
       }
     } finally {
       ring.unlock()
@@ -291,8 +293,8 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
       if (out.ool !== 0) free(out.ool)
       throw brokenError()
     }
-    if (r === OFFERED) out.committed()
-    const op = new SendOp(l.send, this, out, r === OFFERED ? ring.ticket : undefined, sendErrors)
+    if (r === OFFERED || r === HANDED) out.committed()
+    const op = new SendOp(l.send, this, out, r === OFFERED || r === HANDED ? ring.ticket : undefined, r === HANDED, sendErrors)
     l.send.enqueue(op, seen)
     return park(op, ctx)
   }
@@ -356,7 +358,10 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     const ring = this.open().ring
     if (ring.codec !== CODEC_BYTES) return v.num
     try {
-      return decodeBytes(this.codec, incomingBytes(ring, v), v.hasEndpoints)
+      // The structured codec gets a copy: v8.deserialize makes typed arrays that
+      // are views of its input, and the arena block is freed right after.
+      const bytes = this.codec.user || v.bytes !== undefined ? incomingBytes(ring, v) : incomingBytes(ring, v).slice()
+      return decodeBytes(this.codec, bytes, v.hasEndpoints)
     } finally {
       releaseIncoming(v)
     }

@@ -99,6 +99,8 @@ export const WAIT = 2
 export const BROKEN = 3
 export const WOULD_BLOCK = 4
 export const END = 5
+/** Size 0: handed to a waiting receiver (delivered; `ticket` says when it is taken). */
+export const HANDED = 6
 
 export const SIDE_SEND = 0
 export const SIDE_RECV = 1
@@ -294,10 +296,15 @@ export class Ring {
       if (rw > ho && this.get(H_LIVE) === ho) {
         // Direct handoff: promised to the waiting receivers. R2 holds (rw > ho);
         // R3 holds because every live entry before it is promised (LIVE = HANDOFFS).
+        this.ticket = (this.get(H_HEAD_SEQ) + this.get(H_COUNT)) | 0
         this.push(ENTRY_VALUE | flags, num, bytes, ool)
         this.set(H_HANDOFFS, ho + 1)
-        if (registered) this.unregister(tid, SIDE_SEND)
-        return DONE
+        if (nowait) return DONE
+        // Delivered (a waiting receiver will take it, R2). `send` still waits
+        // for the take (`ticket`), as Trio's send yields to the receiver it woke,
+        // and stays registered so the take notifies it; no longer cancellable.
+        if (!registered) this.register(tid, SIDE_SEND)
+        return HANDED
       }
       if (!nowait) {
         // R3: an offer goes after every promised value; later senders offer too

@@ -23,7 +23,7 @@ import type { Incoming, Outgoing } from './waiting.js'
 const { checkCancelledSync } = __lowlevel
 const { free } = __arena
 const { H_SEQ_RECV, H_SEQ_SEND } = __layout
-const { DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK } = __ring
+const { DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK, HANDED, SIDE_SEND } = __ring
 const { captureIncoming } = __waiting
 
 const SPINS = 200
@@ -64,7 +64,13 @@ export function blockingSend(ring: Ring, out: Outgoing, broken: () => Error): vo
     } finally {
       ring.unlock()
     }
-    if (r === DONE) {
+    if (r === HANDED) {
+      // Delivered to a waiting receiver: a blocking send need not wait for the take.
+      ring.lock()
+      ring.unregister(threadId, SIDE_SEND)
+      ring.unlock()
+    }
+    if (r === DONE || r === HANDED) {
       if (!offered) out.committed()
       return
     }

@@ -27,7 +27,7 @@ import * as __ring from './ring.js'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { free } = __arena
 const { H_SEQ_RECV, H_SEQ_SEND } = __layout
-const { DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK, SIDE_SEND, SIDE_RECV } = __ring
+const { DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK, SIDE_SEND, SIDE_RECV, HANDED } = __ring
 
 // ---- keep-alive ------------------------------------------------------------
 
@@ -219,11 +219,14 @@ export class SendOp extends SharedOp<void> {
   /** Size 0: the offer's ticket once published. */
   private ticket = 0
   private offered = false
+  /** Size 0: handed to a waiting receiver; delivered, waiting only for the take (not cancellable). */
+  private promised = false
   constructor(
     side: LocalSide,
     owner: object,
     readonly out: Outgoing,
     offeredTicket: number | undefined,
+    promised: boolean,
     readonly errors: { broken(): Error; closed(): Error },
   ) {
     super(side, owner)
@@ -231,6 +234,7 @@ export class SendOp extends SharedOp<void> {
       this.offered = true
       this.ticket = offeredTicket
     }
+    this.promised = promised
   }
 
   attemptLocked(): (() => void) | undefined {
@@ -242,14 +246,18 @@ export class SendOp extends SharedOp<void> {
       if (r === BROKEN) return () => (o.ool !== 0 && free(o.ool), this.fail(this.errors.broken()))
       o.committed()
       if (r === DONE) return () => this.wake()
-      this.offered = true // OFFERED
+      this.offered = true // OFFERED or HANDED
+      this.promised = r === HANDED
       this.ticket = ring.ticket
       return undefined
     }
     const r = ring.offerLocked(threadId, this.ticket, false)
     if (r === WAIT) return undefined
-    if (r === BROKEN) return () => this.fail(this.errors.broken())
-    return () => this.wake()
+    if (r === BROKEN && !this.promised) return () => this.fail(this.errors.broken())
+    // Taken. Like Trio's send, which yields to the receiver it handed the value
+    // to, resume the sender a macrotask later, so a receiver of this thread runs
+    // its continuation first (`send` returns after the receiver has the value).
+    return () => setImmediate(() => this.wake())
   }
 
   /** Under the lock: stop waiting. WOULD_BLOCK (withdrawn, nothing delivered), DONE (too late: taken) or BROKEN. */
@@ -269,6 +277,7 @@ export class SendOp extends SharedOp<void> {
   }
 
   closeLocked(): () => void {
+    if (this.promised) return () => this.wake() // delivered: the receiver it was handed to will take it
     const r = this.withdrawLocked()
     if (r === DONE) return () => this.wake()
     if (r === BROKEN) return () => this.fail(this.errors.broken())
@@ -276,6 +285,7 @@ export class SendOp extends SharedOp<void> {
   }
 
   abort(): boolean {
+    if (this.promised) return false // too late: delivered; stays queued until the take wakes it
     this.side.remove(this)
     const ring = this.side.local.ring
     let r: number

@@ -1,0 +1,152 @@
+/**
+ * Ring tests (ringbuf.js habits): a seeded PRNG drives random interleavings
+ * and value sizes over many laps of a small ring; a sequence verifier checks
+ * every value arrives once, in order, intact; canaries fill the slack of the
+ * channel's arena block and must survive; the ring invariants R1-R6 are
+ * checked after every step.
+ */
+import { describe, expect, it } from 'vitest'
+import { WouldBlock, openSharedChannel } from '../src/index.js'
+import { blockCapacity, getArena } from '../src/shared/arena.js'
+import { channelByteLength, H_SLOTS, H_SLOT_BYTES } from '../src/shared/layout.js'
+import { Ring } from '../src/shared/ring.js'
+import { runWorker } from './fixtures/run-worker.js'
+
+const STRESS = Number(process.env.GOTRIO_STRESS ?? 1)
+
+/** mulberry32: a small seeded PRNG. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** The value with sequence number `seq`: `len` bytes, each a function of (seq, index). */
+export function makeValue(seq: number, len: number): Uint8Array {
+  const b = new Uint8Array(len + 4)
+  new DataView(b.buffer).setUint32(0, seq)
+  for (let i = 0; i < len; i++) b[i + 4] = (seq * 31 + i * 7) & 255
+  return b
+}
+
+function checkValue(expectedSeq: number, b: Uint8Array): void {
+  const seq = new DataView(b.buffer, b.byteOffset).getUint32(0)
+  if (seq !== expectedSeq) throw new Error(`sequence: expected ${expectedSeq}, got ${seq}`)
+  for (let i = 4; i < b.length; i++) if (b[i] !== ((seq * 31 + (i - 4) * 7) & 255)) throw new Error(`value ${seq} corrupt at ${i}`)
+}
+
+const CANARY = 0xa5
+
+function blockOf(tx: { describe(): [number, number, number, string] }): number {
+  return tx.describe()[0]
+}
+
+function paintCanaries(block: number): [number, number] {
+  const a = getArena()
+  const i = block >> 2
+  const used = channelByteLength(a.i32[i + H_SLOTS]!, a.i32[i + H_SLOT_BYTES]!)
+  const cap = blockCapacity(block)
+  a.u8.fill(CANARY, block + used, block + cap)
+  return [block + used, block + cap]
+}
+
+function canariesIntact([from, to]: [number, number]): boolean {
+  const u8 = getArena().u8
+  for (let k = from; k < to; k++) if (u8[k] !== CANARY) return false
+  return true
+}
+
+describe('shared ring', () => {
+  for (const seed of [1, 2, 3]) {
+    it(`seeded random interleaving, sizes 0..300 bytes (inline and out of line), many laps (seed ${seed})`, () => {
+      const rand = prng(seed)
+      const [tx, rx] = openSharedChannel<Uint8Array>(7, { maxBufferBytes: 1000 })
+      const block = blockOf(tx as never)
+      const canaries = paintCanaries(block)
+      const ring = new Ring(block)
+      let sent = 0
+      let received = 0
+      const total = 5000 * STRESS
+      while (received < total) {
+        if (rand() < 0.5 && sent < total) {
+          try {
+            tx.sendNowait(makeValue(sent, Math.floor(rand() * 300)))
+            sent++
+          } catch (e) {
+            if (!(e instanceof WouldBlock)) throw e
+          }
+        } else {
+          try {
+            checkValue(received, rx.receiveNowait())
+            received++
+          } catch (e) {
+            if (!(e instanceof WouldBlock)) throw e
+          }
+        }
+        ring.lock()
+        const broken = ring.checkInvariants()
+        ring.unlock()
+        if (broken) throw new Error(broken)
+      }
+      expect(received).toBe(total)
+      expect(canariesIntact(canaries)).toBe(true)
+      expect(tx.statistics().peakBufferUsed).toBeLessThanOrEqual(7)
+      tx.close()
+      rx.close()
+    })
+  }
+
+  it('int32 ring: every value of the range, in order, over many laps', () => {
+    const [tx, rx] = openSharedChannel<number>(5, { codec: 'int32' })
+    const canaries = paintCanaries(blockOf(tx as never))
+    const rand = prng(9)
+    let next = -(2 ** 31)
+    let expect_ = next
+    for (let step = 0; step < 20_000; step++) {
+      if (rand() < 0.5) {
+        try {
+          tx.sendNowait(next)
+          next += 65537
+        } catch (e) {
+          if (!(e instanceof WouldBlock)) throw e
+        }
+      } else {
+        try {
+          const v = rx.receiveNowait()
+          if (v !== expect_) throw new Error(`expected ${expect_}, got ${v}`)
+          expect_ += 65537
+        } catch (e) {
+          if (!(e instanceof WouldBlock)) throw e
+        }
+      }
+    }
+    expect(canariesIntact(canaries)).toBe(true)
+  })
+
+  it('freed out-of-line blocks are reused: memory stays bounded by the configuration, not the traffic', async () => {
+    const [tx, rx] = openSharedChannel<Uint8Array>(2, { maxBufferBytes: 100_000 })
+    const { arenaCommittedBytes } = await import('../src/shared/arena.js')
+    for (let i = 0; i < 50; i++) (tx.sendNowait(makeValue(i, 20_000)), checkValue(i, rx.receiveNowait()))
+    const after = arenaCommittedBytes()
+    for (let i = 50; i < 500; i++) (tx.sendNowait(makeValue(i, 20_000)), checkValue(i, rx.receiveNowait()))
+    expect(arenaCommittedBytes()).toBe(after)
+    tx.close()
+    rx.close()
+  })
+
+  it('across threads: a worker streams seeded random-size values; main verifies sequence and content', async () => {
+    const [tx, rx] = openSharedChannel<Uint8Array>(3, { maxBufferBytes: 4096 })
+    const total = 2000 * STRESS
+    const w = runWorker('sendRandomSizes', tx, 7, total)
+    let n = 0
+    for await (const v of rx) checkValue(n++, v)
+    expect(n).toBe(total)
+    await w
+    rx.close()
+  })
+})
