@@ -129,7 +129,15 @@ abstract class SharedEndpoint {
     adoptResource(this)
   }
 
-  [kTransfer](): TransferRecord {
+  /**
+   * The runtime's move protocol: with `check`, only verify that this handle can
+   * move (it is open) and give nothing up; then move it (see resources.ts).
+   */
+  [kTransfer](check?: boolean): TransferRecord | undefined {
+    if (check) {
+      this.open()
+      return undefined
+    }
     const data = this.describe()
     this.moveOut()
     return { module: TRANSFER_MODULE, data }
