@@ -13,7 +13,7 @@ const exec = promisify(execFile)
 
 async function example(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [script, ...args], { timeout: 30_000 })
+    const { stdout, stderr } = await exec(process.execPath, [script, ...args], { timeout: 60_000 })
     return { stdout, stderr, code: 0 }
   } catch (e) {
     const err = e as { stdout: string; stderr: string; code: number }
@@ -36,6 +36,27 @@ describe('seed examples', () => {
     expect(r.stderr).toBe('')
     expect(r.stdout).toBe(`${numbers}---\n`.repeat(3))
     expect(r.code).toBe(0)
+  })
+
+  it('producer-workers (the producer in a worker task, over a shared channel) prints 0..4', async () => {
+    const r = await example('producer-workers')
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toBe(numbers)
+    expect(r.code).toBe(0)
+  })
+
+  it('channel-of-channels-workers (channels made in workers, sent to main) prints the same as the seed', async () => {
+    const r = await example('channel-of-channels-workers')
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toBe(`${numbers}---\n`.repeat(3))
+    expect(r.code).toBe(0)
+  })
+
+  it('parallel-primes counts the primes below its limit in workers and checks them against one thread', async () => {
+    const r = await example('parallel-primes', '200000')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('primes below 200000: 17984') // π(200,000), also checked by the program itself
+    expect(r.stdout).toMatch(/speed-up: \d+\.\d\dx on \d+ cores/)
   })
 
   it('an unknown name lists the available examples and fails', async () => {
