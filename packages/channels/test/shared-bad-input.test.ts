@@ -51,7 +51,7 @@ describe('shared channel bad input', () => {
 
   it('an endpoint used after it moved throws ClosedResourceError that says it was moved', async () => {
     const [tx, rx] = openSharedChannel<number>(1, { codec: 'int32' })
-    const rec = tx[kTransfer]()
+    const rec = tx[kTransfer]()!
     expect(rec.module).toMatch(/transfer\.(ts|js)$/)
     await expect(tx.send(1)).rejects.toThrow(/moved to another thread/)
     expect(() => tx.clone()).toThrow(ClosedResourceError)

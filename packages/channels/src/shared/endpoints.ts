@@ -18,7 +18,7 @@ import { threadId } from 'node:worker_threads'
 import { LocalChannel, ReceiveOp, SendOp } from './waiting.js'
 import * as __runtime from '@gotrio/runtime'
 import * as __lowlevel from '@gotrio/runtime/lowlevel'
-import type { TransferRecord } from '@gotrio/runtime/lowlevel'
+import { kTransfer, type TransferRecord } from '@gotrio/runtime/lowlevel' // a named import keeps its unique-symbol type
 import * as __errors from '../errors.js'
 import type { ChannelStatistics, ReceiveChannel, SendChannel } from '../types.js'
 import * as __arena from './arena.js'
@@ -32,7 +32,7 @@ import * as __waiting from './waiting.js'
 import type { Incoming, Outgoing } from './waiting.js'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { checkpoint } = __runtime
-const { adoptResource, checkCancelled, current, kTransfer, macrotask, park, releaseResource, yieldDue } = __lowlevel
+const { adoptResource, checkCancelled, current, macrotask, park, releaseResource, yieldDue } = __lowlevel
 const { BrokenResourceError, ClosedResourceError, EndOfChannel, WouldBlock } = __errors
 const { alloc, free, unlinkChannel } = __arena
 const { closeEndpointsIn, decodeBytes, encodeBytes, checkNumber, setEndpointHooks, codecByName } = __codec
@@ -188,7 +188,7 @@ abstract class SharedEndpoint {
     const live = Atomics.load(i, h + H_GEN) === this.#gen
     const get = (f: number): number => (live ? Atomics.load(i, h + f) : 0)
     return {
-      currentBufferUsed: ring.capacity === 0 ? 0 : get(H_LIVE),
+      currentBufferUsed: Math.min(get(H_LIVE), ring.capacity),
       maxBufferSize: ring.capacity,
       openSendChannels: get(H_SEND_OPEN),
       openReceiveChannels: get(H_RECV_OPEN),
@@ -280,9 +280,9 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     let seen = 0
     ring.lock()
     try {
-      if (l.send.queue.length > 0 && ring.capacity > 0) {
-        // FIFO: behind this thread's earlier senders. (Size 0 needs no queueing:
-        // offers wait in ring order, and a handoff is refused while offers are ahead.)
+      if (l.send.queue.length > 0 && l.send.queue.some((op) => !(op as SendOp).inLine)) {
+        // FIFO: behind this thread's earlier sender that has no place in the
+        // ring yet. (Senders whose offers are in the ring are in line already.)
         r = WAIT
         seen = ring.registerLocked(threadId, SIDE_SEND)
       } else {

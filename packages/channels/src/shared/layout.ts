@@ -13,14 +13,14 @@
  * |  0  | H_LOCK          | any thread (CAS)           | channel mutex: 0 free, 1 held, 2 held and someone sleeps on it   |
  * |  1  | H_GEN           | allocator (create/free)    | generation; a stale handle compares it before reading stats      |
  * |  2  | H_CAPACITY      | creator, then read-only    | maxBufferSize (0 = rendezvous)                                   |
- * |  3  | H_SLOTS         | creator, then read-only    | ring slots: capacity, or RENDEZVOUS_SLOTS for size 0             |
+ * |  3  | H_SLOTS         | creator, then read-only    | ring slots: capacity + OVERFLOW_SLOTS (size 0: RENDEZVOUS_SLOTS) |
  * |  4  | H_CODEC         | creator, then read-only    | codec kind (CODEC_* below)                                       |
  * |  5  | H_SLOT_BYTES    | creator, then read-only    | bytes per data slot                                              |
  * |  6  | H_HEAD_IDX      | lock (receivers)           | slot index of the oldest entry, 0 <= i < slots                   |
  * |  7  | H_HEAD_SEQ      | lock (receivers)           | entries ever removed from the head (wraps at 2^32): a ticket     |
  * |  8  | H_COUNT         | lock                       | entries in the ring, tombstones included, <= slots               |
- * |  9  | H_LIVE          | lock                       | entries that are values (not tombstones) = currentBufferUsed     |
- * | 10  | H_PEAK          | lock                       | largest H_LIVE seen                                              |
+ * |  9  | H_LIVE          | lock                       | entries that are values (not tombstones); min(LIVE, cap) is used |
+ * | 10  | H_PEAK          | lock                       | largest min(H_LIVE, capacity) seen                               |
  * | 11  | H_SEND_OPEN     | lock                       | open send handles, in every thread (moves do not change it)      |
  * | 12  | H_RECV_OPEN     | lock                       | open receive handles                                             |
  * | 13  | H_SEND_WAITING  | lock                       | send operations registered as waiting (all threads)              |
@@ -85,6 +85,8 @@ export const HEADER_WORDS = H_OWNERS + OWNER_ENTRIES * OWNER_FIELDS
 
 /** Ring slots of a size-0 channel: at most this many senders have published an offer at once. */
 export const RENDEZVOUS_SLOTS = 16
+/** Extra slots of a buffered channel, for the offers of senders waiting for room (ring.ts). */
+export const OVERFLOW_SLOTS = 16
 
 /** Meta word of a ring slot: the entry's kind in the low bits, flags above. */
 export const ENTRY_VALUE = 1 // a buffered value (capacity > 0), or a size-0 value promised to a waiting receiver

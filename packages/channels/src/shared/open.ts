@@ -30,6 +30,7 @@ const {
   O_RECV_HANDLES,
   O_SEND_HANDLES,
   RENDEZVOUS_SLOTS,
+  OVERFLOW_SLOTS,
   channelByteLength,
   slotBytesFor,
 } = L
@@ -84,7 +85,7 @@ export function openSharedChannel<T>(
   if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 1 || budget > 0x7fffffff) {
     throw new RangeError(`${fn}: options.maxBufferBytes must be an integer from 1 to 2^31-1 (bytes), got ${String(budget)}`)
   }
-  const slots = capacity === 0 ? RENDEZVOUS_SLOTS : capacity
+  const slots = capacity === 0 ? RENDEZVOUS_SLOTS : capacity + OVERFLOW_SLOTS
   const slotBytes = slotBytesFor(codec.kind)
   const block = alloc(channelByteLength(slots, slotBytes))
   const h = block >> 2

@@ -5,7 +5,7 @@
  * and keeps counts; waiting.ts parks tasks, endpoints.ts is the public face.
  *
  * Invariants (all under the lock; `assertRing` checks them in tests):
- *  - R1 0 <= LIVE <= COUNT <= SLOTS; tombstones exist only when CAPACITY = 0.
+ *  - R1 0 <= LIVE <= COUNT <= SLOTS = CAPACITY + OVERFLOW_SLOTS (RENDEZVOUS_SLOTS for size 0).
  *  - R2 HANDOFFS <= RECV_WAITING, and HANDOFFS = 0 when CAPACITY > 0.
  *  - R3 (size 0) the first HANDOFFS live entries from the head are ENTRY_VALUE
  *       (promised to waiting receivers); later ones are ENTRY_OFFERs, or values
@@ -262,10 +262,9 @@ export class Ring {
 
   // ---- sending -----------------------------------------------------------
 
-  /** Can an entry with `oolBytes` out-of-line bytes enter the ring now? (slots and byte budget) */
+  /** Can an entry with `oolBytes` out-of-line bytes enter the ring now? (a free slot and the byte budget) */
   private hasRoom(oolBytes: number): boolean {
     if (this.get(H_COUNT) === this.slots) return false
-    if (this.capacity > 0 && this.get(H_LIVE) >= this.capacity) return false
     if (oolBytes === 0) return true
     const used = this.get(H_BYTES_USED)
     return used === 0 || used + oolBytes <= this.budget
@@ -287,9 +286,25 @@ export class Ring {
     const oolBytes = ool === 0 ? 0 : bytes!.length
     if (this.hasRoom(oolBytes)) {
       if (this.capacity > 0) {
-        this.push(ENTRY_VALUE | flags, num, bytes, ool)
-        if (registered) this.unregister(tid, SIDE_SEND)
-        return DONE
+        // Entries at positions < capacity from the head are the buffer; a
+        // sender whose entry lands beyond it waits (an offer) until the head
+        // brings it inside (or a receiver takes it). So a waiting sender's value
+        // is already in line: a receive that frees a slot "moves it into the
+        // buffer" at once, in any thread (Trio: a waiting sender owns the next
+        // free slot). COUNT counts tombstones, so this is conservative.
+        const count = this.get(H_COUNT)
+        if (count < this.capacity) {
+          this.push(ENTRY_VALUE | flags, num, bytes, ool)
+          if (registered) this.unregister(tid, SIDE_SEND)
+          return DONE
+        }
+        if (!nowait) {
+          this.ticket = (this.get(H_HEAD_SEQ) + count) | 0
+          this.push(ENTRY_OFFER | flags, num, bytes, ool)
+          if (!registered) this.register(tid, SIDE_SEND)
+          return OFFERED
+        }
+        return WOULD_BLOCK
       }
       const rw = this.get(H_RECV_WAITING)
       const ho = this.get(H_HANDOFFS)
@@ -327,7 +342,10 @@ export class Ring {
    * `withdraw`, a WAIT becomes a withdrawal (tombstone) and returns WOULD_BLOCK.
    */
   offerLocked(tid: number, ticket: number, withdraw: boolean): number {
-    if (((this.get(H_HEAD_SEQ) - ticket) | 0) > 0) {
+    const ahead = (ticket - this.get(H_HEAD_SEQ)) | 0 // entries before it; < 0: taken
+    if (ahead < this.capacity) {
+      // Taken, or (capacity > 0) inside the buffer: the send is complete, even
+      // if the last receiver has closed since (it was buffered, then dropped).
       this.unregister(tid, SIDE_SEND)
       return DONE
     }
@@ -369,7 +387,8 @@ export class Ring {
     this.set(H_COUNT, count + 1)
     const live = this.get(H_LIVE) + 1
     this.set(H_LIVE, live)
-    if (live > this.get(H_PEAK)) this.set(H_PEAK, live)
+    const used = live < this.capacity ? live : this.capacity // offers beyond the buffer are not "buffer used"
+    if (used > this.get(H_PEAK)) this.set(H_PEAK, used)
     this.bumpRecv()
   }
 
@@ -563,10 +582,7 @@ export class Ring {
     for (let k = 0; k < count; k++) {
       const slot = (this.get(H_HEAD_IDX) + k) % this.slots
       const kind = this.i32[this.meta + slot]! & ENTRY_KIND_MASK
-      if (kind === ENTRY_TOMBSTONE) {
-        if (this.capacity > 0) return 'R1: tombstone in a buffered channel'
-        continue
-      }
+      if (kind === ENTRY_TOMBSTONE) continue
       if (this.capacity === 0) {
         if (seenHo < ho && kind !== ENTRY_VALUE) return 'R3: an offer before a promised value'
         seenHo++

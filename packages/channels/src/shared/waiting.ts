@@ -216,9 +216,13 @@ export class LocalSide {
 
 export class SendOp extends SharedOp<void> {
   readonly waitsOn = 'SharedSendChannel.send'
-  /** Size 0: the offer's ticket once published. */
+  /** The offer's ticket once published. */
   private ticket = 0
   private offered = false
+  /** True once its value is in the ring (an offer, or handed over): later sends of this thread may go behind it. */
+  get inLine(): boolean {
+    return this.offered
+  }
   /** Size 0: handed to a waiting receiver; delivered, waiting only for the take (not cancellable). */
   private promised = false
   constructor(
