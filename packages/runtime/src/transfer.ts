@@ -9,6 +9,7 @@
  * (where endpoints are passed in practice), not into Maps, Sets or class
  * instances, which structured clone would flatten anyway.
  */
+import { Cancelled } from './errors.js'
 import { kTransfer, type TransferRecord } from './resources.js'
 
 const MARK = '__gotrio_transfer__'
@@ -163,7 +164,11 @@ export function deserializeError(v: unknown): unknown {
   if (!isErrorRecord(v)) return v
   const cause = v.cause === undefined ? undefined : deserializeError(v.cause)
   const opts = 'cause' in v ? { cause } : undefined
-  const e = v.errors ? new AggregateError(v.errors.map(deserializeError), v.message, opts) : new Error(v.message, opts)
+  const e = v.errors
+    ? new AggregateError(v.errors.map(deserializeError), v.message, opts)
+    : v.name === 'Cancelled'
+      ? new Cancelled(v.message, opts) // a cancellation stays one across threads
+      : new Error(v.message, opts)
   Object.defineProperty(e, 'name', { value: v.name, writable: true, configurable: true, enumerable: false })
   if (v.stack !== undefined) e.stack = v.stack
   Object.assign(e, v.props)

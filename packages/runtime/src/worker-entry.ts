@@ -10,6 +10,7 @@ import { threadId, workerData, type MessagePort } from 'node:worker_threads'
 import './index.js' // the default runtime factory and the worker-task runner, for nested use
 import { CancelScope } from './cancel-scope.js'
 import { checkCancelled, rootContext, runIn, type TaskContext } from './context.js'
+import { Cancelled } from './errors.js'
 import type { TaskStatus } from './nursery.js'
 import type { Closeable, TaskInfo } from './status.js'
 import { runWorkerBootstraps } from './threads.js'
@@ -70,6 +71,10 @@ export default async function runGotrioTask(p: TaskPayload): Promise<TaskResult>
     if (scope.cancelledCaught) return { kind: 'cancelled' }
     return { kind: 'ok', value }
   } catch (e) {
+    // Code blocked in Atomics.wait (sendSync) sees the cancel request through
+    // the shared flag before the event loop can tell our scope: its Cancelled
+    // is still ours to report as a cancellation, not as an error.
+    if (e instanceof Cancelled && Atomics.load(control, kState) === STATE_CANCEL_REQUESTED) return { kind: 'cancelled' }
     return { kind: 'error', error: serializeError(e) }
   } finally {
     // Whatever the task still owns is closed, so peers see EndOfChannel /

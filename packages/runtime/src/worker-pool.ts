@@ -97,7 +97,20 @@ export class WorkerPool implements RuntimeService {
       workerData: { bootstraps: workerBootstraps(), gotrioBoot: { entry: entry.href, tsx: tsxLoader(entry.href) } },
       ...(runtime.resourceLimits ? { resourceLimits: runtime.resourceLimits } : {}),
     })
-    this.piscina.on('workerDestroy', (w: { id: number }) => notifyWorkerExit(w.id))
+    // The exit hooks need the dead thread's id, but Node resets
+    // `worker.threadId` to -1 once the thread has exited (so Piscina's
+    // workerDestroy reports -1): remember each id when its thread appears.
+    const watched = new WeakSet<object>()
+    const watchThreads = (): void => {
+      for (const t of this.piscina.threads) {
+        if (watched.has(t)) continue
+        watched.add(t)
+        const tid = t.threadId
+        t.once('exit', () => notifyWorkerExit(tid))
+      }
+    }
+    watchThreads()
+    this.piscina.on('workerCreate', watchThreads)
     // A thread that dies with no task running is replaced; nothing to report to a task.
     this.piscina.on('error', (e: unknown) => process.emitWarning(`gotrio: a worker thread failed: ${String(e)}`))
   }
