@@ -17,6 +17,7 @@
  * is committed to the ring, so a send that fails leaves them usable.
  */
 import v8 from 'node:v8'
+import { FAST_TAG, fastDecode, fastEncode } from './fast-structured.js'
 import { CODEC_BYTES, CODEC_FLOAT64, CODEC_INT32, CODEC_UINT32 } from './layout.js'
 
 /**
@@ -128,6 +129,7 @@ export interface Encoded {
 }
 
 const MARKER = '\u0000gotrio.endpoint'
+const NONE: unknown[] = []
 
 export function encodeBytes(codec: ResolvedCodec, fn: string, value: unknown): Encoded {
   if (codec.user) {
@@ -137,6 +139,8 @@ export function encodeBytes(codec: ResolvedCodec, fn: string, value: unknown): E
     }
     return { bytes, endpoints: [] }
   }
+  const fast = fastEncode(value) // small plain values: no C++ round trip (fast-structured.ts)
+  if (fast) return { bytes: fast, endpoints: NONE }
   const found: unknown[] = []
   if (hooks) findEndpoints(value, found, new Set())
   if (found.length === 0) return { bytes: serialize(value), endpoints: found }
@@ -147,6 +151,7 @@ export function encodeBytes(codec: ResolvedCodec, fn: string, value: unknown): E
 
 export function decodeBytes(codec: ResolvedCodec, bytes: Uint8Array, hasEndpoints: boolean): unknown {
   if (codec.user) return codec.user.decode(bytes)
+  if (bytes[0] === FAST_TAG) return fastDecode(bytes)
   const v = v8.deserialize(bytes)
   if (!hasEndpoints) return v
   const [copy, descs] = v as [unknown, unknown[][]]

@@ -1,0 +1,26 @@
+/** The structured codec gives structured clone's result, through the fast encoding or v8's. */
+import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { openSharedChannel } from '../src/index.js'
+import { fastDecode, fastEncode } from '../src/shared/fast-structured.js'
+
+describe('structured codec', () => {
+  it('round-trips like structuredClone (property test over JSON-like values and more)', () => {
+    const [tx, rx] = openSharedChannel<unknown>(1)
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withNullPrototype: true, withSparseArray: true })), (v) => {
+        tx.sendNowait(v)
+        expect(rx.receiveNowait()).toStrictEqual(structuredClone(v))
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('the fast encoding declines what it cannot carry exactly', () => {
+    for (const v of [1n, new Date(0), new Map(), new Uint8Array(1), [, 1], Object.assign([1], { x: 1 }), new (class A {})()]) {
+      expect(fastEncode(v)).toBeUndefined()
+    }
+    const o = JSON.parse('{"__proto__": 1, "a": [1, -0, 1.5, "é", "😀", null, true]}') as unknown
+    expect(fastDecode(fastEncode(o)!)).toStrictEqual(structuredClone(o))
+  })
+})
