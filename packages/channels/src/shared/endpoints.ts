@@ -445,15 +445,53 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     return h
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
-    for (;;) {
-      try {
-        yield await this.receive()
-      } catch (e) {
-        if (e instanceof EndOfChannel) return
-        throw e
-      }
+  /**
+   * Async iteration until EndOfChannel (the handle stays open). Each step is a
+   * checkpoint like `receive()`; a step that finds a value resolves at once
+   * with one promise (an async generator would add two more per value).
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    const done: IteratorResult<T> = { value: undefined, done: true }
+    const onEnd = (e: unknown): IteratorResult<T> => {
+      if (e instanceof EndOfChannel) return done
+      throw e
     }
+    const it: AsyncIterableIterator<T> = {
+      next: (): Promise<IteratorResult<T>> => {
+        let v: T | typeof NOT_READY
+        try {
+          v = this.receiveIfReady()
+        } catch (e) {
+          return e instanceof EndOfChannel ? Promise.resolve(done) : Promise.reject(e)
+        }
+        if (v === NOT_READY) return this.receive().then((value) => ({ value, done: false }), onEnd)
+        const res: IteratorResult<T> = { value: v, done: false }
+        return yieldDue() ? macrotask().then(() => res) : Promise.resolve(res)
+      },
+      [Symbol.asyncIterator]: () => it,
+    }
+    return it
+  }
+
+  /** `receive()`'s checkpoint and fast path, synchronously: the value, NOT_READY (park with receive()), or a throw. */
+  private receiveIfReady(): T | typeof NOT_READY {
+    checkCancelled(current())
+    const l = this.open()
+    if (l.recv.queue.length > 0) return NOT_READY
+    const ring = l.ring
+    if (ring.looksBlocked(true)) ring.spin(true, SPINS_ASYNC)
+    let r: number
+    let v: Incoming | undefined
+    ring.lock()
+    try {
+      r = ring.receiveLocked(threadId, false, true)
+      if (r === DONE) v = captureIncoming(ring)
+    } finally {
+      ring.unlock()
+    }
+    if (r === DONE) return this.decode(v!) as T
+    if (r === END) throw endError()
+    return NOT_READY
   }
 
   *[Symbol.iterator](): Generator<T, void, undefined> {
@@ -469,6 +507,8 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
 }
 
 function noop(): void {}
+
+const NOT_READY: unique symbol = Symbol('not ready')
 
 /** Revives a descriptor [block, gen, side, codec] as a live handle of this thread. */
 export function reviveEndpoint(desc: readonly unknown[]): SharedSendChannel<unknown> | SharedReceiveChannel<unknown> {
