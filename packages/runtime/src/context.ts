@@ -67,6 +67,7 @@ export function park<T>(op: Parked<T>, ctx: TaskContext = current()): Promise<T>
   return new Promise<T>((resolve, reject) => {
     op.begin(resolve, reject)
     op.task = ctx.task
+    if (op.settled) return // completed before it had to wait (see Parked.settle)
     if (ctx.status.effectivelyCancelled) {
       if (op.abort()) op.settle(false, new Cancelled())
       return

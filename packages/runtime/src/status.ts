@@ -189,25 +189,43 @@ export abstract class Parked<T> {
     return this.settle(false, error)
   }
 
-  /** @internal */
+  /**
+   * @internal Settles once. An owner may complete the operation before
+   * park() has attached its promise (a timer already due, a value that
+   * arrived while registering): the outcome is then kept and applied by begin().
+   */
   settle(ok: boolean, v: unknown): boolean {
     if (this.settled) return false
     this.settled = true
     if (this.status) this.status.unlink(this as Parked<unknown>)
-    parkedCount--
     activityCount++
-    if (ok) this.resolveFn!(v)
+    if (!this.resolveFn) {
+      this.early = { ok, v }
+      return true
+    }
+    parkedCount--
+    if (ok) this.resolveFn(v)
     else this.rejectFn!(v)
     this.resolveFn = this.rejectFn = undefined
     return true
   }
 
+  /** An outcome that arrived before begin(). */
+  private early: { ok: boolean; v: unknown } | undefined
+
   /** @internal called by park() */
   begin(resolve: (v: T) => void, reject: (e: unknown) => void): void {
+    activityCount++
+    if (this.early) {
+      const { ok, v } = this.early
+      this.early = undefined
+      if (ok) resolve(v as T)
+      else reject(v)
+      return
+    }
     this.resolveFn = resolve as (v: unknown) => void
     this.rejectFn = reject
     parkedCount++
-    activityCount++
   }
 }
 
