@@ -186,12 +186,21 @@ export class Ring {
     this.i32[this.h + field] = v
   }
 
+  /*
+   * Bumps happen only when the other side has registered waiters (read under
+   * the lock): a waiter registers, and reads the word, under the lock, so one
+   * registered before this critical section sees the bump, and one registering
+   * after sees the new state. That keeps the futex words' cache line out of
+   * the common path where nobody waits.
+   */
   private bumpSend(): void {
+    if (this.i32[this.h + H_SEND_WAITING]! === 0) return
     Atomics.add(this.i32, this.h + H_SEQ_SEND, 1)
     this.notifySend = true
   }
 
   private bumpRecv(): void {
+    if (this.i32[this.h + H_RECV_WAITING]! === 0) return
     Atomics.add(this.i32, this.h + H_SEQ_RECV, 1)
     this.notifyRecv = true
   }
