@@ -30,7 +30,7 @@ import { writeOutputs, type BenchDocument } from './lib/output.js'
 import { computeRatios, consoleRatios, consoleTable, makeRows } from './lib/report.js'
 import { BENCHMARKS, IMPLS, REPETITIONS, TIMEOUT_S, jobsFor, ratioSpecs, type Benchmark, type Impl, type Job, type Metric, type Mode } from './lib/specs.js'
 import { fmt, fmtDuration } from './lib/stats.js'
-import { INSTALL_HINT, buildGo, describeMachine, detectGo, detectPython } from './lib/toolchains.js'
+import { INSTALL_HINT, buildGo, describeMachine, detectGo, detectPython, gotrioRevision } from './lib/toolchains.js'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
 const examplesDir = resolve(benchDir, '..')
@@ -115,6 +115,7 @@ const python = detectPython()
 const go = detectGo()
 const machine = describeMachine(python, go)
 const startedAt = new Date()
+const revision = gotrioRevision(resolve(examplesDir, '../..'))
 const loadAtStart = loadavg()[0] ?? 0
 /** Highest 1-minute load average seen before a program started (the bench itself adds ~1). */
 let peakLoad = loadAtStart
@@ -229,7 +230,7 @@ const order = (b: string, i: string): number => BENCHMARKS.indexOf(b as Benchmar
 const rows = makeRows(samples).sort((a, b) => order(a.benchmark, a.impl) - order(b.benchmark, b.impl) || a.metric.localeCompare(b.metric))
 const ratios = computeRatios(rows, ratioSpecs(machine.cores))
 const subtitle = `${opts.mode} mode, ${opts.reps} repetition${opts.reps === 1 ? '' : 's'} interleaved round-robin, ` +
-  `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, peak load average ${peakLoad.toFixed(1)} (the bench alone ≈ 1)`
+  `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, gotrio ${revision}, peak load average ${peakLoad.toFixed(1)} (the bench alone ≈ 1)`
 
 if (opts.mode === 'smoke') {
   const ok = rows.length > 0 ? new Set(rows.map((r) => key(r.benchmark, r.impl))).size : 0
@@ -253,7 +254,7 @@ const document: BenchDocument = {
   machine,
   rows: rows.map(({ benchmark, impl, metric, value, unit, min, max }) => ({ benchmark, impl, metric, value, unit, min, max })),
   run: {
-    mode: opts.mode, repetitions: opts.reps, date: startedAt.toISOString(), subtitle, loadAverageAtStart: loadAtStart, peakLoadAverage: peakLoad,
+    mode: opts.mode, repetitions: opts.reps, date: startedAt.toISOString(), subtitle, revision, loadAverageAtStart: loadAtStart, peakLoadAverage: peakLoad,
     sizes: Object.fromEntries(rows.map((r) => [`${r.benchmark}/${r.impl}`, r.size])),
   },
   ratios,

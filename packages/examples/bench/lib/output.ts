@@ -17,6 +17,8 @@ export interface BenchDocument {
     repetitions: number
     date: string
     subtitle: string
+    /** The gotrio commit measured (see gotrioRevision). */
+    revision: string
     /** 1-minute load average when the run started; above ~0.5 something else was using the cores. */
     loadAverageAtStart: number
     /** Highest 1-minute load average seen during the run; the bench alone keeps it near 1. */

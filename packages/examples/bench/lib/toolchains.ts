@@ -112,3 +112,17 @@ export function describeMachine(python: ReturnType<typeof detectPython>, go: Ret
     go: go.version,
   }
 }
+
+/**
+ * The gotrio revision being measured: the commit, plus a note when packages/runtime or
+ * packages/channels have uncommitted changes (then the numbers belong to no commit).
+ */
+export function gotrioRevision(repoDir: string): string {
+  try {
+    const head = run('git', ['rev-parse', '--short', 'HEAD'], undefined, repoDir)
+    const dirty = run('git', ['status', '--porcelain', '--', 'packages/runtime', 'packages/channels'], undefined, repoDir)
+    return dirty ? `${head} + uncommitted changes in runtime/channels` : head
+  } catch {
+    return 'unknown (not a git checkout)'
+  }
+}
