@@ -45,6 +45,8 @@
 import * as __arena from './arena.js'
 import type { Arena } from './arena.js'
 import * as __lock from './lock.js'
+import { ownerAdd, ownerTake } from './owners.js'
+import { checkRing } from './ring-check.js'
 import * as L from './layout.js'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { getArena, free } = __arena
@@ -52,45 +54,11 @@ const { lock, unlock } = __lock
 
 // Local copies: under tsx, reads of imported bindings go through getters (measured: a 20x slower hot path).
 const {
-  B_INLINE_START,
-  B_LENGTH,
-  B_OUT_OF_LINE,
-  CODEC_BYTES,
-  CODEC_FLOAT64,
-  CODEC_INT32,
-  CODEC_UINT32,
-  ENTRY_HAS_ENDPOINTS,
-  ENTRY_KIND_MASK,
-  ENTRY_OFFER,
-  ENTRY_TOMBSTONE,
-  ENTRY_VALUE,
-  HEADER_WORDS,
-  H_BYTES_BUDGET,
-  H_BYTES_USED,
-  H_CAPACITY,
-  H_CODEC,
-  H_COUNT,
-  H_HANDOFFS,
-  H_HEAD_IDX,
-  H_HEAD_SEQ,
-  H_LIVE,
-  H_LOCK,
-  H_OWNERS,
-  H_PEAK,
-  H_RECV_OPEN,
-  H_RECV_WAITING,
-  H_SEND_OPEN,
-  H_SEND_WAITING,
-  H_SEQ_RECV,
-  H_SEQ_SEND,
-  H_SLOTS,
-  H_SLOT_BYTES,
-  OWNER_ENTRIES,
-  OWNER_FIELDS,
-  O_RECV_WAITING,
-  O_SEND_WAITING,
-  O_THREAD,
-  dataOffset,
+  B_INLINE_START, B_LENGTH, B_OUT_OF_LINE, CODEC_BYTES, CODEC_FLOAT64, CODEC_INT32, CODEC_UINT32,
+  ENTRY_HAS_ENDPOINTS, ENTRY_KIND_MASK, ENTRY_OFFER, ENTRY_TOMBSTONE, ENTRY_VALUE, HEADER_WORDS,
+  H_BYTES_BUDGET, H_BYTES_USED, H_CAPACITY, H_CODEC, H_COUNT, H_HANDOFFS, H_HEAD_IDX, H_HEAD_SEQ,
+  H_LIVE, H_LOCK, H_PEAK, H_RECV_OPEN, H_RECV_WAITING, H_SEND_OPEN, H_SEND_WAITING, H_SEQ_RECV,
+  H_SEQ_SEND, H_SLOTS, H_SLOT_BYTES, O_RECV_WAITING, O_SEND_WAITING, dataOffset,
 } = L
 
 export const DONE = 0
@@ -115,7 +83,8 @@ export class Ring {
    * so the hot path never touches the arena-wide views.
    */
   readonly i32: Int32Array
-  private readonly d32: Int32Array
+  /** @internal */
+  readonly d32: Int32Array
   private readonly du32: Uint32Array
   private readonly df64: Float64Array
   private readonly du8: Uint8Array
@@ -230,43 +199,16 @@ export class Ring {
     return this.capacity > 0 && Atomics.load(i, H_LIVE) >= this.capacity && Atomics.load(i, H_RECV_OPEN) > 0
   }
 
-  // ---- owner table -------------------------------------------------------
+  // ---- owner table (owners.ts) ------------------------------------------
 
-  /** Adds `delta` to field `f` of thread `tid`'s owner entry (made if needed). Under the lock. */
+  /** Adds `delta` to field `f` of thread `tid`'s owner entry. Under the lock. */
   ownerAdd(tid: number, f: number, delta: number): void {
-    const i = this.i32
-    let freeEntry = -1
-    for (let e = 0; e < OWNER_ENTRIES; e++) {
-      const at = this.h + H_OWNERS + e * OWNER_FIELDS
-      const t = i[at + O_THREAD]!
-      if (t === tid + 1) {
-        i[at + f] = i[at + f]! + delta
-        if (i[at + 1] === 0 && i[at + 2] === 0 && i[at + 3] === 0 && i[at + 4] === 0) i[at + O_THREAD] = 0
-        return
-      }
-      if (t === 0 && freeEntry < 0) freeEntry = at
-    }
-    if (freeEntry >= 0 && delta > 0) {
-      i.fill(0, freeEntry, freeEntry + OWNER_FIELDS)
-      i[freeEntry + O_THREAD] = tid + 1
-      i[freeEntry + f] = delta
-    }
-    // Otherwise: more than OWNER_ENTRIES threads hold this channel; the extra
-    // thread's handles work but cannot be closed for it if it dies (README).
+    ownerAdd(this.i32, tid, f, delta)
   }
 
-  /** Removes thread `tid`'s entry and returns its fields [send, recv, sendWaiting, recvWaiting]. Under the lock. */
+  /** Removes thread `tid`'s entry: [send, recv, sendWaiting, recvWaiting]. Under the lock. */
   ownerTake(tid: number): number[] | undefined {
-    const i = this.i32
-    for (let e = 0; e < OWNER_ENTRIES; e++) {
-      const at = this.h + H_OWNERS + e * OWNER_FIELDS
-      if (i[at + O_THREAD] === tid + 1) {
-        const r = [i[at + 1]!, i[at + 2]!, i[at + 3]!, i[at + 4]!]
-        i.fill(0, at, at + OWNER_FIELDS)
-        return r
-      }
-    }
-    return undefined
+    return ownerTake(this.i32, tid)
   }
 
   // ---- sending -----------------------------------------------------------
@@ -578,30 +520,8 @@ export class Ring {
     return this.get(H_SEND_OPEN) === 0 && this.get(H_RECV_OPEN) === 0
   }
 
-  /** Checks R1–R4 and R6 (tests). Under the lock. */
+  /** Checks R1–R4 and R6 (tests; ring-check.ts). Under the lock. */
   checkInvariants(): string | undefined {
-    const count = this.get(H_COUNT)
-    const live = this.get(H_LIVE)
-    const ho = this.get(H_HANDOFFS)
-    if (!(live >= 0 && live <= count && count <= this.slots)) return `R1: live ${live} count ${count} slots ${this.slots}`
-    if (ho > this.get(H_RECV_WAITING) || (this.capacity > 0 && ho !== 0)) return `R2: handoffs ${ho}`
-    if (this.get(H_RECV_OPEN) === 0 && count !== 0) return 'R4'
-    let ool = 0
-    let seenHo = 0
-    for (let k = 0; k < count; k++) {
-      const slot = (this.get(H_HEAD_IDX) + k) % this.slots
-      const kind = this.i32[this.meta + slot]! & ENTRY_KIND_MASK
-      if (kind === ENTRY_TOMBSTONE) continue
-      if (this.capacity === 0) {
-        if (seenHo < ho && kind !== ENTRY_VALUE) return 'R3: an offer before a promised value'
-        seenHo++
-      }
-      if (this.codec === CODEC_BYTES) {
-        const at = slot * this.slotBytes
-        if (this.d32[(at >> 2) + B_OUT_OF_LINE] !== 0) ool += this.d32[(at >> 2) + B_LENGTH]!
-      }
-    }
-    if (ool !== this.get(H_BYTES_USED)) return `R6: bytes ${ool} != ${this.get(H_BYTES_USED)}`
-    return undefined
+    return checkRing(this)
   }
 }

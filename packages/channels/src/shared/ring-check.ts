@@ -1,0 +1,29 @@
+/** The ring invariants R1–R4 and R6 (ring.ts) as one check, for tests. Call under the channel lock. */
+import type { Ring } from './ring.js'
+import { B_LENGTH, B_OUT_OF_LINE, CODEC_BYTES, ENTRY_KIND_MASK, ENTRY_TOMBSTONE, ENTRY_VALUE, H_BYTES_USED, H_COUNT, H_HANDOFFS, H_HEAD_IDX, H_LIVE, H_RECV_OPEN, H_RECV_WAITING } from './layout.js'
+
+export function checkRing(r: Ring): string | undefined {
+  const count = r.get(H_COUNT)
+  const live = r.get(H_LIVE)
+  const ho = r.get(H_HANDOFFS)
+  if (!(live >= 0 && live <= count && count <= r.slots)) return `R1: live ${live} count ${count} slots ${r.slots}`
+  if (ho > r.get(H_RECV_WAITING) || (r.capacity > 0 && ho !== 0)) return `R2: handoffs ${ho}`
+  if (r.get(H_RECV_OPEN) === 0 && count !== 0) return 'R4'
+  let ool = 0
+  let seenHo = 0
+  for (let k = 0; k < count; k++) {
+    const slot = (r.get(H_HEAD_IDX) + k) % r.slots
+    const kind = r.i32[r.meta + slot]! & ENTRY_KIND_MASK
+    if (kind === ENTRY_TOMBSTONE) continue
+    if (r.capacity === 0) {
+      if (seenHo < ho && kind !== ENTRY_VALUE) return 'R3: an offer before a promised value'
+      seenHo++
+    }
+    if (r.codec === CODEC_BYTES) {
+      const at = slot * r.slotBytes
+      if (r.d32[(at >> 2) + B_OUT_OF_LINE] !== 0) ool += r.d32[(at >> 2) + B_LENGTH]!
+    }
+  }
+  if (ool !== r.get(H_BYTES_USED)) return `R6: bytes ${ool} != ${r.get(H_BYTES_USED)}`
+  return undefined
+}
