@@ -36,6 +36,19 @@ async function bootstrap(list: readonly { module: string; data: unknown }[] | un
 
 await bootstrap((workerData as { bootstraps?: { module: string; data: unknown }[] } | undefined)?.bootstraps)
 
+/**
+ * Task modules by URL. `import()` of a module already loaded still runs the
+ * loader's resolve hooks (under tsx, a round trip to its loader thread), so
+ * each module is imported once per thread.
+ */
+const modules = new Map<string, Record<string, unknown>>()
+
+async function loadModule(url: string): Promise<Record<string, unknown>> {
+  const mod = (await import(url)) as Record<string, unknown>
+  modules.set(url, mod)
+  return mod
+}
+
 export default async function runGotrioTask(p: TaskPayload): Promise<TaskResult> {
   const control = new Int32Array(p.control)
   Atomics.store(control, kThread, threadId)
@@ -54,7 +67,7 @@ export default async function runGotrioTask(p: TaskPayload): Promise<TaskResult>
     await bootstrap(p.bootstraps)
     const value = await runIn(ctx, () =>
       scope.run(async () => {
-        const mod = (await import(p.module)) as Record<string, unknown>
+        const mod = modules.get(p.module) ?? (await loadModule(p.module))
         const fn = mod[p.name]
         if (typeof fn !== 'function') {
           throw new TypeError(

@@ -7,8 +7,11 @@
  *    channel or a sleep yields its thread's event loop to the other tasks on
  *    that thread, as goroutines share an OS thread; CPU-bound tasks still
  *    spread over every thread because Piscina's balancer picks the least busy.
- *  - `atomics: 'disabled'`: Piscina's default parks idle workers in
- *    Atomics.wait, which would freeze the event loop that waiting tasks need.
+ *  - Piscina's default `atomics: 'sync'` is kept: it parks a thread in
+ *    Atomics.wait only while the thread has no task at all (a waiting worker
+ *    task still counts as running), and it wakes a thread much faster than a
+ *    port message. Nothing of ours needs an idle thread's event loop: a task
+ *    closes what it owns before it resolves.
  *  - No AbortSignal is given to Piscina: a task with a signal gets a thread to
  *    itself. Cancellation is cooperative through the control block; only a
  *    task that ignores it for `cancelGraceMs` has its thread terminated, and
@@ -92,7 +95,6 @@ export class WorkerPool implements RuntimeService {
       minThreads: runtime.workers,
       maxThreads: runtime.workers,
       concurrentTasksPerWorker: TASKS_PER_THREAD,
-      atomics: 'disabled',
       idleTimeout: Infinity,
       workerData: { bootstraps: workerBootstraps(), gotrioBoot: { entry: entry.href, tsx: tsxLoader(entry.href) } },
       ...(runtime.resourceLimits ? { resourceLimits: runtime.resourceLimits } : {}),
