@@ -244,7 +244,7 @@ export class Ring {
         // buffer" at once, in any thread (Trio: a waiting sender owns the next
         // free slot). COUNT counts tombstones, so this is conservative.
         const count = this.get(H_COUNT)
-        if (count < this.capacity) {
+        if (this.get(H_LIVE) < this.capacity) {
           this.push(ENTRY_VALUE | flags, num, bytes, ool)
           if (registered) this.unregister(tid, SIDE_SEND)
           return DONE
@@ -294,7 +294,7 @@ export class Ring {
    */
   offerLocked(tid: number, ticket: number, withdraw: boolean): number {
     const ahead = (ticket - this.get(H_HEAD_SEQ)) | 0 // entries before it; < 0: taken
-    if (ahead < this.capacity) {
+    if (ahead < 0 || (this.capacity > 0 && this.liveAhead(ahead) < this.capacity)) {
       // Taken, or (capacity > 0) inside the buffer: the send is complete, even
       // if the last receiver has closed since (it was buffered, then dropped).
       this.unregister(tid, SIDE_SEND)
@@ -315,6 +315,21 @@ export class Ring {
     this.set(H_LIVE, this.get(H_LIVE) - 1)
     this.unregister(tid, SIDE_SEND)
     return WOULD_BLOCK
+  }
+
+  /**
+   * Live entries among the first `ahead` from the head (tombstones of withdrawn
+   * offers do not count), counting no further than `capacity`. Slow path only:
+   * a waiting sender checking whether its offer is inside the buffer yet.
+   */
+  private liveAhead(ahead: number): number {
+    if (ahead < this.capacity) return ahead
+    let live = 0
+    const head = this.get(H_HEAD_IDX)
+    for (let k = 0; k < ahead && live < this.capacity; k++) {
+      if ((this.i32[this.meta + ((head + k) % this.slots)]! & ENTRY_KIND_MASK) !== ENTRY_TOMBSTONE) live++
+    }
+    return live
   }
 
   /** A registered sender (not offered) gives up waiting. */
