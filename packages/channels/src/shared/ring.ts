@@ -353,7 +353,9 @@ export class Ring {
     this.set(H_COUNT, count + 1)
     const live = this.get(H_LIVE) + 1
     this.set(H_LIVE, live)
-    const used = live < this.capacity ? live : this.capacity // offers beyond the buffer are not "buffer used"
+    // Offers beyond the buffer are not "buffer used", nor are values that waiting
+    // receivers will take (Trio hands those over without buffering them).
+    const used = (live < this.capacity ? live : this.capacity) - this.get(H_RECV_WAITING)
     if (used > this.get(H_PEAK)) this.set(H_PEAK, used)
     this.bumpRecv()
   }
