@@ -49,19 +49,6 @@ describe('worker tasks and shared channels', () => {
     expect(result).toBe(N + 1)
   }, 300_000)
 
-  it('a task that returns without closing its endpoint: the receiver sees every value, then EndOfChannel', async () => {
-    const got = await run(
-      () =>
-        openNursery(async (n) => {
-          const [s, r] = openSharedChannel<number>(4, { codec: 'int32' })
-          n.startSoon(sendAndForget, s, 10)
-          return drain(r)
-        }),
-      { workers: 1 },
-    )
-    expect(got).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
-  })
-
   it('a task that throws: the receiver sees EndOfChannel, the nursery gets the error', async () => {
     let got: number[] = []
     const err = await run(
