@@ -181,13 +181,8 @@ describe('memory channel: foreign objects', () => {
     expect(message(e)).toMatch(/MemorySendChannel/)
   })
 
-  // BUG (missing error): the exported classes can be constructed directly
-  // with anything: `new MemorySendChannel({})` succeeds and returns a handle
-  // whose state is `{ openSendChannels: NaN }`; its methods then fail with
-  // engine errors ("this[#state].statistics is not a function").
-  // memory-channel.ts, MemorySendChannel/MemoryReceiveChannel constructors
-  // (documented @internal but exported from index.ts).
-  it.fails('constructing a handle directly is a TypeError saying to use openMemoryChannel()', () => {
+  // Regression (was a bug: `new MemorySendChannel({})` returned a broken handle).
+  it('constructing a handle directly is a TypeError saying to use openMemoryChannel()', () => {
     const e = thrown(() => new MemorySendChannel({} as never))
     expect(e).toBeInstanceOf(TypeError)
     expect(message(e)).toMatch(/openMemoryChannel/)
@@ -278,17 +273,17 @@ describe('shared channel: values the codec refuses, closed handles, sync calls o
   // through a shared channel (structured codec) is accepted and arrives as a
   // plain object with no methods (structured clone drops the private state).
   // API.md: a memory endpoint must not cross threads and the error names
-  // openSharedChannel; runInWorker already refuses it, the shared channel's
-  // structured codec does not (shared/codec.ts does not run the kTransfer
-  // check on values). Repro: `const [m] = openMemoryChannel(1);
-  // const [tx, rx] = openSharedChannel(1); tx.sendNowait(m); rx.receiveNowait()` → `{}`.
-  it.fails('a memory endpoint sent through a shared channel is a TypeError naming openSharedChannel', () => {
+  // openSharedChannel. Regression (was a bug: it arrived as a plain {}).
+  it('a memory endpoint sent through a shared channel is a TypeError naming openSharedChannel, and nothing is written', () => {
     const [m] = openMemoryChannel<number>(1)
     const [tx, rx] = openSharedChannel<unknown>(1)
     try {
-      const e = thrown(() => tx.sendNowait(m))
+      const e = thrown(() => tx.sendNowait({ reply: m }))
       expect(e).toBeInstanceOf(TypeError)
       expect(message(e)).toMatch(/openSharedChannel/)
+      expect(tx.statistics().currentBufferUsed).toBe(0)
+      tx.sendNowait('still usable')
+      expect(rx.receiveNowait()).toBe('still usable')
     } finally {
       tx.close()
       rx.close()

@@ -19,6 +19,7 @@
 import v8 from 'node:v8'
 import { FAST_TAG, fastDecode, fastEncode } from './fast-structured.js'
 import { CODEC_BYTES, CODEC_FLOAT64, CODEC_INT32, CODEC_UINT32 } from './layout.js'
+import { kTransfer } from '@gotrio/runtime/lowlevel'
 
 /**
  * A user codec: turns values into bytes and back. `encode` may throw (a
@@ -184,6 +185,14 @@ function findEndpoints(v: unknown, out: unknown[], seen: Set<object>): void {
   if (hooks!.isEndpoint(v)) {
     out.push(v)
     return
+  }
+  // Anything else that speaks the runtime's move protocol but is not a shared
+  // endpoint (a memory-channel endpoint) cannot cross threads: its check-only
+  // call throws the TypeError that says so, before anything is written.
+  const move = (v as { [kTransfer]?: unknown })[kTransfer]
+  if (typeof move === 'function') {
+    move.call(v, true)
+    throw new TypeError(`a ${v.constructor?.name ?? 'value'} cannot be sent through a shared channel: only shared endpoints move between threads`)
   }
   if (Array.isArray(v)) for (const x of v) findEndpoints(x, out, seen)
   else if (v instanceof Map) for (const [k, x] of v) (findEndpoints(k, out, seen), findEndpoints(x, out, seen))
