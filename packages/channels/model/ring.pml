@@ -1,0 +1,643 @@
+/*
+ * ring.pml: the wait/notify protocol of gotrio's shared channels
+ * (packages/channels/src/shared/{lock,ring,waiting,sync,endpoints}.ts) as a
+ * Promela model for spin. See README.md next to this file for the mapping of
+ * every statement to the TypeScript it models, and for what is abstracted.
+ *
+ * Configuration (-D on the spin command line; run-spin.sh sets them):
+ *   CAP      maxBufferSize (0 = rendezvous)                         default 1
+ *   OVF      extra ring slots: OVERFLOW_SLOTS (cap > 0) or
+ *            RENDEZVOUS_SLOTS (cap 0); 16 in the code, small here  default 1
+ *   NP, NC   producers (send handles), consumers (receive handles)  default 2, 2
+ *   NV       values each producer sends                            default 2
+ *   SYNCP    bit mask: producer i uses sendSync (sync.ts) instead
+ *            of await send() (endpoints.ts + waiting.ts)           default 0
+ *   NCANCEL  cancellations (withdraw, then retry) per process      default 1
+ *   CANCELP, CANCELC  bit masks: producers / consumers that may be
+ *            cancelled (the others never are)                      default 3, 3
+ *   RCLOSE   bit mask: consumer j may close its receive handle
+ *            early (between operations), breaking senders          default 0
+ *   SIMPLE_LOCK  the channel lock as one atomic test-and-set (no futex)
+ *   UNGATED  bumpSend/bumpRecv always bump (ring.ts before 4caa4ae, which
+ *            made them skip the bump when nobody of that side is registered)
+ *   FIX1, FIX2  the two pass-the-baton fixes proposed in README.md
+ *   FIXED    both
+ *
+ * Checked: assertions (exactly-once, per-producer FIFO, END only when every
+ * value was received, invariants R1-R4), and invalid end states: a state
+ * where no process can move but some process is not at its end (a waiter
+ * parked forever) is an error.
+ */
+
+#ifdef FIXED
+#define FIX1
+#define FIX2
+#endif
+#ifndef CAP
+#define CAP 1
+#endif
+#ifndef OVF
+#define OVF 1
+#endif
+#ifndef NP
+#define NP 2
+#endif
+#ifndef NC
+#define NC 2
+#endif
+#ifndef NV
+#define NV 2
+#endif
+#ifndef SYNCP
+#define SYNCP 0
+#endif
+#ifndef NCANCEL
+#define NCANCEL 1
+#endif
+#ifndef CANCELP
+#define CANCELP 3
+#endif
+#ifndef CANCELC
+#define CANCELC 3
+#endif
+#ifndef RCLOSE
+#define RCLOSE 0
+#endif
+
+#define SLOTS (CAP + OVF)
+#define NPROC (1 + NP + NC)
+
+/* ring.ts result codes */
+#define DONE 0
+#define OFFERED 1
+#define WAIT 2
+#define BROKEN 3
+#define WB 4          /* WOULD_BLOCK */
+#define END 5
+#define HANDED 6
+
+/* layout.ts ENTRY_* (E_NONE: a slot never written) */
+#define E_NONE 0
+#define E_VALUE 1
+#define E_OFFER 2
+#define E_TOMB 3
+
+/* futex addresses a process can be parked on */
+#define A_NONE 0
+#define A_LOCK 1      /* H_LOCK */
+#define A_SEQ_SEND 2  /* H_SEQ_SEND */
+#define A_SEQ_RECV 3  /* H_SEQ_RECV */
+
+/* ---- the channel header (layout.ts) ---- */
+byte lockw = 0;                 /* H_LOCK: 0 free, 1 held, 2 held + sleeper */
+byte headIdx = 0;               /* H_HEAD_IDX */
+byte headSeq = 0;               /* H_HEAD_SEQ */
+byte count = 0;                 /* H_COUNT */
+byte live = 0;                  /* H_LIVE */
+byte sendOpen = NP;             /* H_SEND_OPEN */
+byte recvOpen = NC;             /* H_RECV_OPEN */
+byte sendWaiting = 0;           /* H_SEND_WAITING */
+byte recvWaiting = 0;           /* H_RECV_WAITING */
+byte handoffs = 0;              /* H_HANDOFFS */
+byte seqSend = 0;               /* H_SEQ_SEND (futex word) */
+byte seqRecv = 0;               /* H_SEQ_RECV (futex word) */
+byte meta[SLOTS];               /* meta ring: ENTRY_* kind */
+byte val[SLOTS];                /* data ring: producer * 16 + instance * 8 + k */
+
+/* ---- the kernel's futex wait queues ---- */
+byte parkedOn[NPROC];           /* A_* the process sleeps on in Atomics.wait(Async) */
+
+/* ---- ghost state for the properties ---- */
+byte last[NP];                  /* last k taken from producer p (takes are under the lock) */
+byte withdrawn[NP];             /* the value (with its instance bit) producer p last withdrew, 0 none */
+
+#define LOCALS \
+  byte r, seen, ticket, slot, old, got, ho, rw, k, k2, v, cancels; \
+  short ahead; \
+  bit registered, offered, promised, nS, nR, ns, nr, withdraw, nowait, inst
+
+/* ======================= futex primitives ======================= */
+
+/* Atomics.wait(i32, addr, expected): atomically, block only if *addr == expected. */
+inline futexWait(addr, word, expected) {
+  atomic {
+    if
+    :: word == expected -> parkedOn[_pid] = addr; parkedOn[_pid] == A_NONE
+    :: else -> skip
+    fi
+  }
+}
+
+/*
+ * The registration half of Atomics.wait(i32, addr, seen) / waitAsync for a
+ * channel waiter: atomically, join addr's queue only if *addr == seen. The
+ * caller then waits for parkedOn[_pid] == A_NONE (a notify), or is cancelled.
+ */
+inline park(addr, word) {
+  atomic {
+    if
+    :: word == seen -> parkedOn[_pid] = addr;
+       printf("MSC: pid %d parks on %d (futex word %d == seen)\n", _pid, addr, word)
+    :: else -> skip
+    fi
+  }
+}
+
+/* Atomics.notify(i32, addr): wake every process blocked on addr. */
+inline notifyAll(addr) {
+  d_step {
+    k2 = 0;
+    do
+    :: k2 < NPROC -> if :: parkedOn[k2] == addr -> parkedOn[k2] = A_NONE; printf("MSC: notify wakes pid %d\n", k2) :: else -> skip fi; k2++
+    :: else -> break
+    od;
+    k2 = 0
+  }
+}
+
+/* Atomics.notify(i32, addr, 1): wake one (here: the lowest pid). */
+inline notifyOne(addr) {
+  d_step {
+    k2 = 0;
+    do
+    :: k2 < NPROC && parkedOn[k2] == addr -> parkedOn[k2] = A_NONE; break
+    :: k2 < NPROC && parkedOn[k2] != addr -> k2++
+    :: else -> break
+    od;
+    k2 = 0
+  }
+}
+
+/* ======================= lock.ts ======================= */
+
+inline lockRing() {
+#ifdef SIMPLE_LOCK
+  atomic { lockw == 0 -> lockw = 1 }
+#else
+  if
+  :: atomic { lockw == 0 -> lockw = 1 }              /* lock: CAS 0 -> 1 */
+  :: atomic { lockw != 0 -> skip };                   /* CAS failed: lockSlow */
+     if
+     :: atomic { lockw == 0 -> lockw = 1 }            /* one of the SPINS load+CAS succeeds */
+     :: true ->                                       /* spins exhausted */
+        do
+        :: atomic { old = lockw; lockw = 2 };         /* Atomics.exchange(.., 2) */
+           if
+           :: old == 0 -> break
+           :: else -> futexWait(A_LOCK, lockw, 2)     /* Atomics.wait(.., 2) */
+           fi
+        od
+     fi
+  fi;
+  old = 0
+#endif
+}
+
+inline unlockLock() {
+#ifdef SIMPLE_LOCK
+  lockw = 0
+#else
+  atomic { old = lockw; lockw = lockw - 1 };          /* Atomics.sub(.., 1) */
+  if
+  :: old != 1 -> lockw = 0; notifyOne(A_LOCK)         /* store 0; notify(.., 1) */
+  :: else -> skip
+  fi;
+  old = 0
+#endif
+}
+
+/* ======================= ring.ts ======================= */
+
+/*
+ * A critical section: Ring.lock(); body; Ring.unlock(). With SIMPLE_LOCK the
+ * acquire, the body, the notify decision and the release are one atomic step
+ * (sound: every word the body touches but the futex words is read or written
+ * only under the lock, and the futex words only grow, so a parking waiter that
+ * reads one mid-section behaves as if it read it before or after); the
+ * notifies stay separate steps after the release, as in Ring.unlock. Without
+ * SIMPLE_LOCK, lock.ts's futex mutex is modelled step by step.
+ */
+#ifdef SIMPLE_LOCK
+#define CS_BEGIN d_step { lockw == 0 -> lockw = 1;
+#define CS_END   invariants(); gate(); lockw = 0 }; notifyAfter()
+#else
+#define CS_BEGIN lockRing(); d_step {
+#define CS_END   invariants(); gate() }; ringUnlock()
+#endif
+
+/* Ring.unlock, first half (still under the lock): the notify decision. */
+inline gate() {
+  ns = nS && sendWaiting > 0;
+  nr = nR && recvWaiting > 0;
+  nS = 0; nR = 0
+}
+
+/* Ring.unlock, second half: unlock, then notify outside the lock. */
+inline ringUnlock() {
+  unlockLock();
+  notifyAfter()
+}
+
+inline notifyAfter() {
+  if :: ns -> notifyAll(A_SEQ_SEND); ns = 0 :: else -> skip fi;
+  if :: nr -> notifyAll(A_SEQ_RECV); nr = 0 :: else -> skip fi
+}
+
+inline bumpSend() {
+#ifdef UNGATED
+  seqSend++; nS = 1
+#else
+  if :: sendWaiting == 0 -> skip :: else -> seqSend++; nS = 1 fi
+#endif
+}
+
+inline bumpRecv() {
+#ifdef UNGATED
+  seqRecv++; nR = 1
+#else
+  if :: recvWaiting == 0 -> skip :: else -> seqRecv++; nR = 1 fi
+#endif
+}
+
+inline regS()   { sendWaiting++ }
+inline unregS() { assert(sendWaiting > 0); sendWaiting-- }
+inline regR()   { recvWaiting++ }
+inline unregR() { assert(recvWaiting > 0); recvWaiting-- }
+
+/* R1, R2, R4 (R3: asserted where promised values are taken) */
+inline invariants() {
+  assert(live <= count && count <= SLOTS);
+  assert(handoffs <= recvWaiting && (CAP == 0 || handoffs == 0));
+  assert(recvOpen > 0 || count == 0)
+}
+
+inline push(kind, value) {
+  slot = (headIdx + count) % SLOTS;
+  assert(meta[slot] == E_NONE || recvOpen == 0);
+  meta[slot] = kind; val[slot] = value;
+  count++;
+  live++;
+  bumpRecv();
+  slot = 0
+}
+
+inline advanceHead() {
+  headIdx = (headIdx + 1) % SLOTS;
+  headSeq++;
+  count--;
+  bumpSend()
+}
+
+inline takeHead() {
+  assert(meta[headIdx] == E_VALUE || meta[headIdx] == E_OFFER);
+  assert(ho == 0 || meta[headIdx] == E_VALUE);              /* R3 */
+  got = val[headIdx];
+  printf("MSC:   takes value %d (producer %d, #%d)\n", got, got / 16, got % 8);
+  /* a withdrawn send delivered nothing */
+  assert(got != withdrawn[got / 16]);
+  /* every value received exactly once, in per-producer order */
+  assert((got % 8) == last[got / 16] + 1);
+  last[got / 16] = got % 8;
+  meta[headIdx] = E_NONE; val[headIdx] = 0;   /* canonical: see README (stale meta words) */
+  live--;
+  advanceHead();
+  got = 0
+}
+
+inline skipTombstones() {
+  do
+  :: count > 0 && meta[headIdx] == E_TOMB -> meta[headIdx] = E_NONE; advanceHead()
+  :: else -> break
+  od
+}
+
+/* Ring.sendLocked(tid, v, .., registered, nowait = false) */
+inline sendLocked() {
+  if
+  :: recvOpen == 0 ->
+     if :: registered -> unregS() :: else -> skip fi;
+     r = BROKEN
+  :: else ->
+     if
+     :: count < SLOTS ->                                      /* hasRoom (no out-of-line bytes) */
+        if
+        :: CAP > 0 ->
+           if
+           :: live < CAP ->
+              push(E_VALUE, v);
+              if :: registered -> unregS() :: else -> skip fi;
+              r = DONE
+           :: else ->
+              ticket = headSeq + count;
+              push(E_OFFER, v);
+              if :: !registered -> regS() :: else -> skip fi;
+              r = OFFERED
+           fi
+        :: else ->
+           if
+           :: recvWaiting > handoffs && live == handoffs ->   /* direct handoff */
+              ticket = headSeq + count;
+              push(E_VALUE, v);
+              handoffs++;
+              if :: !registered -> regS() :: else -> skip fi;
+              r = HANDED
+           :: else ->
+              ticket = headSeq + count;
+              push(E_OFFER, v);
+              if :: !registered -> regS() :: else -> skip fi;
+              r = OFFERED
+           fi
+        fi
+     :: else ->
+        if :: !registered -> regS() :: else -> skip fi;
+        seen = seqSend;
+        r = WAIT
+     fi
+  fi
+}
+
+/* Ring.liveAhead(ahead): live entries among the first `ahead` from the head, at most CAP */
+inline liveAhead() {
+  if
+  :: ahead < CAP -> rw = ahead
+  :: else ->
+     rw = 0; k2 = 0;
+     do
+     :: k2 < ahead && rw < CAP ->
+        if :: meta[(headIdx + k2) % SLOTS] != E_TOMB -> rw++ :: else -> skip fi;
+        k2++
+     :: else -> break
+     od;
+     k2 = 0
+  fi
+}
+
+/* Ring.offerLocked(tid, ticket, withdraw) */
+inline offerLocked() {
+  ahead = ticket - headSeq;
+  if :: ahead >= 0 && CAP > 0 -> liveAhead() :: else -> rw = CAP fi;
+  if
+  :: ahead < 0 || (CAP > 0 && rw < CAP) -> rw = 0; unregS(); r = DONE
+  :: else ->
+     if
+     :: recvOpen == 0 -> unregS(); r = BROKEN
+     :: else ->
+        if
+        :: !withdraw -> seen = seqSend; r = WAIT
+        :: else ->
+           assert(ahead < count);
+           slot = (headIdx + ahead) % SLOTS;
+           assert(meta[slot] == E_OFFER);
+           meta[slot] = E_TOMB; val[slot] = 0;
+           live--;
+           unregS();
+           slot = 0;
+           r = WB
+        fi
+     fi
+  fi;
+  ahead = 0; rw = 0
+}
+
+/* Ring.receiveLocked(tid, registered, nowait) */
+inline receiveLocked() {
+  skipTombstones();
+  ho = handoffs;
+  if
+  :: live > 0 && (registered || ho == 0) ->
+     takeHead();
+     if
+     :: registered ->
+        unregR();
+        if :: ho > 0 -> handoffs = ho - 1 :: else -> skip fi
+     :: else -> skip
+     fi;
+#ifdef FIX1
+     if :: live > 0 || sendOpen == 0 -> bumpRecv() :: else -> skip fi;   /* FIX 1 */
+#else
+     if :: live > 0 -> bumpRecv() :: else -> skip fi;                    /* pass the baton */
+#endif
+     r = DONE
+  :: else ->
+     if
+     :: live == 0 && sendOpen == 0 ->
+        if :: registered -> unregR() :: else -> skip fi;
+        r = END
+     :: else ->
+        if
+        :: nowait -> r = WB
+        :: else ->
+           if :: !registered -> regR() :: else -> skip fi;
+           seen = seqRecv;
+           r = WAIT
+        fi
+     fi
+  fi;
+  ho = 0
+}
+
+/* Ring.withdrawReceiveLocked(tid) */
+inline withdrawReceiveLocked() {
+  rw = recvWaiting; ho = handoffs;
+  if
+  :: rw - 1 >= ho ->
+     unregR();
+#ifdef FIX2
+     if :: live > 0 -> bumpRecv() :: else -> skip fi;                     /* FIX 2 */
+#endif
+     r = WB
+  :: else ->
+     registered = 1; nowait = 1;
+     receiveLocked();
+     nowait = 0
+  fi;
+  rw = 0; ho = 0
+}
+
+/* Ring.closeLocked(SIDE_SEND, 1) */
+inline closeSendLocked() {
+  sendOpen--;
+  if :: sendOpen == 0 -> bumpRecv() :: else -> skip fi
+}
+
+/* Ring.closeLocked(SIDE_RECV, 1) */
+inline closeRecvLocked() {
+  recvOpen--;
+  if
+  :: recvOpen == 0 ->
+     k2 = 0;
+     do
+     :: k2 < SLOTS -> val[k2] = 0; k2++   /* dropEntry (meta words keep their kinds); HEAD_SEQ stays */
+     :: else -> break
+     od;
+     k2 = 0;
+     headIdx = 0; count = 0; live = 0; handoffs = 0;
+     bumpSend()
+  :: else -> skip
+  fi
+}
+
+/* ======================= the threads ======================= */
+
+/*
+ * A producer: sends k = 1..NV, then closes its send handle. sync = 0 models
+ * endpoints.ts send() + waiting.ts SendOp/LocalSide.dispatch (Atomics.waitAsync);
+ * sync = 1 models sync.ts blockingSend (Atomics.wait). A cancelled send that
+ * withdrew (delivered nothing) sends the same value again.
+ */
+proctype Producer(byte p; bit sync) {
+  LOCALS;
+  if :: ((CANCELP >> p) & 1) == 0 -> cancels = NCANCEL :: else -> skip fi;
+  k = 1;
+sendNext:
+  if
+  :: k > NV -> goto closeSend
+  :: else -> skip
+  fi;
+  v = p * 16 + inst * 8 + k;
+  registered = 0; offered = 0; promised = 0; seen = 0; ticket = 0;
+  /* first attempt: send() / blockingSend's first loop turn */
+  CS_BEGIN
+    sendLocked();
+    if :: r == OFFERED || r == HANDED -> seen = seqSend :: else -> skip fi;
+    printf("MSC: P%d send(%d): %d\n", p, v, r);
+  CS_END;
+  if
+  :: r == DONE -> k++; goto sendNext
+  :: r == BROKEN -> goto closeSend
+  :: r == HANDED && sync -> goto syncHanded
+  :: else -> skip
+  fi;
+  registered = 1;
+  if :: r == OFFERED || r == HANDED -> offered = 1; promised = (r == HANDED) :: else -> skip fi;
+  /* parked: dispatcher's waitAsync / waitSlice's Atomics.wait, or cancelled */
+  do
+  :: park(A_SEQ_SEND, seqSend);
+     if
+     :: parkedOn[_pid] == A_NONE -> skip                  /* woken (or the word had changed) */
+     :: atomic { cancels < NCANCEL && !promised -> parkedOn[_pid] = A_NONE; cancels++ }; goto cancelSend
+     fi;
+     CS_BEGIN
+       if
+       :: !offered ->
+          sendLocked();
+          if :: r == OFFERED || r == HANDED -> offered = 1; promised = (r == HANDED) :: else -> skip fi
+       :: else ->
+          withdraw = 0;
+          offerLocked()
+       fi;
+       seen = seqSend;
+       printf("MSC: P%d retry send(%d): %d\n", p, v, r);
+     CS_END;
+     if
+     :: r == WAIT || r == OFFERED -> skip
+     :: r == HANDED && !sync -> skip
+     :: r == HANDED && sync -> goto syncHanded
+     :: r == DONE -> k++; goto sendNext
+     :: r == BROKEN && promised -> k++; goto sendNext      /* delivered; dropped with the buffer */
+     :: r == BROKEN && !promised -> goto closeSend
+     fi
+  od;
+cancelSend: skip;
+     /* SendOp.abort / blockingSend's checkCancelledSync catch */
+     CS_BEGIN
+       if
+       :: !offered -> unregS(); r = WB                     /* withdrawSendLocked */
+       :: else -> withdraw = 1; offerLocked(); withdraw = 0
+       fi;
+       printf("MSC: P%d cancelled send(%d), withdraw: %d\n", p, v, r);
+     CS_END;
+     if
+     :: r == DONE -> k++; goto sendNext                    /* too late: taken */
+     :: r == WB ->                                         /* delivered nothing: send it again */
+        withdrawn[p] = v; inst = 1 - inst; goto sendNext
+     :: r == BROKEN -> goto closeSend
+     fi;
+syncHanded: skip;
+  /* blockingSend: HANDED -> unregister and return */
+  CS_BEGIN unregS(); printf("MSC: P%d sendSync returns (handed)\n", p); CS_END;
+  k++;
+  goto sendNext;
+closeSend: registered = 0; offered = 0; promised = 0; seen = 0; ticket = 0; v = 0; r = 0;
+  CS_BEGIN closeSendLocked(); printf("MSC: P%d close send handle, SEND_OPEN=%d\n", p, sendOpen); CS_END
+}
+
+/*
+ * A consumer: receives until EndOfChannel, then closes its receive handle.
+ * receive() + ReceiveOp/dispatch and blockingReceive are the same protocol
+ * here. A cancelled receive that withdrew (took nothing) receives again.
+ */
+proctype Consumer(byte c; bit early) {
+  LOCALS;
+  if :: ((CANCELC >> c) & 1) == 0 -> cancels = NCANCEL :: else -> skip fi;
+recvNext:
+  if
+  :: early -> goto closeRecv                               /* close() between operations */
+  :: true -> skip
+  fi;
+  registered = 0; seen = 0;
+  CS_BEGIN nowait = 0; receiveLocked(); printf("MSC: C%d receive: %d\n", c, r); CS_END;
+  if
+  :: r == DONE -> goto recvNext
+  :: r == END -> goto gotEnd
+  :: r == WAIT -> skip
+  fi;
+  registered = 1;
+  do
+  :: park(A_SEQ_RECV, seqRecv);
+     if
+     :: parkedOn[_pid] == A_NONE -> skip                  /* woken (or the word had changed) */
+     :: atomic { cancels < NCANCEL -> parkedOn[_pid] = A_NONE; cancels++ }; goto cancelRecv
+     fi;
+     CS_BEGIN receiveLocked(); seen = seqRecv; printf("MSC: C%d retry receive: %d\n", c, r); CS_END;
+     if
+     :: r == DONE -> goto recvNext
+     :: r == END -> goto gotEnd
+     :: r == WAIT -> skip
+     fi
+  od;
+cancelRecv: skip;
+  /* ReceiveOp.abort / blockingReceive's checkCancelledSync catch */
+  CS_BEGIN withdrawReceiveLocked(); printf("MSC: C%d cancelled receive, withdraw: %d\n", c, r); CS_END;
+  goto recvNext;                   /* DONE: took a promised value; WB: took nothing */
+gotEnd:
+  /* EndOfChannel: every sender closed and everything sent was received */
+  k2 = 0;
+  do
+  :: k2 < NP -> assert(last[k2] == NV); k2++
+  :: else -> break
+  od;
+  k2 = 0;
+closeRecv: registered = 0; seen = 0; r = 0;
+  CS_BEGIN closeRecvLocked(); printf("MSC: C%d close receive handle, RECV_OPEN=%d\n", c, recvOpen); CS_END
+}
+
+init {
+  byte i;
+  atomic {
+    i = 0;
+    do
+    :: i < NP -> run Producer(i, (SYNCP >> i) & 1); i++
+    :: else -> break
+    od;
+    i = 0;
+    do
+    :: i < NC -> run Consumer(i, (RCLOSE >> i) & 1); i++
+    :: else -> break
+    od;
+    i = 0
+  }
+  /* every thread finished (a deadlock leaves this blocked: invalid end state) */
+  _nr_pr == 1;
+  assert(sendWaiting == 0 && recvWaiting == 0 && handoffs == 0);
+  assert(sendOpen == 0 && recvOpen == 0 && count == 0);
+  if
+  :: RCLOSE == 0 ->
+     i = 0;
+     do
+     :: i < NP -> assert(last[i] == NV); i++
+     :: else -> break
+     od
+  :: else -> skip
+  fi
+}

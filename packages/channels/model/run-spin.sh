@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Model-checks the shared ring's wait/notify protocol (ring.pml) with spin.
+# Installs nothing: needs `spin` and `gcc` on PATH (CI: apt-get install spin).
+#
+#   bash packages/channels/model/run-spin.sh            # the code as it is (faithful model)
+#   bash packages/channels/model/run-spin.sh --fixed    # with the fixes proposed in README.md (-DFIXED)
+#   bash packages/channels/model/run-spin.sh --ungated  # --fixed with every bump ungated, as before 4caa4ae (-DUNGATED)
+#   bash packages/channels/model/run-spin.sh --only NAME   # one configuration (see CONFIGS)
+#
+# Every configuration is an exhaustive safety run (assertions + invalid end
+# states = a waiter parked forever); a search that hits the memory or depth
+# bound counts as an error. On an error the counterexample is replayed and its
+# scenario lines printed. Exit status: 0 only if every configuration has 0 errors.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+variant=faithful
+extra=""
+only=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --fixed) variant=fixed; extra="-DFIXED" ;;
+    --ungated) variant=fixed-ungated; extra="-DFIXED -DUNGATED" ;;
+    --only) only="$2"; shift ;;
+    *) echo "run-spin.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+for tool in spin gcc; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "run-spin.sh: $tool not found (apt-get install -y spin gcc)" >&2; exit 2; }
+done
+
+# name | -D options (SIMPLE_LOCK: the channel lock as one atomic step; the
+# futex-lock configurations model lock.ts step by step on smaller runs)
+CONFIGS=(
+  "cap0-1p2c-sync|-DSIMPLE_LOCK -DCAP=0 -DNP=1 -DNC=2 -DNV=1 -DSYNCP=1 -DNCANCEL=0"
+  "cap0-1p2c-async-cancel|-DSIMPLE_LOCK -DCAP=0 -DNP=1 -DNC=2 -DNV=1 -DCANCELP=0 -DCANCELC=1"
+  "cap0-2p2c-async-cancel|-DSIMPLE_LOCK -DCAP=0 -DNP=2 -DNC=2 -DNV=1 -DCANCELP=1 -DCANCELC=1"
+  "cap0-2p2c-sync-cancel|-DSIMPLE_LOCK -DCAP=0 -DNP=2 -DNC=2 -DNV=1 -DSYNCP=2 -DCANCELP=1 -DCANCELC=1"
+  "cap0-2p2c-2values|-DSIMPLE_LOCK -DCAP=0 -DNP=2 -DNC=2 -DNV=2 -DNCANCEL=0"
+  "cap0-2p2c-sync|-DSIMPLE_LOCK -DCAP=0 -DNP=2 -DNC=2 -DNV=1 -DSYNCP=3 -DNCANCEL=0"
+  "cap0-1p2c-cancel-all|-DSIMPLE_LOCK -DCAP=0 -DNP=1 -DNC=2 -DNV=2 -DCANCELP=1 -DCANCELC=3"
+  "cap0-2p1c-cancel-all|-DSIMPLE_LOCK -DCAP=0 -DNP=2 -DNC=1 -DNV=1 -DCANCELP=3 -DCANCELC=1"
+  "cap0-2p1c-2values-cancel|-DSIMPLE_LOCK -DCAP=0 -DNP=2 -DNC=1 -DNV=2 -DCANCELP=1 -DCANCELC=1"
+  "cap0-2p2c-early-close|-DSIMPLE_LOCK -DCAP=0 -DNP=2 -DNC=2 -DNV=1 -DRCLOSE=3 -DSYNCP=2 -DCANCELP=1 -DCANCELC=0"
+  "cap1-2p2c-cancel|-DSIMPLE_LOCK -DCAP=1 -DNP=2 -DNC=2 -DNV=1 -DCANCELP=3 -DCANCELC=1"
+  "cap1-2p2c-2values|-DSIMPLE_LOCK -DCAP=1 -DNP=2 -DNC=2 -DNV=2 -DSYNCP=2 -DNCANCEL=0"
+  "cap1-ring-full-2p2c|-DSIMPLE_LOCK -DCAP=1 -DOVF=0 -DNP=2 -DNC=2 -DNV=2 -DCANCELP=1 -DCANCELC=0"
+  "cap2-2p1c-cancel|-DSIMPLE_LOCK -DCAP=2 -DNP=2 -DNC=1 -DNV=2 -DCANCELP=3 -DCANCELC=1"
+  "cap1-2p2c-early-close|-DSIMPLE_LOCK -DCAP=1 -DNP=2 -DNC=2 -DNV=1 -DRCLOSE=3 -DCANCELP=1 -DCANCELC=0"
+  "futex-lock-cap0-2p1c|-DCAP=0 -DNP=2 -DNC=1 -DNV=1 -DNCANCEL=0"
+  "futex-lock-cap1-1p2c|-DCAP=1 -DNP=1 -DNC=2 -DNV=1 -DNCANCEL=0"
+)
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+run_one() { # name defines
+  local name="$1" defs="$2 $extra" d="$work/$1"
+  mkdir -p "$d" && cp "$here/ring.pml" "$d/"
+  (
+    cd "$d"
+    spin -a $defs ring.pml >spin.out 2>&1 || { echo "spin -a failed" >>spin.out; exit 0; }
+    gcc -O2 -w -DSAFETY -DCOLLAPSE -DMEMLIM=3000 -o pan pan.c >gcc.out 2>&1 || { echo "gcc failed" >>spin.out; exit 0; }
+    ./pan -m100000 >pan.out 2>&1 || true
+    if ! grep -q 'errors: 0' pan.out; then
+      # the shortest counterexample (breadth-first), for a readable scenario
+      gcc -O2 -w -DSAFETY -DBFS -DMEMLIM=3000 -o pan-bfs pan.c >>gcc.out 2>&1 && ./pan-bfs -m100000 >pan-bfs.out 2>&1 || true
+      spin -t $defs ring.pml 2>&1 | grep -E 'MSC:|proc .*ring.pml|= ' >trail.txt || true
+    fi
+  )
+}
+
+start=$(date +%s)
+pids=()
+names=()
+for c in "${CONFIGS[@]}"; do
+  name="${c%%|*}" defs="${c#*|}"
+  [ -n "$only" ] && [ "$only" != "$name" ] && continue
+  names+=("$name")
+  run_one "$name" "$defs" &
+  pids+=($!)
+  # two at a time (2 cores)
+  if [ "${#pids[@]}" -ge 2 ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+done
+for p in "${pids[@]}"; do wait "$p"; done
+[ "${#names[@]}" -gt 0 ] || { echo "run-spin.sh: no configuration named $only" >&2; exit 2; }
+
+total_states=0
+total_errors=0
+for name in "${names[@]}"; do
+  d="$work/$name"
+  states=$(sed -n 's/^ *\([0-9][0-9]*\) states, stored.*/\1/p' "$d/pan.out" 2>/dev/null | head -1)
+  errors=$(sed -n 's/.*errors: \([0-9][0-9]*\).*/\1/p' "$d/pan.out" 2>/dev/null | head -1)
+  states=${states:-0}
+  errors=${errors:-1}
+  note=""
+  if grep -q 'reached -DMEMLIM bound\|max search depth too small' "$d/pan.out" 2>/dev/null; then
+    errors=$((errors + 1)); note=" (search incomplete: memory or depth bound)"
+  fi
+  if grep -q 'failed' "$d/spin.out" 2>/dev/null; then
+    errors=$((errors + 1)); note=" (build failed)"; sed 's/^/    /' "$d/spin.out" "$d/gcc.out" 2>/dev/null | head -20
+  fi
+  kind=""
+  grep -q 'pan:1: invalid end state' "$d/pan.out" 2>/dev/null && kind=" invalid end state (a waiter parked forever)"
+  grep -q 'pan:1: assertion violated' "$d/pan.out" 2>/dev/null && kind=" $(grep -m1 'assertion violated' "$d/pan.out")"
+  printf '  %-28s %10s states  %s errors%s%s\n' "$name" "$states" "$errors" "$note" "$kind"
+  if [ "$errors" != 0 ] && [ -s "$d/trail.txt" ]; then
+    echo "    counterexample (spin -t; results: 0 DONE 1 OFFERED 2 WAIT 3 BROKEN 4 WOULD_BLOCK 5 END 6 HANDED;"
+    echo "    futex 2 SEQ_SEND 3 SEQ_RECV; pids: 1..NP producers P0.., then consumers C0..):"
+    sed 's/^ */      /' "$d/trail.txt" | head -60
+  fi
+  total_states=$((total_states + states))
+  total_errors=$((total_errors + errors))
+done
+echo "spin: ring.pml ($variant, ${#names[@]} configurations, $(( $(date +%s) - start ))s): $total_states states, $total_errors errors"
+[ "$total_errors" -eq 0 ]
