@@ -2,9 +2,10 @@
 # Model-checks the shared ring's wait/notify protocol (ring.pml) with spin.
 # Installs nothing: needs `spin` and `gcc` on PATH (CI: apt-get install spin).
 #
-#   bash packages/channels/model/run-spin.sh            # the code as it is (faithful model)
-#   bash packages/channels/model/run-spin.sh --fixed    # with the fixes proposed in README.md (-DFIXED)
-#   bash packages/channels/model/run-spin.sh --ungated  # --fixed with every bump ungated, as before 4caa4ae (-DUNGATED)
+#   bash packages/channels/model/run-spin.sh              # the code as it is (faithful model; includes
+#                                                         # the two fixes this model found, -DFIXED)
+#   bash packages/channels/model/run-spin.sh --before-fix # the code before those fixes: shows the two lost wake-ups
+#   bash packages/channels/model/run-spin.sh --ungated    # with every bump ungated, as before 4caa4ae (-DUNGATED)
 #   bash packages/channels/model/run-spin.sh --only NAME   # one configuration (see CONFIGS)
 #
 # Every configuration is an exhaustive safety run (assertions + invalid end
@@ -14,12 +15,13 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 variant=faithful
-extra=""
+extra="-DFIXED"
 only=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --fixed) variant=fixed; extra="-DFIXED" ;;
-    --ungated) variant=fixed-ungated; extra="-DFIXED -DUNGATED" ;;
+    --before-fix) variant=before-fix; extra="" ;;
+    --fixed) variant=faithful; extra="-DFIXED" ;;   # the default; kept for old commands
+    --ungated) variant=ungated; extra="-DFIXED -DUNGATED" ;;
     --only) only="$2"; shift ;;
     *) echo "run-spin.sh: unknown argument $1" >&2; exit 2 ;;
   esac

@@ -379,8 +379,12 @@ export class Ring {
       }
       // Pass the baton: a receiver that registered while values were reserved
       // for others (HANDOFFS > 0) sleeps on SEQ_RECV; if values remain, it may
-      // take one now, and nobody else would bump the word for it.
-      if (this.get(H_LIVE) > 0) this.bumpRecv()
+      // take one now, and nobody else would bump the word for it. Likewise if
+      // every sender has closed: the close's bump came while the value it
+      // sleeps behind was still in the ring, so this take may have made END
+      // true for it (spin model, model/README.md: "receiver never gets
+      // EndOfChannel").
+      if (this.get(H_LIVE) > 0 || this.get(H_SEND_OPEN) === 0) this.bumpRecv()
       return DONE
     }
     if (this.get(H_LIVE) === 0 && this.get(H_SEND_OPEN) === 0) {
@@ -403,6 +407,11 @@ export class Ring {
     const ho = this.get(H_HANDOFFS)
     if (rw - 1 >= ho) {
       this.unregister(tid, SIDE_RECV)
+      // A promised value may now be for a receiver that registered behind it
+      // and sleeps on SEQ_RECV: wake it, or the value is stranded and its
+      // sender waits for the take forever (spin model, model/README.md:
+      // "a cancelled receiver strands a promised value").
+      if (this.get(H_LIVE) > 0) this.bumpRecv()
       return WOULD_BLOCK
     }
     return this.receiveLocked(tid, true, true)
