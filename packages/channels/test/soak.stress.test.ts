@@ -1,0 +1,481 @@
+/**
+ * The soak suite (issue 6; `pnpm test:stress`): rounds of one shared channel
+ * each — random capacity 0..64, 1–4 producers and 1–4 consumers, each on the
+ * main thread or a worker task — with faults injected on every thread:
+ *
+ *  - task cancellation: the main thread cancels a producer or consumer (main or worker) at a random time;
+ *  - single-operation cancellation: a send/receive under moveOnAfter(0..3 ms), in every thread;
+ *  - thread exit: a worker task calls process.exit from a timer (mid-send / mid-receive) or after n operations;
+ *  - thread termination: a worker task enters a CPU loop; the main thread cancels it and the pool
+ *    terminates the thread after `cancelGraceMs` (50 ms).
+ *
+ * Checked after every round (see fixtures/soak-tasks.ts for the accounting):
+ * every completed send received exactly once and in per-producer order;
+ * cancelled sends delivered nothing; the round ends (each round runs under
+ * failAfter, so a task left waiting fails the test with the waiting tasks named);
+ * `statistics()`: nothing waiting, nothing buffered, open counts 0 once everyone
+ * closed; heap and RSS flat across rounds (bounds below).
+ *
+ * Size: `GOTRIO_STRESS` multiplies the number of rounds (1 = CI, about a minute on
+ * 2 cores). `GOTRIO_SOAK_SEED` replays a run. Each run prints one summary line
+ * (`soak: …`) with the figures docs/RELIABILITY.md records.
+ */
+import { runInNewContext } from 'node:vm'
+import { setFlagsFromString } from 'node:v8'
+import { describe, expect, it } from 'vitest'
+import {
+  openSharedChannel,
+  type SharedReceiveChannel,
+  type SharedSendChannel,
+  type ChannelStatistics,
+} from '@gotrio/channels'
+import { CancelScope, currentTime, dumpTasks, failAfter, openNursery, run, runInWorker, sleep, workerTask } from '@gotrio/runtime'
+import * as F from './fixtures/soak-tasks.js'
+
+const fx = new URL('./fixtures/soak-tasks.ts', import.meta.url)
+const produceTask = workerTask<typeof F.produce>(fx, 'produce')
+const consumeTask = workerTask<typeof F.consume>(fx, 'consume')
+
+const STRESS = Number(process.env.GOTRIO_STRESS ?? 1)
+const ROUNDS = Math.max(3, Math.round(30 * STRESS))
+const SEED = Number(process.env.GOTRIO_SOAK_SEED ?? (Date.now() % 2 ** 31))
+/** Values per producer in an int32 round (random in [half, all]) and in a structured round. */
+const INT_COUNT = Number(process.env.GOTRIO_SOAK_INT_COUNT ?? 20_000)
+const STRUCT_COUNT = Number(process.env.GOTRIO_SOAK_STRUCT_COUNT ?? 1_500)
+/** Share of rounds on the structured codec (random-size values); the rest move int32s. */
+const STRUCTURED_SHARE = 0.2
+/** Structured payloads: 1 in LARGE_ONE_IN is 256 KiB..LARGE_MAX bytes. */
+const STRUCTURED: F.StructuredCfg = { largeOneIn: 400, largeMaxBytes: 4 * 1024 * 1024 }
+/** Fault kinds to inject (default all): task = task cancellation, op = single-operation cancellation, exit, spin (termination). */
+const FAULTS = new Set((process.env.GOTRIO_SOAK_FAULTS ?? 'task,op,exit,spin').split(',').filter(Boolean))
+/** Probability that one send/receive runs under moveOnAfter(0..3 ms) (most complete before the deadline). */
+const OP_CANCEL_P = Number(process.env.GOTRIO_SOAK_OP_CANCEL_P ?? 1 / 400)
+/** Where tasks run: 'mixed' (default: each task on the main thread or a worker at random), 'main' or 'worker'. */
+const WHERE = process.env.GOTRIO_SOAK_WHERE ?? 'mixed'
+const where = (rnd: () => number): Where => (WHERE === 'main' || WHERE === 'worker' ? WHERE : rnd() < 0.5 ? 'main' : 'worker')
+/** Thread kills (exits + spins) per round at most: keeps a channel's threads within its 8-thread owner table. */
+const MAX_KILLS_PER_ROUND = 3
+/**
+ * Memory bounds, measured after each round after a full GC (main thread's heap;
+ * RSS of the whole process, worker threads included):
+ *  - heap after round k ≤ heap after round 2 + 16 MiB;
+ *  - RSS after round k ≤ RSS after round 2 + 256 MiB (malloc keeps freed multi-MB
+ *    buffers and replaced threads' memory; measured growth is 80–170 MiB over the
+ *    first rounds, then flat);
+ *  - flat: the max RSS over the second half of the rounds ≤ the max over the first half + 64 MiB.
+ */
+const MiB = 1024 * 1024
+const RSS_SLACK = 256 * MiB
+const RSS_PLATEAU_SLACK = 64 * MiB
+const HEAP_SLACK = 16 * MiB
+
+/** A full GC if we can get one without a command-line flag (V8's --expose-gc, set at run time). */
+function getGc(): (() => void) | undefined {
+  const g = (globalThis as { gc?: () => void }).gc
+  if (g) return g
+  try {
+    setFlagsFromString('--expose-gc')
+    return runInNewContext('gc') as () => void
+  } catch {
+    return undefined
+  }
+}
+
+interface Totals {
+  values: number
+  structuredValues: number
+  structuredBytesApprox: number
+  largeValues: number
+  taskCancels: number
+  opCancelSend: number
+  opCancelRecv: number
+  exits: number
+  terminations: number
+  collateralDeaths: number
+  inFlightSendsDelivered: number
+  inFlightSendsLost: number
+  consumerGapsAllowed: number
+  consumerGapsUsed: number
+  nowaitSends: number
+  nowaitRecvs: number
+}
+
+const newTotals = (): Totals => ({
+  values: 0,
+  structuredValues: 0,
+  structuredBytesApprox: 0,
+  largeValues: 0,
+  taskCancels: 0,
+  opCancelSend: 0,
+  opCancelRecv: 0,
+  exits: 0,
+  terminations: 0,
+  collateralDeaths: 0,
+  inFlightSendsDelivered: 0,
+  inFlightSendsLost: 0,
+  consumerGapsAllowed: 0,
+  consumerGapsUsed: 0,
+  nowaitSends: 0,
+  nowaitRecvs: 0,
+})
+
+type Where = 'main' | 'worker'
+interface TaskPlan extends F.FaultPlan {
+  where: Where
+  /** The main thread cancels the task after this many ms. */
+  cancelAtMs?: number
+}
+
+/** Picks the faults of one task. `killsLeft` is shared by the round. */
+function planTask(rnd: () => number, where: Where, ops: number, horizonMs: number, killsLeft: { n: number }): TaskPlan {
+  const plan: TaskPlan = { where, opCancelP: FAULTS.has('op') ? OP_CANCEL_P : 0, nowaitP: rnd() < 0.5 ? 0.5 : 0 }
+  const r = rnd()
+  if (r < 0.18) {
+    if (FAULTS.has('task')) plan.cancelAtMs = rnd() * horizonMs
+  } else if (where === 'worker' && killsLeft.n > 0 && r < 0.4) {
+    if (r < 0.34 ? !FAULTS.has('exit') : !FAULTS.has('spin')) return plan
+    killsLeft.n--
+    if (r < 0.27) plan.exitAtMs = rnd() * horizonMs
+    else if (r < 0.34) plan.exitAfterOps = Math.floor(rnd() * ops)
+    else {
+      plan.spinAfterOps = Math.floor(rnd() * ops)
+      plan.cancelAtMs = rnd() * horizonMs
+    }
+  }
+  return plan
+}
+
+const pick = <T,>(rnd: () => number, xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!
+
+interface RoundResult {
+  values: number
+  ms: number
+}
+
+/** One round: open a channel, run everyone, check the tally and the channel's statistics. */
+async function soakRound(round: number, horizonMs: number, totals: Totals): Promise<RoundResult> {
+  const roundSeed = (SEED * 7919 + round * 104_729) >>> 0
+  const rnd = F.prng(roundSeed)
+  const structured = rnd() < STRUCTURED_SHARE
+  const codec = structured ? 'structured' : 'int32'
+  const capacity = rnd() < 0.25 ? 0 : 1 + Math.floor(rnd() * 64)
+  const producers = 1 + Math.floor(rnd() * 4)
+  const consumers = 1 + Math.floor(rnd() * 4)
+  const base = structured ? STRUCT_COUNT : INT_COUNT
+  const counts = Array.from({ length: producers }, () => Math.ceil(base / 2 + (rnd() * base) / 2))
+  const maxSeqs = Math.max(...counts)
+  const tally = new SharedArrayBuffer(F.tallyBytes(maxSeqs))
+  const t = new Int32Array(tally)
+  const killsLeft = { n: MAX_KILLS_PER_ROUND }
+  const desc = `round ${round} (seed ${roundSeed}): ${codec}, capacity ${capacity}, ${producers}P/${consumers}C`
+
+  const [tx, rx] = openSharedChannel<unknown>(capacity, { codec })
+  const t0 = performance.now()
+  let taskCancels = 0
+  let exits = 0
+  let collateral = 0
+  let terminations = 0
+  const producerPlans: TaskPlan[] = []
+  const consumerPlans: TaskPlan[] = []
+
+  /** Each task's cancel scope: deadlines are set once the gate opens. */
+  const scopes: { scope: CancelScope; plan: TaskPlan }[] = []
+  /** How each task ended so far, for the message of a round that does not end. */
+  const ended: string[] = []
+  const snapshot = (): string => {
+    const lines = [`tasks ended: ${ended.join('; ') || 'none'}`, `channel: ${JSON.stringify(rx.statistics())}`]
+    for (let p = 0; p < producers; p++)
+      lines.push(`producer ${p} (${producerPlans[p]?.where} ${JSON.stringify(producerPlans[p])}): ${F.STATE_NAMES[Atomics.load(t, F.PRODUCER_STATE(p))]}, ${Atomics.load(t, F.PRODUCER_DONE(p))}/${counts[p]} sent`)
+    for (let c = 0; c < F.MAX_CONSUMERS; c++)
+      if (c < consumers || c === F.MAX_CONSUMERS - 1)
+        lines.push(`consumer ${c} (${consumerPlans[c]?.where ?? 'main, reserve'} ${JSON.stringify(consumerPlans[c] ?? {})}): ${F.STATE_NAMES[Atomics.load(t, F.CONSUMER_STATE(c))]}, inReceive ${Atomics.load(t, F.CONSUMER_IN_RECV(c))}`)
+    lines.push(`received ${Atomics.load(t, F.T_RECEIVED)}`, dumpTasks())
+    return lines.join('\n')
+  }
+
+  /** Runs one task where planned, with the main thread's cancellation; classifies how it ended. */
+  const runOne = async (kind: 'produce' | 'consume', plan: TaskPlan, cfg: F.ProducerCfg | F.ConsumerCfg, ep: unknown): Promise<void> => {
+    const body = async (): Promise<unknown> =>
+      plan.where === 'main'
+        ? kind === 'produce'
+          ? F.produce(ep as SharedSendChannel<unknown>, cfg as F.ProducerCfg)
+          : F.consume(ep as SharedReceiveChannel<unknown>, cfg as F.ConsumerCfg)
+        : kind === 'produce'
+          ? runInWorker(produceTask, ep as SharedSendChannel<unknown>, cfg as F.ProducerCfg)
+          : runInWorker(consumeTask, ep as SharedReceiveChannel<unknown>, cfg as F.ConsumerCfg)
+    const scope = new CancelScope()
+    scopes.push({ scope, plan })
+    const name = `${kind} ${kind === 'produce' ? (cfg as F.ProducerCfg).producer : (cfg as F.ConsumerCfg).consumer} (${plan.where})`
+    try {
+      await scope.run(body)
+      ended.push(`${name}: ${scope.cancelledCaught ? 'cancelled' : 'returned'}`)
+      if (scope.cancelledCaught) {
+        // The task was cancelled (cooperatively, or by terminating its thread after the grace period).
+        taskCancels++
+      }
+    } catch (e) {
+      if (plan.where === 'worker' && e instanceof Error && /worker thread \d+ died/.test(e.message)) {
+        // Its thread exited (this task's own planned exit, or a neighbour's) or was terminated for a spinning neighbour.
+        collateral++
+        ended.push(`${name}: thread died`)
+        return
+      }
+      ended.push(`${name}: threw ${String(e)}`)
+      throw e
+    }
+  }
+
+  const onWarning = (w: Error & { code?: string }): void => void (w.code === 'GOTRIO_WORKER_TERMINATED' && terminations++)
+  process.on('warning', onWarning)
+  const limitMs = Number(process.env.GOTRIO_SOAK_ROUND_LIMIT_MS ?? Math.max(30_000, horizonMs * 10))
+  let stuck = ''
+  const watchdog = setTimeout(() => (stuck = snapshot()), limitMs - 2_000)
+  try {
+    await failAfter(limitMs, () =>
+      openNursery(async (n) => {
+        for (let c = 0; c < consumers; c++) {
+          const plan = planTask(rnd, where(rnd), maxSeqs, horizonMs, killsLeft)
+          consumerPlans.push(plan)
+          const cfg: F.ConsumerCfg = { ...plan, tally, maxSeqs, consumer: c, producers, seed: (roundSeed + 1000 + c) >>> 0, roundSeed, codec, structured: STRUCTURED }
+          n.startSoon(runOne, 'consume', plan, cfg, rx.clone())
+        }
+        for (let p = 0; p < producers; p++) {
+          const plan = planTask(rnd, where(rnd), counts[p]!, horizonMs, killsLeft)
+          producerPlans.push(plan)
+          const cfg: F.ProducerCfg = { ...plan, tally, maxSeqs, producer: p, count: counts[p]!, seed: (roundSeed + 2000 + p) >>> 0, roundSeed, codec, structured: STRUCTURED }
+          n.startSoon(runOne, 'produce', plan, cfg, tx.clone())
+        }
+        tx.close()
+        // The reserve: a main-thread consumer that is never cancelled, so some
+        // receiver outlives every producer and no buffered value is dropped by
+        // a last-receiver close. It ends at EndOfChannel, when every producer
+        // (alive or dead) has closed.
+        n.startSoon(() => F.consume(rx, { tally, maxSeqs, consumer: F.MAX_CONSUMERS - 1, producers, seed: roundSeed + 3000, roundSeed, codec, structured: STRUCTURED, opCancelP: 0, nowaitP: 0.5 }))
+        // Faults start once every task owns its endpoint (see atGate in the fixture).
+        await F.openGate(t, producers + consumers + 1, () => sleep(1))
+        const now = currentTime()
+        for (const { scope, plan } of scopes) if (plan.cancelAtMs !== undefined) scope.deadline = now + plan.cancelAtMs
+      }),
+    ).catch((e: unknown) => {
+      throw new Error(`${desc}: the round did not end cleanly: ${String(e)}\nstate before the timeout:\n${stuck}`, { cause: e })
+    })
+  } finally {
+    clearTimeout(watchdog)
+    process.off('warning', onWarning)
+  }
+  const ms = performance.now() - t0
+
+  // --- the channel: nothing waits, nothing is buffered, every handle closed
+  const stats: ChannelStatistics = rx.statistics()
+  expect({ desc, ...stats, peakBufferUsed: 0, maxBufferSize: 0 }).toEqual({
+    desc,
+    currentBufferUsed: 0,
+    maxBufferSize: 0,
+    openSendChannels: 0,
+    openReceiveChannels: 0,
+    tasksWaitingSend: 0,
+    tasksWaitingReceive: 0,
+    peakBufferUsed: 0,
+  })
+
+  // --- the tally
+  const state = (i: number): string => F.STATE_NAMES[i] ?? String(i)
+  expect({ desc, duplicates: t[F.T_DUP], orderErrors: t[F.T_ORDER], badValues: t[F.T_BAD] }).toEqual({ desc, duplicates: 0, orderErrors: 0, badValues: 0 })
+  let gapsAllowed = 0
+  for (let c = 0; c < consumers; c++) {
+    const st = Atomics.load(t, F.CONSUMER_STATE(c))
+    const died = st === F.ST_RUNNING || st === F.ST_EXITING || st === F.ST_SPINNING
+    if (died) {
+      // A dead consumer may have taken one value and died before marking it.
+      if (Atomics.load(t, F.CONSUMER_IN_RECV(c)) === 1) gapsAllowed++
+    } else {
+      expect(['done', 'cancelled'], `${desc}: consumer ${c} (${consumerPlans[c]!.where}) ended ${state(st)}`).toContain(state(st))
+    }
+  }
+  let gapsUsed = 0
+  let received = 0
+  for (let p = 0; p < producers; p++) {
+    const st = Atomics.load(t, F.PRODUCER_STATE(p))
+    const done = Atomics.load(t, F.PRODUCER_DONE(p))
+    const base = F.bitmapBase(p, maxSeqs)
+    // The received seqs of p: the highest, and how many are missing below it.
+    let count = 0
+    let highest = -1
+    for (let w = 0; w < F.bitmapWords(maxSeqs); w++) {
+      let bits = t[base + w]!
+      if (bits === 0) continue
+      for (let b = 0; b < 32; b++) if (bits & (1 << b)) (count++, (highest = w * 32 + b))
+      bits = 0
+    }
+    received += count
+    const gaps = highest + 1 - count
+    gapsUsed += gaps
+    const where = `${desc}: producer ${p} (${producerPlans[p]!.where}, ${JSON.stringify(producerPlans[p])}) ended ${state(st)} with ${done} completed sends; received ${count} values up to seq ${highest}, ${gaps} missing`
+    if (st === F.ST_DONE || st === F.ST_CANCELLED || st === F.ST_BROKEN) {
+      // Every send that returned was received; the send that threw delivered nothing.
+      expect(highest + 1, where).toBe(done)
+      if (st === F.ST_DONE) expect(done, where).toBe(counts[p])
+    } else {
+      // Its thread died: the send in flight may or may not have completed.
+      expect(st === F.ST_RUNNING || st === F.ST_EXITING || st === F.ST_SPINNING, where).toBe(true)
+      expect([done, done + 1], where).toContain(highest + 1)
+      if (highest + 1 === done + 1) totals.inFlightSendsDelivered++
+      else totals.inFlightSendsLost++
+    }
+    if (st === F.ST_EXITING) exits++
+  }
+  for (let c = 0; c < consumers; c++) if (Atomics.load(t, F.CONSUMER_STATE(c)) === F.ST_EXITING) exits++
+  expect(gapsUsed, `${desc}: ${gapsUsed} values missing inside producers' sequences, ${gapsAllowed} allowed (dead consumers caught mid-receive)`).toBeLessThanOrEqual(gapsAllowed)
+  expect(received, desc).toBe(t[F.T_RECEIVED])
+
+  totals.values += received
+  if (structured) {
+    totals.structuredValues += received
+    for (let p = 0; p < producers; p++) {
+      const got = Math.min(counts[p]!, Atomics.load(t, F.PRODUCER_DONE(p)) + 1)
+      for (let s = 0; s < got; s++) {
+        const { kind, size } = F.payloadSize(roundSeed, p, s, STRUCTURED.largeOneIn, STRUCTURED.largeMaxBytes)
+        totals.structuredBytesApprox += kind === 1 ? 8 * size + 64 : size
+        if (kind === 3) totals.largeValues++
+      }
+    }
+  }
+  totals.taskCancels += taskCancels
+  totals.opCancelSend += t[F.T_OP_CANCEL_SEND]!
+  totals.opCancelRecv += t[F.T_OP_CANCEL_RECV]!
+  totals.exits += exits
+  totals.terminations += terminations
+  totals.collateralDeaths += collateral
+  totals.consumerGapsAllowed += gapsAllowed
+  totals.consumerGapsUsed += gapsUsed
+  totals.nowaitSends += t[F.T_NOWAIT_SEND]!
+  totals.nowaitRecvs += t[F.T_NOWAIT_RECV]!
+  if (process.env.GOTRIO_SOAK_VERBOSE) {
+    console.log(`${desc}: ${received} values in ${ms.toFixed(0)} ms; cancels ${taskCancels} tasks + ${t[F.T_OP_CANCEL_SEND]}/${t[F.T_OP_CANCEL_RECV]} ops, exits ${exits}, terminations ${terminations}, dead tasks ${collateral}; rss ${(process.memoryUsage().rss / MiB).toFixed(0)} MiB`)
+  }
+  return { values: received, ms }
+}
+
+it(`soak: ${ROUNDS} rounds of shared channels under cancellation, thread exits and terminations (GOTRIO_STRESS=${STRESS}, seed ${SEED})`, async () => {
+  const gc = getGc()
+  const totals = newTotals()
+  const mem: { rss: number; heap: number }[] = []
+  const started = performance.now()
+  let horizonMs = 300
+  await run(
+    async () => {
+      for (let round = 1; round <= ROUNDS; round++) {
+        const r = await soakRound(round, horizonMs, totals)
+        // The next round's fault times spread over about one round's length.
+        horizonMs = Math.min(5_000, Math.max(50, 0.7 * horizonMs + 0.3 * r.ms))
+        gc?.()
+        gc?.()
+        const m = process.memoryUsage()
+        mem.push({ rss: m.rss, heap: m.heapUsed })
+        if (ROUNDS >= 50 && round % Math.round(ROUNDS / 10) === 0) {
+          console.log(`soak progress: round ${round}/${ROUNDS}, ${totals.values} values, ${((performance.now() - started) / 1000).toFixed(0)} s, rss ${(m.rss / MiB).toFixed(0)} MiB, heap ${(m.heapUsed / MiB).toFixed(0)} MiB`)
+        }
+      }
+    },
+    { workers: 2, cancelGraceMs: 50 },
+  )
+  const seconds = (performance.now() - started) / 1000
+  const faults = totals.taskCancels + totals.opCancelSend + totals.opCancelRecv + totals.exits + totals.terminations
+  const baseline = mem[1]!
+  const later = mem.slice(2)
+  const maxRss = Math.max(...later.map((m) => m.rss), baseline.rss)
+  const maxHeap = Math.max(...later.map((m) => m.heap), baseline.heap)
+  console.log(
+    `soak: GOTRIO_STRESS=${STRESS} faults=${[...FAULTS].join(',') || 'none'} where=${WHERE} seed=${SEED} rounds=${ROUNDS} values=${totals.values} (structured ${totals.structuredValues}, ~${(totals.structuredBytesApprox / MiB).toFixed(0)} MiB, ${totals.largeValues} of 256 KiB-4 MiB) ` +
+      `faults=${faults} [task cancels ${totals.taskCancels}, send cancels ${totals.opCancelSend}, receive cancels ${totals.opCancelRecv}, exits ${totals.exits}, terminations ${totals.terminations}; tasks lost with a dead thread ${totals.collateralDeaths}] ` +
+      `in-flight sends at thread death: delivered ${totals.inFlightSendsDelivered}, not ${totals.inFlightSendsLost}; mid-receive consumer deaths ${totals.consumerGapsAllowed}, values lost by them ${totals.consumerGapsUsed}; ` +
+      `nowait hits ${totals.nowaitSends}/${totals.nowaitRecvs}; duration ${seconds.toFixed(1)} s; ` +
+      `gc ${gc ? 'yes' : 'NO'}; rss after round 2 ${(baseline.rss / MiB).toFixed(1)} MiB, max after ${(maxRss / MiB).toFixed(1)} MiB (bound +${RSS_SLACK / MiB}); ` +
+      `rss max rounds 1..${Math.floor(mem.length / 2)} ${(Math.max(...mem.slice(0, Math.floor(mem.length / 2)).map((m) => m.rss)) / MiB).toFixed(1)} MiB, rest ${(Math.max(...mem.slice(Math.floor(mem.length / 2)).map((m) => m.rss)) / MiB).toFixed(1)} MiB (bound +${RSS_PLATEAU_SLACK / MiB}); ` +
+      `heap after round 2 ${(baseline.heap / MiB).toFixed(1)} MiB, max after ${(maxHeap / MiB).toFixed(1)} MiB (bound +${HEAP_SLACK / MiB}); node ${process.version}`,
+  )
+  const half = Math.floor(mem.length / 2)
+  const firstHalfMax = Math.max(...mem.slice(0, half).map((m) => m.rss))
+  const secondHalfMax = Math.max(...mem.slice(half).map((m) => m.rss))
+  expect(secondHalfMax, `max RSS over rounds ${half + 1}..${mem.length} vs rounds 1..${half}`).toBeLessThanOrEqual(firstHalfMax + RSS_PLATEAU_SLACK)
+  for (let k = 2; k < mem.length; k++) {
+    expect(mem[k]!.rss, `RSS after round ${k + 1}`).toBeLessThanOrEqual(baseline.rss + RSS_SLACK)
+    expect(mem[k]!.heap, `heap after round ${k + 1}`).toBeLessThanOrEqual(baseline.heap + HEAP_SLACK)
+  }
+  expect(totals.values).toBeGreaterThan(0)
+}, 24 * 3600_000)
+
+// Bugs the soak found, each as its smallest case. They fail until fixed.
+describe('found by the soak', () => {
+  const busyThenExit = workerTask<typeof F.busyThenExit>(fx, 'busyThenExit')
+  const sendOne = workerTask<typeof F.sendOne>(fx, 'sendOne')
+  const hammerNowait = workerTask<typeof F.hammerNowait>(fx, 'hammerNowait')
+
+  /** Resolves once a worker task has raised `flag[0]`. */
+  async function raised(flag: SharedArrayBuffer): Promise<void> {
+    const f = new Int32Array(flag)
+    while (Atomics.load(f, 0) === 0) {
+      const w = Atomics.waitAsync(f, 0, 0)
+      if (w.async) await w.value
+    }
+  }
+
+  // Bug: endpoints moved into a worker task are never closed if its thread dies
+  // before the task has revived them (here: queued behind a task that blocks the
+  // thread, then exits; in the soak: a thread terminated after cancelGraceMs while
+  // the task was still importing its module). The open count stays 1 forever, so
+  // receivers never see EndOfChannel and hang.
+  it('a worker task whose thread dies before it starts: the endpoint moved into it is closed', async () => {
+    const { stats, errors } = await run(
+      async () => {
+        const [tx, rx] = openSharedChannel<number>(0, { codec: 'int32' })
+        const errors: string[] = []
+        await openNursery(async (n) => {
+          const flag = new SharedArrayBuffer(4)
+          n.startSoon(async () => void (await runInWorker(busyThenExit, flag, 300).catch((e: Error) => errors.push(e.message))))
+          await raised(flag) // the only thread is now blocked for 300 ms, then exits
+          n.startSoon(async () => void (await runInWorker(sendOne, tx).catch((e: Error) => errors.push(e.message))))
+        })
+        const stats = rx.statistics()
+        rx.close()
+        return { stats, errors }
+      },
+      { workers: 1 },
+    )
+    expect(errors).toHaveLength(2) // both tasks died with the thread
+    expect(errors[1]).toMatch(/worker task sendOne failed because its worker thread died/)
+    expect(stats.openSendChannels).toBe(0) // today: 1, and a receive() would wait forever
+  })
+
+  // Bug: a thread terminated (cancelGraceMs) inside a shared-channel operation
+  // leaves the channel's lock (shared/lock.ts) held. Every other thread that
+  // touches the channel, the main thread included, then blocks forever in
+  // Atomics.wait (lock.ts lockSlow, no timeout): the main event loop is frozen,
+  // so neither failAfter nor the test timeout can fire. Skipped because it hangs
+  // the whole test process (it blocks the rest). The soak avoids it: its
+  // terminations hit spin loops outside channel operations.
+  it.skip('a thread terminated inside a channel operation: the channel stays usable from the main thread', async () => {
+    for (let i = 0; i < 20; i++) {
+      const stats = await run(
+        async () => {
+          const [tx, rx] = openSharedChannel<number>(1, { codec: 'int32' })
+          await openNursery(async (n) => {
+            const flag = new SharedArrayBuffer(4)
+            n.startSoon(async () => void (await runInWorker(hammerNowait, tx.clone(), rx.clone(), flag).catch(() => {})))
+            await raised(flag)
+            await sleep(20)
+            n.cancelScope.cancel() // the task never checkpoints: its thread is terminated after 50 ms
+          })
+          try {
+            tx.sendNowait(2) // today: blocks the main thread forever in 1 of ~2 runs
+          } catch {
+            /* WouldBlock */
+          }
+          return rx.statistics()
+        },
+        { workers: 1, cancelGraceMs: 50 },
+      )
+      expect(stats.openSendChannels).toBe(1)
+    }
+  })
+})
