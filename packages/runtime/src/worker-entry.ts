@@ -20,6 +20,7 @@ import {
   STATE_ENDED,
   STATE_RUNNING,
   kState,
+  kArgsTaken,
   kThread,
   type StartedMessage,
   type TaskPayload,
@@ -74,6 +75,7 @@ export default async function runGotrioTask(p: TaskPayload): Promise<TaskResult>
             `worker task: ${p.module} has no exported function named '${p.name}' (its exports: ${Object.keys(mod).join(', ') || 'none'})`,
           )
         }
+        Atomics.store(control, kArgsTaken, 1) // from here the moved endpoints are this thread's (worker-protocol.ts)
         const args = (await decodeTransferred(p.args)) as unknown[]
         // Cancelled while queued: do not start it at all (its endpoints are closed below).
         checkCancelled()

@@ -38,12 +38,14 @@ import {
   CONTROL_BYTES,
   STATE_CANCEL_REQUESTED,
   kState,
+  kArgsTaken,
   kThread,
   type StartedMessage,
   type TaskPayload,
   type TaskResult,
 } from './worker-protocol.js'
 import { setWorkerTaskRunner, type WorkerTask } from './worker-task.js'
+import { kTransfer } from './resources.js'
 
 const POOL = 'gotrio.workerPool'
 /** Worker tasks that may interleave on one thread. Effectively unbounded: waiting tasks cost no thread. */
@@ -160,9 +162,13 @@ export class WorkerPool implements RuntimeService {
           op.fail(e)
         }
       },
-      (e: unknown) => {
+      async (e: unknown) => {
         startedPort?.close()
         clearTimeout(op.graceTimer)
+        // The worker never took over the moved endpoints: close them here
+        // before reporting the failure, or their peers would wait forever
+        // (worker-protocol.ts, kArgsTaken).
+        if (Atomics.load(control, kArgsTaken) === 0) await closeMoved(payload.args)
         const tid = Atomics.load(control, kThread)
         if (e instanceof Error && e.name === 'DataCloneError') {
           // The arguments could not be cloned to the thread: the caller's mistake, reported as such.
@@ -207,6 +213,25 @@ export class WorkerPool implements RuntimeService {
   async shutdown(): Promise<void> {
     await this.piscina.destroy()
   }
+}
+
+/** Revives, on this thread, endpoints that were moved into a task that never took them, and closes them. */
+function closeMoved(encodedArgs: unknown): Promise<void> {
+  return decodeTransferred(encodedArgs).then(
+    (args) => closeAll(args),
+    (e: unknown) => process.emitWarning(`gotrio: could not close the endpoints of a worker task that never started: ${String(e)}`),
+  )
+}
+
+function closeAll(v: unknown): void {
+  if (typeof v !== 'object' || v === null) return
+  const close = (v as { close?: unknown }).close
+  if (typeof close === 'function' && typeof (v as { [kTransfer]?: unknown })[kTransfer] === 'function') {
+    ;(close as () => void).call(v)
+    return
+  }
+  if (Array.isArray(v)) for (const x of v) closeAll(x)
+  else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) closeAll(x)
 }
 
 function extname(url: string): string {

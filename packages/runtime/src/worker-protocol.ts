@@ -10,6 +10,7 @@
  * |-------|----------|-----------------------------|----------------|----------------------------------------------------------------|
  * | 0     | kState   | owner (1), worker (2)       | worker, owner  | 0 running; 1 cancel requested (owner, + notify); 2 task ended   |
  * | 1     | kThread  | worker, once at task start  | owner          | threadId of the worker running it; 0 while still queued         |
+ * | 2     | kArgsTaken | worker, once, before reviving the arguments | owner | 1 once the worker took over the moved endpoints of the arguments |
  *
  * Ordering: the owner writes kState=1 with Atomics.store then Atomics.notify;
  * the worker watches kState with Atomics.waitAsync(kState, 0), so a request
@@ -17,12 +18,21 @@
  * after wakes the watch. `checkCancelledSync()` reads kState too, for code
  * blocked in Atomics.wait. The worker's final store of 2 + notify releases
  * its own pending watch, so no waiter outlives the task.
+ *
+ * kArgsTaken decides who closes the endpoints moved in the arguments if the
+ * task never completes normally: while it is 0 the worker has not revived
+ * them, so the owner revives and closes them (its thread died first, or the
+ * payload never reached it); once 1, they belong to the worker's thread and
+ * the worker-exit hooks close them. The worker stores 1 *before* reviving: a
+ * death between the two leaks those handles (a narrow window) rather than
+ * letting both sides close them (which would corrupt the open counts).
  */
 import type { MessagePort } from 'node:worker_threads'
 
 export const kState = 0
 export const kThread = 1
-export const CONTROL_BYTES = 2 * Int32Array.BYTES_PER_ELEMENT
+export const kArgsTaken = 2
+export const CONTROL_BYTES = 3 * Int32Array.BYTES_PER_ELEMENT
 
 export const STATE_RUNNING = 0
 export const STATE_CANCEL_REQUESTED = 1
