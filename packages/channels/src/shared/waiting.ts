@@ -225,6 +225,14 @@ export class SendOp extends SharedOp<void> {
   }
   /** Size 0: handed to a waiting receiver; delivered, waiting only for the take (not cancellable). */
   private promised = false
+  /**
+   * Taken, and unregistered from SEND_WAITING under the lock; only the wake
+   * (deferred by a macrotask, below) is left. A cancellation arriving in that
+   * gap must not withdraw again: a second `offerLocked` would unregister a
+   * second time, leaving SEND_WAITING one short, so a later waiting sender
+   * would never be bumped (soak bug 2).
+   */
+  private taken = false
   constructor(
     side: LocalSide,
     owner: object,
@@ -261,6 +269,7 @@ export class SendOp extends SharedOp<void> {
     // Taken. Like Trio's send, which yields to the receiver it handed the value
     // to, resume the sender a macrotask later, so a receiver of this thread runs
     // its continuation first (`send` returns after the receiver has the value).
+    this.taken = true
     return () => setImmediate(() => this.wake())
   }
 
@@ -290,6 +299,7 @@ export class SendOp extends SharedOp<void> {
 
   abort(): boolean {
     if (this.promised) return false // too late: delivered; stays queued until the take wakes it
+    if (this.taken) return false // too late: taken; the deferred wake settles it
     this.side.remove(this)
     const ring = this.side.local.ring
     let r: number
