@@ -25,6 +25,7 @@ import { setFlagsFromString } from 'node:v8'
 import { describe, expect, it } from 'vitest'
 import {
   openSharedChannel,
+  WouldBlock,
   type SharedReceiveChannel,
   type SharedSendChannel,
   type ChannelStatistics,
@@ -447,35 +448,41 @@ describe('found by the soak', () => {
     expect(stats.openSendChannels).toBe(0) // today: 1, and a receive() would wait forever
   })
 
-  // Bug: a thread terminated (cancelGraceMs) inside a shared-channel operation
-  // leaves the channel's lock (shared/lock.ts) held. Every other thread that
-  // touches the channel, the main thread included, then blocks forever in
-  // Atomics.wait (lock.ts lockSlow, no timeout): the main event loop is frozen,
-  // so neither failAfter nor the test timeout can fire. Skipped because it hangs
-  // the whole test process (it blocks the rest). The soak avoids it: its
-  // terminations hit spin loops outside channel operations.
-  it.skip('a thread terminated inside a channel operation: the channel stays usable from the main thread', async () => {
-    for (let i = 0; i < 20; i++) {
+  // Bug 3 (fixed): a thread terminated (cancelGraceMs) inside a shared-channel
+  // operation left the channel's lock (shared/lock.ts) held. Every other thread
+  // that touched the channel, the main thread included, then blocked forever in
+  // Atomics.wait, with the main event loop frozen (so no timeout could fire).
+  // The fix is the termination gate (lock.ts): the pool lets a thread leave its
+  // critical section, and keeps it out of new ones, before terminating it.
+  it('a thread terminated inside a channel operation: the channel stays usable from the main thread', async () => {
+    for (let i = 0; i < 20 * STRESS; i++) {
       const stats = await run(
         async () => {
           const [tx, rx] = openSharedChannel<number>(1, { codec: 'int32' })
           await openNursery(async (n) => {
             const flag = new SharedArrayBuffer(4)
             n.startSoon(async () => void (await runInWorker(hammerNowait, tx.clone(), rx.clone(), flag).catch(() => {})))
-            await raised(flag)
-            await sleep(20)
+            await raised(flag) // the worker is in its loop of channel operations
             n.cancelScope.cancel() // the task never checkpoints: its thread is terminated after 50 ms
           })
+          // Before the fix this blocked the main thread forever in 1 of ~2 laps.
           try {
-            tx.sendNowait(2) // today: blocks the main thread forever in 1 of ~2 runs
-          } catch {
-            /* WouldBlock */
+            tx.sendNowait(2)
+          } catch (e) {
+            if (!(e instanceof WouldBlock)) throw e
           }
-          return rx.statistics()
+          expect(rx.receiveNowait()).toBeTypeOf('number') // the ring is intact: a value is there
+          const stats = rx.statistics()
+          tx.close()
+          rx.close()
+          return stats
         },
         { workers: 1, cancelGraceMs: 50 },
       )
+      // The dead thread's clones were closed by the exit hook; ours are the only ones left.
       expect(stats.openSendChannels).toBe(1)
+      expect(stats.openReceiveChannels).toBe(1)
+      expect(stats.tasksWaitingSend + stats.tasksWaitingReceive).toBe(0)
     }
   })
 })

@@ -22,6 +22,7 @@ export {
   workerBootstraps,
   runWorkerBootstraps,
   onWorkerExit,
+  onBeforeWorkerTerminate,
   cancelRequestedSync,
   checkCancelledSync,
   type WorkerBootstrap,

@@ -9,6 +9,11 @@
  *  - worker exit: when a pool thread dies (exit, crash, terminate), the hooks
  *    run on the thread that owns the pool with that thread's `threadId`, so
  *    they can close what the dead thread held.
+ *  - before termination: when the pool must terminate a thread (a task that
+ *    ignored cancellation for cancelGraceMs, or the pool's shutdown), it first
+ *    awaits these hooks with the thread's id, so primitives in shared memory
+ *    can let the thread finish a critical section and keep it out of new ones
+ *    (channels: the termination gate, channels/src/shared/lock.ts).
  *  - sync cancellation: code that blocks its thread with `Atomics.wait`
  *    (`sendSync`/`receiveSync`) cannot see cancellation delivered through the
  *    event loop; it calls `checkCancelledSync()` between bounded waits, which
@@ -27,6 +32,7 @@ export interface WorkerBootstrap {
 
 const bootstraps = new Map<string, WorkerBootstrap>()
 const exitHooks = new Set<(threadId: number) => void>()
+const terminateHooks = new Set<(threadId: number) => Promise<unknown> | void>()
 
 let generation = 0
 
@@ -72,6 +78,24 @@ export function notifyWorkerExit(deadThreadId: number): void {
       })
     }
   }
+}
+
+export function onBeforeWorkerTerminate(hook: (threadId: number) => Promise<unknown> | void): () => void {
+  terminateHooks.add(hook)
+  return () => terminateHooks.delete(hook)
+}
+
+/** @internal awaited by the pool before it terminates one of its threads; never rejects. */
+export async function beforeWorkerTerminate(tid: number): Promise<void> {
+  await Promise.all(
+    [...terminateHooks].map(async (h) => {
+      try {
+        await h(tid)
+      } catch (e) {
+        process.emitWarning(`gotrio: a before-terminate hook failed for worker thread ${tid}: ${String(e)}`)
+      }
+    }),
+  )
 }
 
 /** True if the calling code is cancelled, including a cancel request for its worker task not yet seen by the event loop. */

@@ -32,7 +32,7 @@ import { Cancelled } from './errors.js'
 import type { TaskStatus } from './nursery.js'
 import type { Runtime, RuntimeService } from './runtime.js'
 import { Parked } from './status.js'
-import { bootstrapGeneration, notifyWorkerExit, workerBootstraps } from './threads.js'
+import { beforeWorkerTerminate, bootstrapGeneration, notifyWorkerExit, workerBootstraps } from './threads.js'
 import { decodeTransferred, deserializeError, encodeForTransfer } from './transfer.js'
 import {
   CONTROL_BYTES,
@@ -207,10 +207,13 @@ export class WorkerPool implements RuntimeService {
       `gotrio: worker task ${op.workerTask.name} ignored cancellation for ${this.graceMs} ms; terminating worker thread ${tid} (other tasks on that thread fail too)`,
       { code: 'GOTRIO_WORKER_TERMINATED' },
     )
-    void thread.terminate()
+    // Let the thread leave any shared-memory critical section first (threads.ts).
+    void beforeWorkerTerminate(tid).then(() => thread.terminate())
   }
 
   async shutdown(): Promise<void> {
+    // Idle threads hold no critical section, but a task's stray callback might: gate them all.
+    await Promise.all(this.piscina.threads.map((t) => beforeWorkerTerminate(t.threadId)))
     await this.piscina.destroy()
   }
 }

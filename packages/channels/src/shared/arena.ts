@@ -20,6 +20,9 @@
  * |  2  | A_CHANNELS  | first live channel's block offset (list through H_NEXT/H_PREV), 0   |
  * |  3  | A_GEN       | last generation handed out to a channel                             |
  * | 4.. | A_FREE      | CLASSES free-list heads, one per size class (block offset, 0 = none)|
+ * | 30..| A_GATES     | GATE_ENTRIES × [worker threadId + 1 (0 = free), gate word]: each   |
+ * |     |             | worker thread's termination gate (lock.ts); claimed at bootstrap,  |
+ * |     |             | released by the owner thread's worker-exit hook                     |
  *
  * Allocator: segregated power-of-two size classes (64 B .. 2^(6+CLASSES-1)),
  * never split nor merged. A block is preceded by an 8-byte tag [class, next
@@ -27,10 +30,10 @@
  * `free` pushes. Memory held is therefore at most twice the peak of live bytes
  * per class, whatever the traffic. Block offsets are 8-aligned.
  */
-import { isMainThread } from 'node:worker_threads'
+import { isMainThread, threadId } from 'node:worker_threads'
 import * as __lock from './lock.js'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
-const { lock, unlock } = __lock
+const { lock, unlock, setThreadGate, GATE_CLOSING, GATE_DEPTH_MASK } = __lock
 
 const A_LOCK = 0
 const A_TOP = 1
@@ -38,8 +41,11 @@ const A_CHANNELS = 2
 const A_GEN = 3
 const A_FREE = 4
 const CLASSES = 26
+const A_GATES = A_FREE + CLASSES
+/** Worker threads alive at once that get a termination gate; later ones run without (README). */
+const GATE_ENTRIES = 256
 const MIN_CLASS_SHIFT = 6
-const ARENA_HEADER_BYTES = (A_FREE + CLASSES) * 4 + 8
+const ARENA_HEADER_BYTES = (A_GATES + 2 * GATE_ENTRIES) * 4 + 8
 const TAG_BYTES = 8
 
 /** Reserved address space; physical memory is committed only as the arena grows. */
@@ -82,6 +88,82 @@ export function adoptArena(sab: SharedArrayBuffer): void {
     throw new Error('gotrio: this thread already has a different shared arena; a thread must be bootstrapped once')
   }
   arena ??= makeViews(sab)
+  claimGate()
+}
+
+// ---- termination gates (protocol in lock.ts) ----------------------------------
+
+/** A fixed-length view of the gate table: the gate word is touched on every lock, and length-tracking views are slow. */
+function gateView(a: Arena): Int32Array {
+  return new Int32Array(a.sab, A_GATES * 4, 2 * GATE_ENTRIES)
+}
+
+/** In a worker, once: takes a free gate entry for this thread (none left: the thread runs ungated). */
+function claimGate(): void {
+  if (isMainThread || gateClaimed) return
+  gateClaimed = true
+  const a = arena!
+  const g = gateView(a)
+  lock(a.i32, A_LOCK)
+  let at = -1
+  for (let e = 0; e < GATE_ENTRIES; e++) {
+    if (g[2 * e] === 0) {
+      at = 2 * e
+      g[at] = threadId + 1
+      Atomics.store(g, at + 1, 0)
+      break
+    }
+  }
+  unlock(a.i32, A_LOCK)
+  if (at >= 0) setThreadGate(g, at + 1)
+}
+let gateClaimed = false
+
+function findGate(g: Int32Array, tid: number): number {
+  for (let e = 0; e < GATE_ENTRIES; e++) if (Atomics.load(g, 2 * e) === tid + 1) return 2 * e + 1
+  return -1
+}
+
+/** How long `quiesceThread` waits for a thread to leave its critical sections before giving up. */
+const QUIESCE_LIMIT_MS = 2000
+
+/**
+ * Before terminating worker thread `tid`: closes its gate and resolves once it
+ * is inside no critical section, so the termination leaves no lock held and no
+ * ring half-written. Resolves `false` (after a warning) if the thread has not
+ * left within QUIESCE_LIMIT_MS (it waits on a lock a thread that died outside
+ * our control still holds), `true` otherwise, also when the thread has no gate.
+ */
+export async function quiesceThread(tid: number): Promise<boolean> {
+  if (!arena) return true
+  const g = gateView(arena)
+  const at = findGate(g, tid)
+  if (at < 0) return true
+  Atomics.or(g, at, GATE_CLOSING)
+  const deadline = Date.now() + QUIESCE_LIMIT_MS
+  while ((Atomics.load(g, at) & GATE_DEPTH_MASK) !== 0) {
+    if (Date.now() > deadline) {
+      process.emitWarning(`gotrio: worker thread ${tid} stayed inside a shared-channel critical section for ${QUIESCE_LIMIT_MS} ms; terminating it anyway`)
+      return false
+    }
+    // Sections last microseconds: the first retry almost always finds it out.
+    await new Promise((r) => setTimeout(r, 1))
+  }
+  return true
+}
+
+/** After worker thread `tid` has exited: frees its gate entry. */
+export function releaseGate(tid: number): void {
+  if (!arena) return
+  const a = arena
+  const g = gateView(a)
+  lock(a.i32, A_LOCK)
+  const at = findGate(g, tid)
+  if (at >= 0) {
+    Atomics.store(g, at, 0)
+    Atomics.store(g, at - 1, 0)
+  }
+  unlock(a.i32, A_LOCK)
 }
 
 /** The arena, or an error that says how to start the worker. */

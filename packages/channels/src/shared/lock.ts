@@ -12,11 +12,68 @@
  * sections are a few dozen instructions, so the main thread waits only when
  * the holder thread is descheduled inside one (bounded by the OS quantum), as
  * a Go program's goroutines do on hchan.lock.
+ *
+ * Termination gate. A worker thread terminated (`worker.terminate()`) while it
+ * holds a lock, or halfway through a change of shared state, would leave the
+ * lock held forever or the ring half-written. So every worker thread has a
+ * gate word in the arena (arena.ts, gate table), and every critical section
+ * (each `lock` to its `unlock`, and any lock-free section bracketed by
+ * `criticalEnter`/`criticalLeave`) counts itself in it:
+ *
+ * | bits  | meaning                                                          |
+ * |-------|------------------------------------------------------------------|
+ * | 0..29 | depth: critical sections this thread is inside (nesting allowed) |
+ * | 30    | CLOSING: the pool is about to terminate this thread              |
+ *
+ * Protocol: the thread enters with one `Atomics.add(+1)`; if the old value was
+ * exactly CLOSING (closing, and not nested inside a section it already holds),
+ * it does not enter: it undoes the add and parks forever in `Atomics.wait`
+ * (the termination ends it there, holding nothing). It leaves with
+ * `Atomics.sub(1)` and notifies if it was the last section of a closing gate.
+ * The terminating thread sets CLOSING with `Atomics.or` and waits until the
+ * depth is 0 (`quiesceThread`). Both sides update the one word with
+ * read-modify-writes, so they are totally ordered: either the enter came
+ * first (the closer sees depth > 0 and waits for the leave), or the close came
+ * first (the enterer sees CLOSING and parks). Sections are short and bounded,
+ * so the wait is too. The main thread has no gate: it is never terminated.
  */
 
 const SPINS = 100
 
+export const GATE_CLOSING = 1 << 30
+export const GATE_DEPTH_MASK = GATE_CLOSING - 1
+
+/** This thread's gate: a fixed-length view of the arena's gate table and the index of its word (null: no gate). */
+let gate: Int32Array | null = null
+let gateAt = 0
+
+/** Installs this worker thread's gate word (arena.ts, at bootstrap). */
+export function setThreadGate(view: Int32Array, at: number): void {
+  gate = view
+  gateAt = at
+}
+
+/** Enters a critical section of this thread (see the gate protocol above). */
+export function criticalEnter(): void {
+  if (gate === null) return
+  if (Atomics.add(gate, gateAt, 1) === GATE_CLOSING) parkForTermination(gate)
+}
+
+/** Leaves a critical section entered with `criticalEnter` (or `lock`). */
+export function criticalLeave(): void {
+  if (gate === null) return
+  if (Atomics.sub(gate, gateAt, 1) === (GATE_CLOSING | 1)) Atomics.notify(gate, gateAt)
+}
+
+function parkForTermination(g: Int32Array): never {
+  criticalLeave()
+  // The entry's thread word (gateAt - 1) changes only after this thread has exited.
+  const tidWord = Atomics.load(g, gateAt - 1)
+  for (;;) Atomics.wait(g, gateAt - 1, tidWord)
+}
+
 export function lock(i32: Int32Array, index: number): void {
+  if (gate !== null) criticalEnter()
   if (Atomics.compareExchange(i32, index, 0, 1) === 0) return
   lockSlow(i32, index)
 }
@@ -37,4 +94,5 @@ export function unlock(i32: Int32Array, index: number): void {
     Atomics.store(i32, index, 0)
     Atomics.notify(i32, index, 1)
   }
+  if (gate !== null) criticalLeave()
 }

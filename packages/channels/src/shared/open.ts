@@ -4,9 +4,9 @@
  * dead thread held.
  */
 import { threadId } from 'node:worker_threads'
-import { onWorkerExit } from '@gotrio/runtime/lowlevel'
+import { onBeforeWorkerTerminate, onWorkerExit } from '@gotrio/runtime/lowlevel'
 import { checkMaxBufferSize } from '../validate.js'
-import { alloc, getArena, linkChannel, liveChannels } from './arena.js'
+import { alloc, getArena, linkChannel, liveChannels, quiesceThread, releaseGate } from './arena.js'
 import { registerArenaBootstrap } from './bootstrap.js'
 import { resolveCodec, type CodecOption } from './codec.js'
 import { SharedReceiveChannel, SharedSendChannel, finishClose } from './endpoints.js'
@@ -133,7 +133,9 @@ export function closeHandlesOfDeadThread(deadThreadId: number): void {
     }
     finishClose(ring, dropped, dead)
   }
+  releaseGate(deadThreadId)
 }
 
 registerArenaBootstrap()
 onWorkerExit(closeHandlesOfDeadThread)
+onBeforeWorkerTerminate(quiesceThread)
