@@ -112,6 +112,8 @@ abstract class SharedEndpoint {
     l.ring.lock()
     l.ring.ownerAdd(threadId, this.#side === SIDE_SEND ? O_SEND_HANDLES : O_RECV_HANDLES, -1)
     l.ring.unlock()
+    // Waiters of the other side in this thread may now be completed from elsewhere (keep-alive, waiting.ts).
+    ;(this.#side === SIDE_SEND ? l.recv : l.send).peerMovedOut()
     this.#state = MOVED
     l.handles--
     releaseResource(this)

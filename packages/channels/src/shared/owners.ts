@@ -41,3 +41,12 @@ export function ownerTake(i: Int32Array, tid: number): number[] | undefined {
   }
   return undefined
 }
+
+/** Field `f` of thread `tid`'s entry (0 if it has none). */
+export function ownerGet(i: Int32Array, tid: number, f: number): number {
+  for (let e = 0; e < OWNER_ENTRIES; e++) {
+    const at = H_OWNERS + e * OWNER_FIELDS
+    if (i[at + O_THREAD] === tid + 1) return i[at + f]!
+  }
+  return 0
+}

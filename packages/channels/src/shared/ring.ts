@@ -45,7 +45,7 @@
 import * as __arena from './arena.js'
 import type { Arena } from './arena.js'
 import * as __lock from './lock.js'
-import { ownerAdd, ownerTake } from './owners.js'
+import { ownerAdd, ownerGet, ownerTake } from './owners.js'
 import { checkRing } from './ring-check.js'
 import * as L from './layout.js'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
@@ -58,7 +58,7 @@ const {
   ENTRY_HAS_ENDPOINTS, ENTRY_KIND_MASK, ENTRY_OFFER, ENTRY_TOMBSTONE, ENTRY_VALUE, HEADER_WORDS,
   H_BYTES_BUDGET, H_BYTES_USED, H_CAPACITY, H_CODEC, H_COUNT, H_HANDOFFS, H_HEAD_IDX, H_HEAD_SEQ,
   H_LIVE, H_LOCK, H_PEAK, H_RECV_OPEN, H_RECV_WAITING, H_SEND_OPEN, H_SEND_WAITING, H_SEQ_RECV,
-  H_SEQ_SEND, H_SLOTS, H_SLOT_BYTES, O_RECV_WAITING, O_SEND_WAITING, dataOffset,
+  H_SEQ_SEND, H_SLOTS, H_SLOT_BYTES, O_RECV_HANDLES, O_RECV_WAITING, O_SEND_HANDLES, O_SEND_WAITING, dataOffset,
 } = L
 
 export const DONE = 0
@@ -204,6 +204,19 @@ export class Ring {
   /** Adds `delta` to field `f` of thread `tid`'s owner entry. Under the lock. */
   ownerAdd(tid: number, f: number, delta: number): void {
     ownerAdd(this.i32, tid, f, delta)
+  }
+
+  /**
+   * True if an operation of `side` waiting in thread `tid` can be completed by
+   * another thread: some handle of the other side is held elsewhere or is in
+   * flight (moved, not yet revived: counted open but in no owner entry, as are
+   * the handles of a thread beyond the owner table). Otherwise only `tid`
+   * itself can complete it. Under the lock.
+   */
+  peerElsewhereLocked(tid: number, side: number): boolean {
+    return side === SIDE_SEND
+      ? this.get(H_RECV_OPEN) > ownerGet(this.i32, tid, O_RECV_HANDLES)
+      : this.get(H_SEND_OPEN) > ownerGet(this.i32, tid, O_SEND_HANDLES)
   }
 
   /** Removes thread `tid`'s entry: [send, recv, sendWaiting, recvWaiting]. Under the lock. */
@@ -502,7 +515,9 @@ export class Ring {
     if (side === SIDE_SEND) {
       const left = this.get(H_SEND_OPEN) - n
       this.set(H_SEND_OPEN, left)
-      if (left === 0) this.bumpRecv()
+      // The last sender: receivers may end. Any other: a waiting receiver's
+      // keep-alive may no longer be needed (waiting.ts); closes are rare.
+      this.bumpRecv()
     } else {
       const left = this.get(H_RECV_OPEN) - n
       this.set(H_RECV_OPEN, left)
@@ -518,8 +533,8 @@ export class Ring {
         this.set(H_COUNT, 0)
         this.set(H_LIVE, 0)
         this.set(H_HANDOFFS, 0)
-        this.bumpSend()
       }
+      this.bumpSend() // broken senders, or (not the last) a keep-alive to re-check
     }
     return dropped
   }

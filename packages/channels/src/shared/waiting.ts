@@ -14,8 +14,16 @@
  * spec, no order between threads is promised (values stay FIFO always).
  *
  * Keep-alive (DESIGN.md 2): `Atomics.waitAsync` does not keep Node's event
- * loop alive. While at least one operation of this thread is parked, one ref'd
- * long-period interval is held; it is unref'd when none is. Counted per thread.
+ * loop alive. While an operation of this thread is parked on a channel side
+ * that *another thread* may complete (a handle of the other side is held in
+ * another thread, or is in flight), one ref'd long-period interval is held;
+ * it is unref'd when no such side remains. A side whose other-side handles
+ * are all in this thread holds nothing: only this thread can wake it, so if
+ * its event loop empties, nothing ever will, and `run` reports a
+ * DeadlockError (Node's `beforeExit`) instead of hanging. The answer is
+ * computed under the lock when an operation parks and at every wake-up;
+ * every close (not only the last) bumps the other side's waiters so they
+ * re-check, and moving a handle out of this thread re-checks at once.
  */
 import { threadId } from 'node:worker_threads'
 import { Parked } from '@gotrio/runtime/lowlevel'
@@ -31,23 +39,39 @@ const { DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK, SIDE_SEND, SIDE_RECV, HAN
 
 // ---- keep-alive ------------------------------------------------------------
 
+/** Operations of this thread parked on shared channels. */
 let parkedHere = 0
+/** Channel sides of this thread whose parked operations another thread may complete. */
+let remoteSides = 0
 let keepAlive: ReturnType<typeof setInterval> | undefined
 
 function parkedUp(): void {
-  if (parkedHere++ === 0) {
+  parkedHere++
+}
+
+function parkedDown(): void {
+  parkedHere--
+}
+
+function remoteUp(): void {
+  if (remoteSides++ === 0) {
     keepAlive ??= setInterval(() => {}, 0x7fffffff)
     keepAlive.ref()
   }
 }
 
-function parkedDown(): void {
-  if (--parkedHere === 0) keepAlive!.unref()
+function remoteDown(): void {
+  if (--remoteSides === 0) keepAlive!.unref()
 }
 
-/** Operations of this thread parked on shared channels (tests of the keep-alive rule). */
+/** Operations of this thread parked on shared channels (tests). */
 export function parkedSharedOperations(): number {
   return parkedHere
+}
+
+/** True while this thread holds the keep-alive handle for its parked operations (tests of the keep-alive rule). */
+export function sharedKeepAliveHeld(): boolean {
+  return remoteSides > 0
 }
 
 // ---- the value an operation carries ------------------------------------------
@@ -138,6 +162,8 @@ abstract class SharedOp<T> extends Parked<T> {
 export class LocalSide {
   readonly queue: SharedOp<unknown>[] = []
   private running = false
+  /** Counted in `remoteSides`: parked operations here that another thread may complete. */
+  private remote = false
   constructor(
     readonly local: LocalChannel,
     readonly side: number,
@@ -159,7 +185,25 @@ export class LocalSide {
     if (k >= 0) {
       this.queue.splice(k, 1)
       parkedDown()
+      if (this.queue.length === 0) this.setRemote(false)
     }
+  }
+
+  private setRemote(v: boolean): void {
+    if (v === this.remote) return
+    this.remote = v
+    if (v) remoteUp()
+    else remoteDown()
+  }
+
+  /** Under the lock: may another thread complete the parked operations? */
+  private recheckLocked(): void {
+    this.setRemote(this.queue.length > 0 && this.local.ring.peerElsewhereLocked(threadId, this.side))
+  }
+
+  /** A handle of the other side left this thread (moved): its waiters here now depend on another thread. */
+  peerMovedOut(): void {
+    if (this.queue.length > 0) this.setRemote(true)
   }
 
   private async dispatch(seen: number): Promise<void> {
@@ -167,6 +211,13 @@ export class LocalSide {
     const ring = this.local.ring
     try {
       await null // the op being enqueued is parked (Parked.begin) synchronously after enqueue(): let that happen first
+      if (this.queue.length === 0) return
+      ring.lock()
+      try {
+        this.recheckLocked()
+      } finally {
+        ring.unlock()
+      }
       for (;;) {
         const r = Atomics.waitAsync(ring.i32, this.seqIndex, seen)
         if (r.async) await r.value
@@ -182,6 +233,7 @@ export class LocalSide {
             } else if (this.side === SIDE_RECV) break // nothing more to take for later receivers
           }
           seen = Atomics.load(ring.i32, this.seqIndex)
+          this.recheckLocked()
         } finally {
           ring.unlock()
         }
