@@ -112,8 +112,9 @@ abstract class SharedEndpoint {
     l.ring.lock()
     l.ring.ownerAdd(threadId, this.#side === SIDE_SEND ? O_SEND_HANDLES : O_RECV_HANDLES, -1)
     l.ring.unlock()
-    // Waiters of the other side in this thread may now be completed from elsewhere (keep-alive, waiting.ts).
-    ;(this.#side === SIDE_SEND ? l.recv : l.send).peerMovedOut()
+    // Waiters of this channel in this thread may now be completed from elsewhere (keep-alive, waiting.ts).
+    l.send.handleMovedOut()
+    l.recv.handleMovedOut()
     this.#state = MOVED
     l.handles--
     releaseResource(this)

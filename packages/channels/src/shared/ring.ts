@@ -207,16 +207,19 @@ export class Ring {
   }
 
   /**
-   * True if an operation of `side` waiting in thread `tid` can be completed by
-   * another thread: some handle of the other side is held elsewhere or is in
+   * True if another thread may complete an operation waiting in thread `tid`:
+   * some handle of the channel, of either side, is held elsewhere or is in
    * flight (moved, not yet revived: counted open but in no owner entry, as are
-   * the handles of a thread beyond the owner table). Otherwise only `tid`
-   * itself can complete it. Under the lock.
+   * the handles of a thread beyond the owner table). Either side, because a
+   * waiter is woken by the other side (a value, a free slot, a close) and by
+   * its own side too (a receiver passing the baton of promised values, R3, or
+   * withdrawing). Otherwise only `tid` itself can complete it. Under the lock.
    */
-  peerElsewhereLocked(tid: number, side: number): boolean {
-    return side === SIDE_SEND
-      ? this.get(H_RECV_OPEN) > ownerGet(this.i32, tid, O_RECV_HANDLES)
-      : this.get(H_SEND_OPEN) > ownerGet(this.i32, tid, O_SEND_HANDLES)
+  elsewhereLocked(tid: number): boolean {
+    return (
+      this.get(H_SEND_OPEN) > ownerGet(this.i32, tid, O_SEND_HANDLES) ||
+      this.get(H_RECV_OPEN) > ownerGet(this.i32, tid, O_RECV_HANDLES)
+    )
   }
 
   /** Removes thread `tid`'s entry: [send, recv, sendWaiting, recvWaiting]. Under the lock. */
@@ -515,9 +518,10 @@ export class Ring {
     if (side === SIDE_SEND) {
       const left = this.get(H_SEND_OPEN) - n
       this.set(H_SEND_OPEN, left)
-      // The last sender: receivers may end. Any other: a waiting receiver's
-      // keep-alive may no longer be needed (waiting.ts); closes are rare.
+      // The last sender: receivers may end. Any close: waiters of both sides
+      // re-check whether they still need a keep-alive (waiting.ts); closes are rare.
       this.bumpRecv()
+      this.bumpSend()
     } else {
       const left = this.get(H_RECV_OPEN) - n
       this.set(H_RECV_OPEN, left)
@@ -534,7 +538,8 @@ export class Ring {
         this.set(H_LIVE, 0)
         this.set(H_HANDOFFS, 0)
       }
-      this.bumpSend() // broken senders, or (not the last) a keep-alive to re-check
+      this.bumpSend() // broken senders, or (not the last) keep-alives to re-check
+      this.bumpRecv()
     }
     return dropped
   }

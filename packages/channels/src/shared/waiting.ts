@@ -15,14 +15,15 @@
  *
  * Keep-alive (DESIGN.md 2): `Atomics.waitAsync` does not keep Node's event
  * loop alive. While an operation of this thread is parked on a channel side
- * that *another thread* may complete (a handle of the other side is held in
- * another thread, or is in flight), one ref'd long-period interval is held;
- * it is unref'd when no such side remains. A side whose other-side handles
- * are all in this thread holds nothing: only this thread can wake it, so if
+ * that *another thread* may complete (a handle of the channel is held in
+ * another thread, or is in flight; ring.ts `elsewhereLocked`), one ref'd
+ * long-period interval is held; it is unref'd when no such side remains. A
+ * channel whose handles are all in this thread holds nothing: only this
+ * thread can wake its waiters, so if
  * its event loop empties, nothing ever will, and `run` reports a
  * DeadlockError (Node's `beforeExit`) instead of hanging. The answer is
  * computed under the lock when an operation parks and at every wake-up;
- * every close (not only the last) bumps the other side's waiters so they
+ * every close (not only the last) bumps the waiters of both sides so they
  * re-check, and moving a handle out of this thread re-checks at once.
  */
 import { threadId } from 'node:worker_threads'
@@ -198,11 +199,11 @@ export class LocalSide {
 
   /** Under the lock: may another thread complete the parked operations? */
   private recheckLocked(): void {
-    this.setRemote(this.queue.length > 0 && this.local.ring.peerElsewhereLocked(threadId, this.side))
+    this.setRemote(this.queue.length > 0 && this.local.ring.elsewhereLocked(threadId))
   }
 
-  /** A handle of the other side left this thread (moved): its waiters here now depend on another thread. */
-  peerMovedOut(): void {
+  /** A handle of the channel left this thread (moved): its waiters here may now be completed from elsewhere. */
+  handleMovedOut(): void {
     if (this.queue.length > 0) this.setRemote(true)
   }
 
