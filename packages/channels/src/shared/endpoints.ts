@@ -54,7 +54,6 @@ const {
   H_RECV_WAITING,
   H_SEND_OPEN,
   H_SEND_WAITING,
-  H_SEQ_SEND,
   O_RECV_HANDLES,
   O_SEND_HANDLES,
 } = L
@@ -287,7 +286,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
         seen = ring.registerLocked(threadId, SIDE_SEND)
       } else {
         r = ring.sendLocked(threadId, out.num, out.bytes, out.ool, out.flags, false, false)
-        seen = r === OFFERED || r === HANDED ? Atomics.load(ring.i32, ring.h + H_SEQ_SEND) : ring.seen
+        seen = r === OFFERED || r === HANDED ? ring.readSeq(SIDE_SEND) : ring.seen
       }
     } finally {
       ring.unlock()

@@ -35,12 +35,22 @@
  *    too late and the send completed. So a cancelled send delivered nothing.
  *
  * Wake-ups: waiters sleep on H_SEQ_SEND / H_SEQ_RECV with the value they read
- * under the lock when they registered or last failed. Every change that may
- * let the other side proceed bumps the word under the lock, and the changer
- * notifies after unlocking if someone is registered. A waiter that read the
- * word before the bump sees a different value in `Atomics.wait(Async)` and
- * returns at once, so no wake-up is lost (the crossbeam "has it become ready
- * just now?" check is the lock itself).
+ * under the lock when they registered or last failed (`readSeq`). Every change
+ * that may let the other side proceed bumps the word under the lock, and the
+ * changer notifies after unlocking (still inside its critical section, so a
+ * terminated thread cannot drop the notify) if someone is registered. A waiter
+ * that read the word before the bump sees a different value in
+ * `Atomics.wait(Async)` and returns at once, so no wake-up is lost (the
+ * crossbeam "has it become ready just now?" check is the lock itself).
+ *
+ * A bump is needed only if some waiter has read the word since the last bump:
+ * every other waiter holds an older value, so it is woken by that bump's notify
+ * or returns at once from its wait. `readSeq` sets the side's bit in H_ARMED,
+ * a bump clears it, and a change with the bit clear skips the bump and the
+ * notify. So a side that stays registered while the other side streams values
+ * (a sender waiting for room while the consumer drains) costs one bump and one
+ * notify per wait, not one per value (Go dequeues the parked goroutine it
+ * readies, for the same effect).
  */
 import * as __arena from './arena.js'
 import type { Arena } from './arena.js'
@@ -50,7 +60,7 @@ import { checkRing } from './ring-check.js'
 import * as L from './layout.js'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { getArena, free } = __arena
-const { lock, unlock } = __lock
+const { lock, unlock, criticalEnter, criticalLeave } = __lock
 
 // Local copies: under tsx, reads of imported bindings go through getters (measured: a 20x slower hot path).
 const {
@@ -58,7 +68,7 @@ const {
   ENTRY_HAS_ENDPOINTS, ENTRY_KIND_MASK, ENTRY_OFFER, ENTRY_TOMBSTONE, ENTRY_VALUE, HEADER_WORDS,
   H_BYTES_BUDGET, H_BYTES_USED, H_CAPACITY, H_CODEC, H_COUNT, H_HANDOFFS, H_HEAD_IDX, H_HEAD_SEQ,
   H_LIVE, H_LOCK, H_PEAK, H_RECV_OPEN, H_RECV_WAITING, H_SEND_OPEN, H_SEND_WAITING, H_SEQ_RECV,
-  H_SEQ_SEND, H_SLOTS, H_SLOT_BYTES, O_RECV_WAITING, O_SEND_WAITING, dataOffset,
+  H_SEQ_SEND, H_SLOTS, H_SLOT_BYTES, O_RECV_WAITING, O_SEND_WAITING, dataOffset, H_ARMED, ARMED_SEND, ARMED_RECV,
 } = L
 
 export const DONE = 0
@@ -136,15 +146,35 @@ export class Ring {
     lock(this.i32, this.h + H_LOCK)
   }
 
-  /** Unlocks, then notifies the side(s) the critical section asked for. */
+  /**
+   * Unlocks, then notifies the side(s) the critical section asked for. The
+   * notify stays inside this thread's critical section (termination gate): a
+   * bump whose notify was lost would never be repeated (see "Wake-ups").
+   */
   unlock(): void {
     const i = this.i32
     const ns = this.notifySend && i[this.h + H_SEND_WAITING]! > 0
     const nr = this.notifyRecv && i[this.h + H_RECV_WAITING]! > 0
+    if (!ns && !nr) {
+      unlock(i, this.h + H_LOCK)
+      return
+    }
     this.notifySend = this.notifyRecv = false
+    criticalEnter()
     unlock(i, this.h + H_LOCK)
     if (ns) Atomics.notify(i, this.h + H_SEQ_SEND)
     if (nr) Atomics.notify(i, this.h + H_SEQ_RECV)
+    criticalLeave()
+  }
+
+  /**
+   * The futex word of `side`, read under the lock by a waiter that will sleep
+   * on it: arms the side, so the next change bumps the word (see "Wake-ups").
+   */
+  readSeq(side: number): number {
+    const i = this.i32
+    i[this.h + H_ARMED] = i[this.h + H_ARMED]! | (side === SIDE_SEND ? ARMED_SEND : ARMED_RECV)
+    return Atomics.load(i, this.h + (side === SIDE_SEND ? H_SEQ_SEND : H_SEQ_RECV))
   }
 
   get(field: number): number {
@@ -157,20 +187,29 @@ export class Ring {
 
   /*
    * Bumps happen only when the other side has registered waiters (read under
-   * the lock): a waiter registers, and reads the word, under the lock, so one
-   * registered before this critical section sees the bump, and one registering
-   * after sees the new state. That keeps the futex words' cache line out of
-   * the common path where nobody waits.
+   * the lock) and one of them has read the word since the last bump (H_ARMED):
+   * a waiter registers, and reads the word, under the lock, so one registered
+   * before this critical section sees the bump (or an earlier one), and one
+   * registering after sees the new state. That keeps the futex words' cache
+   * line and the notify syscall out of the common path.
    */
   private bumpSend(): void {
-    if (this.i32[this.h + H_SEND_WAITING]! === 0) return
-    Atomics.add(this.i32, this.h + H_SEQ_SEND, 1)
+    const i = this.i32
+    if (i[this.h + H_SEND_WAITING]! === 0) return
+    const armed = i[this.h + H_ARMED]!
+    if ((armed & ARMED_SEND) === 0) return
+    i[this.h + H_ARMED] = armed & ~ARMED_SEND
+    Atomics.add(i, this.h + H_SEQ_SEND, 1)
     this.notifySend = true
   }
 
   private bumpRecv(): void {
-    if (this.i32[this.h + H_RECV_WAITING]! === 0) return
-    Atomics.add(this.i32, this.h + H_SEQ_RECV, 1)
+    const i = this.i32
+    if (i[this.h + H_RECV_WAITING]! === 0) return
+    const armed = i[this.h + H_ARMED]!
+    if ((armed & ARMED_RECV) === 0) return
+    i[this.h + H_ARMED] = armed & ~ARMED_RECV
+    Atomics.add(i, this.h + H_SEQ_RECV, 1)
     this.notifyRecv = true
   }
 
@@ -283,7 +322,7 @@ export class Ring {
     }
     if (nowait) return WOULD_BLOCK
     if (!registered) this.register(tid, SIDE_SEND)
-    this.seen = Atomics.load(this.i32, this.h + H_SEQ_SEND)
+    this.seen = this.readSeq(SIDE_SEND)
     return WAIT
   }
 
@@ -305,7 +344,7 @@ export class Ring {
       return BROKEN
     }
     if (!withdraw) {
-      this.seen = Atomics.load(this.i32, this.h + H_SEQ_SEND)
+      this.seen = this.readSeq(SIDE_SEND)
       return WAIT
     }
     const pos = (ticket - this.get(H_HEAD_SEQ)) | 0 // 0 <= pos < COUNT: still in the ring
@@ -393,7 +432,7 @@ export class Ring {
     }
     if (nowait) return WOULD_BLOCK
     if (!registered) this.register(tid, SIDE_RECV)
-    this.seen = Atomics.load(this.i32, this.h + H_SEQ_RECV)
+    this.seen = this.readSeq(SIDE_RECV)
     return WAIT
   }
 
@@ -538,7 +577,7 @@ export class Ring {
   /** Registers the caller as waiting without trying (an earlier op of its thread waits: FIFO). Returns the futex value. */
   registerLocked(tid: number, side: number): number {
     this.register(tid, side)
-    return Atomics.load(this.i32, this.h + (side === SIDE_SEND ? H_SEQ_SEND : H_SEQ_RECV))
+    return this.readSeq(side)
   }
 
   /** True once no handle of either side is open anywhere: the block can be freed. */

@@ -59,7 +59,7 @@ export function blockingSend(ring: Ring, out: Outgoing, broken: () => Error): vo
       if (r === OFFERED) {
         offered = true
         ticket = ring.ticket
-        ring.seen = Atomics.load(ring.i32, seq)
+        ring.seen = ring.readSeq(SIDE_SEND)
       }
     } finally {
       ring.unlock()

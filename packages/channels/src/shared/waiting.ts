@@ -181,7 +181,7 @@ export class LocalSide {
               actions.push(act)
             } else if (this.side === SIDE_RECV) break // nothing more to take for later receivers
           }
-          seen = Atomics.load(ring.i32, this.seqIndex)
+          seen = ring.readSeq(this.side)
         } finally {
           ring.unlock()
         }
