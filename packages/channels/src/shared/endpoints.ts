@@ -245,11 +245,12 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     super(local, gen, SIDE_SEND, codec)
   }
 
-  /** Encodes `value` for this channel (throws TypeError/DataCloneError, nothing written). */
+  /**
+   * Encodes `value` for a byte codec (throws TypeError/DataCloneError, nothing
+   * written). Numeric codecs need no Outgoing on the fast path: `checkNumber`,
+   * then `numericOut` only if the operation must wait.
+   */
   private encode(ring: Ring, fn: string, value: T): Outgoing {
-    if (ring.codec !== CODEC_BYTES) {
-      return { num: checkNumber(ring.codec, fn, value), bytes: undefined, ool: 0, flags: 0, committed: noop, uncommitted: noop }
-    }
     const enc = encodeBytes(this.codec, fn, value)
     let ool = 0
     if (enc.bytes.length > ring.slotBytes - B_INLINE_START) {
@@ -273,7 +274,9 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     checkCancelled(ctx)
     const l = this.open()
     const ring = l.ring
-    const out = this.encode(ring, 'SharedSendChannel.send', value)
+    const numeric = ring.codec !== CODEC_BYTES
+    const num = numeric ? checkNumber(ring.codec, 'SharedSendChannel.send', value) : 0
+    const enc = numeric ? undefined : this.encode(ring, 'SharedSendChannel.send', value)
     if (l.send.queue.length === 0 && ring.looksBlocked(false)) ring.spin(false, SPINS_ASYNC)
     let r: number
     let seen = 0
@@ -285,21 +288,24 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
         r = WAIT
         seen = ring.registerLocked(threadId, SIDE_SEND)
       } else {
-        r = ring.sendLocked(threadId, out.num, out.bytes, out.ool, out.flags, false, false)
+        r = enc === undefined
+          ? ring.sendLocked(threadId, num, undefined, 0, 0, false, false)
+          : ring.sendLocked(threadId, 0, enc.bytes, enc.ool, enc.flags, false, false)
         seen = r === OFFERED || r === HANDED ? ring.readSeq(SIDE_SEND) : ring.seen
       }
     } finally {
       ring.unlock()
     }
     if (r === DONE) {
-      out.committed()
+      if (enc !== undefined) enc.committed()
       if (yieldDue()) await macrotask()
       return
     }
     if (r === BROKEN) {
-      if (out.ool !== 0) free(out.ool)
+      if (enc !== undefined && enc.ool !== 0) free(enc.ool)
       throw brokenError()
     }
+    const out = enc ?? numericOut(num)
     if (r === OFFERED || r === HANDED) out.committed()
     const op = new SendOp(l.send, this, out, r === OFFERED || r === HANDED ? ring.ticket : undefined, r === HANDED, sendErrors)
     l.send.enqueue(op, seen)
@@ -309,16 +315,23 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
   sendNowait(value: T): void {
     const l = this.open()
     const ring = l.ring
-    const out = this.encode(ring, 'SharedSendChannel.sendNowait', value)
+    const numeric = ring.codec !== CODEC_BYTES
+    const num = numeric ? checkNumber(ring.codec, 'SharedSendChannel.sendNowait', value) : 0
+    const enc = numeric ? undefined : this.encode(ring, 'SharedSendChannel.sendNowait', value)
     let r: number
     ring.lock()
     try {
-      r = l.send.queue.length > 0 ? WOULD_BLOCK : ring.sendLocked(threadId, out.num, out.bytes, out.ool, out.flags, false, true)
+      if (l.send.queue.length > 0) r = WOULD_BLOCK
+      else if (enc === undefined) r = ring.sendLocked(threadId, num, undefined, 0, 0, false, true)
+      else r = ring.sendLocked(threadId, 0, enc.bytes, enc.ool, enc.flags, false, true)
     } finally {
       ring.unlock()
     }
-    if (r === DONE) return out.committed()
-    if (out.ool !== 0) free(out.ool)
+    if (r === DONE) {
+      if (enc !== undefined) enc.committed()
+      return
+    }
+    if (enc !== undefined && enc.ool !== 0) free(enc.ool)
     if (r === BROKEN) throw brokenError()
     throw new WouldBlock('SharedSendChannel.sendNowait: the channel is full (size 0: no receiver is waiting)')
   }
@@ -330,8 +343,9 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
    */
   sendSync(value: T): void {
     const l = this.open()
-    const out = this.encode(l.ring, 'SharedSendChannel.sendSync', value)
-    blockingSend(l.ring, out, brokenError)
+    const ring = l.ring
+    if (ring.codec !== CODEC_BYTES) blockingSend(ring, checkNumber(ring.codec, 'SharedSendChannel.sendSync', value), undefined, brokenError)
+    else blockingSend(ring, 0, this.encode(ring, 'SharedSendChannel.sendSync', value), brokenError)
   }
 
   clone(): SharedSendChannel<T> {
@@ -382,6 +396,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     if (l.recv.queue.length === 0 && ring.looksBlocked(true)) ring.spin(true, SPINS_ASYNC)
     let r: number
     let v: Incoming | undefined
+    let num = 0
     ring.lock()
     try {
       if (l.recv.queue.length > 0) {
@@ -389,13 +404,16 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
         ring.seen = ring.registerLocked(threadId, SIDE_RECV) // FIFO: behind this thread's earlier receivers
       } else {
         r = ring.receiveLocked(threadId, false, false)
-        if (r === DONE) v = captureIncoming(ring)
+        if (r === DONE) {
+          if (ring.codec !== CODEC_BYTES) num = ring.outNum
+          else v = captureIncoming(ring)
+        }
       }
     } finally {
       ring.unlock()
     }
     if (r === DONE) {
-      const value = this.decode(v!) as T
+      const value = (v === undefined ? num : this.decode(v)) as T
       if (yieldDue()) await macrotask()
       return value
     }
@@ -410,14 +428,18 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     const ring = l.ring
     let r: number
     let v: Incoming | undefined
+    let num = 0
     ring.lock()
     try {
       r = l.recv.queue.length > 0 ? WOULD_BLOCK : ring.receiveLocked(threadId, false, true)
-      if (r === DONE) v = captureIncoming(ring)
+      if (r === DONE) {
+        if (ring.codec !== CODEC_BYTES) num = ring.outNum
+        else v = captureIncoming(ring)
+      }
     } finally {
       ring.unlock()
     }
-    if (r === DONE) return this.decode(v!) as T
+    if (r === DONE) return (v === undefined ? num : this.decode(v)) as T
     if (r === END) throw endError()
     throw new WouldBlock('SharedReceiveChannel.receiveNowait: no value is available')
   }
@@ -428,8 +450,9 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
    * `await receive()` there.
    */
   receiveSync(): T {
-    const l = this.open()
-    return this.decode(blockingReceive(l.ring, endError)) as T
+    const ring = this.open().ring
+    const v = blockingReceive(ring, endError)
+    return (v === undefined ? ring.outNum : this.decode(v)) as T
   }
 
   clone(): SharedReceiveChannel<T> {
@@ -481,14 +504,18 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     if (ring.looksBlocked(true)) ring.spin(true, SPINS_ASYNC)
     let r: number
     let v: Incoming | undefined
+    let num = 0
     ring.lock()
     try {
       r = ring.receiveLocked(threadId, false, true)
-      if (r === DONE) v = captureIncoming(ring)
+      if (r === DONE) {
+        if (ring.codec !== CODEC_BYTES) num = ring.outNum
+        else v = captureIncoming(ring)
+      }
     } finally {
       ring.unlock()
     }
-    if (r === DONE) return this.decode(v!) as T
+    if (r === DONE) return (v === undefined ? num : this.decode(v)) as T
     if (r === END) throw endError()
     return NOT_READY
   }
@@ -506,6 +533,11 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
 }
 
 function noop(): void {}
+
+/** A number's Outgoing, made only when its send must wait (parked operations keep it). */
+function numericOut(num: number): Outgoing {
+  return { num, bytes: undefined, ool: 0, flags: 0, committed: noop, uncommitted: noop }
+}
 
 const NOT_READY: unique symbol = Symbol('not ready')
 

@@ -22,7 +22,7 @@ import type { Incoming, Outgoing } from './waiting.js'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { checkCancelledSync } = __lowlevel
 const { free } = __arena
-const { H_SEQ_RECV, H_SEQ_SEND } = __layout
+const { CODEC_BYTES, H_SEQ_RECV, H_SEQ_SEND } = __layout
 const { DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK, HANDED, SIDE_SEND } = __ring
 const { captureIncoming } = __waiting
 
@@ -44,7 +44,8 @@ function waitSlice(ring: Ring, index: number, seen: number): void {
   Atomics.wait(i32, index, seen, SLICE_MS)
 }
 
-export function blockingSend(ring: Ring, out: Outgoing, broken: () => Error): void {
+/** `num` is the value for numeric codecs (`out` undefined: nothing to commit); `out` the encoded bytes otherwise. */
+export function blockingSend(ring: Ring, num: number, out: Outgoing | undefined, broken: () => Error): void {
   refuseMainThread('SharedSendChannel.sendSync()', 'await send() (or sendNowait())')
   const seq = ring.h + H_SEQ_SEND
   let offered = false
@@ -55,7 +56,9 @@ export function blockingSend(ring: Ring, out: Outgoing, broken: () => Error): vo
     let r: number
     ring.lock()
     try {
-      r = offered ? ring.offerLocked(threadId, ticket, false) : ring.sendLocked(threadId, out.num, out.bytes, out.ool, out.flags, registered, false)
+      if (offered) r = ring.offerLocked(threadId, ticket, false)
+      else if (out === undefined) r = ring.sendLocked(threadId, num, undefined, 0, 0, registered, false)
+      else r = ring.sendLocked(threadId, 0, out.bytes, out.ool, out.flags, registered, false)
       if (r === OFFERED) {
         offered = true
         ticket = ring.ticket
@@ -71,14 +74,14 @@ export function blockingSend(ring: Ring, out: Outgoing, broken: () => Error): vo
       ring.unlock()
     }
     if (r === DONE || r === HANDED) {
-      if (!offered) out.committed()
+      if (!offered && out !== undefined) out.committed()
       return
     }
     if (r === BROKEN) {
-      if (!offered && out.ool !== 0) free(out.ool)
+      if (!offered && out !== undefined && out.ool !== 0) free(out.ool)
       throw broken()
     }
-    if (r === OFFERED) out.committed()
+    if (r === OFFERED && out !== undefined) out.committed()
     registered = true
     waitSlice(ring, seq, ring.seen)
     try {
@@ -96,7 +99,7 @@ export function blockingSend(ring: Ring, out: Outgoing, broken: () => Error): vo
         ring.unlock()
       }
       if (w === DONE) return // too late: a receiver took it
-      if (w === WOULD_BLOCK) {
+      if (w === WOULD_BLOCK && out !== undefined) {
         if (offered) out.uncommitted()
         else if (out.ool !== 0) free(out.ool)
       }
@@ -105,9 +108,15 @@ export function blockingSend(ring: Ring, out: Outgoing, broken: () => Error): vo
   }
 }
 
-export function blockingReceive(ring: Ring, end: () => Error): Incoming {
+/**
+ * Receives, blocking. Returns the taken value's Incoming (byte codecs), or
+ * undefined for numeric codecs: the number is then `ring.outNum`, read by the
+ * caller before this thread's next operation on the ring (no object per value).
+ */
+export function blockingReceive(ring: Ring, end: () => Error): Incoming | undefined {
   refuseMainThread('SharedReceiveChannel.receiveSync()', 'await receive() (or receiveNowait(), or for await)')
   const seq = ring.h + H_SEQ_RECV
+  const numeric = ring.codec !== CODEC_BYTES
   let registered = false
   if (ring.looksBlocked(true)) ring.spin(true, SPINS * 10)
   for (;;) {
@@ -116,11 +125,12 @@ export function blockingReceive(ring: Ring, end: () => Error): Incoming {
     ring.lock()
     try {
       r = ring.receiveLocked(threadId, registered, false)
+      if (r === DONE && numeric) return undefined
       if (r === DONE) v = captureIncoming(ring)
     } finally {
       ring.unlock()
     }
-    if (r === DONE) return v!
+    if (r === DONE) return v
     if (r === END) throw end()
     registered = r === WAIT || registered
     waitSlice(ring, seq, ring.seen)
@@ -131,11 +141,11 @@ export function blockingReceive(ring: Ring, end: () => Error): Incoming {
       ring.lock()
       try {
         w = ring.withdrawReceiveLocked(threadId)
-        if (w === DONE) v = captureIncoming(ring)
+        if (w === DONE && !numeric) v = captureIncoming(ring)
       } finally {
         ring.unlock()
       }
-      if (w === DONE) return v! // too late: a promised value is ours
+      if (w === DONE) return v // too late: a promised value is ours
       throw e
     }
   }
