@@ -23,6 +23,7 @@ import * as __errors from '../errors.js'
 import type { ChannelStatistics, ReceiveChannel, SendChannel } from '../types.js'
 import * as __arena from './arena.js'
 import * as __codec from './codec.js'
+import * as __fast from './fast-structured.js'
 import type { ResolvedCodec } from './codec.js'
 import * as L from './layout.js'
 import * as __ring from './ring.js'
@@ -36,6 +37,7 @@ const { adoptResource, checkCancelled, current, macrotask, park, releaseResource
 const { BrokenResourceError, ClosedResourceError, EndOfChannel, WouldBlock } = __errors
 const { alloc, free, unlinkChannel } = __arena
 const { closeEndpointsIn, decodeBytes, encodeBytes, checkNumber, setEndpointHooks, codecByName } = __codec
+const { FAST_TAG } = __fast
 const { SIDE_RECV, SIDE_SEND, HANDED } = __ring
 const { blockingSend, blockingReceive } = __sync
 const { DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK, captureIncoming, dropLocal, incomingBytes, localChannel, releaseIncoming } = __waiting
@@ -388,6 +390,30 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     }
   }
 
+  /**
+   * Under the lock, after a take: what decoding needs once unlocked. Numbers
+   * stay in `ring.outNum` and small inline structured values are copied to the
+   * thread's scratch buffer (undefined: no object per value); anything else
+   * (out-of-line, endpoints inside, user codecs) is captured as an Incoming.
+   */
+  private grabLocked(ring: Ring): Incoming | undefined {
+    if (ring.codec !== CODEC_BYTES) return undefined
+    if (ring.outAt >= 0 && !ring.outHasEndpoints && this.codec.user === undefined) {
+      ring.inlineToScratch()
+      return undefined
+    }
+    return captureIncoming(ring)
+  }
+
+  /** After unlocking: the value grabLocked (or blockingReceive) left, decoded. */
+  private finish(ring: Ring, v: Incoming | undefined): T {
+    if (v !== undefined) return this.decode(v) as T
+    if (ring.codec !== CODEC_BYTES) return ring.outNum as T
+    const b = ring.inlineScratch()
+    // v8.deserialize needs the exact bytes (and may keep views of them): a copy.
+    return decodeBytes(this.codec, b[0] === FAST_TAG ? b : b.slice(0, ring.outLen), false) as T
+  }
+
   async receive(): Promise<T> {
     const ctx = current()
     checkCancelled(ctx)
@@ -396,7 +422,6 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     if (l.recv.queue.length === 0 && ring.looksBlocked(true)) ring.spin(true, SPINS_ASYNC)
     let r: number
     let v: Incoming | undefined
-    let num = 0
     ring.lock()
     try {
       if (l.recv.queue.length > 0) {
@@ -404,16 +429,13 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
         ring.seen = ring.registerLocked(threadId, SIDE_RECV) // FIFO: behind this thread's earlier receivers
       } else {
         r = ring.receiveLocked(threadId, false, false)
-        if (r === DONE) {
-          if (ring.codec !== CODEC_BYTES) num = ring.outNum
-          else v = captureIncoming(ring)
-        }
+        if (r === DONE) v = this.grabLocked(ring)
       }
     } finally {
       ring.unlock()
     }
     if (r === DONE) {
-      const value = (v === undefined ? num : this.decode(v)) as T
+      const value = this.finish(ring, v)
       if (yieldDue()) await macrotask()
       return value
     }
@@ -428,18 +450,14 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     const ring = l.ring
     let r: number
     let v: Incoming | undefined
-    let num = 0
     ring.lock()
     try {
       r = l.recv.queue.length > 0 ? WOULD_BLOCK : ring.receiveLocked(threadId, false, true)
-      if (r === DONE) {
-        if (ring.codec !== CODEC_BYTES) num = ring.outNum
-        else v = captureIncoming(ring)
-      }
+      if (r === DONE) v = this.grabLocked(ring)
     } finally {
       ring.unlock()
     }
-    if (r === DONE) return (v === undefined ? num : this.decode(v)) as T
+    if (r === DONE) return this.finish(ring, v)
     if (r === END) throw endError()
     throw new WouldBlock('SharedReceiveChannel.receiveNowait: no value is available')
   }
@@ -451,8 +469,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
    */
   receiveSync(): T {
     const ring = this.open().ring
-    const v = blockingReceive(ring, endError)
-    return (v === undefined ? ring.outNum : this.decode(v)) as T
+    return this.finish(ring, blockingReceive(ring, endError, this.codec.user === undefined))
   }
 
   clone(): SharedReceiveChannel<T> {
@@ -504,18 +521,14 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     if (ring.looksBlocked(true)) ring.spin(true, SPINS_ASYNC)
     let r: number
     let v: Incoming | undefined
-    let num = 0
     ring.lock()
     try {
       r = ring.receiveLocked(threadId, false, true)
-      if (r === DONE) {
-        if (ring.codec !== CODEC_BYTES) num = ring.outNum
-        else v = captureIncoming(ring)
-      }
+      if (r === DONE) v = this.grabLocked(ring)
     } finally {
       ring.unlock()
     }
-    if (r === DONE) return (v === undefined ? num : this.decode(v)) as T
+    if (r === DONE) return this.finish(ring, v)
     if (r === END) throw endError()
     return NOT_READY
   }

@@ -71,6 +71,10 @@ const {
   H_SEQ_SEND, H_SLOTS, H_SLOT_BYTES, O_RECV_WAITING, O_SEND_WAITING, dataOffset, H_ARMED, ARMED_SEND, ARMED_RECV,
 } = L
 
+/** This thread's copy of one inline byte value (inlineToScratch); slots are at most BYTE_SLOT_BYTES. */
+const scratch32 = new Int32Array(L.BYTE_SLOT_BYTES >> 2)
+const scratch8 = new Uint8Array(scratch32.buffer)
+
 export const DONE = 0
 export const OFFERED = 1
 export const WAIT = 2
@@ -109,7 +113,8 @@ export class Ring {
   readonly budget: number
   /** Outputs of the last successful receive (valid until the next call in this thread). */
   outNum = 0
-  outBytes: Uint8Array | undefined
+  /** Byte codecs: offset in the data ring of the taken value's inline bytes, or -1 if out of line (`outNum` is its block). */
+  outAt = -1
   outHasEndpoints = false
   /** Length of the last byte value taken; if it was out of line, `outNum` is its block. */
   outLen = 0
@@ -483,10 +488,12 @@ export class Ring {
       const ool = this.d32[(at >> 2) + B_OUT_OF_LINE]!
       this.outLen = len
       this.outNum = ool
-      if (ool === 0) this.outBytes = this.du8.slice(at + B_INLINE_START, at + B_INLINE_START + len)
+      // Inline bytes stay in the slot: the caller copies them before unlocking
+      // (inlineCopy, or inlineToScratch when it decodes right after).
+      if (ool === 0) this.outAt = at + B_INLINE_START
       else {
         // The block is the receiver's from here: copied and freed outside the lock (takeBytes).
-        this.outBytes = undefined
+        this.outAt = -1
         this.set(H_BYTES_USED, this.get(H_BYTES_USED) - len)
       }
     }
@@ -494,6 +501,29 @@ export class Ring {
     this.set(H_LIVE, this.get(H_LIVE) - 1)
     this.advanceHead()
     return m & ENTRY_KIND_MASK
+  }
+
+  /** Under the lock, after a take of an inline byte value: a copy of its bytes. */
+  inlineCopy(): Uint8Array {
+    return this.du8.slice(this.outAt, this.outAt + this.outLen)
+  }
+
+  /**
+   * Under the lock, after a take of an inline byte value: copies its bytes
+   * into this thread's scratch buffer (no allocation) and returns it; it is
+   * longer than the value (`outLen` bytes) and valid until the next take in
+   * this thread, so the caller decodes it right after unlocking.
+   */
+  inlineToScratch(): Uint8Array {
+    const w = this.outAt >> 2 // slots are 8-aligned and B_INLINE_START is 8
+    const d = this.d32
+    for (let k = 0, n = (this.outLen + 3) >> 2; k < n; k++) scratch32[k] = d[w + k]!
+    return scratch8
+  }
+
+  /** The scratch buffer inlineToScratch filled. */
+  inlineScratch(): Uint8Array {
+    return scratch8
   }
 
   /** Frees an entry's out-of-line block (BYTES_USED too) when it is dropped unreceived. Returns its bytes if it carried endpoints. */

@@ -109,11 +109,13 @@ export function blockingSend(ring: Ring, num: number, out: Outgoing | undefined,
 }
 
 /**
- * Receives, blocking. Returns the taken value's Incoming (byte codecs), or
- * undefined for numeric codecs: the number is then `ring.outNum`, read by the
- * caller before this thread's next operation on the ring (no object per value).
+ * Receives, blocking. Returns the taken value's Incoming, or undefined when
+ * nothing had to be allocated: a number (numeric codecs) is then in
+ * `ring.outNum`, and with `scratchOk` (not a user codec) a small inline value
+ * without endpoints is in the ring's scratch buffer (`inlineScratch`, outLen
+ * bytes); the caller decodes it before this thread's next operation.
  */
-export function blockingReceive(ring: Ring, end: () => Error): Incoming | undefined {
+export function blockingReceive(ring: Ring, end: () => Error, scratchOk: boolean): Incoming | undefined {
   refuseMainThread('SharedReceiveChannel.receiveSync()', 'await receive() (or receiveNowait(), or for await)')
   const seq = ring.h + H_SEQ_RECV
   const numeric = ring.codec !== CODEC_BYTES
@@ -125,8 +127,14 @@ export function blockingReceive(ring: Ring, end: () => Error): Incoming | undefi
     ring.lock()
     try {
       r = ring.receiveLocked(threadId, registered, false)
-      if (r === DONE && numeric) return undefined
-      if (r === DONE) v = captureIncoming(ring)
+      if (r === DONE) {
+        if (numeric) return undefined
+        if (scratchOk && ring.outAt >= 0 && !ring.outHasEndpoints) {
+          ring.inlineToScratch()
+          return undefined
+        }
+        v = captureIncoming(ring)
+      }
     } finally {
       ring.unlock()
     }
