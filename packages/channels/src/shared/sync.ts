@@ -38,8 +38,10 @@ const SLICE_MS = 20
  * `for await` consumer woke every ~120 values, and the consumer lost ~50 µs per
  * wake in `Ring.unlock`). Polling instead lets the other side move a batch
  * between wakes; the cost is up to ~POLL_MS (plus timer slack) of extra
- * latency in the first few ms of a wait. Rendezvous channels never poll: a
- * receiver must be registered for a sender to hand it a value (sendNowait).
+ * latency in the first few ms of a wait. Meanwhile the op is not counted in
+ * SEND_/RECV_WAITING (statistics) and a sender has no offer in the ring.
+ * Rendezvous channels never poll: a receiver must be registered for a sender
+ * to hand it a value (sendNowait).
  */
 const POLL_MS = 0.05
 const POLLS = 40
