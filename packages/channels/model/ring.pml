@@ -20,6 +20,8 @@
  *   SIMPLE_LOCK  the channel lock as one atomic test-and-set (no futex)
  *   UNGATED  bumpSend/bumpRecv always bump (ring.ts before 4caa4ae, which
  *            made them skip the bump when nobody of that side is registered)
+ *   UNARMED  bumps ignore H_ARMED: a bump whenever someone of that side is
+ *            registered, as before the armed bits (ring.ts "Wake-ups")
  *   FIX1, FIX2  the two pass-the-baton fixes proposed in README.md
  *   FIXED    both
  *
@@ -101,6 +103,8 @@ byte recvWaiting = 0;           /* H_RECV_WAITING */
 byte handoffs = 0;              /* H_HANDOFFS */
 byte seqSend = 0;               /* H_SEQ_SEND (futex word) */
 byte seqRecv = 0;               /* H_SEQ_RECV (futex word) */
+bit armS = 0;                   /* H_ARMED & ARMED_SEND: a sender read seqSend since its last bump */
+bit armR = 0;                   /* H_ARMED & ARMED_RECV */
 byte meta[SLOTS];               /* meta ring: ENTRY_* kind */
 byte val[SLOTS];                /* data ring: producer * 16 + instance * 8 + k */
 
@@ -243,19 +247,38 @@ inline notifyAfter() {
   if :: nr -> notifyAll(A_SEQ_RECV); nr = 0 :: else -> skip fi
 }
 
+/*
+ * Ring.readSeq(side): a waiter reads the futex word it will sleep on, under
+ * the lock, and arms the side (H_ARMED) so that the next change bumps it.
+ */
+inline readSeqS() {
+  seen = seqSend;
+  armS = 1
+}
+
+inline readSeqR() {
+  seen = seqRecv;
+  armR = 1
+}
+
+/* Ring.bumpSend / bumpRecv: only with a registered waiter that read the word since the last bump. */
 inline bumpSend() {
 #ifdef UNGATED
   seqSend++; nS = 1
-#else
+#elif defined(UNARMED)
   if :: sendWaiting == 0 -> skip :: else -> seqSend++; nS = 1 fi
+#else
+  if :: sendWaiting == 0 || armS == 0 -> skip :: else -> armS = 0; seqSend++; nS = 1 fi
 #endif
 }
 
 inline bumpRecv() {
 #ifdef UNGATED
   seqRecv++; nR = 1
-#else
+#elif defined(UNARMED)
   if :: recvWaiting == 0 -> skip :: else -> seqRecv++; nR = 1 fi
+#else
+  if :: recvWaiting == 0 || armR == 0 -> skip :: else -> armR = 0; seqRecv++; nR = 1 fi
 #endif
 }
 
@@ -350,7 +373,7 @@ inline sendLocked() {
         fi
      :: else ->
         if :: !registered -> regS() :: else -> skip fi;
-        seen = seqSend;
+        readSeqS();
         r = WAIT
      fi
   fi
@@ -383,7 +406,7 @@ inline offerLocked() {
      :: recvOpen == 0 -> unregS(); r = BROKEN
      :: else ->
         if
-        :: !withdraw -> seen = seqSend; r = WAIT
+        :: !withdraw -> readSeqS(); r = WAIT
         :: else ->
            assert(ahead < count);
            slot = (headIdx + ahead) % SLOTS;
@@ -428,7 +451,7 @@ inline receiveLocked() {
         :: nowait -> r = WB
         :: else ->
            if :: !registered -> regR() :: else -> skip fi;
-           seen = seqRecv;
+           readSeqR();
            r = WAIT
         fi
      fi
@@ -499,7 +522,7 @@ sendNext:
   /* first attempt: send() / blockingSend's first loop turn */
   CS_BEGIN
     sendLocked();
-    if :: r == OFFERED || r == HANDED -> seen = seqSend :: else -> skip fi;
+    if :: r == OFFERED || r == HANDED -> readSeqS() :: else -> skip fi;
     printf("MSC: P%d send(%d): %d\n", p, v, r);
   CS_END;
   if
@@ -526,7 +549,7 @@ sendNext:
           withdraw = 0;
           offerLocked()
        fi;
-       seen = seqSend;
+       readSeqS();
        printf("MSC: P%d retry send(%d): %d\n", p, v, r);
      CS_END;
      if
@@ -589,7 +612,7 @@ recvNext:
      :: parkedOn[_pid] == A_NONE -> skip                  /* woken (or the word had changed) */
      :: atomic { cancels < NCANCEL -> parkedOn[_pid] = A_NONE; cancels++ }; goto cancelRecv
      fi;
-     CS_BEGIN receiveLocked(); seen = seqRecv; printf("MSC: C%d retry receive: %d\n", c, r); CS_END;
+     CS_BEGIN receiveLocked(); readSeqR(); printf("MSC: C%d retry receive: %d\n", c, r); CS_END;
      if
      :: r == DONE -> goto recvNext
      :: r == END -> goto gotEnd

@@ -6,6 +6,7 @@
 #                                                         # the two fixes this model found, -DFIXED)
 #   bash packages/channels/model/run-spin.sh --before-fix # the code before those fixes: shows the two lost wake-ups
 #   bash packages/channels/model/run-spin.sh --ungated    # with every bump ungated, as before 4caa4ae (-DUNGATED)
+#   bash packages/channels/model/run-spin.sh --unarmed    # bumps not gated on H_ARMED, as before the armed bits (-DUNARMED)
 #   bash packages/channels/model/run-spin.sh --only NAME   # one configuration (see CONFIGS)
 #
 # Every configuration is an exhaustive safety run (assertions + invalid end
@@ -22,6 +23,7 @@ while [ $# -gt 0 ]; do
     --before-fix) variant=before-fix; extra="" ;;
     --fixed) variant=faithful; extra="-DFIXED" ;;   # the default; kept for old commands
     --ungated) variant=ungated; extra="-DFIXED -DUNGATED" ;;
+    --unarmed) variant=unarmed; extra="-DFIXED -DUNARMED" ;;
     --only) only="$2"; shift ;;
     *) echo "run-spin.sh: unknown argument $1" >&2; exit 2 ;;
   esac

@@ -20,9 +20,11 @@
  * |  2  | A_CHANNELS  | first live channel's block offset (list through H_NEXT/H_PREV), 0   |
  * |  3  | A_GEN       | last generation handed out to a channel                             |
  * | 4.. | A_FREE      | CLASSES free-list heads, one per size class (block offset, 0 = none)|
- * | 30..| A_GATES     | GATE_ENTRIES × [worker threadId + 1 (0 = free), gate word]: each   |
- * |     |             | worker thread's termination gate (lock.ts); claimed at bootstrap,  |
- * |     |             | released by the owner thread's worker-exit hook                     |
+ * | 32..| A_GATES     | GATE_ENTRIES × [worker threadId + 1 (0 = free), gate word, pad to  |
+ * |     |             | 64 bytes]: each worker thread's termination gate (lock.ts), written |
+ * |     |             | on every lock and unlock of that thread, so one cache line each     |
+ * |     |             | (two workers' gates on one line cost a line transfer per op);       |
+ * |     |             | claimed at bootstrap, released by the owner thread's worker-exit hook |
  *
  * Allocator: segregated power-of-two size classes (64 B .. 2^(6+CLASSES-1)),
  * never split nor merged. A block is preceded by an 8-byte tag [class, next
@@ -41,11 +43,14 @@ const A_CHANNELS = 2
 const A_GEN = 3
 const A_FREE = 4
 const CLASSES = 26
-const A_GATES = A_FREE + CLASSES
+/** The gate table starts on a 64-byte line (A_FREE + CLASSES = 30 words, rounded up). */
+const A_GATES = (A_FREE + CLASSES + 15) & ~15
 /** Worker threads alive at once that get a termination gate; later ones run without (README). */
 const GATE_ENTRIES = 256
+/** Int32 words per gate entry: [threadId + 1, gate word], padded to a 64-byte cache line. */
+const GATE_STRIDE = 16
 const MIN_CLASS_SHIFT = 6
-const ARENA_HEADER_BYTES = (A_GATES + 2 * GATE_ENTRIES) * 4 + 8
+const ARENA_HEADER_BYTES = (A_GATES + GATE_STRIDE * GATE_ENTRIES) * 4 + 8
 const TAG_BYTES = 8
 
 /** Reserved address space; physical memory is committed only as the arena grows. */
@@ -95,7 +100,7 @@ export function adoptArena(sab: SharedArrayBuffer): void {
 
 /** A fixed-length view of the gate table: the gate word is touched on every lock, and length-tracking views are slow. */
 function gateView(a: Arena): Int32Array {
-  return new Int32Array(a.sab, A_GATES * 4, 2 * GATE_ENTRIES)
+  return new Int32Array(a.sab, A_GATES * 4, GATE_STRIDE * GATE_ENTRIES)
 }
 
 /** In a worker, once: takes a free gate entry for this thread (none left: the thread runs ungated). */
@@ -107,8 +112,8 @@ function claimGate(): void {
   lock(a.i32, A_LOCK)
   let at = -1
   for (let e = 0; e < GATE_ENTRIES; e++) {
-    if (g[2 * e] === 0) {
-      at = 2 * e
+    if (g[GATE_STRIDE * e] === 0) {
+      at = GATE_STRIDE * e
       g[at] = threadId + 1
       Atomics.store(g, at + 1, 0)
       break
@@ -120,7 +125,7 @@ function claimGate(): void {
 let gateClaimed = false
 
 function findGate(g: Int32Array, tid: number): number {
-  for (let e = 0; e < GATE_ENTRIES; e++) if (Atomics.load(g, 2 * e) === tid + 1) return 2 * e + 1
+  for (let e = 0; e < GATE_ENTRIES; e++) if (Atomics.load(g, GATE_STRIDE * e) === tid + 1) return GATE_STRIDE * e + 1
   return -1
 }
 

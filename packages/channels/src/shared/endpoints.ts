@@ -23,6 +23,7 @@ import * as __errors from '../errors.js'
 import type { ChannelStatistics, ReceiveChannel, SendChannel } from '../types.js'
 import * as __arena from './arena.js'
 import * as __codec from './codec.js'
+import * as __fast from './fast-structured.js'
 import type { ResolvedCodec } from './codec.js'
 import * as L from './layout.js'
 import * as __ring from './ring.js'
@@ -36,6 +37,7 @@ const { adoptResource, checkCancelled, current, macrotask, park, releaseResource
 const { BrokenResourceError, ClosedResourceError, EndOfChannel, WouldBlock } = __errors
 const { alloc, free, unlinkChannel } = __arena
 const { closeEndpointsIn, decodeBytes, encodeBytes, checkNumber, setEndpointHooks, codecByName } = __codec
+const { FAST_TAG } = __fast
 const { SIDE_RECV, SIDE_SEND, HANDED } = __ring
 const { blockingSend, blockingReceive } = __sync
 const { DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK, captureIncoming, dropLocal, incomingBytes, localChannel, releaseIncoming } = __waiting
@@ -54,7 +56,6 @@ const {
   H_RECV_WAITING,
   H_SEND_OPEN,
   H_SEND_WAITING,
-  H_SEQ_SEND,
   O_RECV_HANDLES,
   O_SEND_HANDLES,
 } = L
@@ -249,11 +250,12 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     super(local, gen, SIDE_SEND, codec)
   }
 
-  /** Encodes `value` for this channel (throws TypeError/DataCloneError, nothing written). */
+  /**
+   * Encodes `value` for a byte codec (throws TypeError/DataCloneError, nothing
+   * written). Numeric codecs need no Outgoing on the fast path: `checkNumber`,
+   * then `numericOut` only if the operation must wait.
+   */
   private encode(ring: Ring, fn: string, value: T): Outgoing {
-    if (ring.codec !== CODEC_BYTES) {
-      return { num: checkNumber(ring.codec, fn, value), bytes: undefined, ool: 0, flags: 0, committed: noop, uncommitted: noop }
-    }
     const enc = encodeBytes(this.codec, fn, value)
     let ool = 0
     if (enc.bytes.length > ring.slotBytes - B_INLINE_START) {
@@ -277,7 +279,9 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     checkCancelled(ctx)
     const l = this.open()
     const ring = l.ring
-    const out = this.encode(ring, 'SharedSendChannel.send', value)
+    const numeric = ring.codec !== CODEC_BYTES
+    const num = numeric ? checkNumber(ring.codec, 'SharedSendChannel.send', value) : 0
+    const enc = numeric ? undefined : this.encode(ring, 'SharedSendChannel.send', value)
     if (l.send.queue.length === 0 && ring.looksBlocked(false)) ring.spin(false, SPINS_ASYNC)
     let r: number
     let seen = 0
@@ -289,21 +293,24 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
         r = WAIT
         seen = ring.registerLocked(threadId, SIDE_SEND)
       } else {
-        r = ring.sendLocked(threadId, out.num, out.bytes, out.ool, out.flags, false, false)
-        seen = r === OFFERED || r === HANDED ? Atomics.load(ring.i32, ring.h + H_SEQ_SEND) : ring.seen
+        r = enc === undefined
+          ? ring.sendLocked(threadId, num, undefined, 0, 0, false, false)
+          : ring.sendLocked(threadId, 0, enc.bytes, enc.ool, enc.flags, false, false)
+        seen = r === OFFERED || r === HANDED ? ring.readSeq(SIDE_SEND) : ring.seen
       }
     } finally {
       ring.unlock()
     }
     if (r === DONE) {
-      out.committed()
+      if (enc !== undefined) enc.committed()
       if (yieldDue()) await macrotask()
       return
     }
     if (r === BROKEN) {
-      if (out.ool !== 0) free(out.ool)
+      if (enc !== undefined && enc.ool !== 0) free(enc.ool)
       throw brokenError()
     }
+    const out = enc ?? numericOut(num)
     if (r === OFFERED || r === HANDED) out.committed()
     const op = new SendOp(l.send, this, out, r === OFFERED || r === HANDED ? ring.ticket : undefined, r === HANDED, sendErrors)
     l.send.enqueue(op, seen)
@@ -313,16 +320,23 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
   sendNowait(value: T): void {
     const l = this.open()
     const ring = l.ring
-    const out = this.encode(ring, 'SharedSendChannel.sendNowait', value)
+    const numeric = ring.codec !== CODEC_BYTES
+    const num = numeric ? checkNumber(ring.codec, 'SharedSendChannel.sendNowait', value) : 0
+    const enc = numeric ? undefined : this.encode(ring, 'SharedSendChannel.sendNowait', value)
     let r: number
     ring.lock()
     try {
-      r = l.send.queue.length > 0 ? WOULD_BLOCK : ring.sendLocked(threadId, out.num, out.bytes, out.ool, out.flags, false, true)
+      if (l.send.queue.length > 0) r = WOULD_BLOCK
+      else if (enc === undefined) r = ring.sendLocked(threadId, num, undefined, 0, 0, false, true)
+      else r = ring.sendLocked(threadId, 0, enc.bytes, enc.ool, enc.flags, false, true)
     } finally {
       ring.unlock()
     }
-    if (r === DONE) return out.committed()
-    if (out.ool !== 0) free(out.ool)
+    if (r === DONE) {
+      if (enc !== undefined) enc.committed()
+      return
+    }
+    if (enc !== undefined && enc.ool !== 0) free(enc.ool)
     if (r === BROKEN) throw brokenError()
     throw new WouldBlock('SharedSendChannel.sendNowait: the channel is full (size 0: no receiver is waiting)')
   }
@@ -334,8 +348,9 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
    */
   sendSync(value: T): void {
     const l = this.open()
-    const out = this.encode(l.ring, 'SharedSendChannel.sendSync', value)
-    blockingSend(l.ring, out, brokenError)
+    const ring = l.ring
+    if (ring.codec !== CODEC_BYTES) blockingSend(ring, checkNumber(ring.codec, 'SharedSendChannel.sendSync', value), undefined, brokenError)
+    else blockingSend(ring, 0, this.encode(ring, 'SharedSendChannel.sendSync', value), brokenError)
   }
 
   clone(): SharedSendChannel<T> {
@@ -378,6 +393,30 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     }
   }
 
+  /**
+   * Under the lock, after a take: what decoding needs once unlocked. Numbers
+   * stay in `ring.outNum` and small inline structured values are copied to the
+   * thread's scratch buffer (undefined: no object per value); anything else
+   * (out-of-line, endpoints inside, user codecs) is captured as an Incoming.
+   */
+  private grabLocked(ring: Ring): Incoming | undefined {
+    if (ring.codec !== CODEC_BYTES) return undefined
+    if (ring.outAt >= 0 && !ring.outHasEndpoints && this.codec.user === undefined) {
+      ring.inlineToScratch()
+      return undefined
+    }
+    return captureIncoming(ring)
+  }
+
+  /** After unlocking: the value grabLocked (or blockingReceive) left, decoded. */
+  private finish(ring: Ring, v: Incoming | undefined): T {
+    if (v !== undefined) return this.decode(v) as T
+    if (ring.codec !== CODEC_BYTES) return ring.outNum as T
+    const b = ring.inlineScratch()
+    // v8.deserialize needs the exact bytes (and may keep views of them): a copy.
+    return decodeBytes(this.codec, b[0] === FAST_TAG ? b : b.slice(0, ring.outLen), false) as T
+  }
+
   async receive(): Promise<T> {
     const ctx = current()
     checkCancelled(ctx)
@@ -393,13 +432,13 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
         ring.seen = ring.registerLocked(threadId, SIDE_RECV) // FIFO: behind this thread's earlier receivers
       } else {
         r = ring.receiveLocked(threadId, false, false)
-        if (r === DONE) v = captureIncoming(ring)
+        if (r === DONE) v = this.grabLocked(ring)
       }
     } finally {
       ring.unlock()
     }
     if (r === DONE) {
-      const value = this.decode(v!) as T
+      const value = this.finish(ring, v)
       if (yieldDue()) await macrotask()
       return value
     }
@@ -417,11 +456,11 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     ring.lock()
     try {
       r = l.recv.queue.length > 0 ? WOULD_BLOCK : ring.receiveLocked(threadId, false, true)
-      if (r === DONE) v = captureIncoming(ring)
+      if (r === DONE) v = this.grabLocked(ring)
     } finally {
       ring.unlock()
     }
-    if (r === DONE) return this.decode(v!) as T
+    if (r === DONE) return this.finish(ring, v)
     if (r === END) throw endError()
     throw new WouldBlock('SharedReceiveChannel.receiveNowait: no value is available')
   }
@@ -432,8 +471,8 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
    * `await receive()` there.
    */
   receiveSync(): T {
-    const l = this.open()
-    return this.decode(blockingReceive(l.ring, endError)) as T
+    const ring = this.open().ring
+    return this.finish(ring, blockingReceive(ring, endError, this.codec.user === undefined))
   }
 
   clone(): SharedReceiveChannel<T> {
@@ -488,11 +527,11 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     ring.lock()
     try {
       r = ring.receiveLocked(threadId, false, true)
-      if (r === DONE) v = captureIncoming(ring)
+      if (r === DONE) v = this.grabLocked(ring)
     } finally {
       ring.unlock()
     }
-    if (r === DONE) return this.decode(v!) as T
+    if (r === DONE) return this.finish(ring, v)
     if (r === END) throw endError()
     return NOT_READY
   }
@@ -510,6 +549,11 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
 }
 
 function noop(): void {}
+
+/** A number's Outgoing, made only when its send must wait (parked operations keep it). */
+function numericOut(num: number): Outgoing {
+  return { num, bytes: undefined, ool: 0, flags: 0, committed: noop, uncommitted: noop }
+}
 
 const NOT_READY: unique symbol = Symbol('not ready')
 

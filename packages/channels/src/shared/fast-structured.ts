@@ -171,7 +171,9 @@ function readString(tag: number): string {
  * Property names repeat from value to value; a fresh string per key makes every
  * property store look its name up (internalize) again. A small cache of short
  * one-byte keys, keyed by a hash of their bytes and checked byte by byte,
- * returns the same string each time.
+ * returns the same string each time. Short string values use it too: building
+ * one char by char costs more than the check, and strings are immutable, so
+ * the same string is the same value.
  */
 const KEY_CACHE_SIZE = 256
 const keyCache: (string | undefined)[] = new Array(KEY_CACHE_SIZE).fill(undefined)
@@ -223,7 +225,7 @@ function read(): unknown {
       return f64[0]
     case T_STRING8:
     case T_STRING16:
-      return readString(tag)
+      return readKey(tag) // short one-byte strings repeat as values too ({ tag: 'item' }): same cache
     case T_ARRAY: {
       const n = readInt32() >>> 0
       const a = new Array<unknown>(n)

@@ -33,7 +33,8 @@
  * | 20  | H_NEXT          | arena lock                 | next channel in the arena's list of live channels (0 = none)     |
  * | 21  | H_PREV          | arena lock                 | previous channel in that list (0 = none)                         |
  * | 22  | H_BLOCK         | creator, then read-only    | byte offset of this block (= base), to free it                   |
- * | 23  | (reserved)      |                            |                                                                  |
+ * | 23  | H_ARMED         | lock                       | bit 1: a sender read H_SEQ_SEND since its last bump; bit 2: same |
+ * |     |                 |                            | for receivers and H_SEQ_RECV (ring.ts "Wake-ups")                |
  * | 24..| owner table     | lock                       | OWNER_ENTRIES × [threadId+1, sendHandles, recvHandles,           |
  * |     |                 |                            |   sendWaiting, recvWaiting]; threadId+1 = 0 marks a free entry   |
  *
@@ -69,6 +70,9 @@ export const H_BYTES_USED = 19
 export const H_NEXT = 20
 export const H_PREV = 21
 export const H_BLOCK = 22
+export const H_ARMED = 23
+export const ARMED_SEND = 1
+export const ARMED_RECV = 2
 export const H_OWNERS = 24
 
 /** Owner-table entry fields (Int32 offsets inside one entry). */

@@ -35,12 +35,22 @@
  *    too late and the send completed. So a cancelled send delivered nothing.
  *
  * Wake-ups: waiters sleep on H_SEQ_SEND / H_SEQ_RECV with the value they read
- * under the lock when they registered or last failed. Every change that may
- * let the other side proceed bumps the word under the lock, and the changer
- * notifies after unlocking if someone is registered. A waiter that read the
- * word before the bump sees a different value in `Atomics.wait(Async)` and
- * returns at once, so no wake-up is lost (the crossbeam "has it become ready
- * just now?" check is the lock itself).
+ * under the lock when they registered or last failed (`readSeq`). Every change
+ * that may let the other side proceed bumps the word under the lock, and the
+ * changer notifies after unlocking (still inside its critical section, so a
+ * terminated thread cannot drop the notify) if someone is registered. A waiter
+ * that read the word before the bump sees a different value in
+ * `Atomics.wait(Async)` and returns at once, so no wake-up is lost (the
+ * crossbeam "has it become ready just now?" check is the lock itself).
+ *
+ * A bump is needed only if some waiter has read the word since the last bump:
+ * every other waiter holds an older value, so it is woken by that bump's notify
+ * or returns at once from its wait. `readSeq` sets the side's bit in H_ARMED,
+ * a bump clears it, and a change with the bit clear skips the bump and the
+ * notify. So a side that stays registered while the other side streams values
+ * (a sender waiting for room while the consumer drains) costs one bump and one
+ * notify per wait, not one per value (Go dequeues the parked goroutine it
+ * readies, for the same effect).
  */
 import * as __arena from './arena.js'
 import type { Arena } from './arena.js'
@@ -50,7 +60,7 @@ import { checkRing } from './ring-check.js'
 import * as L from './layout.js'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { getArena, free } = __arena
-const { lock, unlock } = __lock
+const { lock, unlock, criticalEnter, criticalLeave } = __lock
 
 // Local copies: under tsx, reads of imported bindings go through getters (measured: a 20x slower hot path).
 const {
@@ -58,8 +68,12 @@ const {
   ENTRY_HAS_ENDPOINTS, ENTRY_KIND_MASK, ENTRY_OFFER, ENTRY_TOMBSTONE, ENTRY_VALUE, HEADER_WORDS,
   H_BYTES_BUDGET, H_BYTES_USED, H_CAPACITY, H_CODEC, H_COUNT, H_HANDOFFS, H_HEAD_IDX, H_HEAD_SEQ,
   H_LIVE, H_LOCK, H_PEAK, H_RECV_OPEN, H_RECV_WAITING, H_SEND_OPEN, H_SEND_WAITING, H_SEQ_RECV,
-  H_SEQ_SEND, H_SLOTS, H_SLOT_BYTES, O_RECV_HANDLES, O_RECV_WAITING, O_SEND_HANDLES, O_SEND_WAITING, dataOffset,
+  H_SEQ_SEND, H_SLOTS, H_SLOT_BYTES, O_RECV_HANDLES, O_RECV_WAITING, O_SEND_HANDLES, O_SEND_WAITING, dataOffset, H_ARMED, ARMED_SEND, ARMED_RECV,
 } = L
+
+/** This thread's copy of one inline byte value (inlineToScratch); slots are at most BYTE_SLOT_BYTES. */
+const scratch32 = new Int32Array(L.BYTE_SLOT_BYTES >> 2)
+const scratch8 = new Uint8Array(scratch32.buffer)
 
 export const DONE = 0
 export const OFFERED = 1
@@ -99,7 +113,8 @@ export class Ring {
   readonly budget: number
   /** Outputs of the last successful receive (valid until the next call in this thread). */
   outNum = 0
-  outBytes: Uint8Array | undefined
+  /** Byte codecs: offset in the data ring of the taken value's inline bytes, or -1 if out of line (`outNum` is its block). */
+  outAt = -1
   outHasEndpoints = false
   /** Length of the last byte value taken; if it was out of line, `outNum` is its block. */
   outLen = 0
@@ -136,15 +151,35 @@ export class Ring {
     lock(this.i32, this.h + H_LOCK)
   }
 
-  /** Unlocks, then notifies the side(s) the critical section asked for. */
+  /**
+   * Unlocks, then notifies the side(s) the critical section asked for. The
+   * notify stays inside this thread's critical section (termination gate): a
+   * bump whose notify was lost would never be repeated (see "Wake-ups").
+   */
   unlock(): void {
     const i = this.i32
     const ns = this.notifySend && i[this.h + H_SEND_WAITING]! > 0
     const nr = this.notifyRecv && i[this.h + H_RECV_WAITING]! > 0
+    if (!ns && !nr) {
+      unlock(i, this.h + H_LOCK)
+      return
+    }
     this.notifySend = this.notifyRecv = false
+    criticalEnter()
     unlock(i, this.h + H_LOCK)
     if (ns) Atomics.notify(i, this.h + H_SEQ_SEND)
     if (nr) Atomics.notify(i, this.h + H_SEQ_RECV)
+    criticalLeave()
+  }
+
+  /**
+   * The futex word of `side`, read under the lock by a waiter that will sleep
+   * on it: arms the side, so the next change bumps the word (see "Wake-ups").
+   */
+  readSeq(side: number): number {
+    const i = this.i32
+    i[this.h + H_ARMED] = i[this.h + H_ARMED]! | (side === SIDE_SEND ? ARMED_SEND : ARMED_RECV)
+    return Atomics.load(i, this.h + (side === SIDE_SEND ? H_SEQ_SEND : H_SEQ_RECV))
   }
 
   get(field: number): number {
@@ -157,20 +192,29 @@ export class Ring {
 
   /*
    * Bumps happen only when the other side has registered waiters (read under
-   * the lock): a waiter registers, and reads the word, under the lock, so one
-   * registered before this critical section sees the bump, and one registering
-   * after sees the new state. That keeps the futex words' cache line out of
-   * the common path where nobody waits.
+   * the lock) and one of them has read the word since the last bump (H_ARMED):
+   * a waiter registers, and reads the word, under the lock, so one registered
+   * before this critical section sees the bump (or an earlier one), and one
+   * registering after sees the new state. That keeps the futex words' cache
+   * line and the notify syscall out of the common path.
    */
   private bumpSend(): void {
-    if (this.i32[this.h + H_SEND_WAITING]! === 0) return
-    Atomics.add(this.i32, this.h + H_SEQ_SEND, 1)
+    const i = this.i32
+    if (i[this.h + H_SEND_WAITING]! === 0) return
+    const armed = i[this.h + H_ARMED]!
+    if ((armed & ARMED_SEND) === 0) return
+    i[this.h + H_ARMED] = armed & ~ARMED_SEND
+    Atomics.add(i, this.h + H_SEQ_SEND, 1)
     this.notifySend = true
   }
 
   private bumpRecv(): void {
-    if (this.i32[this.h + H_RECV_WAITING]! === 0) return
-    Atomics.add(this.i32, this.h + H_SEQ_RECV, 1)
+    const i = this.i32
+    if (i[this.h + H_RECV_WAITING]! === 0) return
+    const armed = i[this.h + H_ARMED]!
+    if ((armed & ARMED_RECV) === 0) return
+    i[this.h + H_ARMED] = armed & ~ARMED_RECV
+    Atomics.add(i, this.h + H_SEQ_RECV, 1)
     this.notifyRecv = true
   }
 
@@ -299,7 +343,7 @@ export class Ring {
     }
     if (nowait) return WOULD_BLOCK
     if (!registered) this.register(tid, SIDE_SEND)
-    this.seen = Atomics.load(this.i32, this.h + H_SEQ_SEND)
+    this.seen = this.readSeq(SIDE_SEND)
     return WAIT
   }
 
@@ -321,7 +365,7 @@ export class Ring {
       return BROKEN
     }
     if (!withdraw) {
-      this.seen = Atomics.load(this.i32, this.h + H_SEQ_SEND)
+      this.seen = this.readSeq(SIDE_SEND)
       return WAIT
     }
     const pos = (ticket - this.get(H_HEAD_SEQ)) | 0 // 0 <= pos < COUNT: still in the ring
@@ -409,7 +453,7 @@ export class Ring {
     }
     if (nowait) return WOULD_BLOCK
     if (!registered) this.register(tid, SIDE_RECV)
-    this.seen = Atomics.load(this.i32, this.h + H_SEQ_RECV)
+    this.seen = this.readSeq(SIDE_RECV)
     return WAIT
   }
 
@@ -460,10 +504,12 @@ export class Ring {
       const ool = this.d32[(at >> 2) + B_OUT_OF_LINE]!
       this.outLen = len
       this.outNum = ool
-      if (ool === 0) this.outBytes = this.du8.slice(at + B_INLINE_START, at + B_INLINE_START + len)
+      // Inline bytes stay in the slot: the caller copies them before unlocking
+      // (inlineCopy, or inlineToScratch when it decodes right after).
+      if (ool === 0) this.outAt = at + B_INLINE_START
       else {
         // The block is the receiver's from here: copied and freed outside the lock (takeBytes).
-        this.outBytes = undefined
+        this.outAt = -1
         this.set(H_BYTES_USED, this.get(H_BYTES_USED) - len)
       }
     }
@@ -471,6 +517,29 @@ export class Ring {
     this.set(H_LIVE, this.get(H_LIVE) - 1)
     this.advanceHead()
     return m & ENTRY_KIND_MASK
+  }
+
+  /** Under the lock, after a take of an inline byte value: a copy of its bytes. */
+  inlineCopy(): Uint8Array {
+    return this.du8.slice(this.outAt, this.outAt + this.outLen)
+  }
+
+  /**
+   * Under the lock, after a take of an inline byte value: copies its bytes
+   * into this thread's scratch buffer (no allocation) and returns it; it is
+   * longer than the value (`outLen` bytes) and valid until the next take in
+   * this thread, so the caller decodes it right after unlocking.
+   */
+  inlineToScratch(): Uint8Array {
+    const w = this.outAt >> 2 // slots are 8-aligned and B_INLINE_START is 8
+    const d = this.d32
+    for (let k = 0, n = (this.outLen + 3) >> 2; k < n; k++) scratch32[k] = d[w + k]!
+    return scratch8
+  }
+
+  /** The scratch buffer inlineToScratch filled. */
+  inlineScratch(): Uint8Array {
+    return scratch8
   }
 
   /** Frees an entry's out-of-line block (BYTES_USED too) when it is dropped unreceived. Returns its bytes if it carried endpoints. */
@@ -558,7 +627,7 @@ export class Ring {
   /** Registers the caller as waiting without trying (an earlier op of its thread waits: FIFO). Returns the futex value. */
   registerLocked(tid: number, side: number): number {
     this.register(tid, side)
-    return Atomics.load(this.i32, this.h + (side === SIDE_SEND ? H_SEQ_SEND : H_SEQ_RECV))
+    return this.readSeq(side)
   }
 
   /** True once no handle of either side is open anywhere: the block can be freed. */

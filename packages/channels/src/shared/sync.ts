@@ -22,18 +22,47 @@ import type { Incoming, Outgoing } from './waiting.js'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { checkCancelledSync } = __lowlevel
 const { free } = __arena
-const { H_SEQ_RECV, H_SEQ_SEND } = __layout
+const { CODEC_BYTES, H_SEQ_RECV, H_SEQ_SEND } = __layout
 const { DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK, HANDED, SIDE_SEND } = __ring
 const { captureIncoming } = __waiting
 
 const SPINS = 200
 const SLICE_MS = 20
+/**
+ * Polling (buffered channels only): a sync operation that still finds the
+ * ring full (send) or empty (receive) after spinning sleeps in timed slices of
+ * POLL_MS, up to POLLS times, before it registers as a waiter. Unregistered,
+ * it costs the other side nothing: no bump, no notify. A notify that wakes a
+ * thread from Atomics.wait is a futex syscall, and on a busy machine the woken
+ * thread often preempts the notifier (measured: a sendSync producer against a
+ * `for await` consumer woke every ~120 values, and the consumer lost ~50 µs per
+ * wake in `Ring.unlock`). Polling instead lets the other side move a batch
+ * between wakes; the cost is up to ~POLL_MS (plus timer slack) of extra
+ * latency in the first few ms of a wait. Meanwhile the op is not counted in
+ * SEND_/RECV_WAITING (statistics) and a sender has no offer in the ring.
+ * Rendezvous channels never poll: a receiver must be registered for a sender
+ * to hand it a value (sendNowait).
+ */
+const POLL_MS = 0.05
+const POLLS = 40
 
 function refuseMainThread(fn: string, instead: string): void {
   if (isMainThread) {
     throw new Error(
       `${fn} blocks its thread with Atomics.wait and would freeze the main thread's event loop; on the main thread use ${instead}`,
     )
+  }
+}
+
+/**
+ * Before registering: polls (see POLL_MS) while the op would block. Throws
+ * Cancelled (nothing taken or delivered: nothing registered yet).
+ */
+function pollWhileBlocked(ring: Ring, forReceive: boolean, index: number): void {
+  const i32 = ring.i32
+  for (let k = 0; k < POLLS && ring.looksBlocked(forReceive); k++) {
+    checkCancelledSync()
+    Atomics.wait(i32, index, Atomics.load(i32, index), POLL_MS)
   }
 }
 
@@ -44,22 +73,35 @@ function waitSlice(ring: Ring, index: number, seen: number): void {
   Atomics.wait(i32, index, seen, SLICE_MS)
 }
 
-export function blockingSend(ring: Ring, out: Outgoing, broken: () => Error): void {
+/** `num` is the value for numeric codecs (`out` undefined: nothing to commit); `out` the encoded bytes otherwise. */
+export function blockingSend(ring: Ring, num: number, out: Outgoing | undefined, broken: () => Error): void {
   refuseMainThread('SharedSendChannel.sendSync()', 'await send() (or sendNowait())')
   const seq = ring.h + H_SEQ_SEND
   let offered = false
   let ticket = 0
   let registered = false
-  if (ring.looksBlocked(false)) ring.spin(false, SPINS * 10)
+  if (ring.looksBlocked(false)) {
+    ring.spin(false, SPINS * 10)
+    if (ring.capacity > 0) {
+      try {
+        pollWhileBlocked(ring, false, seq)
+      } catch (e) {
+        if (out !== undefined && out.ool !== 0) free(out.ool)
+        throw e
+      }
+    }
+  }
   for (;;) {
     let r: number
     ring.lock()
     try {
-      r = offered ? ring.offerLocked(threadId, ticket, false) : ring.sendLocked(threadId, out.num, out.bytes, out.ool, out.flags, registered, false)
+      if (offered) r = ring.offerLocked(threadId, ticket, false)
+      else if (out === undefined) r = ring.sendLocked(threadId, num, undefined, 0, 0, registered, false)
+      else r = ring.sendLocked(threadId, 0, out.bytes, out.ool, out.flags, registered, false)
       if (r === OFFERED) {
         offered = true
         ticket = ring.ticket
-        ring.seen = Atomics.load(ring.i32, seq)
+        ring.seen = ring.readSeq(SIDE_SEND)
       }
     } finally {
       ring.unlock()
@@ -71,14 +113,14 @@ export function blockingSend(ring: Ring, out: Outgoing, broken: () => Error): vo
       ring.unlock()
     }
     if (r === DONE || r === HANDED) {
-      if (!offered) out.committed()
+      if (!offered && out !== undefined) out.committed()
       return
     }
     if (r === BROKEN) {
-      if (!offered && out.ool !== 0) free(out.ool)
+      if (!offered && out !== undefined && out.ool !== 0) free(out.ool)
       throw broken()
     }
-    if (r === OFFERED) out.committed()
+    if (r === OFFERED && out !== undefined) out.committed()
     registered = true
     waitSlice(ring, seq, ring.seen)
     try {
@@ -96,7 +138,7 @@ export function blockingSend(ring: Ring, out: Outgoing, broken: () => Error): vo
         ring.unlock()
       }
       if (w === DONE) return // too late: a receiver took it
-      if (w === WOULD_BLOCK) {
+      if (w === WOULD_BLOCK && out !== undefined) {
         if (offered) out.uncommitted()
         else if (out.ool !== 0) free(out.ool)
       }
@@ -105,22 +147,40 @@ export function blockingSend(ring: Ring, out: Outgoing, broken: () => Error): vo
   }
 }
 
-export function blockingReceive(ring: Ring, end: () => Error): Incoming {
+/**
+ * Receives, blocking. Returns the taken value's Incoming, or undefined when
+ * nothing had to be allocated: a number (numeric codecs) is then in
+ * `ring.outNum`, and with `scratchOk` (not a user codec) a small inline value
+ * without endpoints is in the ring's scratch buffer (`inlineScratch`, outLen
+ * bytes); the caller decodes it before this thread's next operation.
+ */
+export function blockingReceive(ring: Ring, end: () => Error, scratchOk: boolean): Incoming | undefined {
   refuseMainThread('SharedReceiveChannel.receiveSync()', 'await receive() (or receiveNowait(), or for await)')
   const seq = ring.h + H_SEQ_RECV
+  const numeric = ring.codec !== CODEC_BYTES
   let registered = false
-  if (ring.looksBlocked(true)) ring.spin(true, SPINS * 10)
+  if (ring.looksBlocked(true)) {
+    ring.spin(true, SPINS * 10)
+    if (ring.capacity > 0) pollWhileBlocked(ring, true, seq)
+  }
   for (;;) {
     let r: number
     let v: Incoming | undefined
     ring.lock()
     try {
       r = ring.receiveLocked(threadId, registered, false)
-      if (r === DONE) v = captureIncoming(ring)
+      if (r === DONE) {
+        if (numeric) return undefined
+        if (scratchOk && ring.outAt >= 0 && !ring.outHasEndpoints) {
+          ring.inlineToScratch()
+          return undefined
+        }
+        v = captureIncoming(ring)
+      }
     } finally {
       ring.unlock()
     }
-    if (r === DONE) return v!
+    if (r === DONE) return v
     if (r === END) throw end()
     registered = r === WAIT || registered
     waitSlice(ring, seq, ring.seen)
@@ -131,11 +191,11 @@ export function blockingReceive(ring: Ring, end: () => Error): Incoming {
       ring.lock()
       try {
         w = ring.withdrawReceiveLocked(threadId)
-        if (w === DONE) v = captureIncoming(ring)
+        if (w === DONE && !numeric) v = captureIncoming(ring)
       } finally {
         ring.unlock()
       }
-      if (w === DONE) return v! // too late: a promised value is ours
+      if (w === DONE) return v // too late: a promised value is ours
       throw e
     }
   }

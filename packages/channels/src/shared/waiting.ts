@@ -35,7 +35,7 @@ import * as __layout from './layout.js'
 import * as __ring from './ring.js'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { free } = __arena
-const { H_SEQ_RECV, H_SEQ_SEND } = __layout
+const { CODEC_BYTES, H_SEQ_RECV, H_SEQ_SEND } = __layout
 const { DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK, SIDE_SEND, SIDE_RECV, HANDED } = __ring
 
 // ---- keep-alive ------------------------------------------------------------
@@ -98,7 +98,8 @@ export interface Incoming {
 }
 
 export function captureIncoming(ring: Ring): Incoming {
-  return { num: ring.outNum, bytes: ring.outBytes, len: ring.outLen, hasEndpoints: ring.outHasEndpoints }
+  const bytes = ring.codec === CODEC_BYTES && ring.outAt >= 0 ? ring.inlineCopy() : undefined
+  return { num: ring.outNum, bytes, len: ring.outLen, hasEndpoints: ring.outHasEndpoints }
 }
 
 /** The bytes of a taken byte value (out-of-line: a view valid until `release`). */
@@ -233,7 +234,7 @@ export class LocalSide {
               actions.push(act)
             } else if (this.side === SIDE_RECV) break // nothing more to take for later receivers
           }
-          seen = Atomics.load(ring.i32, this.seqIndex)
+          seen = ring.readSeq(this.side)
           this.recheckLocked()
         } finally {
           ring.unlock()

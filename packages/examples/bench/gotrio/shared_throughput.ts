@@ -1,26 +1,56 @@
 /**
- * shared_{int32,structured}_throughput in gotrio (gotrio-shared): a worker task sends N values
- * to the main thread through a shared channel (buffer 1024); compare node/postmessage.ts, one
- * postMessage per value.
+ * shared_{int32,structured}_throughput in gotrio: a worker task sends N values through a shared
+ * channel (buffer 1024); compare node/postmessage.ts (one postMessage per value) and
+ * node/als_floor.ts (the cost of a bare `for await` under AsyncLocalStorage, Node 20's floor).
  *
- * usage: shared_throughput.ts <int32|structured> <n> [sync|async]
+ * usage: shared_throughput.ts <int32|structured> <forawait|drain|w2w> <n> [sync|async]
  *   int32       -> codec 'int32', the values 0..N-1
  *   structured  -> the default codec, the values { seq: i, tag: 'item' }
+ *   forawait    -> (gotrio-shared) the main thread consumes with `for await`
+ *   drain       -> (gotrio-shared-drain) the main thread calls receiveNowait() in a loop and
+ *                  `await receive()` only when it throws WouldBlock
+ *   w2w         -> (gotrio-shared-w2w) a second worker task consumes with receiveSync: worker ->
+ *                  worker, no promise anywhere; timed inside the consumer, from its first value
+ *                  to EndOfChannel, per value after the first
  *   sync        -> (default) the producer is a dedicated thread calling sendSync, which blocks
  *                  its thread when the ring is full: the API's tool for a pure producer loop
  *   async       -> the producer awaits send() instead (as the seed programs do)
- * The clock runs from starting the producer task to the consumer's EndOfChannel.
+ * forawait and drain: the clock runs from starting the producer task to the consumer's
+ * EndOfChannel.
  */
+import { EndOfChannel, WouldBlock } from '@gotrio/channels'
 import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.js'
-import { loadGotrio, type SharedSendChannel } from './api.js'
+import { loadGotrio, type SharedReceiveChannel, type SharedSendChannel } from './api.js'
 
 type Item = number | { seq: number; tag: string }
 const kind = stringArg(0, 'int32|structured', ['int32', 'structured'] as const)
-const n = intArg(1, 'n')
-const mode = process.argv[4] === undefined ? 'sync' : stringArg(2, 'sync|async', ['sync', 'async'] as const)
+const form = stringArg(1, 'forawait|drain|w2w', ['forawait', 'drain', 'w2w'] as const)
+const n = intArg(2, 'n')
+const mode = process.argv[5] === undefined ? 'sync' : stringArg(3, 'sync|async', ['sync', 'async'] as const)
 const benchmark = kind === 'int32' ? 'shared_int32_throughput' : 'shared_structured_throughput'
+const impl = form === 'forawait' ? 'gotrio-shared' : form === 'drain' ? 'gotrio-shared-drain' : 'gotrio-shared-w2w'
 
-const api = loadGotrio(benchmark, 'gotrio-shared', { runtime: ['run', 'openNursery', 'workerTask'], channels: ['openSharedChannel'] })
+const api = loadGotrio(benchmark, impl, { runtime: ['run', 'openNursery', 'workerTask', 'runInWorker'], channels: ['openSharedChannel'] })
+
+/** The drain form: take what is there without a promise, wait only when the ring is empty. */
+async function drain(rx: SharedReceiveChannel<Item>, check: OrderCheck): Promise<void> {
+  for (;;) {
+    let v: Item
+    try {
+      v = rx.receiveNowait()
+    } catch (e) {
+      if (e instanceof EndOfChannel) return
+      if (!(e instanceof WouldBlock)) throw e
+      try {
+        v = await rx.receive()
+      } catch (e2) {
+        if (e2 instanceof EndOfChannel) return
+        throw e2
+      }
+    }
+    check.see(typeof v === 'number' ? v : v.seq)
+  }
+}
 
 if (api) {
   const { rt, ch } = api
@@ -28,25 +58,36 @@ if (api) {
   const pump = mode === 'async'
     ? rt.workerTask<(s: SharedSendChannel<Item>, n: number, structured: boolean) => Promise<void>>(tasks, 'pumpAsync')
     : rt.workerTask<(s: SharedSendChannel<Item>, n: number, structured: boolean) => void>(tasks, 'pumpSync')
+  const consume = rt.workerTask<(r: SharedReceiveChannel<Item>, n: number) => [number, number, number, number]>(tasks, 'drainSync')
 
-  async function transfer(count: number): Promise<OrderCheck> {
+  /** Moves `count` values; returns the order check and, for w2w, the consumer's own time. */
+  async function transfer(count: number): Promise<[OrderCheck, number]> {
     const check = new OrderCheck(1, count)
+    let inner = 0
     await rt.openNursery(async (nursery) => {
       const [s, r] = kind === 'int32'
         ? ch.openSharedChannel<Item>(1024, { codec: 'int32' })
         : ch.openSharedChannel<Item>(1024)
       nursery.startSoon(pump, s, count, kind === 'structured')
+      if (form === 'w2w') {
+        const [c, total, bad, ns] = await rt.runInWorker(consume, r, count)
+        Object.assign(check, { count: c, total, bad })
+        inner = ns
+        return
+      }
       await using rx = r
-      for await (const v of rx) check.see(typeof v === 'number' ? v : v.seq)
+      if (form === 'drain') await drain(rx, check)
+      else for await (const v of rx) check.see(typeof v === 'number' ? v : v.seq)
     })
-    return check
+    return [check, inner]
   }
 
   await rt.run(async () => {
-    await transfer(Math.max(1, Math.floor(n / 10))) // warm-up (pool thread, module, JIT), untimed
+    await transfer(Math.max(2, Math.floor(n / 10))) // warm-up (pool threads, module, JIT), untimed
     const t0 = nowNs()
-    const check = await transfer(n)
+    const [check, inner] = await transfer(n)
     const elapsed = nowNs() - t0
-    emit({ benchmark, impl: 'gotrio-shared', metric: 'ns_per_item', value: elapsed / n, unit: 'ns', checksum: check.checksum(), size: String(n) })
+    const value = form === 'w2w' ? inner / Math.max(1, n - 1) : elapsed / n
+    emit({ benchmark, impl, metric: 'ns_per_item', value, unit: 'ns', checksum: check.checksum(), size: String(n) })
   })
 }

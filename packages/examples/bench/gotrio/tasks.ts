@@ -5,8 +5,9 @@
  * Every task closes the send endpoint it was handed when it finishes (Trio's `async with s`);
  * the runtime would also do it when the task ends, per API.md.
  */
-import { countPrimes } from '../lib/program.js'
-import type { SharedSendChannel } from './api.js'
+import { EndOfChannel } from '@gotrio/channels'
+import { OrderCheck, countPrimes, nowNs } from '../lib/program.js'
+import type { SharedReceiveChannel, SharedSendChannel } from './api.js'
 
 /** The seed's number producer, as a worker task: sends base+0 .. base+n-1. */
 export async function produce(s: SharedSendChannel<number>, base: number, n: number): Promise<void> {
@@ -27,6 +28,32 @@ export function pumpSync(s: SharedSendChannel<Item>, n: number, structured: bool
   } finally {
     s.close()
   }
+}
+
+/**
+ * shared_*_throughput's worker -> worker consumer: `receiveSync` until EndOfChannel, no
+ * promises anywhere. Timed inside this thread from the first value to the end (so the other
+ * thread's start is not counted): returns [count, total, bad, ns for the values after the first].
+ */
+export function drainSync(r: SharedReceiveChannel<Item>, n: number): [number, number, number, number] {
+  const check = new OrderCheck(1, n)
+  let t0 = 0
+  try {
+    for (;;) {
+      let v: Item
+      try {
+        v = r.receiveSync()
+      } catch (e) {
+        if (e instanceof EndOfChannel) break
+        throw e
+      }
+      if (check.count === 0) t0 = nowNs()
+      check.see(typeof v === 'number' ? v : v.seq)
+    }
+  } finally {
+    r.close()
+  }
+  return [check.count, check.total, check.bad, nowNs() - t0]
 }
 
 /** As `pumpSync`, awaiting `send` (the thread stays free for other tasks while the ring is full). */

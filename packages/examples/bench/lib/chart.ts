@@ -32,12 +32,15 @@ export interface ChartInput {
 const COLORS: Record<Impl, string> = {
   'gotrio-main': '#e8590c',
   'gotrio-shared': '#f59f00',
+  'gotrio-shared-drain': '#fcc419',
+  'gotrio-shared-w2w': '#ffe066',
   'gotrio-workers': '#c92a2a',
   'gotrio-pool': '#d6336c',
   'python-trio': '#1864ab',
   'python-trio-threads': '#4dabf7',
   go: '#0b7285',
   postmessage: '#868e96',
+  'node-als-floor': '#adb5bd',
   'piscina-raw': '#495057',
 }
 

@@ -11,8 +11,8 @@
 import { channelChecksum, primesBelow, roundtripChecksum, spawnChecksum } from './expected.js'
 
 export const IMPLS = [
-  'gotrio-main', 'gotrio-shared', 'gotrio-workers', 'gotrio-pool',
-  'python-trio', 'python-trio-threads', 'go', 'postmessage', 'piscina-raw',
+  'gotrio-main', 'gotrio-shared', 'gotrio-shared-drain', 'gotrio-shared-w2w', 'gotrio-workers', 'gotrio-pool',
+  'python-trio', 'python-trio-threads', 'go', 'postmessage', 'node-als-floor', 'piscina-raw',
 ] as const
 export type Impl = (typeof IMPLS)[number]
 export type Metric = 'ns_per_item' | 'ns_per_task' | 'us_per_task' | 'seconds' | 'speedup'
@@ -118,15 +118,21 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
   spawn('python-trio', 'python', 'python/spawn.py', [100_000, 50_000, 100])
   spawn('go', 'go', 'spawn', [2_000_000, 1_000_000, 100])
 
-  // Worker -> main thread: a shared channel against one postMessage per value.
-  channel('shared_int32_throughput', 'gotrio-shared', 'node', 'gotrio/shared_throughput.ts', ['int32'],
-    [1_000_000, 500_000, 1_000])
-  channel('shared_int32_throughput', 'postmessage', 'node', 'node/postmessage.ts', ['int32'],
-    [1_000_000, 500_000, 1_000])
-  channel('shared_structured_throughput', 'gotrio-shared', 'node', 'gotrio/shared_throughput.ts', ['structured'],
-    [300_000, 150_000, 1_000])
-  channel('shared_structured_throughput', 'postmessage', 'node', 'node/postmessage.ts', ['structured'],
-    [500_000, 250_000, 1_000])
+  // Worker -> main thread: a shared channel against one postMessage per value. gotrio-shared
+  // consumes with `for await`, gotrio-shared-drain with receiveNowait() (awaiting receive() only
+  // when the ring is empty); gotrio-shared-w2w is worker -> worker with sendSync/receiveSync;
+  // node-als-floor is a bare `for await` under AsyncLocalStorage (Node 20's floor, no channel).
+  for (const [benchmark, kind, gotrioSizes, otherSizes] of [
+    ['shared_int32_throughput', 'int32', [1_000_000, 500_000, 1_000], [1_000_000, 500_000, 1_000]],
+    ['shared_structured_throughput', 'structured', [300_000, 150_000, 1_000], [500_000, 250_000, 1_000]],
+  ] as const) {
+    const g = [...gotrioSizes] as Sizes
+    channel(benchmark, 'gotrio-shared', 'node', 'gotrio/shared_throughput.ts', [kind, 'forawait'], g)
+    channel(benchmark, 'gotrio-shared-drain', 'node', 'gotrio/shared_throughput.ts', [kind, 'drain'], g)
+    channel(benchmark, 'gotrio-shared-w2w', 'node', 'gotrio/shared_throughput.ts', [kind, 'w2w'], g)
+    channel(benchmark, 'postmessage', 'node', 'node/postmessage.ts', [kind], [...otherSizes] as Sizes)
+    channel(benchmark, 'node-als-floor', 'node', 'node/als_floor.ts', [kind], [...otherSizes] as Sizes)
+  }
 
   // One trivial task at a time through the pool: gotrio worker task against raw piscina.run().
   const roundtrip = (impl: Impl, program: string, sizes: Sizes): void => {
@@ -191,7 +197,34 @@ export function ratioSpecs(cores: number): RatioSpec[] {
   specs.push({
     label: 'shared_structured_throughput: postMessage ÷ gotrio-shared (× faster than postMessage)',
     numerator: ref('shared_structured_throughput', 'postmessage'), denominator: ref('shared_structured_throughput', 'gotrio-shared'),
+    goal: { op: '>=', value: 2, text: '≥ 2' },
   })
+  // The other consumer forms and the floor: information next to the goals above (which are
+  // the for-await form's), from the same run.
+  specs.push({
+    label: 'shared_int32_throughput: gotrio-shared-drain ÷ Go buffered channel (× Go\'s time)',
+    numerator: ref('shared_int32_throughput', 'gotrio-shared-drain'), denominator: ref('seed_producer_buffered', 'go'),
+  })
+  specs.push({
+    label: 'shared_int32_throughput: gotrio-shared-w2w ÷ Go buffered channel (× Go\'s time)',
+    numerator: ref('shared_int32_throughput', 'gotrio-shared-w2w'), denominator: ref('seed_producer_buffered', 'go'),
+  })
+  for (const b of ['shared_int32_throughput', 'shared_structured_throughput'] as const) {
+    for (const impl of ['gotrio-shared-drain', 'gotrio-shared-w2w'] as const) {
+      specs.push({
+        label: `${b}: postMessage ÷ ${impl} (× faster than postMessage)`,
+        numerator: ref(b, 'postmessage'), denominator: ref(b, impl),
+      })
+    }
+    specs.push({
+      label: `${b}: gotrio-shared (for await) ÷ node-als-floor (× Node 20's ALS for-await floor)`,
+      numerator: ref(b, 'gotrio-shared'), denominator: ref(b, 'node-als-floor'),
+    })
+    specs.push({
+      label: `${b}: postMessage ÷ node-als-floor (the best a for-await consumer could do against postMessage)`,
+      numerator: ref(b, 'postmessage'), denominator: ref(b, 'node-als-floor'),
+    })
+  }
   const speedupGoal = 0.9 * cores
   specs.push({
     label: `cpu_parallel: gotrio-workers speed-up over one thread (${cores} cores)`,
