@@ -75,6 +75,21 @@ describe('shared channel across threads', () => {
     tx2.close()
   })
 
+  it('the handles of 20 dead threads holding clones of one channel at once are all closed', async () => {
+    const THREADS = 20 // more than the 8 owner entries a channel had before
+    const [tx, rx] = openSharedChannel<number>(1, { codec: 'int32' })
+    const workers = Array.from({ length: THREADS }, () => startWorker('holdAndDie', tx.clone()))
+    tx.close()
+    for (const { result } of workers) result.catch(() => {})
+    const ids = workers.map(({ worker }) => worker.threadId)
+    await Promise.all(workers.map(({ worker }) => new Promise((r) => worker.once('exit', r))))
+    expect(rx.statistics().openSendChannels).toBe(THREADS) // still counted: nobody closed them
+    for (const id of ids) closeHandlesOfDeadThread(id)
+    expect(rx.statistics().openSendChannels).toBe(0)
+    await expect(rx.receive()).rejects.toThrow(EndOfChannel)
+    rx.close()
+  })
+
   it('channel of channels: every reply channel is created and used in workers', async () => {
     const [tx, rx] = openSharedChannel<SharedReceiveLike>(2)
     const w = runWorker('sendChannels', tx, 50)

@@ -54,7 +54,7 @@ const OP_CANCEL_P = Number(process.env.GOTRIO_SOAK_OP_CANCEL_P ?? 1 / 400)
 /** Where tasks run: 'mixed' (default: each task on the main thread or a worker at random), 'main' or 'worker'. */
 const WHERE = process.env.GOTRIO_SOAK_WHERE ?? 'mixed'
 const where = (rnd: () => number): Where => (WHERE === 'main' || WHERE === 'worker' ? WHERE : rnd() < 0.5 ? 'main' : 'worker')
-/** Thread kills (exits + spins) per round at most: keeps a channel's threads within its 8-thread owner table. */
+/** Thread kills (exits + spins) per round at most (each kill replaces a pool thread, so a round sees at most workers + 3 threads). */
 const MAX_KILLS_PER_ROUND = 3
 /**
  * Memory bounds, measured after each round after a full GC (main thread's heap;

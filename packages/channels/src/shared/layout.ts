@@ -82,8 +82,13 @@ export const O_RECV_HANDLES = 2
 export const O_SEND_WAITING = 3
 export const O_RECV_WAITING = 4
 export const OWNER_FIELDS = 5
-/** Threads tracked per channel; handles in further threads are counted but not recoverable on thread death. */
-export const OWNER_ENTRIES = 8
+/**
+ * Threads tracked per channel at once (the main thread and 63 workers: more
+ * than any pool on the machines we target; 1.3 KiB per channel header). A
+ * thread beyond them still works, but its handles cannot be closed for it if
+ * it dies, and its waits keep the event loop alive (waiting.ts) as if remote.
+ */
+export const OWNER_ENTRIES = 64
 
 export const HEADER_WORDS = H_OWNERS + OWNER_ENTRIES * OWNER_FIELDS
 
