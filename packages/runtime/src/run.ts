@@ -9,7 +9,14 @@
  * parked on a gotrio primitive (or on a promise nobody will settle). `run`
  * then cancels them, waits for them to unwind, and rejects with
  * `DeadlockError`, naming the tasks that were waiting.
+ *
+ * Live debugging (Go's SIGQUIT dump): with `GOTRIO_DUMP_SIGNAL` set to a
+ * signal name (say `SIGUSR2`; not SIGUSR1, which Node keeps for the
+ * inspector), each `run` listens for that signal while it runs and prints
+ * `dumpTasks()` to stderr when it arrives. A signal listener does not keep
+ * the process alive.
  */
+import { constants as osConstants } from 'node:os'
 import { CancelScope } from './cancel-scope.js'
 import { allStatuses, rootContext, runIn } from './context.js'
 import { DeadlockError, type WaitingTask } from './errors.js'
@@ -27,6 +34,9 @@ export async function run<T>(main: () => Promise<T>, options: RunOptions = {}): 
   const scope = new CancelScope()
   const status = scope._enter(rootContext.status)
   let onBeforeExit: (() => void) | undefined
+  const dumpSignal = dumpSignalFromEnv()
+  const onDumpSignal = (): void => void process.stderr.write(dumpTasks() + '\n')
+  if (dumpSignal) process.on(dumpSignal, onDumpSignal)
   try {
     const mainDone = Promise.resolve(runIn({ status, task: { name: 'main' }, runtime }, main))
     return await new Promise<T>((resolve, reject) => {
@@ -57,9 +67,22 @@ export async function run<T>(main: () => Promise<T>, options: RunOptions = {}): 
     })
   } finally {
     if (onBeforeExit) process.off('beforeExit', onBeforeExit)
+    if (dumpSignal) process.off(dumpSignal, onDumpSignal)
     scope._exit()
     await runtime.shutdown()
   }
+}
+
+/** The signal named by GOTRIO_DUMP_SIGNAL, or undefined; a name Node does not know is an error that says so. */
+function dumpSignalFromEnv(): NodeJS.Signals | undefined {
+  const name = process.env.GOTRIO_DUMP_SIGNAL
+  if (name === undefined || name === '') return undefined
+  if (!(name in osConstants.signals) || name === 'SIGUSR1' || name === 'SIGKILL' || name === 'SIGSTOP') {
+    throw new TypeError(
+      `GOTRIO_DUMP_SIGNAL must name a signal a process can listen for (e.g. SIGUSR2; SIGUSR1 belongs to the inspector), got ${JSON.stringify(name)}`,
+    )
+  }
+  return name as NodeJS.Signals
 }
 
 /** Every operation parked under `root`, with its task (for DeadlockError and dumpTasks). */

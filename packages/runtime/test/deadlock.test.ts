@@ -86,6 +86,29 @@ describe('DeadlockError (child process)', () => {
     expect(r.value).toContain('napper: sleep(60000)')
     expect(r.value).toContain('dreamer: sleepForever()')
   })
+
+  test('GOTRIO_DUMP_SIGNAL=SIGUSR2: the signal prints the waiting tasks to stderr', async () => {
+    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', fixture, 'signal'], {
+      cwd: repoRoot,
+      timeout: 30_000,
+      env: { ...process.env, GOTRIO_DUMP_SIGNAL: 'SIGUSR2' },
+    })
+    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toMatchObject({ outcome: 'resolved', value: 'signalled' })
+    expect(stderr).toMatch(/2 waiting operation\(s\) in this thread/)
+    expect(stderr).toContain('napper: sleep(60000)')
+    expect(stderr).toContain('dreamer: sleepForever()')
+  })
+
+  test('GOTRIO_DUMP_SIGNAL naming no usable signal makes run() throw a TypeError that says what to use', async () => {
+    const { stdout } = await exec(process.execPath, ['--import', 'tsx', fixture, 'ok'], {
+      cwd: repoRoot,
+      timeout: 30_000,
+      env: { ...process.env, GOTRIO_DUMP_SIGNAL: 'SIGUSR1' },
+    })
+    const r = JSON.parse(stdout.trim().split('\n').pop()!) as Report
+    expect(r).toMatchObject({ outcome: 'rejected', name: 'TypeError' })
+    expect(r.message).toMatch(/GOTRIO_DUMP_SIGNAL must name a signal .*e\.g\. SIGUSR2.*got "SIGUSR1"/)
+  })
 })
 
 describe('dumpTasks (in process)', () => {
