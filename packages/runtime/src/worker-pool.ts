@@ -27,7 +27,7 @@ import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:wor
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Piscina } from 'piscina'
-import { checkCancelled, current, park } from './context.js'
+import { checkCancelled, current, watchCancel, type TaskContext } from './context.js'
 import { Cancelled } from './errors.js'
 import type { TaskStatus } from './nursery.js'
 import type { Runtime, RuntimeService } from './runtime.js'
@@ -114,8 +114,8 @@ class WorkerTaskOp extends Parked<unknown> {
     this.startedDelivered = decodeTransferred(m.value).then((v) => this.taskStatus!.started(v))
   }
 
-  /** Piscina's answer: the task's result. */
-  onResult(r: TaskResult): void {
+  /** Piscina's answer: the task's result. Returns the caller's value (or its promise). */
+  onResult(r: TaskResult): unknown {
     this.answered = true
     clearTimeout(this.graceTimer)
     const port = this.startedPort
@@ -129,25 +129,26 @@ class WorkerTaskOp extends Parked<unknown> {
     // Fast path, the common case: a plain result with no endpoints in it and
     // no started() value on its way settles here, with no further promise.
     if (r.kind === 'ok' && !this.startedDelivered && !hasMarkers(r.value)) {
-      this.wake(r.value)
+      this.wake(undefined)
       this.release()
-    } else void this.settleSlowly(r)
+      return r.value
+    }
+    return this.settleSlowly(r)
   }
 
-  async settleSlowly(r: TaskResult): Promise<void> {
+  async settleSlowly(r: TaskResult): Promise<unknown> {
     try {
       if (this.startedDelivered) await this.startedDelivered
-      if (r.kind === 'ok') this.wake(await decodeTransferred(r.value))
-      else if (r.kind === 'cancelled') this.fail(new Cancelled())
-      else this.fail(deserializeError(r.error))
-    } catch (e) {
-      this.fail(e)
+      if (r.kind === 'ok') return await decodeTransferred(r.value)
+      throw r.kind === 'cancelled' ? new Cancelled() : deserializeError(r.error)
+    } finally {
+      this.wake(undefined)
+      this.release()
     }
-    this.release()
   }
 
-  /** Piscina's failure: the payload could not be sent, or the thread died (crash, exit, termination). */
-  async onFailure(e: unknown): Promise<void> {
+  /** Piscina's failure: the payload could not be sent, or the thread died (crash, exit, termination). Rejects with what the caller sees. */
+  async onFailure(e: unknown): Promise<never> {
     this.answered = true
     clearTimeout(this.graceTimer)
     this.startedPort?.close()
@@ -157,23 +158,22 @@ class WorkerTaskOp extends Parked<unknown> {
     if (Atomics.load(this.control, kArgsTaken) === 0) await closeMoved(this.encodedArgs)
     const tid = Atomics.load(this.control, kThread)
     const name = this.workerTask.name
+    this.fail(undefined)
     if (e instanceof Error && e.name === 'DataCloneError') {
       // The arguments could not be cloned to the thread: the caller's mistake,
       // reported as such. Nothing reached a thread, so the slot can be reused.
-      this.fail(e)
       this.release()
-    } else if (this.terminated) {
-      this.fail(
-        new Cancelled(
-          `worker task ${name} ignored cancellation for ${this.pool.graceMs} ms (a CPU loop without checkpoint()?); its worker thread ${tid} was terminated`,
-        ),
-      )
-    } else {
-      const msg = e instanceof Error ? e.message : String(e)
-      this.fail(new Error(`worker task ${name} failed because its worker thread${tid ? ` ${tid}` : ''} died: ${msg}`, { cause: e }))
+      throw e
     }
     // Otherwise the slot is not given back: a thread being terminated may
     // still write it (worker-protocol.ts).
+    if (this.terminated) {
+      throw new Cancelled(
+        `worker task ${name} ignored cancellation for ${this.pool.graceMs} ms (a CPU loop without checkpoint()?); its worker thread ${tid} was terminated`,
+      )
+    }
+    const msg = e instanceof Error ? e.message : String(e)
+    throw new Error(`worker task ${name} failed because its worker thread${tid ? ` ${tid}` : ''} died: ${msg}`, { cause: e })
   }
 
   /** The slot goes back once the op is settled: nothing writes the block after that. */
@@ -272,8 +272,12 @@ export class WorkerPool implements RuntimeService {
    * trivial task's round trip is a few microseconds of JavaScript, and every
    * promise and `await` on the way shows in it (see WorkerTaskOp.onResult).
    */
-  run(task: WorkerTask<never, unknown>, args: unknown[], status: TaskStatus<unknown> | undefined): Promise<unknown> {
-    const ctx = current()
+  run(
+    task: WorkerTask<never, unknown>,
+    args: unknown[],
+    status: TaskStatus<unknown> | undefined,
+    ctx: TaskContext = current(),
+  ): Promise<unknown> {
     let encoded: unknown
     try {
       checkCancelled(ctx)
@@ -288,7 +292,9 @@ export class WorkerPool implements RuntimeService {
     else payload.control = control.buffer as SharedArrayBuffer
     if (bootstrapGeneration() !== this.#bootGeneration) payload.bootstraps = workerBootstraps()
     const op = new WorkerTaskOp(task, control, this, slot, encoded, status)
-    const done = park(op, ctx)
+    // Linked for cancellation, with no promise of its own: the caller gets
+    // Piscina's answer as its promise (one promise fewer per task).
+    watchCancel(op, ctx)
     let options: { transferList: MessagePort[] } | undefined
     if (status) {
       const mc = new MessageChannel()
@@ -297,11 +303,10 @@ export class WorkerPool implements RuntimeService {
       options = { transferList: [mc.port2] }
       mc.port1.on('message', (m: StartedMessage) => op.deliverStarted(m))
     }
-    this.piscina.run(payload, options).then(
+    return this.piscina.run(payload, options).then(
       (r: TaskResult) => op.onResult(r),
       (e: unknown) => op.onFailure(e),
     )
-    return done
   }
 
   /** The grace period is over and the task still runs: terminate its thread (last resort, DESIGN.md 5). */
@@ -367,8 +372,9 @@ export function tsxLoader(entry: string): string | undefined {
 }
 
 setWorkerTaskRunner((task, args, status) => {
-  const pool = current().runtime.service(POOL, (rt) => new WorkerPool(rt))
-  return pool.run(task, args, status)
+  const ctx = current()
+  const pool = ctx.runtime.service(POOL, (rt) => new WorkerPool(rt))
+  return pool.run(task, args, status, ctx)
 })
 
 export type { ResourceLimits }
