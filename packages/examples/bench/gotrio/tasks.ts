@@ -5,7 +5,7 @@
  * Every task closes the send endpoint it was handed when it finishes (Trio's `async with s`);
  * the runtime would also do it when the task ends, per API.md.
  */
-import { countPrimes } from '../lib/program.js'
+import { countPrimesInBlocks } from '../lib/program.js'
 import type { SharedSendChannel } from './api.js'
 
 /** The seed's number producer, as a worker task: sends base+0 .. base+n-1. */
@@ -36,8 +36,8 @@ export async function pumpAsync(s: SharedSendChannel<Item>, n: number, structure
   else for (let i = 0; i < n; i++) await tx.send(i)
 }
 
-/** cpu_parallel's producer: counts the primes in [lo, hi) and sends the count. */
-export async function countAndSend(s: SharedSendChannel<number>, lo: number, hi: number): Promise<void> {
+/** cpu_parallel's producer k of K: counts the primes in its blocks below `limit` and sends the count. */
+export async function countAndSend(s: SharedSendChannel<number>, k: number, K: number, limit: number, block: number): Promise<void> {
   await using tx = s
-  await tx.send(countPrimes(lo, hi))
+  await tx.send(countPrimesInBlocks(k, K, limit, block))
 }
