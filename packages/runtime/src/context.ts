@@ -76,6 +76,21 @@ export function park<T>(op: Parked<T>, ctx: TaskContext = current()): Promise<T>
   })
 }
 
+/**
+ * Links `op` for cancellation like park(), for an operation whose outcome the
+ * caller already holds as a promise (a worker task: Piscina's answer), so no
+ * second promise is made. Cancellation calls `op.abort()` as for park(); the
+ * owner calls `op.wake()`/`op.fail()` when the outcome is known, which only
+ * unlinks the record and counts the activity (the values passed are ignored),
+ * and settles its own promise itself. The caller must have checked that the
+ * scope is not cancelled (`checkCancelled`).
+ */
+export function watchCancel(op: Parked<unknown>, ctx: TaskContext): void {
+  op.beginWatched()
+  op.task = ctx.task
+  ctx.status.link(op)
+}
+
 /*
  * Fairness. A producer and a consumer that never wait on anything but each
  * other run entirely in microtasks: timers (deadlines), I/O and other threads'

@@ -199,6 +199,10 @@ export abstract class Parked<T> {
     this.settled = true
     if (this.status) this.status.unlink(this as Parked<unknown>)
     activityCount++
+    if (this.watched) {
+      parkedCount--
+      return true
+    }
     if (!this.resolveFn) {
       this.early = { ok, v }
       return true
@@ -212,6 +216,16 @@ export abstract class Parked<T> {
 
   /** An outcome that arrived before begin(). */
   private early: { ok: boolean; v: unknown } | undefined
+
+  /** Set by watchCancel(): the outcome is a promise the owner already holds, so settling only unlinks and counts. */
+  private watched = false
+
+  /** @internal called by watchCancel() */
+  beginWatched(): void {
+    activityCount++
+    parkedCount++
+    this.watched = true
+  }
 
   /** @internal called by park() */
   begin(resolve: (v: T) => void, reject: (e: unknown) => void): void {

@@ -14,14 +14,17 @@ import { Cancelled } from './errors.js'
 import type { TaskStatus } from './nursery.js'
 import type { Closeable, TaskInfo } from './status.js'
 import { runWorkerBootstraps } from './threads.js'
-import { decodeTransferred, encodeForTransfer, serializeError } from './transfer.js'
+import { decodeTransferred, encodeForTransfer, hasMarkers, serializeError } from './transfer.js'
 import {
   STATE_CANCEL_REQUESTED,
   STATE_ENDED,
   STATE_RUNNING,
+  kBell,
   kState,
   kArgsTaken,
   kThread,
+  slotView,
+  type PoolShared,
   type StartedMessage,
   type TaskPayload,
   type TaskResult,
@@ -50,61 +53,162 @@ async function loadModule(url: string): Promise<Record<string, unknown>> {
   return mod
 }
 
-export default async function runGotrioTask(p: TaskPayload): Promise<TaskResult> {
-  const control = new Int32Array(p.control)
+/** What this thread's pool shares with it (worker-protocol.ts): the control-block slab and the doorbell. */
+const shared = (workerData as { gotrioBoot?: { shared?: PoolShared } } | undefined)?.gotrioBoot?.shared
+const slotViews: Int32Array[] = []
+
+/** A task of this thread between its start and its end, as the doorbell sees it. */
+interface Running {
+  readonly control: Int32Array
+  readonly scope: CancelScope
+}
+const running = new Set<Running>()
+
+function cancelRequested(t: Running): void {
+  if (Atomics.load(t.control, kState) === STATE_CANCEL_REQUESTED) t.scope.cancel('the nursery cancelled the worker task')
+}
+
+/**
+ * The doorbell watch (worker-protocol.ts): one Atomics.waitAsync for the whole
+ * thread, armed at its first task and re-armed after every ring, so a task
+ * costs no watch of its own. A ring that comes between reading the doorbell
+ * and arming makes waitAsync answer "not-equal" at once: the loop then scans
+ * and reads again, so no ring is missed.
+ */
+let bellArmed = false
+function armBell(bell: Int32Array): void {
+  bellArmed = true
+  let seen = Atomics.load(bell, kBell)
+  const scan = (): void => {
+    for (const t of running) cancelRequested(t)
+  }
+  const watch = (): void => {
+    for (;;) {
+      const w = Atomics.waitAsync(bell, kBell, seen)
+      if (w.async) {
+        void w.value.then(() => {
+          seen = Atomics.load(bell, kBell)
+          scan()
+          watch()
+        })
+        return
+      }
+      // "not-equal": a ring came since `seen` was read.
+      seen = Atomics.load(bell, kBell)
+      scan()
+    }
+  }
+  watch()
+}
+
+/** A task's TaskInfo; `cancelFlag` is dropped when the task ends (its slot may then serve another task). */
+interface WorkerTaskInfo extends TaskInfo {
+  cancelFlag: Int32Array | undefined
+}
+
+/**
+ * Runs one task. Not `async`, and every step is taken synchronously when it
+ * can be: a task whose module is loaded, whose arguments hold no endpoints and
+ * whose function returns a plain value completes without a single promise
+ * (Piscina awaits whatever this returns). Each step that must wait goes on in
+ * a `.then` made inside `runIn`, so it keeps the task's context.
+ */
+export default function runGotrioTask(p: TaskPayload): TaskResult | Promise<TaskResult> {
+  const control = p.slot !== undefined ? (slotViews[p.slot] ??= slotView(shared!.slab, p.slot)) : new Int32Array(p.control!)
   Atomics.store(control, kThread, threadId)
   const owned = new Set<Closeable>()
-  const task: TaskInfo = { name: `worker:${p.name}`, owned, cancelFlag: control }
-  const ctx: TaskContext = { status: rootContext.status, task, runtime: rootContext.runtime }
+  const task: WorkerTaskInfo = { name: `worker:${p.name}`, owned, cancelFlag: control }
   const scope = new CancelScope()
-  const watch = Atomics.waitAsync(control, kState, STATE_RUNNING)
-  if (!watch.async) scope.cancel('cancelled before the worker task started')
-  else {
-    void watch.value.then(() => {
-      if (Atomics.load(control, kState) === STATE_CANCEL_REQUESTED) scope.cancel('the nursery cancelled the worker task')
-    })
-  }
+  const status = scope._enter(rootContext.status)
+  const ctx: TaskContext = { status, task, runtime: rootContext.runtime }
+  const me: Running = { control, scope }
+  // Registered first, then kState read: a request made before is seen here,
+  // one made after rings a doorbell that finds this task (worker-protocol.ts).
+  running.add(me)
+  if (shared && !bellArmed) armBell(new Int32Array(shared.bell))
+  if (Atomics.load(control, kState) !== STATE_RUNNING) scope.cancel('cancelled before the worker task started')
+  let out: unknown
   try {
-    await bootstrap(p.bootstraps)
-    const value = await runIn(ctx, () =>
-      scope.run(async () => {
-        const mod = modules.get(p.module) ?? (await loadModule(p.module))
-        const fn = mod[p.name]
-        if (typeof fn !== 'function') {
-          throw new TypeError(
-            `worker task: ${p.module} has no exported function named '${p.name}' (its exports: ${Object.keys(mod).join(', ') || 'none'})`,
-          )
-        }
-        Atomics.store(control, kArgsTaken, 1) // from here the moved endpoints are this thread's (worker-protocol.ts)
-        const args = (await decodeTransferred(p.args)) as unknown[]
-        // Cancelled while queued: do not start it at all (its endpoints are closed below).
-        checkCancelled()
-        const result: unknown = p.startedPort ? await fn(startedStatus(p.startedPort), ...args) : await fn(...args)
-        return encodeForTransfer(result) // endpoints returned move back to the owner
-      }),
-    )
-    if (scope.cancelledCaught) return { kind: 'cancelled' }
-    return { kind: 'ok', value }
+    // Late bootstraps (registered after the pool was made) run first, outside the task's context.
+    out = p.bootstraps
+      ? bootstrap(p.bootstraps).then(() => runIn(ctx, () => callTask(p, control)))
+      : runIn(ctx, () => callTask(p, control))
   } catch (e) {
+    return end(p, me, task, failed(control, scope, e))
+  }
+  if (!isThenable(out)) return end(p, me, task, { kind: 'ok', value: out })
+  return Promise.resolve(out).then(
+    (value) => end(p, me, task, { kind: 'ok', value }),
+    (e: unknown) => end(p, me, task, failed(control, scope, e)),
+  )
+}
+
+/** Imports the module (once per thread), revives the arguments, calls the function; the encoded result, or its promise. */
+function callTask(p: TaskPayload, control: Int32Array): unknown {
+  const mod = modules.get(p.module)
+  if (!mod) return loadModule(p.module).then((m) => callExport(m, p, control))
+  return callExport(mod, p, control)
+}
+
+function callExport(mod: Record<string, unknown>, p: TaskPayload, control: Int32Array): unknown {
+  const fn = mod[p.name]
+  if (typeof fn !== 'function') {
+    throw new TypeError(
+      `worker task: ${p.module} has no exported function named '${p.name}' (its exports: ${Object.keys(mod).join(', ') || 'none'})`,
+    )
+  }
+  const f = fn as (...a: unknown[]) => unknown
+  Atomics.store(control, kArgsTaken, 1) // from here the moved endpoints are this thread's (worker-protocol.ts)
+  if (hasMarkers(p.args)) return decodeTransferred(p.args).then((args) => invoke(f, p, args as unknown[]))
+  return invoke(f, p, p.args as unknown[])
+}
+
+function invoke(fn: (...a: unknown[]) => unknown, p: TaskPayload, args: unknown[]): unknown {
+  // Cancelled while queued: do not start it at all (its endpoints are closed when it ends).
+  checkCancelled()
+  const result = p.startedPort ? fn(startedStatus(p.startedPort), ...args) : fn(...args)
+  // Endpoints returned move back to the owner.
+  return isThenable(result) ? Promise.resolve(result).then(encodeForTransfer) : encodeForTransfer(result)
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function'
+}
+
+/** The outcome of a task that threw `e`, as its scope sees it (what `CancelScope.run` would do, then the report). */
+function failed(control: Int32Array, scope: CancelScope, e: unknown): TaskResult {
+  try {
+    scope._filterError(e)
+    return { kind: 'cancelled' } // the task's own scope caught its cancellation
+  } catch (err) {
     // Code blocked in Atomics.wait (sendSync) sees the cancel request through
     // the shared flag before the event loop can tell our scope: its Cancelled
     // is still ours to report as a cancellation, not as an error.
-    if (e instanceof Cancelled && Atomics.load(control, kState) === STATE_CANCEL_REQUESTED) return { kind: 'cancelled' }
-    return { kind: 'error', error: serializeError(e) }
-  } finally {
-    // Whatever the task still owns is closed, so peers see EndOfChannel /
-    // BrokenResourceError instead of waiting forever (API.md).
-    for (const r of owned) {
-      try {
-        r.close()
-      } catch {
-        /* closing is best effort; the task's own result or error is what is reported */
-      }
-    }
-    p.startedPort?.close()
-    Atomics.store(control, kState, STATE_ENDED)
-    Atomics.notify(control, kState)
+    if (err instanceof Cancelled && Atomics.load(control, kState) === STATE_CANCEL_REQUESTED) return { kind: 'cancelled' }
+    return { kind: 'error', error: serializeError(err) }
   }
+}
+
+/** However the task ended: leave the scope, close what it still owns, give up the control block, answer. */
+function end(p: TaskPayload, me: Running, task: WorkerTaskInfo, result: TaskResult): TaskResult {
+  me.scope._exit()
+  running.delete(me)
+  // Whatever the task still owns is closed, so peers see EndOfChannel /
+  // BrokenResourceError instead of waiting forever (API.md).
+  for (const r of task.owned!) {
+    try {
+      r.close()
+    } catch {
+      /* closing is best effort; the task's own result or error is what is reported */
+    }
+  }
+  p.startedPort?.close()
+  // The last write to the block: once answered, the owner may reuse its slot.
+  // Code of this task still running after its end (a promise it did not
+  // await) no longer sees the block through checkCancelledSync().
+  task.cancelFlag = undefined
+  Atomics.store(me.control, kState, STATE_ENDED)
+  return result
 }
 
 function startedStatus(port: MessagePort): TaskStatus<unknown> {

@@ -27,19 +27,23 @@ import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:wor
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Piscina } from 'piscina'
-import { checkCancelled, current, park } from './context.js'
+import { checkCancelled, current, watchCancel, type TaskContext } from './context.js'
 import { Cancelled } from './errors.js'
 import type { TaskStatus } from './nursery.js'
 import type { Runtime, RuntimeService } from './runtime.js'
 import { Parked } from './status.js'
 import { beforeWorkerTerminate, bootstrapGeneration, notifyWorkerExit, workerBootstraps } from './threads.js'
-import { decodeTransferred, deserializeError, encodeForTransfer } from './transfer.js'
+import { decodeTransferred, deserializeError, encodeForTransfer, hasMarkers } from './transfer.js'
 import {
   CONTROL_BYTES,
+  SLAB_SLOTS,
   STATE_CANCEL_REQUESTED,
+  kBell,
   kState,
   kArgsTaken,
   kThread,
+  slotView,
+  type PoolShared,
   type StartedMessage,
   type TaskPayload,
   type TaskResult,
@@ -51,21 +55,45 @@ const POOL = 'gotrio.workerPool'
 /** Worker tasks that may interleave on one thread. Effectively unbounded: waiting tasks cost no thread. */
 const TASKS_PER_THREAD = 1_000_000
 
+/**
+ * The owner side of one worker task: the parked operation its caller waits
+ * on, and what is needed to settle it. Its steps are methods, not closures
+ * made per task: under tsx (keepNames) every named closure costs an
+ * Object.defineProperty, which showed in the round trip of a trivial task.
+ */
 class WorkerTaskOp extends Parked<unknown> {
-  readonly waitsOn: string
   /** Set once the owner asked for cancellation; the grace timer is then armed. */
   cancelRequested = false
   /** Set if the thread had to be terminated because the task ignored cancellation. */
   terminated = false
+  /**
+   * Set when Piscina answered (result or failure): the worker no longer runs
+   * the task, so a late cancellation must neither write the control block
+   * (its slot is about to be reused) nor arm the grace timer (which would
+   * terminate a thread for a task that is over).
+   */
+  answered = false
   graceTimer: ReturnType<typeof setTimeout> | undefined
+  /** For `start`: the owner's end of the started() port, and the delivery of its value once posted. */
+  startedPort: MessagePort | undefined
+  startedDelivered: Promise<void> | undefined
 
   constructor(
     readonly workerTask: WorkerTask<never, unknown>,
     readonly control: Int32Array,
     readonly pool: WorkerPool,
+    /** The slab slot of `control`, or -1 for a block of its own. */
+    readonly slot: number,
+    /** The encoded arguments, to close moved endpoints the worker never took. */
+    readonly encodedArgs: unknown,
+    readonly taskStatus: TaskStatus<unknown> | undefined,
   ) {
     super()
-    this.waitsOn = `worker task ${workerTask.name} (${workerTask.module})`
+  }
+
+  /** Made only when asked for (diagnostics), not per task. */
+  get waitsOn(): string {
+    return `worker task ${this.workerTask.name} (${this.workerTask.module})`
   }
 
   /** Cooperative first: the task is asked to cancel and will answer; it is never withdrawn here. */
@@ -75,11 +103,116 @@ class WorkerTaskOp extends Parked<unknown> {
   }
 
   requestCancel(): void {
-    if (this.cancelRequested) return
+    if (this.cancelRequested || this.answered) return
     this.cancelRequested = true
     Atomics.store(this.control, kState, STATE_CANCEL_REQUESTED)
-    Atomics.notify(this.control, kState)
+    this.pool.ringBell()
     this.graceTimer = setTimeout(() => this.pool.terminateFor(this), this.pool.graceMs)
+  }
+
+  deliverStarted(m: StartedMessage): void {
+    this.startedDelivered = decodeTransferred(m.value).then((v) => this.taskStatus!.started(v))
+  }
+
+  /** Piscina's answer: the task's result. Returns the caller's value (or its promise). */
+  onResult(r: TaskResult): unknown {
+    this.answered = true
+    clearTimeout(this.graceTimer)
+    const port = this.startedPort
+    if (port) {
+      // The started message was posted before the result: drain it first so
+      // start() never sees "returned without started" by mistake.
+      const late = receiveMessageOnPort(port)
+      if (late) this.deliverStarted(late.message as StartedMessage)
+      port.close()
+    }
+    // Fast path, the common case: a plain result with no endpoints in it and
+    // no started() value on its way settles here, with no further promise.
+    if (r.kind === 'ok' && !this.startedDelivered && !hasMarkers(r.value)) {
+      this.wake(undefined)
+      this.release()
+      return r.value
+    }
+    return this.settleSlowly(r)
+  }
+
+  async settleSlowly(r: TaskResult): Promise<unknown> {
+    try {
+      if (this.startedDelivered) await this.startedDelivered
+      if (r.kind === 'ok') return await decodeTransferred(r.value)
+      throw r.kind === 'cancelled' ? new Cancelled() : deserializeError(r.error)
+    } finally {
+      this.wake(undefined)
+      this.release()
+    }
+  }
+
+  /** Piscina's failure: the payload could not be sent, or the thread died (crash, exit, termination). Rejects with what the caller sees. */
+  async onFailure(e: unknown): Promise<never> {
+    this.answered = true
+    clearTimeout(this.graceTimer)
+    this.startedPort?.close()
+    // The worker never took over the moved endpoints: close them here
+    // before reporting the failure, or their peers would wait forever
+    // (worker-protocol.ts, kArgsTaken).
+    if (Atomics.load(this.control, kArgsTaken) === 0) await closeMoved(this.encodedArgs)
+    const tid = Atomics.load(this.control, kThread)
+    const name = this.workerTask.name
+    this.fail(undefined)
+    if (e instanceof Error && e.name === 'DataCloneError') {
+      // The arguments could not be cloned to the thread: the caller's mistake,
+      // reported as such. Nothing reached a thread, so the slot can be reused.
+      this.release()
+      throw e
+    }
+    // Otherwise the slot is not given back: a thread being terminated may
+    // still write it (worker-protocol.ts).
+    if (this.terminated) {
+      throw new Cancelled(
+        `worker task ${name} ignored cancellation for ${this.pool.graceMs} ms (a CPU loop without checkpoint()?); its worker thread ${tid} was terminated`,
+      )
+    }
+    const msg = e instanceof Error ? e.message : String(e)
+    throw new Error(`worker task ${name} failed because its worker thread${tid ? ` ${tid}` : ''} died: ${msg}`, { cause: e })
+  }
+
+  /** The slot goes back once the op is settled: nothing writes the block after that. */
+  release(): void {
+    if (this.slot >= 0) this.pool.giveSlot(this.slot)
+  }
+}
+
+/**
+ * The pool's control-block slab (worker-protocol.ts): a stack of free slots.
+ * Slots are taken and given back on the owner's thread only.
+ */
+class ControlSlots {
+  readonly #slab: SharedArrayBuffer
+  readonly #views: Int32Array[] = []
+  readonly #free: number[] = []
+
+  constructor(slab: SharedArrayBuffer) {
+    this.#slab = slab
+    for (let i = SLAB_SLOTS - 1; i >= 0; i--) this.#free.push(i)
+  }
+
+  /** A free slot, its block zeroed, or -1 when every slot is taken. */
+  take(): number {
+    const slot = this.#free.pop()
+    if (slot === undefined) return -1
+    // The previous task's worker wrote its last word before answering, and
+    // nothing of ours writes a slot after its task was answered: plain zeroing
+    // is safe (the slot is published to the worker by postMessage).
+    this.view(slot).fill(0)
+    return slot
+  }
+
+  view(slot: number): Int32Array {
+    return (this.#views[slot] ??= slotView(this.#slab, slot))
+  }
+
+  give(slot: number): void {
+    this.#free.push(slot)
   }
 }
 
@@ -87,10 +220,15 @@ export class WorkerPool implements RuntimeService {
   readonly piscina: Piscina
   readonly graceMs: number
   readonly #bootGeneration: number
+  readonly #slots: ControlSlots
+  readonly #bell: Int32Array
 
   constructor(runtime: Runtime) {
     this.graceMs = runtime.cancelGraceMs
     this.#bootGeneration = bootstrapGeneration()
+    const shared: PoolShared = { slab: new SharedArrayBuffer(SLAB_SLOTS * CONTROL_BYTES), bell: new SharedArrayBuffer(4) }
+    this.#slots = new ControlSlots(shared.slab)
+    this.#bell = new Int32Array(shared.bell)
     const entry = new URL(`./worker-entry${extname(import.meta.url)}`, import.meta.url)
     this.piscina = new Piscina({
       filename: fileURLToPath(new URL('./worker-boot.mjs', import.meta.url)),
@@ -98,7 +236,7 @@ export class WorkerPool implements RuntimeService {
       maxThreads: runtime.workers,
       concurrentTasksPerWorker: TASKS_PER_THREAD,
       idleTimeout: Infinity,
-      workerData: { bootstraps: workerBootstraps(), gotrioBoot: { entry: entry.href, tsx: tsxLoader(entry.href) } },
+      workerData: { bootstraps: workerBootstraps(), gotrioBoot: { entry: entry.href, tsx: tsxLoader(entry.href), shared } },
       ...(runtime.resourceLimits ? { resourceLimits: runtime.resourceLimits } : {}),
     })
     // The exit hooks need the dead thread's id, but Node resets
@@ -119,77 +257,56 @@ export class WorkerPool implements RuntimeService {
     this.piscina.on('error', (e: unknown) => process.emitWarning(`gotrio: a worker thread failed: ${String(e)}`))
   }
 
-  async run(task: WorkerTask<never, unknown>, args: unknown[], status: TaskStatus<unknown> | undefined): Promise<unknown> {
-    const ctx = current()
-    checkCancelled(ctx)
-    const control = new Int32Array(new SharedArrayBuffer(CONTROL_BYTES))
-    let startedPort: MessagePort | undefined
-    let remotePort: MessagePort | undefined
+  /** Tells every thread of the pool to look for cancel requests among its tasks (worker-protocol.ts). */
+  ringBell(): void {
+    Atomics.add(this.#bell, kBell, 1)
+    Atomics.notify(this.#bell, kBell)
+  }
+
+  giveSlot(slot: number): void {
+    this.#slots.give(slot)
+  }
+
+  /**
+   * Starts a task and returns the promise of its outcome. Not `async`: a
+   * trivial task's round trip is a few microseconds of JavaScript, and every
+   * promise and `await` on the way shows in it (see WorkerTaskOp.onResult).
+   */
+  run(
+    task: WorkerTask<never, unknown>,
+    args: unknown[],
+    status: TaskStatus<unknown> | undefined,
+    ctx: TaskContext = current(),
+  ): Promise<unknown> {
+    let encoded: unknown
+    try {
+      checkCancelled(ctx)
+      encoded = encodeForTransfer(args) // moves shared endpoints: the handles here are given up now
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    const slot = this.#slots.take()
+    const control = slot >= 0 ? this.#slots.view(slot) : new Int32Array(new SharedArrayBuffer(CONTROL_BYTES))
+    const payload: { -readonly [K in keyof TaskPayload]: TaskPayload[K] } = { module: task.module, name: task.name, args: encoded }
+    if (slot >= 0) payload.slot = slot
+    else payload.control = control.buffer as SharedArrayBuffer
+    if (bootstrapGeneration() !== this.#bootGeneration) payload.bootstraps = workerBootstraps()
+    const op = new WorkerTaskOp(task, control, this, slot, encoded, status)
+    // Linked for cancellation, with no promise of its own: the caller gets
+    // Piscina's answer as its promise (one promise fewer per task).
+    watchCancel(op, ctx)
+    let options: { transferList: MessagePort[] } | undefined
     if (status) {
       const mc = new MessageChannel()
-      startedPort = mc.port1
-      remotePort = mc.port2
+      op.startedPort = mc.port1
+      payload.startedPort = mc.port2
+      options = { transferList: [mc.port2] }
+      mc.port1.on('message', (m: StartedMessage) => op.deliverStarted(m))
     }
-    const payload: TaskPayload = {
-      module: task.module,
-      name: task.name,
-      args: encodeForTransfer(args), // moves shared endpoints: the handles here are given up now
-      control: control.buffer as SharedArrayBuffer,
-      ...(remotePort ? { startedPort: remotePort } : {}),
-      ...(bootstrapGeneration() !== this.#bootGeneration ? { bootstraps: workerBootstraps() } : {}),
-    }
-    const op = new WorkerTaskOp(task, control, this)
-    const done = park(op, ctx)
-    let startedDelivered: Promise<void> = Promise.resolve()
-    const deliverStarted = (m: StartedMessage): void => {
-      startedDelivered = decodeTransferred(m.value).then((v) => status!.started(v))
-    }
-    startedPort?.on('message', deliverStarted)
-    this.piscina.run(payload, remotePort ? { transferList: [remotePort] } : {}).then(
-      async (r: TaskResult) => {
-        // The started message was posted before the result: drain it first so
-        // start() never sees "returned without started" by mistake.
-        const late = startedPort && receiveMessageOnPort(startedPort)
-        if (late) deliverStarted(late.message as StartedMessage)
-        startedPort?.close()
-        clearTimeout(op.graceTimer)
-        try {
-          await startedDelivered
-          if (r.kind === 'ok') op.wake(await decodeTransferred(r.value))
-          else if (r.kind === 'cancelled') op.fail(new Cancelled())
-          else op.fail(deserializeError(r.error))
-        } catch (e) {
-          op.fail(e)
-        }
-      },
-      async (e: unknown) => {
-        startedPort?.close()
-        clearTimeout(op.graceTimer)
-        // The worker never took over the moved endpoints: close them here
-        // before reporting the failure, or their peers would wait forever
-        // (worker-protocol.ts, kArgsTaken).
-        if (Atomics.load(control, kArgsTaken) === 0) await closeMoved(payload.args)
-        const tid = Atomics.load(control, kThread)
-        if (e instanceof Error && e.name === 'DataCloneError') {
-          // The arguments could not be cloned to the thread: the caller's mistake, reported as such.
-          op.fail(e)
-        } else if (op.terminated) {
-          op.fail(
-            new Cancelled(
-              `worker task ${task.name} ignored cancellation for ${this.graceMs} ms (a CPU loop without checkpoint()?); its worker thread ${tid} was terminated`,
-            ),
-          )
-        } else {
-          const msg = e instanceof Error ? e.message : String(e)
-          op.fail(
-            new Error(`worker task ${task.name} failed because its worker thread${tid ? ` ${tid}` : ''} died: ${msg}`, {
-              cause: e,
-            }),
-          )
-        }
-      },
+    return this.piscina.run(payload, options).then(
+      (r: TaskResult) => op.onResult(r),
+      (e: unknown) => op.onFailure(e),
     )
-    return done
   }
 
   /** The grace period is over and the task still runs: terminate its thread (last resort, DESIGN.md 5). */
@@ -258,8 +375,9 @@ export function tsxLoader(entry: string): string | undefined {
 }
 
 setWorkerTaskRunner((task, args, status) => {
-  const pool = current().runtime.service(POOL, (rt) => new WorkerPool(rt))
-  return pool.run(task, args, status)
+  const ctx = current()
+  const pool = ctx.runtime.service(POOL, (rt) => new WorkerPool(rt))
+  return pool.run(task, args, status, ctx)
 })
 
 export type { ResourceLimits }

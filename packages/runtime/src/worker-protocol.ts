@@ -4,20 +4,39 @@
  * `TaskPayload`, answered by a `TaskResult`, plus a small control block in
  * shared memory for what must reach a thread whose event loop may be busy.
  *
- * Control block (Int32Array over a SharedArrayBuffer of CONTROL_BYTES):
+ * Control block (3 × Int32, CONTROL_BYTES):
  *
  * | index | name     | written by                  | read by        | meaning                                                        |
  * |-------|----------|-----------------------------|----------------|----------------------------------------------------------------|
- * | 0     | kState   | owner (1), worker (2)       | worker, owner  | 0 running; 1 cancel requested (owner, + notify); 2 task ended   |
+ * | 0     | kState   | owner (1), worker (2)       | worker, owner  | 0 running; 1 cancel requested (owner); 2 task ended (worker)    |
  * | 1     | kThread  | worker, once at task start  | owner          | threadId of the worker running it; 0 while still queued         |
  * | 2     | kArgsTaken | worker, once, before reviving the arguments | owner | 1 once the worker took over the moved endpoints of the arguments |
  *
- * Ordering: the owner writes kState=1 with Atomics.store then Atomics.notify;
- * the worker watches kState with Atomics.waitAsync(kState, 0), so a request
- * made before the watch starts is seen as "not-equal" at once and one made
- * after wakes the watch. `checkCancelledSync()` reads kState too, for code
- * blocked in Atomics.wait. The worker's final store of 2 + notify releases
- * its own pending watch, so no waiter outlives the task.
+ * Where the blocks live (cost: a SharedArrayBuffer made and cloned per task
+ * was a measurable part of a trivial task's round trip): each pool makes one
+ * slab of SLAB_SLOTS blocks and hands it to every thread in `workerData`
+ * (`PoolShared`); a task then carries only its slot number. A task started
+ * while every slot is taken gets a SharedArrayBuffer of its own in
+ * `TaskPayload.control` instead (same layout). The owner zeroes a slot when it
+ * takes it and puts it back once the task's result has arrived (the worker
+ * writes its last word before it answers). A slot whose task failed because
+ * its thread died is never reused: a thread being terminated may still run a
+ * few instructions after Piscina has failed its tasks, and would write into
+ * the next task's block.
+ *
+ * Cancellation reaches a worker through a doorbell, not a watch per task
+ * (an `Atomics.waitAsync` per task cost more than the rest of the worker's
+ * bookkeeping together): the owner stores kState=1, then adds 1 to the pool's
+ * doorbell word (`PoolShared.bell`) and notifies. Every thread of the pool
+ * keeps one `Atomics.waitAsync` on the doorbell, armed when its first task
+ * starts and re-armed after each ring; on a ring it cancels each of its
+ * running tasks whose kState is 1. A task checks kState itself right after it
+ * is registered as running, so a request made before that is seen at once and
+ * one made after rings a doorbell that will find it registered (all accesses
+ * are sequentially consistent Atomics). Rings are rare (only cancellations),
+ * so waking every thread of the pool costs nothing in the common case.
+ * `checkCancelledSync()` reads kState directly, for code blocked in
+ * Atomics.wait.
  *
  * kArgsTaken decides who closes the endpoints moved in the arguments if the
  * task never completes normally: while it is 0 the worker has not revived
@@ -38,6 +57,24 @@ export const STATE_RUNNING = 0
 export const STATE_CANCEL_REQUESTED = 1
 export const STATE_ENDED = 2
 
+/** Control blocks per pool slab; more tasks at once than this get blocks of their own. */
+export const SLAB_SLOTS = 1024
+/** Index of the doorbell word in `PoolShared.bell`. */
+export const kBell = 0
+
+/** What a pool shares with every one of its threads, in `workerData.gotrioBoot.shared`. */
+export interface PoolShared {
+  /** SLAB_SLOTS control blocks, CONTROL_BYTES each. */
+  readonly slab: SharedArrayBuffer
+  /** One Int32: the cancellation doorbell. */
+  readonly bell: SharedArrayBuffer
+}
+
+/** The control block of slot `slot` in a slab (a view: index 0 is kState). */
+export function slotView(slab: SharedArrayBuffer, slot: number): Int32Array {
+  return new Int32Array(slab, slot * CONTROL_BYTES, CONTROL_BYTES / Int32Array.BYTES_PER_ELEMENT)
+}
+
 export interface TaskPayload {
   /** Module URL of the task function. */
   readonly module: string
@@ -45,8 +82,10 @@ export interface TaskPayload {
   readonly name: string
   /** Arguments, with transferable objects replaced by markers (transfer.ts). */
   readonly args: unknown
-  /** The control block. */
-  readonly control: SharedArrayBuffer
+  /** The task's control block: a slot of the pool's slab (`PoolShared`)... */
+  readonly slot?: number
+  /** ...or, when every slot was taken, a block of its own. Exactly one of the two is set. */
+  readonly control?: SharedArrayBuffer
   /** For `Nursery.start`: the port on which `started(value)` is posted. */
   readonly startedPort?: MessagePort
   /** Bootstraps registered after the pool was made (the pool's workerData holds the earlier ones). */

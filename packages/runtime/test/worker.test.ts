@@ -9,15 +9,17 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import {
+  CancelScope,
   Cancelled,
   NurseryError,
+  checkpoint,
   moveOnAfter,
   openNursery,
   run,
   runInWorker,
   workerTask,
-  type CancelScope,
 } from '@gotrio/runtime'
+import { SLAB_SLOTS } from '../src/worker-protocol.js'
 import type * as T from './fixtures/worker-tasks.js'
 import { countPrimes } from './fixtures/worker-tasks.js'
 
@@ -36,6 +38,20 @@ const allocateForever = workerTask<typeof T.allocateForever>(fixtures, 'allocate
 const throwUncaughtLater = workerTask<typeof T.throwUncaughtLater>(fixtures, 'throwUncaughtLater')
 const cpuThreadId = workerTask<typeof T.cpuThreadId>(fixtures, 'cpuThreadId')
 const flagThenSpin = workerTask<typeof T.flagThenSpin>(fixtures, 'flagThenSpin')
+const arriveThenWait = workerTask<typeof T.arriveThenWait>(fixtures, 'arriveThenWait')
+const busyUntilReleased = workerTask<typeof T.busyUntilReleased>(fixtures, 'busyUntilReleased')
+const markRan = workerTask<typeof T.markRan>(fixtures, 'markRan')
+
+/** Resolves once counter[index] >= n, without blocking this thread. */
+async function until(sab: SharedArrayBuffer, index: number, n: number): Promise<void> {
+  const c = new Int32Array(sab)
+  for (;;) {
+    const seen = Atomics.load(c, index)
+    if (seen >= n) return
+    const w = Atomics.waitAsync(c, index, seen)
+    if (w.async) await w.value
+  }
+}
 
 function warnings(code: string): { seen: string[]; stop: () => void } {
   const seen: string[] = []
@@ -175,6 +191,61 @@ describe('worker tasks: cancellation', () => {
     } finally {
       w.stop()
     }
+  })
+})
+
+describe('worker tasks: control blocks and the cancellation doorbell', () => {
+  it(`more tasks at once than the pool has control-block slots are all cancelled cooperatively, and the slots are reused after`, async () => {
+    const N = SLAB_SLOTS + 100 // the last 100 get control blocks of their own
+    const w = warnings('GOTRIO_WORKER_TERMINATED')
+    try {
+      const sab = new SharedArrayBuffer(4)
+      const { caught, after } = await run(
+        async () => {
+          let caught = false
+          await openNursery(async (n) => {
+            for (let i = 0; i < N; i++) n.startSoon(() => runInWorker(arriveThenWait, sab))
+            await until(sab, 0, N) // every task is running in a worker
+            n.cancelScope.cancel()
+          })
+          caught = true
+          // Every slot was given back: sequential tasks (each takes and frees one) see no stale cancel request.
+          let after = 0
+          for (let i = 0; i < SLAB_SLOTS + 10; i++) after += await runInWorker(add, i, 1)
+          return { caught, after }
+        },
+        { workers: 2, cancelGraceMs: 60_000 },
+      )
+      expect(caught).toBe(true)
+      expect(new Int32Array(sab)[0]).toBe(N)
+      expect(after).toBe(((SLAB_SLOTS + 10) * (SLAB_SLOTS + 11)) / 2)
+      expect(w.seen).toEqual([]) // the doorbell reached every task: no thread was terminated
+    } finally {
+      w.stop()
+    }
+  })
+
+  it('a task cancelled while it waits behind a busy thread never runs', async () => {
+    const sab = new SharedArrayBuffer(12)
+    const { busy, scope } = await run(
+      async () => {
+        const scope = new CancelScope()
+        let busy = ''
+        await openNursery(async (n) => {
+          n.startSoon(async () => void (busy = await runInWorker(busyUntilReleased, sab)))
+          await until(sab, 0, 1) // the only thread is busy, its event loop stopped
+          n.startSoon(() => scope.run(() => runInWorker(markRan, sab)))
+          await checkpoint() // markRan has been handed to the busy thread
+          scope.cancel()
+          Atomics.store(new Int32Array(sab), 1, 1) // release the thread: it finds markRan cancelled
+        })
+        return { busy, scope }
+      },
+      { workers: 1, cancelGraceMs: 60_000 },
+    )
+    expect(busy).toBe('released')
+    expect(scope.cancelledCaught).toBe(true)
+    expect(new Int32Array(sab)[2]).toBe(0) // markRan never ran
   })
 })
 

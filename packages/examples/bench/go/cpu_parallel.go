@@ -1,11 +1,13 @@
-// cpu_parallel: K goroutines count primes by trial division in disjoint ranges
-// and send their counts to one consumer.
+// cpu_parallel: K goroutines count primes by trial division in disjoint shares
+// of [0, K*R) and send their counts to one consumer.
 //
-// usage: cpu_parallel <K> <range-per-producer>
+// usage: cpu_parallel <K> <range-per-producer> <block>
 //
-// Producer k counts the primes in [k*R, (k+1)*R). GOMAXPROCS is left at its
-// default (the core count). The one-thread baseline (the same K ranges in a
-// plain loop) runs in the same process; speed-up = baseline / parallel time.
+// The numbers [0, K*R) are cut into blocks of <block> numbers, dealt
+// round-robin: producer k counts blocks k, k+K, k+2K, ... (the same split as
+// the gotrio and Python programs). GOMAXPROCS is left at its default (the core
+// count). The one-thread baseline (the same K shares in a plain loop) runs in
+// the same process; speed-up = baseline / parallel time.
 package main
 
 import (
@@ -40,10 +42,23 @@ func countPrimes(lo, hi int) int {
 	return c
 }
 
-func parallel(k, r int) int {
+// countPrimesInBlocks counts the primes in blocks first, first+step, ... below limit.
+func countPrimesInBlocks(first, step, limit, block int) int {
+	c := 0
+	for lo := first * block; lo < limit; lo += step * block {
+		hi := lo + block
+		if hi > limit {
+			hi = limit
+		}
+		c += countPrimes(lo, hi)
+	}
+	return c
+}
+
+func parallel(k, r, block int) int {
 	counts := make(chan int)
 	for i := 0; i < k; i++ {
-		go func(lo, hi int) { counts <- countPrimes(lo, hi) }(i*r, (i+1)*r)
+		go func(first int) { counts <- countPrimesInBlocks(first, k, k*r, block) }(i)
 	}
 	total := 0
 	for i := 0; i < k; i++ {
@@ -53,22 +68,22 @@ func parallel(k, r int) int {
 }
 
 func main() {
-	k, r := intArg(1, "K"), intArg(2, "range-per-producer")
-	parallel(k, r/100+1) // warm-up, untimed
+	k, r, block := intArg(1, "K"), intArg(2, "range-per-producer"), intArg(3, "block")
+	parallel(k, r/100+1, block) // warm-up, untimed
 	t0 := time.Now()
 	seq := 0
 	for i := 0; i < k; i++ {
-		seq += countPrimes(i*r, (i+1)*r)
+		seq += countPrimesInBlocks(i, k, k*r, block)
 	}
 	t1 := time.Now()
-	par := parallel(k, r)
+	par := parallel(k, r, block)
 	t2 := time.Now()
 	if seq != par {
 		fmt.Fprintf(os.Stderr, "one-thread count %d != parallel count %d\n", seq, par)
 		os.Exit(1)
 	}
 	seqS, parS := t1.Sub(t0).Seconds(), t2.Sub(t1).Seconds()
-	size := fmt.Sprintf("%dx%d", k, r)
+	size := fmt.Sprintf("%dx%d/%d", k, r, block)
 	emit("cpu_parallel", "seconds", parS, "s", strconv.Itoa(par), size)
 	emit("cpu_parallel", "speedup", seqS/parS, "x", strconv.Itoa(par), size)
 }

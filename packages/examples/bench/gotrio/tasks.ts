@@ -6,7 +6,7 @@
  * the runtime would also do it when the task ends, per API.md.
  */
 import { EndOfChannel } from '@gotrio/channels'
-import { OrderCheck, countPrimes, nowNs } from '../lib/program.js'
+import { OrderCheck, countPrimesInBlocks, nowNs } from '../lib/program.js'
 import type { SharedReceiveChannel, SharedSendChannel } from './api.js'
 
 /** The seed's number producer, as a worker task: sends base+0 .. base+n-1. */
@@ -63,8 +63,8 @@ export async function pumpAsync(s: SharedSendChannel<Item>, n: number, structure
   else for (let i = 0; i < n; i++) await tx.send(i)
 }
 
-/** cpu_parallel's producer: counts the primes in [lo, hi) and sends the count. */
-export async function countAndSend(s: SharedSendChannel<number>, lo: number, hi: number): Promise<void> {
+/** cpu_parallel's producer k of K: counts the primes in its blocks below `limit` and sends the count. */
+export async function countAndSend(s: SharedSendChannel<number>, k: number, K: number, limit: number, block: number): Promise<void> {
   await using tx = s
-  await tx.send(countPrimes(lo, hi))
+  await tx.send(countPrimesInBlocks(k, K, limit, block))
 }

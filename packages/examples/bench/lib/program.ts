@@ -97,3 +97,15 @@ export function countPrimes(lo: number, hi: number): number {
   for (let n = lo; n < hi; n++) if (isPrime(n)) c++
   return c
 }
+
+/**
+ * cpu_parallel's share of producer `first` out of `step`: the primes in the blocks
+ * [b*block, (b+1)*block) below `limit` for b = first, first+step, first+2*step, ... — the same
+ * block-cyclic split as the Python and Go programs (see the bench README: contiguous ranges
+ * gave the producers unequal work, since trial division costs more for larger numbers).
+ */
+export function countPrimesInBlocks(first: number, step: number, limit: number, block: number): number {
+  let c = 0
+  for (let lo = first * block; lo < limit; lo += step * block) c += countPrimes(lo, Math.min(lo + block, limit))
+  return c
+}

@@ -51,6 +51,13 @@ const ITEMS_PER_CHANNEL: Record<Mode, number> = { full: 1000, quick: 1000, smoke
 /** cpu_parallel range per producer; the same for every implementation. */
 const PRIME_RANGE: Record<Mode, number> = { full: 500_000, quick: 250_000, smoke: 2_000 }
 
+/**
+ * cpu_parallel's block: [0, K*R) is dealt to the K producers round-robin in blocks of this many
+ * numbers (producer k takes blocks k, k+K, ...), so each gets an equal share of the costlier
+ * large numbers. It divides every PRIME_RANGE, so each producer checks exactly R numbers.
+ */
+const PRIME_BLOCK = 1_000
+
 type Sizes = [full: number, quick: number, smoke: number]
 const pick = (mode: Mode, [full, quick, smoke]: Sizes): number =>
   mode === 'full' ? full : mode === 'quick' ? quick : smoke
@@ -95,13 +102,13 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
   channel('fan_in', 'python-trio', 'python', 'python/fan_in.py', [], [200_000, 100_000, 1_000])
   channel('fan_in', 'go', 'go', 'fan_in', [], [20_000_000, 8_000_000, 1_000])
 
-  // CPU-bound: K = 2 x cores producers, the same ranges for every implementation.
+  // CPU-bound: K = 2 x cores producers, the same shares for every implementation.
   const k = 2 * cores
   const r = PRIME_RANGE[mode]
   const primes = primesBelow(k * r)
   const cpu = (impl: Impl, toolchain: Toolchain, program: string, prefix: string[]): void =>
-    add({ benchmark: 'cpu_parallel', impl, toolchain, program, args: [...prefix, String(k), String(r)],
-      expected: primes, metrics: ['seconds', 'speedup'], size: `${k}x${r}` })
+    add({ benchmark: 'cpu_parallel', impl, toolchain, program, args: [...prefix, String(k), String(r), String(PRIME_BLOCK)],
+      expected: primes, metrics: ['seconds', 'speedup'], size: `${k}x${r}/${PRIME_BLOCK}` })
   cpu('gotrio-workers', 'node', 'gotrio/cpu_parallel.ts', ['workers'])
   cpu('gotrio-main', 'node', 'gotrio/cpu_parallel.ts', ['main'])
   cpu('python-trio', 'python', 'python/cpu_parallel.py', ['tasks'])
