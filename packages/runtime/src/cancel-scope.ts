@@ -233,11 +233,23 @@ export class CancelScope implements ScopeLike {
       this.#deadlineReached()
       return
     }
+    armedTimers++
     this.#timer = setTimeout(() => {
       this.#timer = undefined
+      armedTimers--
       if (currentTime() >= this.#deadline) this.#deadlineReached()
       else this.#armTimer() // woke a little early, or the delay was clamped
     }, Math.min(Math.ceil(wait), MAX_TIMER_MS))
+  }
+
+  /**
+   * @internal A deadline that has passed but whose timer has not fired yet
+   * (the thread was busy): cancel now. Trio checks deadlines at every
+   * checkpoint, not only when its clock's timer runs (`sleep`/`checkpoint`
+   * call this through `expireDueDeadlines`).
+   */
+  _expireIfDue(now: number): void {
+    if (this.#timer !== undefined && now >= this.#deadline) this.#deadlineReached()
   }
 
   #deadlineReached(): void {
@@ -248,7 +260,25 @@ export class CancelScope implements ScopeLike {
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer)
       this.#timer = undefined
+      armedTimers--
     }
+  }
+}
+
+/** Deadline timers armed in this thread; 0 keeps `expireDueDeadlines` free. */
+let armedTimers = 0
+
+/**
+ * Cancels every scope from `status` up whose deadline has passed though its
+ * timer has not fired yet (a busy thread), so that a checkpoint right after a
+ * deadline raises, as in Trio. O(depth), and nothing when no deadline is armed.
+ */
+export function expireDueDeadlines(status: CancelStatus): void {
+  if (armedTimers === 0) return
+  const now = currentTime()
+  for (let s: CancelStatus | undefined = status; s !== undefined; s = s.parent) {
+    const scope = s.scope
+    if (scope instanceof CancelScope) scope._expireIfDue(now)
   }
 }
 

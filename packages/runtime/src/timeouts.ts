@@ -1,5 +1,5 @@
 /** Time: sleep, checkpoints and the timeout helpers, all cancellable. */
-import { CancelScope, currentTime } from './cancel-scope.js'
+import { CancelScope, currentTime, expireDueDeadlines } from './cancel-scope.js'
 import { current, park } from './context.js'
 import { Cancelled, TooSlowError } from './errors.js'
 import { Parked } from './status.js'
@@ -27,6 +27,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 export function sleep(ms: number): Promise<void> {
   checkMs('sleep(ms): ms', ms)
   const ctx = current()
+  expireDueDeadlines(ctx.status) // a deadline passed while this thread was busy counts now, as in Trio
   if (ctx.status.effectivelyCancelled) return Promise.reject(new Cancelled())
   const op = new SleepOp(ms)
   if (ms === 0) {

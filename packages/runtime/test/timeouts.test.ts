@@ -73,6 +73,44 @@ describe('sleep (Trio test_sleep)', () => {
   })
 })
 
+describe('a checkpoint checks deadlines (Trio test_yield_briefly_checks_for_timeout)', () => {
+  test('a checkpoint right after the deadline passed, before its timer could fire, raises Cancelled', async () => {
+    const scope = new CancelScope({ relativeDeadline: 5 })
+    let raised: unknown
+    await scope.run(async () => {
+      await checkpoint() // not yet
+      const deadline = scope.deadline
+      while (currentTime() < deadline) {
+        // The thread stays busy past the deadline (Trio's test jumps a mock clock):
+        // the deadline's timer cannot run before the next checkpoint.
+      }
+      try {
+        await checkpoint()
+      } catch (e) {
+        raised = e
+        throw e
+      }
+    })
+    expect(raised).toBeInstanceOf(Cancelled)
+    expect(scope.cancelledCaught).toBe(true)
+  })
+
+  test('an inner scope without a deadline does not hide the outer deadline', async () => {
+    const outer = new CancelScope({ relativeDeadline: 5 })
+    await outer.run(async () => {
+      await new CancelScope().run(async () => {
+        const deadline = outer.deadline
+        while (currentTime() < deadline) {
+          // busy past the outer deadline
+        }
+        await checkpoint()
+        throw new Error('unreachable: the checkpoint should have raised')
+      })
+    })
+    expect(outer.cancelledCaught).toBe(true)
+  })
+})
+
 describe('moveOnAfter (Trio test_move_on_after)', () => {
   test('resolves undefined when the deadline cancels the body, and the scope says so', async () => {
     let scope: CancelScope | undefined
