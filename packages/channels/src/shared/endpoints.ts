@@ -285,6 +285,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     if (l.send.queue.length === 0 && ring.looksBlocked(false)) ring.spin(false, SPINS_ASYNC)
     let r: number
     let seen = 0
+    let elsewhere = false
     ring.lock()
     try {
       if (l.send.queue.length > 0 && l.send.queue.some((op) => !(op as SendOp).inLine)) {
@@ -298,6 +299,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
           : ring.sendLocked(threadId, 0, enc.bytes, enc.ool, enc.flags, false, false)
         seen = r === OFFERED || r === HANDED ? ring.readSeq(SIDE_SEND) : ring.seen
       }
+      if (r === WAIT || r === OFFERED || r === HANDED) elsewhere = ring.elsewhereLocked(threadId)
     } finally {
       ring.unlock()
     }
@@ -313,7 +315,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     const out = enc ?? numericOut(num)
     if (r === OFFERED || r === HANDED) out.committed()
     const op = new SendOp(l.send, this, out, r === OFFERED || r === HANDED ? ring.ticket : undefined, r === HANDED, sendErrors)
-    l.send.enqueue(op, seen)
+    l.send.enqueue(op, seen, elsewhere)
     return park(op, ctx)
   }
 
@@ -425,6 +427,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     if (l.recv.queue.length === 0 && ring.looksBlocked(true)) ring.spin(true, SPINS_ASYNC)
     let r: number
     let v: Incoming | undefined
+    let elsewhere = false
     ring.lock()
     try {
       if (l.recv.queue.length > 0) {
@@ -434,6 +437,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
         r = ring.receiveLocked(threadId, false, false)
         if (r === DONE) v = this.grabLocked(ring)
       }
+      if (r === WAIT) elsewhere = ring.elsewhereLocked(threadId)
     } finally {
       ring.unlock()
     }
@@ -444,7 +448,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     }
     if (r === END) throw endError()
     const op = new ReceiveOp<T>(l.recv, this, this, recvErrors)
-    l.recv.enqueue(op, ring.seen)
+    l.recv.enqueue(op, ring.seen, elsewhere)
     return park(op, ctx)
   }
 

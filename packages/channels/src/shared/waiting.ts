@@ -22,7 +22,7 @@
  * thread can wake its waiters, so if
  * its event loop empties, nothing ever will, and `run` reports a
  * DeadlockError (Node's `beforeExit`) instead of hanging. The answer is
- * computed under the lock when an operation parks and at every wake-up;
+ * read under the lock that registers an operation and at every wake-up;
  * every close (not only the last) bumps the waiters of both sides so they
  * re-check, and moving a handle out of this thread re-checks at once.
  */
@@ -175,10 +175,17 @@ export class LocalSide {
     return this.local.ring.h + (this.side === SIDE_SEND ? H_SEQ_SEND : H_SEQ_RECV)
   }
 
-  /** Queues a registered op (its attempt returned WAIT with `seen`) and makes sure a dispatcher watches. */
-  enqueue(op: SharedOp<unknown>, seen: number): void {
+  /**
+   * Queues a registered op (its attempt returned WAIT with `seen`) and makes
+   * sure a dispatcher watches. `elsewhere` is `ring.elsewhereLocked(threadId)`
+   * read in the same critical section that registered the op, so the
+   * keep-alive is right from the moment the op waits, also when a dispatcher
+   * is already running (it re-checks only when it wakes).
+   */
+  enqueue(op: SharedOp<unknown>, seen: number, elsewhere: boolean): void {
     this.queue.push(op)
     parkedUp()
+    if (elsewhere) this.setRemote(true)
     if (!this.running) void this.dispatch(seen)
   }
 
@@ -213,13 +220,6 @@ export class LocalSide {
     const ring = this.local.ring
     try {
       await null // the op being enqueued is parked (Parked.begin) synchronously after enqueue(): let that happen first
-      if (this.queue.length === 0) return
-      ring.lock()
-      try {
-        this.recheckLocked()
-      } finally {
-        ring.unlock()
-      }
       for (;;) {
         const r = Atomics.waitAsync(ring.i32, this.seqIndex, seen)
         if (r.async) await r.value
