@@ -160,11 +160,13 @@ export class Ring {
     const i = this.i32
     const ns = this.notifySend && i[this.h + H_SEND_WAITING]! > 0
     const nr = this.notifyRecv && i[this.h + H_RECV_WAITING]! > 0
+    // Cleared on every unlock: a flag left over would notify after a later,
+    // unrelated critical section (a futex syscall for nothing).
+    this.notifySend = this.notifyRecv = false
     if (!ns && !nr) {
       unlock(i, this.h + H_LOCK)
       return
     }
-    this.notifySend = this.notifyRecv = false
     criticalEnter()
     unlock(i, this.h + H_LOCK)
     if (ns) Atomics.notify(i, this.h + H_SEQ_SEND)
