@@ -29,9 +29,9 @@
  * exactly CLOSING (closing, and not nested inside a section it already holds),
  * it does not enter: it undoes the add and parks forever in `Atomics.wait`
  * (the termination ends it there, holding nothing). It leaves with
- * `Atomics.sub(1)` and notifies if it was the last section of a closing gate.
- * The terminating thread sets CLOSING with `Atomics.or` and waits until the
- * depth is 0 (`quiesceThread`). Both sides update the one word with
+ * `Atomics.sub(1)`. The terminating thread sets CLOSING with `Atomics.or` and
+ * polls until the depth is 0 (`quiesceThread`, arena.ts; a section lasts
+ * microseconds, so no notify is needed and none is paid on the leave path). Both sides update the one word with
  * read-modify-writes, so they are totally ordered: either the enter came
  * first (the closer sees depth > 0 and waits for the leave), or the close came
  * first (the enterer sees CLOSING and parks). Sections are short and bounded,
@@ -61,8 +61,7 @@ export function criticalEnter(): void {
 
 /** Leaves a critical section entered with `criticalEnter` (or `lock`). */
 export function criticalLeave(): void {
-  if (gate === null) return
-  if (Atomics.sub(gate, gateAt, 1) === (GATE_CLOSING | 1)) Atomics.notify(gate, gateAt)
+  if (gate !== null) Atomics.sub(gate, gateAt, 1)
 }
 
 function parkForTermination(g: Int32Array): never {
@@ -73,7 +72,7 @@ function parkForTermination(g: Int32Array): never {
 }
 
 export function lock(i32: Int32Array, index: number): void {
-  if (gate !== null) criticalEnter()
+  criticalEnter()
   if (Atomics.compareExchange(i32, index, 0, 1) === 0) return
   lockSlow(i32, index)
 }
@@ -94,5 +93,5 @@ export function unlock(i32: Int32Array, index: number): void {
     Atomics.store(i32, index, 0)
     Atomics.notify(i32, index, 1)
   }
-  if (gate !== null) criticalLeave()
+  criticalLeave()
 }
