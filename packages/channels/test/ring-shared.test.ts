@@ -11,20 +11,10 @@ import { blockCapacity, getArena } from '../src/shared/arena.js'
 import { channelByteLength, H_SLOTS, H_SLOT_BYTES } from '../src/shared/layout.js'
 import { Ring } from '../src/shared/ring.js'
 import { runWorker } from './fixtures/run-worker.js'
+import { prng } from './fixtures/prng.js'
 
 const STRESS = Number(process.env.GOTRIO_STRESS ?? 1)
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** The value with sequence number `seq`: `len` bytes, each a function of (seq, index). */
 export function makeValue(seq: number, len: number): Uint8Array {

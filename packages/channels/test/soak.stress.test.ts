@@ -32,6 +32,7 @@ import {
 } from '@gotrio/channels'
 import { CancelScope, currentTime, dumpTasks, failAfter, openNursery, run, runInWorker, sleep, workerTask } from '@gotrio/runtime'
 import * as F from './fixtures/soak-tasks.js'
+import { prng } from './fixtures/prng.js'
 
 const fx = new URL('./fixtures/soak-tasks.ts', import.meta.url)
 const produceTask = workerTask<typeof F.produce>(fx, 'produce')
@@ -160,7 +161,7 @@ interface RoundResult {
 /** One round: open a channel, run everyone, check the tally and the channel's statistics. */
 async function soakRound(round: number, horizonMs: number, totals: Totals): Promise<RoundResult> {
   const roundSeed = (SEED * 7919 + round * 104_729) >>> 0
-  const rnd = F.prng(roundSeed)
+  const rnd = prng(roundSeed)
   const structured = rnd() < STRUCTURED_SHARE
   const codec = structured ? 'structured' : 'int32'
   const capacity = rnd() < 0.25 ? 0 : 1 + Math.floor(rnd() * 64)
