@@ -191,7 +191,6 @@ describe('memory channel: foreign objects', () => {
 
 describe('openSharedChannel arguments', () => {
   it.each([
-    [Infinity, RangeError, /openSharedChannel: maxBufferSize Infinity is not supported: .*use openMemoryChannel\(Infinity\) within one thread/],
     [2 ** 23, RangeError, /openSharedChannel: maxBufferSize 8388608 is larger than 4194304, the most ring slots a shared channel may have/],
     [1.5, TypeError, /openSharedChannel: maxBufferSize must be a non-negative integer or Infinity, got 1\.5/],
     [-1, RangeError, /openSharedChannel: maxBufferSize must be a non-negative integer or Infinity, got -1/],
@@ -200,6 +199,13 @@ describe('openSharedChannel arguments', () => {
     const e = thrown(() => openSharedChannel(n as number))
     expect(e).toBeInstanceOf(cls)
     expect(message(e)).toMatch(re)
+  })
+
+  it('maxBufferSize Infinity is valid: an unbounded channel', () => {
+    const [tx, rx] = openSharedChannel<number>(Infinity)
+    expect(rx.statistics().maxBufferSize).toBe(Infinity)
+    tx.close()
+    rx.close()
   })
 
   it('options: null, an unknown codec and a zero byte budget are refused, naming the option', () => {

@@ -51,8 +51,8 @@ describe('the Trio channel model itself (trio test_channel.py, by hand)', () => 
 describeChannelModel('memory', openMemoryChannel)
 
 /**
- * Shared channels in one thread: the same semantics (API.md). No Infinity (a
- * shared ring has a fixed size: openSharedChannel refuses it).
+ * Shared channels in one thread: the same semantics (API.md), every capacity
+ * the memory channels are checked with, Infinity included.
  *
  * peakBufferUsed is compared for memory channels; for shared channels only
  * while the channel is open (see the note at describeChannelModel below).
@@ -61,7 +61,7 @@ describeChannelModel('memory', openMemoryChannel)
 // size-0 senders of one thread left the next one unoffered (fixed in
 // shared/waiting.ts); those programs now run as ordinary cases.
 describeChannelModel('shared (one thread)', openSharedChannel as OpenChannel, {
-  capacities: [0, 1, 2, 3],
+  capacities: [0, 1, 2, 3, Infinity],
   // Once every handle is closed the shared channel's block is freed and its
   // statistics read as a fresh channel's (peak 0); a memory channel keeps its
   // peak. Every other field is compared.

@@ -4,12 +4,16 @@ import { kTransfer } from '@gotrio/runtime/lowlevel'
 import { BrokenResourceError, ClosedResourceError, WouldBlock, openSharedChannel, type Codec } from '../src/index.js'
 
 describe('shared channel bad input', () => {
-  it('capacity validation as for memory channels; Infinity is a RangeError that says why', () => {
+  it('capacity validation as for memory channels (Infinity is valid: an unbounded channel)', () => {
     expect(() => openSharedChannel(1.5)).toThrow(TypeError)
     expect(() => openSharedChannel('3' as never)).toThrow(TypeError)
     expect(() => openSharedChannel(NaN)).toThrow(TypeError)
     expect(() => openSharedChannel(-1)).toThrow(RangeError)
-    expect(() => openSharedChannel(Infinity)).toThrow(/fixed size.*openMemoryChannel\(Infinity\)/)
+    expect(() => openSharedChannel(2 ** 23)).toThrow(/larger than 4194304/)
+    const [tx, rx] = openSharedChannel<number>(Infinity)
+    expect(tx.statistics().maxBufferSize).toBe(Infinity)
+    tx.close()
+    rx.close()
     expect(() => openSharedChannel(2, { codec: 'int64' as never })).toThrow(/options.codec/)
     expect(() => openSharedChannel(2, { maxBufferBytes: 0 })).toThrow(/maxBufferBytes/)
   })

@@ -49,6 +49,7 @@ const {
   ENTRY_HAS_ENDPOINTS,
   H_GEN,
   H_LIVE,
+  H_OV_COUNT,
   H_NEXT,
   H_PEAK,
   H_PREV,
@@ -192,8 +193,8 @@ abstract class SharedEndpoint {
     const live = Atomics.load(i, h + H_GEN) === this.#gen
     const get = (f: number): number => (live ? Atomics.load(i, h + f) : 0)
     return {
-      currentBufferUsed: Math.min(get(H_LIVE), ring.capacity),
-      maxBufferSize: ring.capacity,
+      currentBufferUsed: Math.min(get(H_LIVE), ring.capacity) + get(H_OV_COUNT),
+      maxBufferSize: ring.infinite ? Infinity : ring.capacity,
       openSendChannels: get(H_SEND_OPEN),
       openReceiveChannels: get(H_RECV_OPEN),
       tasksWaitingSend: get(H_SEND_WAITING),

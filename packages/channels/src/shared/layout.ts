@@ -35,11 +35,18 @@
  * | 22  | H_BLOCK         | creator, then read-only    | byte offset of this block (= base), to free it                   |
  * | 23  | H_ARMED         | lock                       | bit 1: a sender read H_SEQ_SEND since its last bump; bit 2: same |
  * |     |                 |                            | for receivers and H_SEQ_RECV (ring.ts "Wake-ups")                |
- * | 24..| owner table     | lock                       | OWNER_ENTRIES × [threadId+1, sendHandles, recvHandles,           |
+ * | 24  | H_OV_FIRST      | lock                       | unbounded channels: oldest overflow chunk's block (0 = none)     |
+ * | 25  | H_OV_LAST       | lock                       | unbounded channels: newest overflow chunk's block (0 = none)     |
+ * | 26  | H_OV_COUNT      | lock                       | unbounded channels: values waiting in overflow chunks            |
+ * | 27..| owner table     | lock                       | OWNER_ENTRIES × [threadId+1, sendHandles, recvHandles,           |
  * |     |                 |                            |   sendWaiting, recvWaiting]; threadId+1 = 0 marks a free entry   |
  *
  * After the header: `slots` meta words (Int32, one per ring slot: ENTRY_* kind
  * and flags), then the data slots, 8-byte aligned, `slots × slotBytes` bytes.
+ *
+ * An unbounded channel (maxBufferSize Infinity) stores CAPACITY_INFINITE in
+ * H_CAPACITY and has a ring of INFINITE_RING_SLOTS; values that arrive while
+ * it is full wait in a list of overflow chunks (overflow.ts), oldest first.
  *
  * A numeric slot (int32/uint32: 4 bytes, float64: 8 bytes) holds the number.
  * A byte slot (structured / user codec) holds [length, outOfLineOffset] as two
@@ -73,7 +80,10 @@ export const H_BLOCK = 22
 export const H_ARMED = 23
 export const ARMED_SEND = 1
 export const ARMED_RECV = 2
-export const H_OWNERS = 24
+export const H_OV_FIRST = 24
+export const H_OV_LAST = 25
+export const H_OV_COUNT = 26
+export const H_OWNERS = 27
 
 /** Owner-table entry fields (Int32 offsets inside one entry). */
 export const O_THREAD = 0 // threadId + 1; 0 = free entry
@@ -96,6 +106,10 @@ export const HEADER_WORDS = H_OWNERS + OWNER_ENTRIES * OWNER_FIELDS
 export const RENDEZVOUS_SLOTS = 16
 /** Extra slots of a buffered channel, for the offers of senders waiting for room (ring.ts). */
 export const OVERFLOW_SLOTS = 16
+/** H_CAPACITY of an unbounded channel (maxBufferSize Infinity): larger than any count of values. */
+export const CAPACITY_INFINITE = 0x7fffffff
+/** Ring slots of an unbounded channel; more values wait in overflow chunks (overflow.ts). */
+export const INFINITE_RING_SLOTS = 1024
 
 /** Meta word of a ring slot: the entry's kind in the low bits, flags above. */
 export const ENTRY_VALUE = 1 // a buffered value (capacity > 0), or a size-0 value promised to a waiting receiver

@@ -31,6 +31,8 @@ const {
   O_SEND_HANDLES,
   RENDEZVOUS_SLOTS,
   OVERFLOW_SLOTS,
+  CAPACITY_INFINITE,
+  INFINITE_RING_SLOTS,
   channelByteLength,
   slotBytesFor,
 } = L
@@ -45,12 +47,14 @@ export interface SharedChannelOptions<T> {
   /**
    * Byte codecs only: how many bytes of values too long for a ring slot (over
    * 56 bytes) may wait in the channel at once; a send waits while more would.
-   * A single value larger than this is still delivered, alone. Default 4 MiB.
+   * A single value larger than this is still delivered, alone. Default 4 MiB
+   * (unbounded channels: no limit but the arena's, ARENA_MAX_BYTES).
    */
   maxBufferBytes?: number
 }
 
 const DEFAULT_MAX_BUFFER_BYTES = 4 << 20
+const MAX_BUFFER_BYTES = 0x7fffffff
 /** Most ring slots one channel may have (the ring is allocated up front in the arena). */
 export const MAX_SHARED_CAPACITY = 1 << 22
 
@@ -70,27 +74,23 @@ export function openSharedChannel<T>(
 ): [SharedSendChannel<T>, SharedReceiveChannel<T>] {
   const fn = 'openSharedChannel'
   const capacity = checkMaxBufferSize(fn, maxBufferSize)
-  if (capacity === Infinity) {
-    throw new RangeError(
-      `${fn}: maxBufferSize Infinity is not supported: a shared channel's ring is allocated once, with a fixed size, in shared memory. ` +
-        'Pick a bound (the producer then waits, which is backpressure), or use openMemoryChannel(Infinity) within one thread',
-    )
-  }
-  if (capacity > MAX_SHARED_CAPACITY) {
+  const infinite = capacity === Infinity
+  if (!infinite && capacity > MAX_SHARED_CAPACITY) {
     throw new RangeError(`${fn}: maxBufferSize ${capacity} is larger than ${MAX_SHARED_CAPACITY}, the most ring slots a shared channel may have`)
   }
   if (typeof options !== 'object' || options === null) throw new TypeError(`${fn}: options must be an object, got ${String(options)}`)
   const codec = resolveCodec(fn, options.codec)
-  const budget = options.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES
+  // Unbounded: no byte budget unless asked for (Trio's Infinity never blocks).
+  const budget = options.maxBufferBytes ?? (infinite ? MAX_BUFFER_BYTES : DEFAULT_MAX_BUFFER_BYTES)
   if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 1 || budget > 0x7fffffff) {
     throw new RangeError(`${fn}: options.maxBufferBytes must be an integer from 1 to 2^31-1 (bytes), got ${String(budget)}`)
   }
-  const slots = capacity === 0 ? RENDEZVOUS_SLOTS : capacity + OVERFLOW_SLOTS
+  const slots = infinite ? INFINITE_RING_SLOTS : capacity === 0 ? RENDEZVOUS_SLOTS : capacity + OVERFLOW_SLOTS
   const slotBytes = slotBytesFor(codec.kind)
   const block = alloc(channelByteLength(slots, slotBytes))
   const h = block >> 2
   const a = getArena().i32
-  a[h + H_CAPACITY] = capacity
+  a[h + H_CAPACITY] = infinite ? CAPACITY_INFINITE : capacity
   a[h + H_SLOTS] = slots
   a[h + H_CODEC] = codec.kind
   a[h + H_SLOT_BYTES] = slotBytes

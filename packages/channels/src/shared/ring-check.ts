@@ -1,6 +1,7 @@
-/** The ring invariants R1–R4 and R6 (ring.ts) as one check, for tests. Call under the channel lock. */
+/** The ring invariants R1–R4 and R6 (ring.ts), and O1/O3 of the overflow (overflow.ts), as one check, for tests. Call under the channel lock. */
+import { checkOverflow } from './overflow.js'
 import type { Ring } from './ring.js'
-import { B_LENGTH, B_OUT_OF_LINE, CODEC_BYTES, ENTRY_KIND_MASK, ENTRY_TOMBSTONE, ENTRY_VALUE, H_BYTES_USED, H_COUNT, H_HANDOFFS, H_HEAD_IDX, H_LIVE, H_RECV_OPEN, H_RECV_WAITING } from './layout.js'
+import { B_LENGTH, B_OUT_OF_LINE, CODEC_BYTES, ENTRY_KIND_MASK, ENTRY_TOMBSTONE, ENTRY_VALUE, H_BYTES_USED, H_COUNT, H_HANDOFFS, H_HEAD_IDX, H_LIVE, H_OV_COUNT, H_RECV_OPEN, H_RECV_WAITING } from './layout.js'
 
 export function checkRing(r: Ring): string | undefined {
   const count = r.get(H_COUNT)
@@ -9,7 +10,12 @@ export function checkRing(r: Ring): string | undefined {
   if (!(live >= 0 && live <= count && count <= r.slots)) return `R1: live ${live} count ${count} slots ${r.slots}`
   if (ho > r.get(H_RECV_WAITING) || (r.capacity > 0 && ho !== 0)) return `R2: handoffs ${ho}`
   if (r.get(H_RECV_OPEN) === 0 && count !== 0) return 'R4'
-  let ool = 0
+  const [overflowError, overflowOol] = checkOverflow(r)
+  if (overflowError) return overflowError
+  const ov = r.get(H_OV_COUNT)
+  if (ov > 0 && (!r.infinite || count < r.slots - 1)) return `O3: ${ov} overflow values behind a ring of ${count}/${r.slots}`
+  if (ov > 0 && r.get(H_RECV_OPEN) === 0) return 'R4: overflow values with no receiver'
+  let ool = overflowOol
   let seenHo = 0
   for (let k = 0; k < count; k++) {
     const slot = (r.get(H_HEAD_IDX) + k) % r.slots

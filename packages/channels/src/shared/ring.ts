@@ -13,7 +13,8 @@
  *  - R4 RECV_OPEN = 0 implies COUNT = 0 (the last receiver dropped the buffer).
  *  - R5 a registered waiter is counted in SEND_/RECV_WAITING and in its thread's
  *       owner entry until it completes or withdraws, both under the lock.
- *  - R6 BYTES_USED is the sum of out-of-line lengths of the entries in the ring.
+ *  - R6 BYTES_USED is the sum of out-of-line lengths of the entries in the ring
+ *       and in the overflow of an unbounded channel (overflow.ts, O1-O4).
  *
  * Rendezvous (size 0), Go's direct handoff made cross-thread:
  *  - A receiver that finds no value registers as waiting (RECV_WAITING++).
@@ -55,6 +56,7 @@
 import * as __arena from './arena.js'
 import type { Arena } from './arena.js'
 import * as __lock from './lock.js'
+import { overflowDrop, overflowPush, overflowReserve, overflowShift } from './overflow.js'
 import { ownerAdd, ownerGet, ownerTake } from './owners.js'
 import { checkRing } from './ring-check.js'
 import * as L from './layout.js'
@@ -69,6 +71,7 @@ const {
   H_BYTES_BUDGET, H_BYTES_USED, H_CAPACITY, H_CODEC, H_COUNT, H_HANDOFFS, H_HEAD_IDX, H_HEAD_SEQ,
   H_LIVE, H_LOCK, H_PEAK, H_RECV_OPEN, H_RECV_WAITING, H_SEND_OPEN, H_SEND_WAITING, H_SEQ_RECV,
   H_SEQ_SEND, H_SLOTS, H_SLOT_BYTES, O_RECV_HANDLES, O_RECV_WAITING, O_SEND_HANDLES, O_SEND_WAITING, dataOffset, H_ARMED, ARMED_SEND, ARMED_RECV,
+  CAPACITY_INFINITE, H_OV_COUNT,
 } = L
 
 /** This thread's copy of one inline byte value (inlineToScratch); slots are at most BYTE_SLOT_BYTES. */
@@ -104,7 +107,10 @@ export class Ring {
   private readonly du8: Uint8Array
   /** Int32 index of the header in `i32` (0: the view starts at the block). */
   readonly h = 0
+  /** maxBufferSize; CAPACITY_INFINITE (2^31 - 1) for an unbounded channel. */
   readonly capacity: number
+  /** maxBufferSize is Infinity: sends always find room (overflow.ts). */
+  readonly infinite: boolean
   readonly slots: number
   readonly codec: number
   readonly slotBytes: number
@@ -132,6 +138,7 @@ export class Ring {
     const i = this.a.i32
     const b = block >> 2
     this.capacity = i[b + H_CAPACITY]!
+    this.infinite = this.capacity === CAPACITY_INFINITE
     this.slots = i[b + H_SLOTS]!
     this.codec = i[b + H_CODEC]!
     this.slotBytes = i[b + H_SLOT_BYTES]!
@@ -277,10 +284,17 @@ export class Ring {
 
   /** Can an entry with `oolBytes` out-of-line bytes enter the ring now? (a free slot and the byte budget) */
   private hasRoom(oolBytes: number): boolean {
-    if (this.get(H_COUNT) === this.slots) return false
-    if (oolBytes === 0) return true
-    const used = this.get(H_BYTES_USED)
-    return used === 0 || used + oolBytes <= this.budget
+    if (oolBytes !== 0) {
+      const used = this.get(H_BYTES_USED)
+      if (used !== 0 && used + oolBytes > this.budget) return false
+    }
+    if (this.infinite && this.needsOverflow()) return overflowReserve(this)
+    return this.get(H_COUNT) !== this.slots
+  }
+
+  /** Unbounded channels: a value sent now goes to the overflow (O2: behind any value already there). */
+  private needsOverflow(): boolean {
+    return this.get(H_COUNT) === this.slots || this.get(H_OV_COUNT) > 0
   }
 
   /**
@@ -400,6 +414,14 @@ export class Ring {
   }
 
   private push(meta: number, num: number, bytes: Uint8Array | undefined, ool: number): void {
+    if (this.infinite && this.needsOverflow()) {
+      // hasRoom reserved its place (overflowReserve).
+      overflowPush(this, meta, num, bytes, ool)
+      const used = this.get(H_LIVE) + this.get(H_OV_COUNT) - this.get(H_RECV_WAITING)
+      if (used > this.get(H_PEAK)) this.set(H_PEAK, used)
+      this.bumpRecv()
+      return
+    }
     const count = this.get(H_COUNT)
     const slot = (this.get(H_HEAD_IDX) + count) % this.slots
     this.i32[this.meta + slot] = meta
@@ -417,7 +439,7 @@ export class Ring {
     this.set(H_LIVE, live)
     // Offers beyond the buffer are not "buffer used", nor are values that waiting
     // receivers will take (Trio hands those over without buffering them).
-    const used = (live < this.capacity ? live : this.capacity) - this.get(H_RECV_WAITING)
+    const used = (live < this.capacity ? live : this.capacity) + this.get(H_OV_COUNT) - this.get(H_RECV_WAITING)
     if (used > this.get(H_PEAK)) this.set(H_PEAK, used)
     this.bumpRecv()
   }
@@ -431,6 +453,7 @@ export class Ring {
    */
   receiveLocked(tid: number, registered: boolean, nowait: boolean): number {
     this.skipTombstones()
+    if (this.infinite) this.refill()
     const ho = this.get(H_HANDOFFS)
     if (this.get(H_LIVE) > 0 && (registered || ho === 0)) {
       this.takeHead()
@@ -477,6 +500,21 @@ export class Ring {
       return WOULD_BLOCK
     }
     return this.receiveLocked(tid, true, true)
+  }
+
+  /**
+   * Unbounded channels: moves the oldest overflow values into the ring's free
+   * slots (O2, O3). Done at the start of a receive, not right after a take:
+   * the taken value's inline bytes stay in its slot until the caller has
+   * copied them (takeHead), and that slot is the one a refill would reuse.
+   */
+  private refill(): void {
+    while (this.get(H_OV_COUNT) > 0 && this.get(H_COUNT) < this.slots) {
+      const count = this.get(H_COUNT)
+      overflowShift(this, (this.get(H_HEAD_IDX) + count) % this.slots)
+      this.set(H_COUNT, count + 1)
+      this.set(H_LIVE, this.get(H_LIVE) + 1)
+    }
   }
 
   private skipTombstones(): void {
@@ -603,6 +641,7 @@ export class Ring {
           const b = this.dropEntry(slot)
           if (b) dropped.push(b)
         }
+        if (this.infinite) overflowDrop(this, dropped)
         // HEAD_SEQ is not advanced: a waiting sender's offer reads as "not taken" and, with RECV_OPEN = 0, as broken.
         this.set(H_HEAD_IDX, 0)
         this.set(H_COUNT, 0)
