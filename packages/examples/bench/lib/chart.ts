@@ -41,6 +41,8 @@ const COLORS: Record<Impl, string> = {
   go: '#0b7285',
   postmessage: '#868e96',
   'node-als-floor': '#adb5bd',
+  'node-sab-ring': '#ced4da',
+  'node-sab-ring-mpmc': '#dee2e6',
   'piscina-raw': '#495057',
 }
 

@@ -12,7 +12,8 @@ import { channelChecksum, primesBelow, roundtripChecksum, spawnChecksum } from '
 
 export const IMPLS = [
   'gotrio-main', 'gotrio-shared', 'gotrio-shared-drain', 'gotrio-shared-w2w', 'gotrio-workers', 'gotrio-pool',
-  'python-trio', 'python-trio-threads', 'go', 'postmessage', 'node-als-floor', 'piscina-raw',
+  'python-trio', 'python-trio-threads', 'go', 'postmessage', 'node-als-floor', 'node-sab-ring', 'node-sab-ring-mpmc',
+  'piscina-raw',
 ] as const
 export type Impl = (typeof IMPLS)[number]
 export type Metric = 'ns_per_item' | 'ns_per_task' | 'us_per_task' | 'seconds' | 'speedup'
@@ -140,6 +141,10 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
     channel(benchmark, 'postmessage', 'node', 'node/postmessage.ts', [kind], [...otherSizes] as Sizes)
     channel(benchmark, 'node-als-floor', 'node', 'node/als_floor.ts', [kind], [...otherSizes] as Sizes)
   }
+  // The floor under every int32 row: a bare SharedArrayBuffer ring, no library (node/sab_ring.ts),
+  // single-producer/single-consumer and the many-producer/many-consumer kind a channel needs.
+  channel('shared_int32_throughput', 'node-sab-ring', 'node', 'node/sab_ring.ts', ['spsc'], [5_000_000, 2_000_000, 1_000])
+  channel('shared_int32_throughput', 'node-sab-ring-mpmc', 'node', 'node/sab_ring.ts', ['mpmc'], [5_000_000, 2_000_000, 1_000])
 
   // One trivial task at a time through the pool: gotrio worker task against raw piscina.run().
   const roundtrip = (impl: Impl, program: string, sizes: Sizes): void => {
@@ -230,6 +235,20 @@ export function ratioSpecs(cores: number): RatioSpec[] {
     specs.push({
       label: `${b}: postMessage ÷ node-als-floor (the best a for-await consumer could do against postMessage)`,
       numerator: ref(b, 'postmessage'), denominator: ref(b, 'node-als-floor'),
+    })
+  }
+  // What the int32 goals stand on: the bare ring's time against Go's buffered channel is the
+  // least any JavaScript shared-memory channel could reach here.
+  for (const impl of ['node-sab-ring', 'node-sab-ring-mpmc'] as const) {
+    specs.push({
+      label: `shared_int32_throughput: ${impl} (bare SAB ring, no library) ÷ Go buffered channel (× Go's time: the floor)`,
+      numerator: ref('shared_int32_throughput', impl), denominator: ref('seed_producer_buffered', 'go'),
+    })
+  }
+  for (const impl of ['gotrio-shared-drain', 'gotrio-shared-w2w'] as const) {
+    specs.push({
+      label: `shared_int32_throughput: ${impl} ÷ node-sab-ring-mpmc (× the many-producer floor)`,
+      numerator: ref('shared_int32_throughput', impl), denominator: ref('shared_int32_throughput', 'node-sab-ring-mpmc'),
     })
   }
   const speedupGoal = 0.9 * cores
