@@ -10,7 +10,7 @@ import { runWorker } from './fixtures/run-worker.js'
 const STRESS = Number(process.env.GOTRIO_STRESS ?? 10)
 
 describe('shared channel soak', () => {
-  for (const cap of [0, 1, 3, 64])
+  for (const cap of [0, 1, 3, 64, Infinity])
     for (const [p, c] of [
       ['produceSync', 'consumeSync'],
       ['produceAsync', 'consumeAsync'],

@@ -1,6 +1,6 @@
 /**
  * The soak suite (issue 6; `pnpm test:stress`): rounds of one shared channel
- * each — random capacity 0..64, 1–4 producers and 1–4 consumers, each on the
+ * each — random capacity 0..64 or Infinity, 1–4 producers and 1–4 consumers, each on the
  * main thread or a worker task — with faults injected on every thread:
  *
  *  - task cancellation: the main thread cancels a producer or consumer (main or worker) at a random time;
@@ -164,7 +164,9 @@ async function soakRound(round: number, horizonMs: number, totals: Totals): Prom
   const rnd = prng(roundSeed)
   const structured = rnd() < STRUCTURED_SHARE
   const codec = structured ? 'structured' : 'int32'
-  const capacity = rnd() < 0.25 ? 0 : 1 + Math.floor(rnd() * 64)
+  // A quarter rendezvous, a tenth unbounded (overflow chunks, shared/overflow.ts), the rest 1..64.
+  const shape = rnd()
+  const capacity = shape < 0.25 ? 0 : shape >= 0.9 ? Infinity : 1 + Math.floor(rnd() * 64)
   const producers = 1 + Math.floor(rnd() * 4)
   const consumers = 1 + Math.floor(rnd() * 4)
   const base = structured ? STRUCT_COUNT : INT_COUNT
