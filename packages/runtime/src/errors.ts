@@ -35,15 +35,25 @@ export interface WaitingTask {
  * `run()` rejects with this when every task of the program waits on a gotrio
  * primitive and nothing is left that could wake any of them (Go's "all
  * goroutines are asleep - deadlock!"). `waiting` lists who waits on what.
+ *
+ * Constructed like any Error too (`new DeadlockError('message')`, API.md):
+ * then `waiting` is empty.
  */
 export class DeadlockError extends Error {
   override name = 'DeadlockError'
   readonly waiting: readonly WaitingTask[]
-  constructor(waiting: readonly WaitingTask[]) {
+  constructor(waitingOrMessage?: readonly WaitingTask[] | string, options?: ErrorOptions) {
+    if (!Array.isArray(waitingOrMessage)) {
+      super(waitingOrMessage as string | undefined, options)
+      this.waiting = []
+      return
+    }
+    const waiting = waitingOrMessage as readonly WaitingTask[]
     const lines = waiting.map((w) => `  ${w.task}: waiting on ${w.waitsOn}`)
     super(
       `all tasks are asleep - deadlock! ${waiting.length} task(s) wait and nothing can wake them:\n` +
         (lines.length > 0 ? lines.join('\n') : '  (no gotrio operation is waiting: main awaits a promise that never settles)'),
+      options,
     )
     this.waiting = waiting
   }

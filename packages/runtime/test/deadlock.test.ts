@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, test } from 'vitest'
-import { dumpTasks, openNursery, sleep, sleepForever } from '@gotrio/runtime'
+import { DeadlockError, dumpTasks, openNursery, sleep, sleepForever } from '@gotrio/runtime'
 import { waitAllTasksBlocked } from '@gotrio/runtime/lowlevel'
 
 const exec = promisify(execFile)
@@ -30,6 +30,22 @@ async function runFixture(scenario: string): Promise<Report> {
   const lines = stdout.trim().split('\n')
   return JSON.parse(lines[lines.length - 1]!) as Report
 }
+
+describe('DeadlockError as a class', () => {
+  test('constructed like any Error (API.md: class DeadlockError extends Error {})', () => {
+    const bare = new DeadlockError()
+    expect(bare).toBeInstanceOf(Error)
+    expect(bare.name).toBe('DeadlockError')
+    expect(bare.waiting).toEqual([])
+    const cause = new Error('why')
+    const e = new DeadlockError('stuck', { cause })
+    expect(e.message).toBe('stuck')
+    expect(e.cause).toBe(cause)
+    const listed = new DeadlockError([{ task: 'main', waitsOn: 'receive()' }])
+    expect(listed.message).toMatch(/all tasks are asleep - deadlock! 1 task\(s\)[\s\S]*main: waiting on receive\(\)/)
+    expect(listed.waiting).toHaveLength(1)
+  })
+})
 
 describe('DeadlockError (child process)', () => {
   test('a body awaiting a start() whose task never calls started() and sleeps forever', async () => {
