@@ -204,3 +204,40 @@ describe('unbounded shared channels (maxBufferSize Infinity)', () => {
     })
   })
 })
+
+describe('shared channels larger than a ring allocated up front (maxBufferSize > 2^22)', () => {
+  it('a bounded channel with overflow: fills to exactly its size, then send waits for room; FIFO throughout', async () => {
+    const size = 2 ** 22 + 300
+    const [tx, rx] = openSharedChannel<number>(size, { codec: 'int32' })
+    for (let i = 0; i < size; i++) tx.sendNowait(i)
+    expect(rx.statistics()).toMatchObject({ currentBufferUsed: size, maxBufferSize: size, peakBufferUsed: size })
+    expect(() => tx.sendNowait(-1)).toThrow(WouldBlock)
+    check(ringOf(rx))
+    await run(async () => {
+      let sent = false
+      await openNursery(async (nursery) => {
+        nursery.startSoon(async () => {
+          await tx.send(size)
+          sent = true
+        })
+        await waitForWaitingSender(tx)
+        expect(sent).toBe(false)
+        expect(rx.receiveNowait()).toBe(0) // frees a place: the waiting sender takes it
+      })
+      expect(sent).toBe(true)
+    })
+    for (let i = 1; i <= size; i++) {
+      const v = rx.receiveNowait()
+      if (v !== i) throw new Error(`expected ${i}, got ${v}`)
+    }
+    expect(() => rx.receiveNowait()).toThrow(WouldBlock)
+    expect(ringOf(rx).get(H_OV_COUNT)).toBe(0)
+    tx.close()
+    rx.close()
+  })
+})
+
+/** Resolves once `tx`'s channel counts a waiting sender (polled across macrotasks: the wait is registered under the channel lock). */
+async function waitForWaitingSender(tx: SharedSendChannel<number>): Promise<void> {
+  while (tx.statistics().tasksWaitingSend === 0) await new Promise((r) => setImmediate(r))
+}

@@ -194,7 +194,7 @@ abstract class SharedEndpoint {
     const get = (f: number): number => (live ? Atomics.load(i, h + f) : 0)
     return {
       currentBufferUsed: Math.min(get(H_LIVE), ring.capacity) + get(H_OV_COUNT),
-      maxBufferSize: ring.infinite ? Infinity : ring.capacity,
+      maxBufferSize: ring.maxBufferSize,
       openSendChannels: get(H_SEND_OPEN),
       openReceiveChannels: get(H_RECV_OPEN),
       tasksWaitingSend: get(H_SEND_WAITING),

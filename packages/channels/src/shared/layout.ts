@@ -38,15 +38,19 @@
  * | 24  | H_OV_FIRST      | lock                       | unbounded channels: oldest overflow chunk's block (0 = none)     |
  * | 25  | H_OV_LAST       | lock                       | unbounded channels: newest overflow chunk's block (0 = none)     |
  * | 26  | H_OV_COUNT      | lock                       | unbounded channels: values waiting in overflow chunks            |
- * | 27..| owner table     | lock                       | OWNER_ENTRIES × [threadId+1, sendHandles, recvHandles,           |
+ * | 27  | -               | -                          | padding (H_MAXBUF is a Float64, 8-aligned)                       |
+ * |28-29| H_MAXBUF        | creator, then read-only    | maxBufferSize exactly, as a Float64 (Infinity, or any integer)   |
+ * | 30..| owner table     | lock                       | OWNER_ENTRIES × [threadId+1, sendHandles, recvHandles,           |
  * |     |                 |                            |   sendWaiting, recvWaiting]; threadId+1 = 0 marks a free entry   |
  *
  * After the header: `slots` meta words (Int32, one per ring slot: ENTRY_* kind
  * and flags), then the data slots, 8-byte aligned, `slots × slotBytes` bytes.
  *
- * An unbounded channel (maxBufferSize Infinity) stores CAPACITY_INFINITE in
- * H_CAPACITY and has a ring of INFINITE_RING_SLOTS; values that arrive while
- * it is full wait in a list of overflow chunks (overflow.ts), oldest first.
+ * A channel larger than MAX_RING_CAPACITY (Infinity included) has a ring of
+ * OVERFLOW_RING_SLOTS; values that arrive while it is full wait in a list of
+ * overflow chunks (overflow.ts), oldest first. Its H_CAPACITY is
+ * maxBufferSize capped at CAPACITY_INFINITE (the bound sends check: no more
+ * values than that fit in the arena anyway); H_MAXBUF keeps the exact size.
  *
  * A numeric slot (int32/uint32: 4 bytes, float64: 8 bytes) holds the number.
  * A byte slot (structured / user codec) holds [length, outOfLineOffset] as two
@@ -83,7 +87,9 @@ export const ARMED_RECV = 2
 export const H_OV_FIRST = 24
 export const H_OV_LAST = 25
 export const H_OV_COUNT = 26
-export const H_OWNERS = 27
+/** Int32 index of the Float64 maxBufferSize (Float64 index H_MAXBUF / 2). */
+export const H_MAXBUF = 28
+export const H_OWNERS = 30
 
 /** Owner-table entry fields (Int32 offsets inside one entry). */
 export const O_THREAD = 0 // threadId + 1; 0 = free entry
@@ -106,10 +112,17 @@ export const HEADER_WORDS = H_OWNERS + OWNER_ENTRIES * OWNER_FIELDS
 export const RENDEZVOUS_SLOTS = 16
 /** Extra slots of a buffered channel, for the offers of senders waiting for room (ring.ts). */
 export const OVERFLOW_SLOTS = 16
-/** H_CAPACITY of an unbounded channel (maxBufferSize Infinity): larger than any count of values. */
+/** H_CAPACITY of an unbounded channel (maxBufferSize Infinity, or 2^31 - 1 and more): larger than any count of values. */
 export const CAPACITY_INFINITE = 0x7fffffff
-/** Ring slots of an unbounded channel; more values wait in overflow chunks (overflow.ts). */
-export const INFINITE_RING_SLOTS = 1024
+/**
+ * The largest channel whose whole buffer is a ring allocated up front
+ * (capacity + OVERFLOW_SLOTS slots). A larger one, or an unbounded one, keeps
+ * a ring of OVERFLOW_RING_SLOTS and lets the rest wait in overflow chunks, so
+ * its memory follows its backlog (overflow.ts).
+ */
+export const MAX_RING_CAPACITY = 1 << 22
+/** Ring slots of a channel that uses overflow chunks. */
+export const OVERFLOW_RING_SLOTS = 1024
 
 /** Meta word of a ring slot: the entry's kind in the low bits, flags above. */
 export const ENTRY_VALUE = 1 // a buffered value (capacity > 0), or a size-0 value promised to a waiting receiver

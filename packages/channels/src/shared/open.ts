@@ -32,7 +32,9 @@ const {
   RENDEZVOUS_SLOTS,
   OVERFLOW_SLOTS,
   CAPACITY_INFINITE,
-  INFINITE_RING_SLOTS,
+  H_MAXBUF,
+  MAX_RING_CAPACITY,
+  OVERFLOW_RING_SLOTS,
   channelByteLength,
   slotBytesFor,
 } = L
@@ -55,8 +57,6 @@ export interface SharedChannelOptions<T> {
 
 const DEFAULT_MAX_BUFFER_BYTES = 4 << 20
 const MAX_BUFFER_BYTES = 0x7fffffff
-/** Most ring slots one channel may have (the ring is allocated up front in the arena). */
-export const MAX_SHARED_CAPACITY = 1 << 22
 
 /**
  * Opens a channel whose endpoints can live in any thread: Trio's memory-channel
@@ -75,9 +75,8 @@ export function openSharedChannel<T>(
   const fn = 'openSharedChannel'
   const capacity = checkMaxBufferSize(fn, maxBufferSize)
   const infinite = capacity === Infinity
-  if (!infinite && capacity > MAX_SHARED_CAPACITY) {
-    throw new RangeError(`${fn}: maxBufferSize ${capacity} is larger than ${MAX_SHARED_CAPACITY}, the most ring slots a shared channel may have`)
-  }
+  // Larger than a ring allocated up front should be: a small ring and overflow chunks (overflow.ts).
+  const overflows = capacity > MAX_RING_CAPACITY
   if (typeof options !== 'object' || options === null) throw new TypeError(`${fn}: options must be an object, got ${String(options)}`)
   const codec = resolveCodec(fn, options.codec)
   // Unbounded: no byte budget unless asked for (Trio's Infinity never blocks).
@@ -85,12 +84,13 @@ export function openSharedChannel<T>(
   if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 1 || budget > 0x7fffffff) {
     throw new RangeError(`${fn}: options.maxBufferBytes must be an integer from 1 to 2^31-1 (bytes), got ${String(budget)}`)
   }
-  const slots = infinite ? INFINITE_RING_SLOTS : capacity === 0 ? RENDEZVOUS_SLOTS : capacity + OVERFLOW_SLOTS
+  const slots = overflows ? OVERFLOW_RING_SLOTS : capacity === 0 ? RENDEZVOUS_SLOTS : capacity + OVERFLOW_SLOTS
   const slotBytes = slotBytesFor(codec.kind)
   const block = alloc(channelByteLength(slots, slotBytes))
   const h = block >> 2
   const a = getArena().i32
-  a[h + H_CAPACITY] = infinite ? CAPACITY_INFINITE : capacity
+  a[h + H_CAPACITY] = Math.min(capacity, CAPACITY_INFINITE)
+  new Float64Array(a.buffer, block + H_MAXBUF * 4, 1)[0] = capacity
   a[h + H_SLOTS] = slots
   a[h + H_CODEC] = codec.kind
   a[h + H_SLOT_BYTES] = slotBytes

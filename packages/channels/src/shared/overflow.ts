@@ -1,12 +1,12 @@
 /**
- * The overflow of an unbounded shared channel (maxBufferSize Infinity): Trio's
- * `open_memory_channel(math.inf)` across threads. The ring of such a channel
- * has INFINITE_RING_SLOTS; a value sent while the ring is full waits in a list
- * of arena blocks ("chunks"), oldest first, and moves into the ring as
+ * The overflow of a large shared channel: maxBufferSize Infinity (Trio's
+ * `open_memory_channel(math.inf)` across threads) or above MAX_RING_CAPACITY
+ * (layout.ts), too large for a ring allocated up front. Such a channel has a
+ * ring of OVERFLOW_RING_SLOTS; a value sent while the ring is full waits in a
+ * list of arena blocks ("chunks"), oldest first, and moves into the ring as
  * receivers make room. Every function here runs under the channel's lock
  * (ring.ts), so the ring protocol, its wake-ups and the Spin model are
- * unchanged: to them an unbounded channel is a buffered one whose sends always
- * find room.
+ * unchanged: to them such a channel is a buffered one whose ring never fills.
  *
  * Chunk layout (an arena block; Int32 words, then the data 8-aligned):
  *
@@ -28,6 +28,16 @@
  *  - O3 H_OV_COUNT > 0 implies the ring holds at least H_SLOTS - 1 entries
  *       (one take between refills), so a receiver finds a value in the ring.
  *  - O4 out-of-line bytes of overflow values are counted in H_BYTES_USED (R6).
+ *
+ * Waiting senders. A bounded channel with overflow that is full (capacity
+ * values waiting) makes a sender wait for room without an offer in the ring
+ * (ring.ts "Rendezvous"; offers need ring positions beyond the capacity). It
+ * is woken by every take, and takes the freed place if it is still free when it
+ * runs again. So at the full boundary such a channel differs from Trio's in two
+ * ways: a `sendNowait` can take the place a woken sender was going to use, and
+ * right after a receive from a full channel the waiting sender's value is not
+ * yet in the buffer. Only channels of more than 2^22 values are built this way,
+ * and they are rarely full; smaller ones keep the exact semantics.
  *
  * Memory: chunks are freed as they empty and when the last receiver closes,
  * so an unbounded channel holds memory in proportion to its backlog, as

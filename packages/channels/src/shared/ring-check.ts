@@ -13,7 +13,7 @@ export function checkRing(r: Ring): string | undefined {
   const [overflowError, overflowOol] = checkOverflow(r)
   if (overflowError) return overflowError
   const ov = r.get(H_OV_COUNT)
-  if (ov > 0 && (!r.infinite || count < r.slots - 1)) return `O3: ${ov} overflow values behind a ring of ${count}/${r.slots}`
+  if (ov > 0 && (!r.overflows || count < r.slots - 1)) return `O3: ${ov} overflow values behind a ring of ${count}/${r.slots}`
   if (ov > 0 && r.get(H_RECV_OPEN) === 0) return 'R4: overflow values with no receiver'
   let ool = overflowOol
   let seenHo = 0

@@ -71,7 +71,7 @@ const {
   H_BYTES_BUDGET, H_BYTES_USED, H_CAPACITY, H_CODEC, H_COUNT, H_HANDOFFS, H_HEAD_IDX, H_HEAD_SEQ,
   H_LIVE, H_LOCK, H_PEAK, H_RECV_OPEN, H_RECV_WAITING, H_SEND_OPEN, H_SEND_WAITING, H_SEQ_RECV,
   H_SEQ_SEND, H_SLOTS, H_SLOT_BYTES, O_RECV_HANDLES, O_RECV_WAITING, O_SEND_HANDLES, O_SEND_WAITING, dataOffset, H_ARMED, ARMED_SEND, ARMED_RECV,
-  CAPACITY_INFINITE, H_OV_COUNT,
+  H_MAXBUF, H_OV_COUNT, MAX_RING_CAPACITY,
 } = L
 
 /** This thread's copy of one inline byte value (inlineToScratch); slots are at most BYTE_SLOT_BYTES. */
@@ -107,10 +107,12 @@ export class Ring {
   private readonly du8: Uint8Array
   /** Int32 index of the header in `i32` (0: the view starts at the block). */
   readonly h = 0
-  /** maxBufferSize; CAPACITY_INFINITE (2^31 - 1) for an unbounded channel. */
+  /** maxBufferSize, capped at CAPACITY_INFINITE (2^31 - 1): the bound sends check. */
   readonly capacity: number
-  /** maxBufferSize is Infinity: sends always find room (overflow.ts). */
-  readonly infinite: boolean
+  /** maxBufferSize exactly (Infinity, or any integer), for statistics(). */
+  readonly maxBufferSize: number
+  /** Larger than MAX_RING_CAPACITY: values beyond the ring wait in overflow chunks (overflow.ts). */
+  readonly overflows: boolean
   readonly slots: number
   readonly codec: number
   readonly slotBytes: number
@@ -138,7 +140,8 @@ export class Ring {
     const i = this.a.i32
     const b = block >> 2
     this.capacity = i[b + H_CAPACITY]!
-    this.infinite = this.capacity === CAPACITY_INFINITE
+    this.maxBufferSize = new Float64Array(this.a.sab, block + H_MAXBUF * 4, 1)[0]!
+    this.overflows = this.capacity > MAX_RING_CAPACITY
     this.slots = i[b + H_SLOTS]!
     this.codec = i[b + H_CODEC]!
     this.slotBytes = i[b + H_SLOT_BYTES]!
@@ -241,7 +244,7 @@ export class Ring {
     for (let k = 0; k < spins; k++) {
       if (forReceive) {
         if (Atomics.load(i, H_LIVE) > 0 || Atomics.load(i, H_SEND_OPEN) === 0) return
-      } else if (Atomics.load(i, H_LIVE) < this.capacity || Atomics.load(i, H_RECV_OPEN) === 0) return
+      } else if (Atomics.load(i, H_LIVE) + Atomics.load(i, H_OV_COUNT) < this.capacity || Atomics.load(i, H_RECV_OPEN) === 0) return
     }
   }
 
@@ -249,7 +252,7 @@ export class Ring {
   looksBlocked(forReceive: boolean): boolean {
     const i = this.i32
     if (forReceive) return Atomics.load(i, H_LIVE) === 0 && Atomics.load(i, H_SEND_OPEN) > 0
-    return this.capacity > 0 && Atomics.load(i, H_LIVE) >= this.capacity && Atomics.load(i, H_RECV_OPEN) > 0
+    return this.capacity > 0 && Atomics.load(i, H_LIVE) + Atomics.load(i, H_OV_COUNT) >= this.capacity && Atomics.load(i, H_RECV_OPEN) > 0
   }
 
   // ---- owner table (owners.ts) ------------------------------------------
@@ -288,11 +291,11 @@ export class Ring {
       const used = this.get(H_BYTES_USED)
       if (used !== 0 && used + oolBytes > this.budget) return false
     }
-    if (this.infinite && this.needsOverflow()) return overflowReserve(this)
+    if (this.overflows && this.needsOverflow()) return overflowReserve(this)
     return this.get(H_COUNT) !== this.slots
   }
 
-  /** Unbounded channels: a value sent now goes to the overflow (O2: behind any value already there). */
+  /** Channels with overflow: a value sent now goes to the overflow (O2: behind any value already there). */
   private needsOverflow(): boolean {
     return this.get(H_COUNT) === this.slots || this.get(H_OV_COUNT) > 0
   }
@@ -320,10 +323,18 @@ export class Ring {
         // buffer" at once, in any thread (Trio: a waiting sender owns the next
         // free slot). COUNT counts tombstones, so this is conservative.
         const count = this.get(H_COUNT)
-        if (this.get(H_LIVE) < this.capacity) {
+        if (this.get(H_LIVE) + this.get(H_OV_COUNT) < this.capacity) {
           this.push(ENTRY_VALUE | flags, num, bytes, ool)
           if (registered) this.unregister(tid, SIDE_SEND)
           return DONE
+        }
+        if (this.overflows) {
+          // Full, and no offer: a channel with overflow has no place for one
+          // beyond its capacity (overflow.ts, "Waiting senders"). Wait for room.
+          if (nowait) return WOULD_BLOCK
+          if (!registered) this.register(tid, SIDE_SEND)
+          this.seen = this.readSeq(SIDE_SEND)
+          return WAIT
         }
         if (!nowait) {
           this.ticket = (this.get(H_HEAD_SEQ) + count) | 0
@@ -414,7 +425,7 @@ export class Ring {
   }
 
   private push(meta: number, num: number, bytes: Uint8Array | undefined, ool: number): void {
-    if (this.infinite && this.needsOverflow()) {
+    if (this.overflows && this.needsOverflow()) {
       // hasRoom reserved its place (overflowReserve).
       overflowPush(this, meta, num, bytes, ool)
       const used = this.get(H_LIVE) + this.get(H_OV_COUNT) - this.get(H_RECV_WAITING)
@@ -453,7 +464,7 @@ export class Ring {
    */
   receiveLocked(tid: number, registered: boolean, nowait: boolean): number {
     this.skipTombstones()
-    if (this.infinite) this.refill()
+    if (this.overflows) this.refill()
     const ho = this.get(H_HANDOFFS)
     if (this.get(H_LIVE) > 0 && (registered || ho === 0)) {
       this.takeHead()
@@ -503,7 +514,7 @@ export class Ring {
   }
 
   /**
-   * Unbounded channels: moves the oldest overflow values into the ring's free
+   * Channels with overflow: moves the oldest overflow values into the ring's free
    * slots (O2, O3). Done at the start of a receive, not right after a take:
    * the taken value's inline bytes stay in its slot until the caller has
    * copied them (takeHead), and that slot is the one a refill would reuse.
@@ -641,7 +652,7 @@ export class Ring {
           const b = this.dropEntry(slot)
           if (b) dropped.push(b)
         }
-        if (this.infinite) overflowDrop(this, dropped)
+        if (this.overflows) overflowDrop(this, dropped)
         // HEAD_SEQ is not advanced: a waiting sender's offer reads as "not taken" and, with RECV_OPEN = 0, as broken.
         this.set(H_HEAD_IDX, 0)
         this.set(H_COUNT, 0)
