@@ -151,7 +151,6 @@ function planTask(rnd: () => number, where: Where, ops: number, horizonMs: numbe
   return plan
 }
 
-const pick = <T,>(rnd: () => number, xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!
 
 interface RoundResult {
   values: number
