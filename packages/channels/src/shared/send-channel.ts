@@ -1,0 +1,185 @@
+/**
+ * `SharedSendChannel`, the sending handle of a shared channel (the handle
+ * state machine, moves and close are SharedEndpoint's, endpoint-base.ts).
+ *
+ * Every operation follows runtime/lowlevel's pattern: `current()` once,
+ * checkpoint, fast path under the lock, else park a SendOp whose abort()
+ * withdraws under the lock (or reports "too late"). FIFO within a thread: a
+ * send queues behind this thread's earlier senders that have no place in the
+ * ring yet (senders whose offers are in the ring are in line already).
+ */
+import { threadId } from 'node:worker_threads'
+import { SendOp, type LocalChannel } from './waiting.js'
+import * as __lowlevel from '@gotrio/runtime/lowlevel'
+import * as __errors from '../errors.js'
+import type { SendChannel } from '../types.js'
+import * as __arena from './arena.js'
+import * as __codec from './codec.js'
+import type { ResolvedCodec } from './codec.js'
+import { SharedEndpoint } from './endpoint-base.js'
+import * as __base from './endpoint-base.js'
+import * as L from './layout.js'
+import * as __ring from './ring.js'
+import type { Ring } from './ring.js'
+import * as __sync from './sync.js'
+import * as __waiting from './waiting.js'
+import type { Outgoing } from './waiting.js'
+// Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
+const { checkCancelled, current, macrotask, park, yieldDue } = __lowlevel
+const { BrokenResourceError, ClosedResourceError, WouldBlock } = __errors
+const { alloc, free } = __arena
+const { encodeBytes, checkNumber } = __codec
+const { SPINS_ASYNC } = __base
+const { SIDE_SEND, HANDED } = __ring
+const { blockingSend } = __sync
+const { DONE, OFFERED, WAIT, BROKEN, WOULD_BLOCK } = __waiting
+
+// Local copies: under tsx, reads of imported bindings go through getters (measured: a 20x slower hot path).
+const {
+  B_INLINE_START,
+  CODEC_BYTES,
+  ENTRY_HAS_ENDPOINTS,
+} = L
+
+const brokenError = (): Error => new BrokenResourceError('every receive handle of this shared channel is closed')
+const closedSendError = (): Error => new ClosedResourceError('this SharedSendChannel was closed while send() waited')
+const sendErrors = { broken: brokenError, closed: closedSendError }
+
+/**
+ * The sending end of a shared channel; usable from any thread it is moved to.
+ * `send` waits while the buffer is full (size 0: until a receiver in some
+ * thread took the value); it either completes or throws `Cancelled` having
+ * delivered nothing. `sendSync` is the same for worker CPU loops.
+ */
+export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<T> {
+  protected readonly kind = 'SharedSendChannel'
+
+  /** @internal use openSharedChannel */
+  constructor(local: LocalChannel, gen: number, codec: ResolvedCodec) {
+    super(local, gen, SIDE_SEND, codec)
+  }
+
+  /**
+   * Encodes `value` for a byte codec (throws TypeError/DataCloneError, nothing
+   * written). Numeric codecs need no Outgoing on the fast path: `checkNumber`,
+   * then `numericOut` only if the operation must wait.
+   */
+  private encode(ring: Ring, fn: string, value: T): Outgoing {
+    const enc = encodeBytes(this.codec, fn, value)
+    let ool = 0
+    if (enc.bytes.length > ring.slotBytes - B_INLINE_START) {
+      ool = alloc(enc.bytes.length)
+      ring.a.u8.set(enc.bytes, ool)
+    }
+    const eps = enc.endpoints as SharedEndpoint[]
+    if (eps.length === 0) return { num: 0, bytes: enc.bytes, ool, flags: 0, committed: noop, uncommitted: noop }
+    return {
+      num: 0,
+      bytes: enc.bytes,
+      ool,
+      flags: ENTRY_HAS_ENDPOINTS,
+      committed: () => eps.forEach((e) => e.moveOut()),
+      uncommitted: () => eps.forEach((e) => e.moveBack()),
+    }
+  }
+
+  async send(value: T): Promise<void> {
+    const ctx = current()
+    checkCancelled(ctx)
+    const l = this.open()
+    const ring = l.ring
+    const numeric = ring.codec !== CODEC_BYTES
+    const num = numeric ? checkNumber(ring.codec, 'SharedSendChannel.send', value) : 0
+    const enc = numeric ? undefined : this.encode(ring, 'SharedSendChannel.send', value)
+    if (l.send.queue.length === 0 && ring.looksBlocked(false)) ring.spin(false, SPINS_ASYNC)
+    let r: number
+    let seen = 0
+    let elsewhere = false
+    ring.lock()
+    try {
+      if (l.send.queue.length > 0 && l.send.queue.some((op) => !(op as SendOp).inLine)) {
+        // FIFO: behind this thread's earlier sender that has no place in the
+        // ring yet. (Senders whose offers are in the ring are in line already.)
+        r = WAIT
+        seen = ring.registerLocked(threadId, SIDE_SEND)
+      } else {
+        r = enc === undefined
+          ? ring.sendLocked(threadId, num, undefined, 0, 0, false, false)
+          : ring.sendLocked(threadId, 0, enc.bytes, enc.ool, enc.flags, false, false)
+        seen = r === OFFERED || r === HANDED ? ring.readSeq(SIDE_SEND) : ring.seen
+      }
+      if (r === WAIT || r === OFFERED || r === HANDED) elsewhere = ring.elsewhereLocked(threadId)
+    } finally {
+      ring.unlock()
+    }
+    if (r === DONE) {
+      if (enc !== undefined) enc.committed()
+      if (yieldDue()) await macrotask()
+      return
+    }
+    if (r === BROKEN) {
+      if (enc !== undefined && enc.ool !== 0) free(enc.ool)
+      throw brokenError()
+    }
+    const out = enc ?? numericOut(num)
+    if (r === OFFERED || r === HANDED) out.committed()
+    const op = new SendOp(l.send, this, out, r === OFFERED || r === HANDED ? ring.ticket : undefined, r === HANDED, sendErrors)
+    l.send.enqueue(op, seen, elsewhere)
+    return park(op, ctx)
+  }
+
+  sendNowait(value: T): void {
+    const l = this.open()
+    const ring = l.ring
+    const numeric = ring.codec !== CODEC_BYTES
+    const num = numeric ? checkNumber(ring.codec, 'SharedSendChannel.sendNowait', value) : 0
+    const enc = numeric ? undefined : this.encode(ring, 'SharedSendChannel.sendNowait', value)
+    let r: number
+    ring.lock()
+    try {
+      if (l.send.queue.length > 0) r = WOULD_BLOCK
+      else if (enc === undefined) r = ring.sendLocked(threadId, num, undefined, 0, 0, false, true)
+      else r = ring.sendLocked(threadId, 0, enc.bytes, enc.ool, enc.flags, false, true)
+    } finally {
+      ring.unlock()
+    }
+    if (r === DONE) {
+      if (enc !== undefined) enc.committed()
+      return
+    }
+    if (enc !== undefined && enc.ool !== 0) free(enc.ool)
+    if (r === BROKEN) throw brokenError()
+    throw new WouldBlock('SharedSendChannel.sendNowait: the channel is full (size 0: no receiver is waiting)')
+  }
+
+  /**
+   * Sends, blocking this worker thread with `Atomics.wait` (for CPU loops that
+   * want no `await`). Cancellation is seen between waits of at most 20 ms.
+   * Throws on the main thread, which must not block: use `await send()` there.
+   */
+  sendSync(value: T): void {
+    const l = this.open()
+    const ring = l.ring
+    if (ring.codec !== CODEC_BYTES) blockingSend(ring, checkNumber(ring.codec, 'SharedSendChannel.sendSync', value), undefined, brokenError)
+    else blockingSend(ring, 0, this.encode(ring, 'SharedSendChannel.sendSync', value), brokenError)
+  }
+
+  clone(): SharedSendChannel<T> {
+    this.addHandle(true)
+    return new SharedSendChannel<T>(this.open(), this.gen, this.codec)
+  }
+
+  /** @internal a handle revived in this thread from a descriptor (already counted open). */
+  static revive<T>(local: LocalChannel, gen: number, codec: ResolvedCodec): SharedSendChannel<T> {
+    const h = new SharedSendChannel<T>(local, gen, codec)
+    h.addHandle(false)
+    return h
+  }
+}
+
+function noop(): void {}
+
+/** A number's Outgoing, made only when its send must wait (parked operations keep it). */
+function numericOut(num: number): Outgoing {
+  return { num, bytes: undefined, ool: 0, flags: 0, committed: noop, uncommitted: noop }
+}
