@@ -4,7 +4,9 @@
  */
 export { WouldBlock, EndOfChannel, ClosedResourceError, BrokenResourceError } from './errors.js'
 export type { SendChannel, ReceiveChannel, ChannelStatistics } from './types.js'
-export { openMemoryChannel, MemorySendChannel, MemoryReceiveChannel } from './memory-channel.js'
+export { openMemoryChannel } from './memory-channel.js'
+export { MemorySendChannel } from './memory-send-channel.js'
+export { MemoryReceiveChannel } from './memory-receive-channel.js'
 export {
   openSharedChannel,
   SharedSendChannel,

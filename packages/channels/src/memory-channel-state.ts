@@ -1,0 +1,218 @@
+/**
+ * The engine of a memory channel (see memory-channel.ts): one
+ * `MemoryChannelState` holds the buffer, the two wait queues and the
+ * open-handle counts; `MemorySendChannel`/`MemoryReceiveChannel`
+ * (memory-send-channel.ts, memory-receive-channel.ts) are handles on it. Also
+ * here: the waiting records of both queues (`SendOp`, `ReceiveOp`), the
+ * sentinels `take()` returns, and the errors both sides throw.
+ *
+ * Invariants of MemoryChannelState (checked with `assert` where cheap, and all
+ * of them by `checkInvariants()` in tests):
+ *  - M1 at most one of `sendWaiters` and `receiveWaiters` is non-empty.
+ *  - M2 `buffer.length > 0` ⇒ `receiveWaiters` is empty (a waiting receiver
+ *        would have been handed the value).
+ *  - M3 `sendWaiters` non-empty ⇒ `buffer.length === maxBufferSize` (a sender
+ *        waits only while the buffer is full; for size 0, always).
+ *  - M4 `buffer.length <= maxBufferSize`; `peakBufferUsed >= buffer.length`.
+ *  - M5 `openReceiveChannels === 0` ⇒ buffer empty and no sender waits
+ *        (closing the last receiver dropped them).
+ *  - M6 `openSendChannels === 0` ⇒ no sender and no receiver waits (the last
+ *        sender's close woke the receivers with EndOfChannel).
+ *  - M7 every waiting operation belongs to an open handle (closing a handle
+ *        wakes its own waiters with ClosedResourceError — Trio tracks tasks
+ *        per handle).
+ *
+ * Values are FIFO and the longest-waiting task is served first: both queues
+ * are FIFO, and a value handed to a waiting receiver never goes through the
+ * buffer, so a task arriving later cannot overtake it (Trio's fairness rules).
+ *
+ * Every blocking operation is a checkpoint, as in Trio: it throws `Cancelled`
+ * at entry if its scope is cancelled, even when it could complete. It either
+ * completes or throws `Cancelled` leaving the channel unchanged (a cancelled
+ * `send` delivered nothing, a cancelled `receive` took nothing) — its waiting
+ * record's `abort()` removes it from its queue, and once a record has left the
+ * queue its operation has completed.
+ *
+ * The handles keep M5–M7 when they close: closing a handle fails its own
+ * waiters, closing the last receive handle drops the buffer and breaks the
+ * waiting senders (M5), closing the last send handle ends the waiting
+ * receivers (M6).
+ *
+ * Imports of the handle modules are type-only (erased), so there is no runtime
+ * import cycle: the handles import this module, not the other way round.
+ */
+import { Parked, assert } from '@gotrio/runtime/lowlevel'
+import { BrokenResourceError, EndOfChannel } from './errors.js'
+import type { MemoryReceiveChannel } from './memory-receive-channel.js'
+import type { MemorySendChannel } from './memory-send-channel.js'
+import { RingDeque } from './ring-deque.js'
+import type { ChannelStatistics } from './types.js'
+import { WaiterQueue, type QueueNode } from './waiter-queue.js'
+
+/** What `take()` returns when it cannot complete. */
+export const EMPTY: unique symbol = Symbol('empty')
+export const END: unique symbol = Symbol('end')
+/** The shared result of a finished iteration (read-only for `for await`). */
+export const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined })
+
+/** A task blocked in `MemorySendChannel.send`, holding the value it offers. */
+export class SendOp<T> extends Parked<void> implements QueueNode {
+  queue: WaiterQueue<QueueNode> | undefined = undefined
+  qPrev: QueueNode | undefined = undefined
+  qNext: QueueNode | undefined = undefined
+  constructor(
+    /** The handle `send` was called on (closing it wakes this op with ClosedResourceError). */
+    readonly owner: MemorySendChannel<T>,
+    /** The value offered; taken by a receiver when it dequeues this op. */
+    readonly value: T,
+  ) {
+    super()
+  }
+  get waitsOn(): string {
+    return 'MemorySendChannel.send'
+  }
+  /** Still queued ⇒ nothing was delivered: withdraw. Dequeued ⇒ a receiver took the value: too late. */
+  abort(): boolean {
+    const q = this.queue
+    if (q === undefined) return false
+    q.remove(this)
+    return true
+  }
+}
+
+/**
+ * A task blocked in `MemoryReceiveChannel.receive` (resolves with the value)
+ * or in its async iterator's `next()` (`iter`: resolves with an IteratorResult,
+ * and with `done` instead of throwing EndOfChannel).
+ */
+export class ReceiveOp<T> extends Parked<unknown> implements QueueNode {
+  queue: WaiterQueue<QueueNode> | undefined = undefined
+  qPrev: QueueNode | undefined = undefined
+  qNext: QueueNode | undefined = undefined
+  constructor(
+    /** The handle `receive` was called on. */
+    readonly owner: MemoryReceiveChannel<T>,
+    readonly iter: boolean,
+  ) {
+    super()
+  }
+  get waitsOn(): string {
+    return this.iter ? 'MemoryReceiveChannel[Symbol.asyncIterator]().next' : 'MemoryReceiveChannel.receive'
+  }
+  deliver(value: T): void {
+    this.wake(this.iter ? { done: false, value } : value)
+  }
+  end(): void {
+    if (this.iter) this.wake(DONE)
+    else this.fail(endOfChannel())
+  }
+  /** Still queued ⇒ nothing was taken: withdraw. Dequeued ⇒ a value was handed over: too late. */
+  abort(): boolean {
+    const q = this.queue
+    if (q === undefined) return false
+    q.remove(this)
+    return true
+  }
+}
+
+/** The engine shared by every handle of one memory channel. Invariants M1–M7 above. */
+export class MemoryChannelState<T> {
+  /** Values sent and not yet received, oldest first. Written by offer/take/close of the last receiver. */
+  readonly buffer = new RingDeque<T>()
+  /** Tasks blocked in `send`, longest-waiting first. */
+  readonly sendWaiters = new WaiterQueue<SendOp<T>>()
+  /** Tasks blocked in `receive` or `next()`, longest-waiting first. */
+  readonly receiveWaiters = new WaiterQueue<ReceiveOp<T>>()
+  /** Send handles not yet closed (incremented by construction/clone, decremented by close). */
+  openSendChannels = 0
+  /** Receive handles not yet closed. */
+  openReceiveChannels = 0
+  /** The largest `buffer.length` ever reached. */
+  peakBufferUsed = 0
+
+  constructor(
+    /** The capacity: 0 (rendezvous), a positive integer or Infinity. */
+    readonly maxBufferSize: number,
+  ) {}
+
+  /**
+   * Delivers `value` without waiting if possible: to the longest-waiting
+   * receiver, else into the buffer. Returns false (nothing done) when it would
+   * wait. Precondition: some receive handle is open.
+   */
+  offer(value: T): boolean {
+    const r = this.receiveWaiters.shift()
+    if (r !== undefined) {
+      assert(this.buffer.length === 0, 'M2: a receiver waits only while the buffer is empty')
+      r.deliver(value)
+      return true
+    }
+    const buf = this.buffer
+    if (buf.length < this.maxBufferSize) {
+      buf.push(value)
+      if (buf.length > this.peakBufferUsed) this.peakBufferUsed = buf.length
+      return true
+    }
+    return false
+  }
+
+  /**
+   * Takes the next value without waiting if possible. When senders wait (the
+   * buffer is full) the oldest buffered value is taken and the longest-waiting
+   * sender's value moves into the freed slot (for size 0, straight to us), so
+   * FIFO order holds. Returns EMPTY when it would wait, END when every sender is
+   * closed and nothing is left.
+   */
+  take(): T | typeof EMPTY | typeof END {
+    const buf = this.buffer
+    const s = this.sendWaiters.shift()
+    if (s !== undefined) {
+      assert(buf.length === this.maxBufferSize, 'M3: a sender waits only while the buffer is full')
+      s.wake()
+      if (buf.length === 0) return s.value
+      const v = buf.shift()
+      buf.push(s.value)
+      return v
+    }
+    if (buf.length > 0) return buf.shift()
+    return this.openSendChannels === 0 ? END : EMPTY
+  }
+
+  statistics(): ChannelStatistics {
+    return {
+      currentBufferUsed: this.buffer.length,
+      maxBufferSize: this.maxBufferSize,
+      openSendChannels: this.openSendChannels,
+      openReceiveChannels: this.openReceiveChannels,
+      tasksWaitingSend: this.sendWaiters.length,
+      tasksWaitingReceive: this.receiveWaiters.length,
+      peakBufferUsed: this.peakBufferUsed,
+    }
+  }
+
+  /** Asserts M1–M6 (tests call it through `checkMemoryChannelInvariants`). */
+  checkInvariants(): void {
+    const b = this.buffer.length
+    assert(this.sendWaiters.length === 0 || this.receiveWaiters.length === 0, 'M1: one wait queue is empty')
+    assert(b === 0 || this.receiveWaiters.length === 0, 'M2: buffer non-empty ⇒ no receiver waits')
+    assert(this.sendWaiters.length === 0 || b === this.maxBufferSize, 'M3: a sender waits ⇒ buffer full')
+    assert(b <= this.maxBufferSize && this.peakBufferUsed >= b, 'M4: buffer within capacity and peak')
+    assert(this.openReceiveChannels > 0 || (b === 0 && this.sendWaiters.length === 0), 'M5: no receiver ⇒ nothing buffered or waiting')
+    assert(this.openSendChannels > 0 || (this.sendWaiters.length === 0 && this.receiveWaiters.length === 0), 'M6: no sender ⇒ nobody waits')
+  }
+}
+
+export function broken(method: string): BrokenResourceError {
+  return new BrokenResourceError(`MemorySendChannel.${method}: every receive handle of this channel is closed, nobody can receive the value`)
+}
+
+export function endOfChannel(): EndOfChannel {
+  return new EndOfChannel('MemoryReceiveChannel.receive: every send handle is closed and the buffer is empty')
+}
+
+export function cannotCross(what: string): TypeError {
+  return new TypeError(
+    `a memory channel endpoint (${what}) cannot cross threads: it belongs to the thread that opened it. ` +
+      'Use openSharedChannel() for a channel whose endpoints can be passed to worker tasks or sent to other threads.',
+  )
+}
