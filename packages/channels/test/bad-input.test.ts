@@ -172,7 +172,7 @@ describe('memory channel: foreign objects', () => {
   // BUG (unclear error): a detached method (`items.forEach(send.sendNowait)`)
   // throws the engine's "Cannot read properties of undefined (reading
   // '#state')" — nothing says a MemorySendChannel was expected
-  // (memory-channel.ts, MemorySendChannel.sendNowait, first line).
+  // (memory-send-channel.ts, MemorySendChannel.sendNowait, first line).
   it.fails('a detached sendNowait is a TypeError that names MemorySendChannel', () => {
     const [s] = openMemoryChannel<number>(1)
     const detached = s.sendNowait

@@ -2,7 +2,8 @@
  * The ring protocol of a shared channel: every state change of a channel, made
  * inside the channel's lock (lock.ts; Go's hchan.lock), on the header laid out
  * in layout.ts. This file knows nothing of tasks or promises: it moves entries
- * and keeps counts; waiting.ts parks tasks, endpoints.ts is the public face.
+ * and keeps counts; waiting.ts parks tasks, the endpoint classes (send-channel.ts,
+ * receive-channel.ts) are the public face.
  *
  * Invariants (all under the lock; `assertRing` checks them in tests):
  *  - R1 0 <= LIVE <= COUNT <= SLOTS = CAPACITY + OVERFLOW_SLOTS (RENDEZVOUS_SLOTS for size 0).
