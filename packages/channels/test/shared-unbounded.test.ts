@@ -6,7 +6,7 @@
  * invariant checks after every operation, then real worker tasks.
  */
 import { describe, expect, it } from 'vitest'
-import { openNursery, run, runInWorker, workerTask } from '@gotrio/runtime'
+import { moveOnAfter, openNursery, run, runInWorker, workerTask } from '@gotrio/runtime'
 import { EndOfChannel, WouldBlock, openSharedChannel, type SharedReceiveChannel, type SharedSendChannel } from '../src/index.js'
 import { arenaCommittedBytes } from '../src/shared/arena.js'
 import { H_BYTES_USED, H_OV_COUNT } from '../src/shared/layout.js'
@@ -65,7 +65,7 @@ describe('unbounded shared channels (maxBufferSize Infinity)', () => {
     rx.close()
   })
 
-  it('seeded bursts of mixed sizes (inline, out of line): FIFO, no corruption, invariants after every operation, memory reused', () => {
+  it('seeded bursts of mixed sizes (inline, out of line): FIFO, no corruption, invariants checked throughout, memory reused', () => {
     const [tx, rx] = openSharedChannel<Uint8Array>(Infinity)
     const ring = ringOf(rx)
     const lap = (laps: number, from: number): number => {
@@ -130,6 +130,19 @@ describe('unbounded shared channels (maxBufferSize Infinity)', () => {
     const committed = arenaCommittedBytes()
     await round()
     expect(arenaCommittedBytes()).toBe(committed)
+  })
+
+  it('maxBufferBytes still bounds the out-of-line bytes of an unbounded channel when given', () => {
+    const [tx, rx] = openSharedChannel<Uint8Array>(Infinity, { maxBufferBytes: 1000 })
+    tx.sendNowait(makeValue(0, 600)) // out of line (over 56 bytes): 600 of the 1,000 bytes
+    expect(() => tx.sendNowait(makeValue(1, 600))).toThrow(WouldBlock)
+    for (let i = 1; i < 2000; i++) tx.sendNowait(makeValue(i, 40)) // inline values are not counted: past the ring
+    checkValue(0, rx.receiveNowait())
+    for (let i = 1; i < 2000; i++) checkValue(i, rx.receiveNowait())
+    tx.sendNowait(makeValue(2000, 600)) // the budget is free again
+    checkValue(2000, rx.receiveNowait())
+    tx.close()
+    rx.close()
   })
 
   it('float64 values survive the overflow bit for bit', () => {
@@ -211,9 +224,23 @@ describe('shared channels larger than a ring allocated up front (maxBufferSize >
     const [tx, rx] = openSharedChannel<number>(size, { codec: 'int32' })
     for (let i = 0; i < size; i++) tx.sendNowait(i)
     expect(rx.statistics()).toMatchObject({ currentBufferUsed: size, maxBufferSize: size, peakBufferUsed: size })
-    expect(() => tx.sendNowait(-1)).toThrow(WouldBlock)
+    expect(() => tx.sendNowait(-1)).toThrow(/the channel is full/)
     check(ringOf(rx))
     await run(async () => {
+      // A waiting send that is cancelled delivered nothing and leaves the channel as it was.
+      const cancelled = await moveOnAfter(Infinity, async (scope) => {
+        await openNursery(async (nursery) => {
+          nursery.startSoon(async () => {
+            await tx.send(-2)
+          })
+          await waitForWaitingSender(tx)
+          scope.cancel()
+        })
+        return 'not cancelled'
+      })
+      expect(cancelled).toBeUndefined()
+      expect(rx.statistics()).toMatchObject({ currentBufferUsed: size, tasksWaitingSend: 0 })
+      check(ringOf(rx))
       let sent = false
       await openNursery(async (nursery) => {
         nursery.startSoon(async () => {

@@ -151,7 +151,6 @@ function planTask(rnd: () => number, where: Where, ops: number, horizonMs: numbe
   return plan
 }
 
-
 interface RoundResult {
   values: number
   ms: number

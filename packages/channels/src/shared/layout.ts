@@ -13,7 +13,8 @@
  * |  0  | H_LOCK          | any thread (CAS)           | channel mutex: 0 free, 1 held, 2 held and someone sleeps on it   |
  * |  1  | H_GEN           | allocator (create/free)    | generation; a stale handle compares it before reading stats      |
  * |  2  | H_CAPACITY      | creator, then read-only    | maxBufferSize (0 = rendezvous)                                   |
- * |  3  | H_SLOTS         | creator, then read-only    | ring slots: capacity + OVERFLOW_SLOTS (size 0: RENDEZVOUS_SLOTS) |
+ * |  3  | H_SLOTS         | creator, then read-only    | ring slots: capacity + OVERFLOW_SLOTS (size 0: RENDEZVOUS_SLOTS; |
+ * |     |                 |                            | with overflow chunks: OVERFLOW_RING_SLOTS)                       |
  * |  4  | H_CODEC         | creator, then read-only    | codec kind (CODEC_* below)                                       |
  * |  5  | H_SLOT_BYTES    | creator, then read-only    | bytes per data slot                                              |
  * |  6  | H_HEAD_IDX      | lock (receivers)           | slot index of the oldest entry, 0 <= i < slots                   |
@@ -35,9 +36,9 @@
  * | 22  | H_BLOCK         | creator, then read-only    | byte offset of this block (= base), to free it                   |
  * | 23  | H_ARMED         | lock                       | bit 1: a sender read H_SEQ_SEND since its last bump; bit 2: same |
  * |     |                 |                            | for receivers and H_SEQ_RECV (ring.ts "Wake-ups")                |
- * | 24  | H_OV_FIRST      | lock                       | unbounded channels: oldest overflow chunk's block (0 = none)     |
- * | 25  | H_OV_LAST       | lock                       | unbounded channels: newest overflow chunk's block (0 = none)     |
- * | 26  | H_OV_COUNT      | lock                       | unbounded channels: values waiting in overflow chunks            |
+ * | 24  | H_OV_FIRST      | lock                       | with overflow: the oldest overflow chunk's block (0 = none)      |
+ * | 25  | H_OV_LAST       | lock                       | with overflow: the newest overflow chunk's block (0 = none)      |
+ * | 26  | H_OV_COUNT      | lock                       | with overflow: values waiting in overflow chunks                 |
  * | 27  | -               | -                          | padding (H_MAXBUF is a Float64, 8-aligned)                       |
  * |28-29| H_MAXBUF        | creator, then read-only    | maxBufferSize exactly, as a Float64 (Infinity, or any integer)   |
  * | 30..| owner table     | lock                       | OWNER_ENTRIES × [threadId+1, sendHandles, recvHandles,           |

@@ -6,7 +6,8 @@
  * list of arena blocks ("chunks"), oldest first, and moves into the ring as
  * receivers make room. Every function here runs under the channel's lock
  * (ring.ts), so the ring protocol, its wake-ups and the Spin model are
- * unchanged: to them such a channel is a buffered one whose ring never fills.
+ * unchanged: to them such a channel is a buffered one with a longer line
+ * behind its ring, and no offers (below).
  *
  * Chunk layout (an arena block; Int32 words, then the data 8-aligned):
  *
@@ -34,16 +35,22 @@
  * (ring.ts "Rendezvous"; offers need ring positions beyond the capacity). It
  * is woken by every take, and takes the freed place if it is still free when it
  * runs again. So at the full boundary such a channel differs from Trio's in two
- * ways: a `sendNowait` can take the place a woken sender was going to use, and
- * right after a receive from a full channel the waiting sender's value is not
- * yet in the buffer. Only channels of more than 2^22 values are built this way,
- * and they are rarely full; smaller ones keep the exact semantics.
+ * ways: another send (`sendNowait`, or a `send` of another thread that finds
+ * the place free) can take the place a woken sender was going to use, again
+ * and again, and right after a receive from a full channel the waiting
+ * sender's value is not yet in the buffer. Its out-of-line bytes, if any, stay
+ * with the sender meanwhile, so a sender thread that dies while it waits
+ * leaks that arena block (as a waiting sender beyond the 16 extra slots of a
+ * smaller channel does). Only channels of more than 2^22 values are built
+ * this way, and they are rarely full; smaller ones keep the exact semantics.
  *
  * Memory: chunks are freed as they empty and when the last receiver closes,
  * so an unbounded channel holds memory in proportion to its backlog, as
- * Trio's does. When the arena cannot grow (ARENA_MAX_BYTES), a send finds no
- * room and waits, like a send on a full bounded channel, until receivers free
- * some (`sendNowait` throws WouldBlock).
+ * Trio's does. When the arena cannot grow (ARENA_MAX_BYTES), a number or a
+ * value of up to 56 bytes finds no room in the overflow and its send waits,
+ * like a send on a full bounded channel, until receivers free some
+ * (`sendNowait` throws WouldBlock); a longer value needs an out-of-line block
+ * first, and its send throws the arena's RangeError, having written nothing.
  */
 import * as __arena from './arena.js'
 import * as L from './layout.js'
@@ -56,7 +63,7 @@ const C_NEXT = 0
 const C_READ = 1
 const C_WRITE = 2
 const C_METAS = 4
-/** Entries per chunk: 240 byte slots (64 B) fill a 16 KiB arena class exactly, tag included. */
+/** Entries per chunk: 240 byte slots (64 B) fill a 16 KiB arena class (16,344 of 16,384 bytes, tag included). */
 export const CHUNK_ENTRIES = 240
 const C_DATA_BYTES = (C_METAS + CHUNK_ENTRIES) * 4 // 976: 8-aligned
 

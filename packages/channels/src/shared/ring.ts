@@ -6,7 +6,8 @@
  * receive-channel.ts) are the public face.
  *
  * Invariants (all under the lock; `assertRing` checks them in tests):
- *  - R1 0 <= LIVE <= COUNT <= SLOTS = CAPACITY + OVERFLOW_SLOTS (RENDEZVOUS_SLOTS for size 0).
+ *  - R1 0 <= LIVE <= COUNT <= SLOTS = CAPACITY + OVERFLOW_SLOTS (RENDEZVOUS_SLOTS for size 0;
+ *       OVERFLOW_RING_SLOTS for a channel with overflow chunks, overflow.ts).
  *  - R2 HANDOFFS <= RECV_WAITING, and HANDOFFS = 0 when CAPACITY > 0.
  *  - R3 (size 0) the first HANDOFFS live entries from the head are ENTRY_VALUE
  *       (promised to waiting receivers); later ones are ENTRY_OFFERs, or values

@@ -149,7 +149,11 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     }
     if (enc !== undefined && enc.ool !== 0) free(enc.ool)
     if (r === BROKEN) throw brokenError()
-    throw new WouldBlock('SharedSendChannel.sendNowait: the channel is full (size 0: no receiver is waiting)')
+    throw new WouldBlock(
+      ring.maxBufferSize === Infinity
+        ? 'SharedSendChannel.sendNowait: the shared arena is exhausted (1 GiB of values wait in channels); receivers must take some first'
+        : 'SharedSendChannel.sendNowait: the channel is full (size 0: no receiver is waiting)',
+    )
   }
 
   /**
