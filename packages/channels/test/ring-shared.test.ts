@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest'
 import { WouldBlock, openSharedChannel } from '../src/index.js'
 import { blockCapacity, getArena } from '../src/shared/arena.js'
-import { channelByteLength, H_SLOTS, H_SLOT_BYTES } from '../src/shared/layout.js'
+import { ARMED_SEND, channelByteLength, H_ARMED, H_SLOTS, H_SLOT_BYTES } from '../src/shared/layout.js'
 import { Ring } from '../src/shared/ring.js'
 import { runWorker } from './fixtures/run-worker.js'
 import { prng } from './fixtures/prng.js'
@@ -137,6 +137,37 @@ describe('shared ring', () => {
     for await (const v of rx) checkValue(n++, v)
     expect(n).toBe(total)
     await w
+    rx.close()
+  })
+})
+
+describe('byte budget and FIFO among one thread\'s senders', () => {
+  it('a small value sent after a large one that waits on the byte budget does not overtake it', async () => {
+    const { openNursery, run } = await import('@gotrio/runtime')
+    const [tx, rx] = openSharedChannel<Uint8Array>(10, { maxBufferBytes: 1000 })
+    const ring = new Ring(blockOf(tx as never))
+    const seqOf = (b: Uint8Array): number => new DataView(b.buffer, b.byteOffset).getUint32(0)
+    const turn = (): Promise<void> => new Promise((r) => setImmediate(r))
+    await run(async () => {
+      tx.sendNowait(makeValue(0, 20)) // inline
+      tx.sendNowait(makeValue(1, 600)) // out of line: 600 of the 1,000 budget bytes
+      await openNursery(async (nursery) => {
+        nursery.startSoon(async () => tx.send(makeValue(2, 600))) // waits: the budget is taken
+        nursery.startSoon(async () => tx.send(makeValue(3, 20))) // inline, but queued behind value 2
+        while (tx.statistics().tasksWaitingSend < 2) await turn()
+        // Taking the inline head frees a slot but no budget, and wakes this thread's
+        // waiting senders: their dispatcher re-arms H_ARMED once it has retried them.
+        expect(seqOf(rx.receiveNowait())).toBe(0)
+        expect(ring.get(H_ARMED) & ARMED_SEND).toBe(0)
+        while ((ring.get(H_ARMED) & ARMED_SEND) === 0) await turn()
+        // Value 2 still waits; value 3 must not have gone past it.
+        expect(tx.statistics()).toMatchObject({ tasksWaitingSend: 2, currentBufferUsed: 1 })
+        const order: number[] = []
+        for (let k = 0; k < 3; k++) order.push(seqOf(await rx.receive()))
+        expect(order).toEqual([1, 2, 3])
+      })
+    })
+    tx.close()
     rx.close()
   })
 })

@@ -227,12 +227,19 @@ export class LocalSide {
         const actions: (() => void)[] = []
         ring.lock()
         try {
+          // FIFO among this thread's senders: once one that has no place in the
+          // ring yet must wait (no room, or the byte budget for its large value),
+          // later ones without a place wait behind it rather than overtake it.
+          // Senders whose offers are already in the ring are in line: check them all.
+          let sendBlocked = false
           for (const op of [...this.queue]) {
+            if (sendBlocked && !(op as SendOp).inLine) continue
             const act = op.attemptLocked()
             if (act) {
               this.remove(op)
               actions.push(act)
             } else if (this.side === SIDE_RECV) break // nothing more to take for later receivers
+            else if (!(op as SendOp).inLine) sendBlocked = true
           }
           seen = ring.readSeq(this.side)
           this.recheckLocked()
