@@ -42,6 +42,11 @@ export class Runtime {
     this.isDefault = isDefault
   }
 
+  /** The service named `key` if it was made, without making it. */
+  peekService<S extends RuntimeService>(key: string): S | undefined {
+    return this.#services.get(key) as S | undefined
+  }
+
   /** The service named `key`, made on first use by `create` (the pool is made on the first worker task). */
   service<S extends RuntimeService>(key: string, create: (runtime: Runtime) => S): S {
     let s = this.#services.get(key) as S | undefined

@@ -165,8 +165,9 @@ class WorkerTaskOp extends Parked<unknown> {
       this.release()
       throw e
     }
-    // Otherwise the slot is not given back: a thread being terminated may
-    // still write it (worker-protocol.ts).
+    // Otherwise the slot goes back only once its thread has exited: a thread
+    // being terminated may still write it (worker-protocol.ts).
+    if (this.slot >= 0) this.pool.giveSlotAfterExit(this.slot, tid)
     if (this.terminated) {
       throw new Cancelled(
         `worker task ${name} ignored cancellation for ${this.pool.graceMs} ms (a CPU loop without checkpoint()?); its worker thread ${tid} was terminated`,
@@ -214,6 +215,10 @@ class ControlSlots {
   give(slot: number): void {
     this.#free.push(slot)
   }
+
+  get free(): number {
+    return this.#free.length
+  }
 }
 
 export class WorkerPool implements RuntimeService {
@@ -222,6 +227,9 @@ export class WorkerPool implements RuntimeService {
   readonly #bootGeneration: number
   readonly #slots: ControlSlots
   readonly #bell: Int32Array
+  /** Ids of this pool's threads that have exited, and slots waiting for an exit (giveSlotAfterExit). */
+  readonly #exited = new Set<number>()
+  readonly #slotsAtExit = new Map<number, number[]>()
 
   constructor(runtime: Runtime) {
     this.graceMs = runtime.cancelGraceMs
@@ -248,7 +256,10 @@ export class WorkerPool implements RuntimeService {
         if (watched.has(t)) continue
         watched.add(t)
         const tid = t.threadId
-        t.once('exit', () => notifyWorkerExit(tid))
+        t.once('exit', () => {
+          notifyWorkerExit(tid)
+          this.#threadExited(tid)
+        })
       }
     }
     watchThreads()
@@ -265,6 +276,35 @@ export class WorkerPool implements RuntimeService {
 
   giveSlot(slot: number): void {
     this.#slots.give(slot)
+  }
+
+  /**
+   * The slot of a task whose thread died: given back once thread `tid` has
+   * exited (nothing writes it after that). `tid` 0: the task never started on
+   * a thread; it was queued on one that died, so it goes back at the next
+   * thread exit (if that exit is still to come; a later one is as good).
+   */
+  giveSlotAfterExit(slot: number, tid: number): void {
+    if (tid !== 0 && this.#exited.has(tid)) {
+      this.#slots.give(slot)
+      return
+    }
+    const waiting = this.#slotsAtExit.get(tid)
+    if (waiting) waiting.push(slot)
+    else this.#slotsAtExit.set(tid, [slot])
+  }
+
+  #threadExited(tid: number): void {
+    this.#exited.add(tid)
+    for (const key of [tid, 0]) {
+      for (const slot of this.#slotsAtExit.get(key) ?? []) this.#slots.give(slot)
+      this.#slotsAtExit.delete(key)
+    }
+  }
+
+  /** Control-block slots free now (tests). */
+  freeSlots(): number {
+    return this.#slots.free
   }
 
   /**
@@ -372,6 +412,11 @@ export function tsxLoader(entry: string): string | undefined {
   } catch {
     return undefined
   }
+}
+
+/** The control-block slots free in this runtime's pool, or undefined if it has none yet (tests). */
+export function freeControlSlots(ctx: TaskContext = current()): number | undefined {
+  return ctx.runtime.peekService<WorkerPool>(POOL)?.freeSlots()
 }
 
 setWorkerTaskRunner((task, args, status) => {

@@ -20,9 +20,11 @@
  * `TaskPayload.control` instead (same layout). The owner zeroes a slot when it
  * takes it and puts it back once the task's result has arrived (the worker
  * writes its last word before it answers). A slot whose task failed because
- * its thread died is never reused: a thread being terminated may still run a
- * few instructions after Piscina has failed its tasks, and would write into
- * the next task's block.
+ * its thread died goes back only after that thread's 'exit' event: a thread
+ * being terminated may still run a few instructions after Piscina has failed
+ * its tasks, and would write into the next task's block. (A task that never
+ * started, kThread 0, was queued on a thread that died: its slot goes back at
+ * the next thread exit.)
  *
  * Cancellation reaches a worker through a doorbell, not a watch per task
  * (an `Atomics.waitAsync` per task cost more than the rest of the worker's

@@ -20,6 +20,7 @@ import {
   workerTask,
 } from '@gotrio/runtime'
 import { SLAB_SLOTS } from '../src/worker-protocol.js'
+import { freeControlSlots } from '../src/worker-pool.js'
 import type * as T from './fixtures/worker-tasks.js'
 import { countPrimes } from './fixtures/worker-tasks.js'
 
@@ -33,6 +34,7 @@ const returnsWithoutStarted = workerTask<typeof T.returnsWithoutStarted>(fixture
 const startedThenSpin = workerTask<typeof T.startedThenSpin>(fixtures, 'startedThenSpin')
 const startedThenWait = workerTask<typeof T.startedThenWait>(fixtures, 'startedThenWait')
 const exitThread = workerTask<typeof T.exitThread>(fixtures, 'exitThread')
+const exitNow = workerTask<typeof T.exitNow>(fixtures, 'exitNow')
 const barrier = workerTask<typeof T.barrier>(fixtures, 'barrier')
 const allocateForever = workerTask<typeof T.allocateForever>(fixtures, 'allocateForever')
 const throwUncaughtLater = workerTask<typeof T.throwUncaughtLater>(fixtures, 'throwUncaughtLater')
@@ -261,6 +263,33 @@ describe('worker tasks: dying threads', () => {
     expect(err).toBeInstanceOf(Error)
     expect((err as Error).message).toMatch(/worker task exitThread failed because its worker thread \d+ died: .*code: 3/)
     expect(after).toBe(2)
+  })
+
+  it('the control-block slots of tasks whose thread died are reused once the thread has exited', async () => {
+    const { free, rounds } = await run(
+      async () => {
+        const rounds: number[] = []
+        for (let k = 0; k < 5; k++) {
+          // Two at once on the one thread: one that kills it, and one queued behind it that never starts.
+          const [died, queued] = await Promise.all([
+            runInWorker(exitNow, 3).catch((e: unknown) => e),
+            runInWorker(add, 0, 0).catch((e: unknown) => e),
+          ])
+          expect(died).toBeInstanceOf(Error)
+          expect(queued).toBeInstanceOf(Error)
+          await runInWorker(add, 1, 1) // on the replacement thread: the dead one has exited by now
+          rounds.push(freeControlSlots()!)
+        }
+        return { free: freeControlSlots(), rounds }
+      },
+      { workers: 1 },
+    )
+    // The dying task's slot is back once its thread exited. The never-started task's
+    // slot goes back at a thread exit after its failure (which thread it was queued on
+    // is not known), so at most that one slot waits, for the next death; nothing piles
+    // up (before, every dead thread's slots were lost: 1022, 1020, 1018, ...).
+    for (const n of rounds) expect(n).toBeGreaterThanOrEqual(SLAB_SLOTS - 1)
+    expect(free).toBeGreaterThanOrEqual(SLAB_SLOTS - 1)
   })
 
   it('an uncaught error in the worker fails the task with that error as cause', async () => {
