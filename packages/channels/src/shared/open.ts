@@ -81,7 +81,7 @@ export function openSharedChannel<T>(
   const codec = resolveCodec(fn, options.codec)
   // Unbounded: no byte budget unless asked for (Trio's Infinity never blocks).
   const budget = options.maxBufferBytes ?? (infinite ? MAX_BUFFER_BYTES : DEFAULT_MAX_BUFFER_BYTES)
-  if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 1 || budget > 0x7fffffff) {
+  if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 1 || budget > MAX_BUFFER_BYTES) {
     throw new RangeError(`${fn}: options.maxBufferBytes must be an integer from 1 to 2^31-1 (bytes), got ${String(budget)}`)
   }
   const slots = overflows ? OVERFLOW_RING_SLOTS : capacity === 0 ? RENDEZVOUS_SLOTS : capacity + OVERFLOW_SLOTS

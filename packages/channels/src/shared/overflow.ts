@@ -93,7 +93,14 @@ export function overflowReserve(r: Ring): boolean {
   return true
 }
 
-/** Appends a value (after `overflowReserve` returned true). Counts it in H_OV_COUNT and H_BYTES_USED. */
+/**
+ * Appends a value (after `overflowReserve` returned true). Counts it in
+ * H_OV_COUNT and H_BYTES_USED. It writes the slot format of RingSlots.writeSlot
+ * (and overflowDrop mirrors RingSlots.dropEntry) but does not call them: those
+ * work on the ring's fixed-length views, these on the arena's length-tracking
+ * ones, and one function fed both kinds of typed array would make the ring's
+ * element accesses polymorphic on the hot path (ring-slots.ts, the views note).
+ */
 export function overflowPush(r: Ring, meta: number, num: number, bytes: Uint8Array | undefined, ool: number): void {
   const h = r.i32
   const a = getArena()

@@ -355,20 +355,16 @@ export class Ring extends RingSlots {
 
   private push(meta: number, num: number, bytes: Uint8Array | undefined, ool: number): void {
     if (this.overflows && this.needsOverflow()) {
-      // hasRoom reserved its place (overflowReserve).
-      overflowPush(this, meta, num, bytes, ool)
-      const used = this.get(H_LIVE) + this.get(H_OV_COUNT) - this.get(H_RECV_WAITING)
-      if (used > this.get(H_PEAK)) this.set(H_PEAK, used)
-      this.bumpRecv()
-      return
+      overflowPush(this, meta, num, bytes, ool) // hasRoom reserved its place (overflowReserve)
+    } else {
+      const count = this.get(H_COUNT)
+      this.writeSlot((this.get(H_HEAD_IDX) + count) % this.slots, meta, num, bytes, ool)
+      this.set(H_COUNT, count + 1)
+      this.set(H_LIVE, this.get(H_LIVE) + 1)
     }
-    const count = this.get(H_COUNT)
-    this.writeSlot((this.get(H_HEAD_IDX) + count) % this.slots, meta, num, bytes, ool)
-    this.set(H_COUNT, count + 1)
-    const live = this.get(H_LIVE) + 1
-    this.set(H_LIVE, live)
     // Offers beyond the buffer are not "buffer used", nor are values that waiting
     // receivers will take (Trio hands those over without buffering them).
+    const live = this.get(H_LIVE)
     const used = (live < this.capacity ? live : this.capacity) + this.get(H_OV_COUNT) - this.get(H_RECV_WAITING)
     if (used > this.get(H_PEAK)) this.set(H_PEAK, used)
     this.bumpRecv()
