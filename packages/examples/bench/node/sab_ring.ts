@@ -1,22 +1,21 @@
 /**
- * sab_ring: the floor of moving numbers from a worker to the main thread through shared memory
- * on this machine, with no library at all. shared_int32_throughput's node-sab-ring row; it is
- * the bar under every shared-channel row, and what the issue's "≤ 1.5× Go's buffered channel"
- * goal has to be read against.
+ * sab_ring: a reference floor for moving numbers from a worker to the main thread through shared
+ * memory on this machine, with no library at all. shared_int32_throughput's node-sab-ring rows;
+ * what the issue's "≤ 1.5× Go's buffered channel" goal has to be read against. Plain versions,
+ * not tuned to the last nanosecond: publishing every k values instead of every value, or (mpmc)
+ * putting each sequence word next to its slot, might cost less.
  *
  * usage: sab_ring.ts <spsc|mpmc> <n>
- *   spsc -> node-sab-ring: the cheapest correct ring there is, not a channel: one producer and
- *           one consumer (so no lock and no compare-and-swap), 1,024 Int32 slots, the producer's
- *           and the consumer's index on separate cache lines, each side caching the other's
- *           index and re-reading it only when the ring looks full (producer) or empty
- *           (consumer), both sides busy-polling (no wake-ups, no promises, no cancellation, no
- *           close). Any channel can only cost more per value, so its ratio to Go's buffered
- *           channel is a lower bound for every shared-memory channel in JavaScript here.
+ *   spsc -> node-sab-ring: a ring, not a channel: one producer and one consumer (so no lock
+ *           and no compare-and-swap), 1,024 Int32 slots, the producer's and the consumer's index
+ *           on separate cache lines, each side caching the other's index and re-reading it only
+ *           when the ring looks full (producer) or empty (consumer), both sides busy-polling (no
+ *           wake-ups, no promises, no cancellation, no close).
  *   mpmc -> node-sab-ring-mpmc: the same, made safe for many producers and many consumers
  *           (still used by one of each), as a bounded lock-free queue with a sequence word per
  *           slot (Vyukov's): a compare-and-swap claims a position on each side, and the slot's
- *           sequence word says when it is full or free. This is the floor for a channel that,
- *           like gotrio's and Go's, lets any thread send and receive.
+ *           sequence word says when it is full or free: the kind of ring a channel that, like
+ *           gotrio's and Go's, lets any thread send and receive would need.
  *
  * Memory layout (Int32 indices of one SharedArrayBuffer):
  *
@@ -28,11 +27,23 @@
  * | 64..1087 | producer   | the slots; slot of value k is k & 1023                  |
  * | 1088..   | both       | mpmc only: the slots' sequence words                    |
  *
- * Ordering: the producer writes the slot, then publishes it with Atomics.store(TAIL) (a
- * sequentially consistent store, so the slot write is visible first); the consumer reads
- * TAIL with Atomics.load before the slot. Symmetrically HEAD hands the slot back. The clock
- * starts when main sets GO for a warmed-up, already running worker and stops at the last
- * value, as in postmessage.ts.
+ * Ordering (every Atomics operation is sequentially consistent; plain reads and writes are
+ * ordered by them):
+ *  - spsc: the producer writes the slot, then publishes it with Atomics.store(TAIL); the
+ *    consumer reads TAIL with Atomics.load before it reads the slot, so it sees the value.
+ *    Symmetrically the consumer reads the slot before Atomics.store(HEAD) hands it back, so
+ *    the producer's next lap cannot overwrite a value not yet read.
+ *  - mpmc: position t's slot is free for the producer when its sequence word is t. The
+ *    producer claims t with a compare-and-swap on TAIL, writes the value, then stores t + 1
+ *    in the sequence word (publish). The consumer loads the sequence word (= h + 1: full)
+ *    before it claims h with a compare-and-swap on HEAD and reads the value, and stores
+ *    h + SLOTS (free for the next lap) only after reading it.
+ *  - GO: main stores the round's count; the worker loads it, stores 0, and produces. Its
+ *    store of 0 comes before it publishes the round's first value, and main stores the next
+ *    count (or -1, stop) only after taking the round's last value, so the worker's 0 never
+ *    overwrites a later count.
+ * The clock starts when main sets GO for a warmed-up, already running worker and stops at the
+ * last value, as in postmessage.ts.
  */
 import { Worker } from 'node:worker_threads'
 import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.js'
