@@ -30,11 +30,12 @@ export async function run<T>(main: () => Promise<T>, options: RunOptions = {}): 
   checkFunction('run(main): main', main)
   if (typeof options !== 'object' || options === null) throw new TypeError('run(main, options): options must be an object like { workers }')
   checkOptionKeys('run(main, options)', options, ['workers', 'cancelGraceMs', 'resourceLimits'])
+  // Validated before the scope is entered: a bad GOTRIO_DUMP_SIGNAL must not leave it attached.
+  const dumpSignal = dumpSignalFromEnv()
   const runtime = new Runtime(options, false)
   const scope = new CancelScope()
   const status = scope._enter(rootContext.status)
   let onBeforeExit: (() => void) | undefined
-  const dumpSignal = dumpSignalFromEnv()
   const onDumpSignal = (): void => void process.stderr.write(dumpTasks() + '\n')
   if (dumpSignal) process.on(dumpSignal, onDumpSignal)
   try {

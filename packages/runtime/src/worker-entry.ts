@@ -17,7 +17,6 @@ import { runWorkerBootstraps } from './threads.js'
 import { decodeTransferred, encodeForTransfer, hasMarkers, serializeError } from './transfer.js'
 import {
   STATE_CANCEL_REQUESTED,
-  STATE_ENDED,
   STATE_RUNNING,
   kBell,
   kState,
@@ -203,11 +202,10 @@ function end(p: TaskPayload, me: Running, task: WorkerTaskInfo, result: TaskResu
     }
   }
   p.startedPort?.close()
-  // The last write to the block: once answered, the owner may reuse its slot.
-  // Code of this task still running after its end (a promise it did not
-  // await) no longer sees the block through checkCancelledSync().
+  // Once answered, the owner may reuse the slot: code of this task still
+  // running after its end (a promise it did not await) no longer sees the
+  // block through checkCancelledSync(). Nothing here writes the block again.
   task.cancelFlag = undefined
-  Atomics.store(me.control, kState, STATE_ENDED)
   return result
 }
 

@@ -415,8 +415,8 @@ export function tsxLoader(entry: string): string | undefined {
 }
 
 /** The control-block slots free in this runtime's pool, or undefined if it has none yet (tests). */
-export function freeControlSlots(ctx: TaskContext = current()): number | undefined {
-  return ctx.runtime.peekService<WorkerPool>(POOL)?.freeSlots()
+export function freeControlSlots(): number | undefined {
+  return current().runtime.peekService<WorkerPool>(POOL)?.freeSlots()
 }
 
 setWorkerTaskRunner((task, args, status) => {

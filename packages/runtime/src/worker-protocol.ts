@@ -8,7 +8,7 @@
  *
  * | index | name     | written by                  | read by        | meaning                                                        |
  * |-------|----------|-----------------------------|----------------|----------------------------------------------------------------|
- * | 0     | kState   | owner (1), worker (2)       | worker, owner  | 0 running; 1 cancel requested (owner); 2 task ended (worker)    |
+ * | 0     | kState   | owner                       | worker         | 0 running; 1 cancel requested                                   |
  * | 1     | kThread  | worker, once at task start  | owner          | threadId of the worker running it; 0 while still queued         |
  * | 2     | kArgsTaken | worker, once, before reviving the arguments | owner | 1 once the worker took over the moved endpoints of the arguments |
  *
@@ -57,7 +57,6 @@ export const CONTROL_BYTES = 3 * Int32Array.BYTES_PER_ELEMENT
 
 export const STATE_RUNNING = 0
 export const STATE_CANCEL_REQUESTED = 1
-export const STATE_ENDED = 2
 
 /** Control blocks per pool slab; more tasks at once than this get blocks of their own. */
 export const SLAB_SLOTS = 1024

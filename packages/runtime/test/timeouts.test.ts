@@ -85,7 +85,11 @@ describe('a checkpoint checks deadlines (Trio test_yield_briefly_checks_for_time
         // the deadline's timer cannot run before the next checkpoint.
       }
       try {
-        await checkpoint()
+        const p = checkpoint()
+        // The checkpoint itself noticed the deadline (its timer has not run: this
+        // thread has not yielded since), so the test cannot pass on the timer alone.
+        expect(scope.cancelCalled).toBe(true)
+        await p
       } catch (e) {
         raised = e
         throw e
@@ -103,7 +107,9 @@ describe('a checkpoint checks deadlines (Trio test_yield_briefly_checks_for_time
         while (currentTime() < deadline) {
           // busy past the outer deadline
         }
-        await checkpoint()
+        const p = checkpoint()
+        expect(outer.cancelCalled).toBe(true) // noticed by the checkpoint, not the timer
+        await p
         throw new Error('unreachable: the checkpoint should have raised')
       })
     })

@@ -211,9 +211,11 @@ describe('worker tasks: control blocks and the cancellation doorbell', () => {
             n.cancelScope.cancel()
           })
           caught = true
-          // Every slot was given back: sequential tasks (each takes and frees one) see no stale cancel request.
+          expect(freeControlSlots()).toBe(SLAB_SLOTS) // every slot was given back
+          // Sequential tasks (each takes and frees one) see no stale cancel request.
           let after = 0
           for (let i = 0; i < SLAB_SLOTS + 10; i++) after += await runInWorker(add, i, 1)
+          expect(freeControlSlots()).toBe(SLAB_SLOTS)
           return { caught, after }
         },
         { workers: 2, cancelGraceMs: 60_000 },
