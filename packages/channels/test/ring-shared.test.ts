@@ -6,35 +6,18 @@
  * checked after every step.
  */
 import { describe, expect, it } from 'vitest'
+import { macrotask } from '@gotrio/runtime/lowlevel'
 import { WouldBlock, openSharedChannel } from '../src/index.js'
 import { blockCapacity, getArena } from '../src/shared/arena.js'
 import { ARMED_SEND, channelByteLength, H_ARMED, H_SLOTS, H_SLOT_BYTES } from '../src/shared/layout.js'
 import { Ring } from '../src/shared/ring.js'
 import { runWorker } from './fixtures/run-worker.js'
 import { prng } from './fixtures/prng.js'
+import { blockOf, checkValue, makeValue } from './fixtures/ring-values.js'
 
 const STRESS = Number(process.env.GOTRIO_STRESS ?? 1)
 
-
-/** The value with sequence number `seq`: `len` bytes, each a function of (seq, index). */
-export function makeValue(seq: number, len: number): Uint8Array {
-  const b = new Uint8Array(len + 4)
-  new DataView(b.buffer).setUint32(0, seq)
-  for (let i = 0; i < len; i++) b[i + 4] = (seq * 31 + i * 7) & 255
-  return b
-}
-
-function checkValue(expectedSeq: number, b: Uint8Array): void {
-  const seq = new DataView(b.buffer, b.byteOffset).getUint32(0)
-  if (seq !== expectedSeq) throw new Error(`sequence: expected ${expectedSeq}, got ${seq}`)
-  for (let i = 4; i < b.length; i++) if (b[i] !== ((seq * 31 + (i - 4) * 7) & 255)) throw new Error(`value ${seq} corrupt at ${i}`)
-}
-
 const CANARY = 0xa5
-
-function blockOf(tx: { describe(): [number, number, number, string] }): number {
-  return tx.describe()[0]
-}
 
 function paintCanaries(block: number): [number, number] {
   const a = getArena()
@@ -147,19 +130,18 @@ describe('byte budget and FIFO among one thread\'s senders', () => {
     const [tx, rx] = openSharedChannel<Uint8Array>(10, { maxBufferBytes: 1000 })
     const ring = new Ring(blockOf(tx as never))
     const seqOf = (b: Uint8Array): number => new DataView(b.buffer, b.byteOffset).getUint32(0)
-    const turn = (): Promise<void> => new Promise((r) => setImmediate(r))
     await run(async () => {
       tx.sendNowait(makeValue(0, 20)) // inline
       tx.sendNowait(makeValue(1, 600)) // out of line: 600 of the 1,000 budget bytes
       await openNursery(async (nursery) => {
         nursery.startSoon(async () => tx.send(makeValue(2, 600))) // waits: the budget is taken
         nursery.startSoon(async () => tx.send(makeValue(3, 20))) // inline, but queued behind value 2
-        while (tx.statistics().tasksWaitingSend < 2) await turn()
+        while (tx.statistics().tasksWaitingSend < 2) await macrotask()
         // Taking the inline head frees a slot but no budget, and wakes this thread's
         // waiting senders: their dispatcher re-arms H_ARMED once it has retried them.
         expect(seqOf(rx.receiveNowait())).toBe(0)
         expect(ring.get(H_ARMED) & ARMED_SEND).toBe(0)
-        while ((ring.get(H_ARMED) & ARMED_SEND) === 0) await turn()
+        while ((ring.get(H_ARMED) & ARMED_SEND) === 0) await macrotask()
         // Value 2 still waits; value 3 must not have gone past it.
         expect(tx.statistics()).toMatchObject({ tasksWaitingSend: 2, currentBufferUsed: 1 })
         const order: number[] = []

@@ -5,11 +5,10 @@
  */
 import { describe, expect, it } from 'vitest'
 import { CancelScope, run } from '@gotrio/runtime'
+import { macrotask } from '@gotrio/runtime/lowlevel'
 import { openSharedChannel } from '../src/index.js'
 
 const LAPS = 50 * Number(process.env.GOTRIO_STRESS ?? 1)
-const nextMacrotask = (): Promise<void> => new Promise((r) => setImmediate(r))
-
 describe('shared channel: cancellation racing a completion', () => {
   // Soak bug 2. A sender waiting behind a full buffer is unregistered under the
   // lock when its value moves into the buffer, and resumed a macrotask later.
@@ -27,10 +26,11 @@ describe('shared channel: cancellation racing a completion', () => {
           await tx.send(2 * lap + 1)
           sent = true
         })
-        while (rx.statistics().tasksWaitingSend === 0) await nextMacrotask()
+        while (rx.statistics().tasksWaitingSend === 0) await macrotask()
         // Runs in the check phase before the sender's deferred wake (queued later).
         const canceller = (async () => {
-          while (rx.statistics().tasksWaitingSend !== 0) await nextMacrotask()
+          while (rx.statistics().tasksWaitingSend !== 0) await macrotask()
+          expect(sent).toBe(false) // in the gap: taken, not yet resumed (the case under test)
           scope.cancel()
         })()
         expect(rx.receiveNowait()).toBe(2 * lap)
@@ -64,9 +64,10 @@ describe('shared channel, size 0: cancellation racing a take', () => {
           await tx.send(lap)
           sent = true
         })
-        while (rx.statistics().tasksWaitingSend === 0) await nextMacrotask()
+        while (rx.statistics().tasksWaitingSend === 0) await macrotask()
         const canceller = (async () => {
-          while (rx.statistics().tasksWaitingSend !== 0) await nextMacrotask()
+          while (rx.statistics().tasksWaitingSend !== 0) await macrotask()
+          expect(sent).toBe(false) // in the gap: taken, not yet resumed (the case under test)
           scope.cancel()
         })()
         expect(rx.receiveNowait()).toBe(lap) // takes the waiting sender's offer

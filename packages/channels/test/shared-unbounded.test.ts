@@ -3,16 +3,16 @@
  * sends never wait, values beyond the 1,024-slot ring wait in overflow chunks
  * and come out in order, memory follows the backlog, and closing the last
  * receiver drops the backlog (closing endpoints carried in it). One thread with
- * invariant checks after every operation, then real worker tasks.
+ * invariant checks throughout, then real worker tasks.
  */
 import { describe, expect, it } from 'vitest'
 import { moveOnAfter, openNursery, run, runInWorker, workerTask } from '@gotrio/runtime'
+import { macrotask } from '@gotrio/runtime/lowlevel'
 import { EndOfChannel, WouldBlock, openSharedChannel, type SharedReceiveChannel, type SharedSendChannel } from '../src/index.js'
 import { arenaCommittedBytes } from '../src/shared/arena.js'
 import { H_BYTES_USED, H_OV_COUNT } from '../src/shared/layout.js'
-import { Ring } from '../src/shared/ring.js'
-import { localChannel } from '../src/shared/waiting.js'
 import { prng } from './fixtures/prng.js'
+import { checkValue, expectRingInvariants, makeValue, ringOf } from './fixtures/ring-values.js'
 import type * as Tasks from './fixtures/shared-tasks.js'
 
 const STRESS = Number(process.env.GOTRIO_STRESS ?? 1)
@@ -22,32 +22,8 @@ const produceAsync = workerTask<typeof Tasks.produceAsync>(tasks, 'produceAsync'
 const consumeAsync = workerTask<typeof Tasks.consumeAsync>(tasks, 'consumeAsync')
 const collectSync = workerTask<typeof Tasks.collectSync>(tasks, 'collectSync')
 
-/** The Ring of a handle (test access to the header). */
-function ringOf(h: SharedSendChannel<unknown> | SharedReceiveChannel<unknown>): Ring {
-  const block = (h as unknown as { describe(): [number] }).describe()[0]
-  return localChannel(block).ring
-}
-
-function check(ring: Ring): void {
-  ring.lock()
-  const broken = ring.checkInvariants()
-  ring.unlock()
-  if (broken) throw new Error(broken)
-}
-
-/** Value `seq` of `size` bytes: the sequence number in the first 4 bytes, then a pattern of it. */
-function makeValue(seq: number, size: number): Uint8Array {
-  const b = new Uint8Array(Math.max(4, size))
-  new DataView(b.buffer).setUint32(0, seq)
-  for (let k = 4; k < b.length; k++) b[k] = (seq + k) & 0xff
-  return b
-}
-
-function checkValue(seq: number, b: Uint8Array): void {
-  const got = new DataView(b.buffer, b.byteOffset).getUint32(0)
-  if (got !== seq) throw new Error(`expected value ${seq}, got ${got}`)
-  for (let k = 4; k < b.length; k++) if (b[k] !== ((seq + k) & 0xff)) throw new Error(`value ${seq}: byte ${k} corrupted`)
-}
+/** A sequence-numbered value of `size` bytes in all (at least 4): sizes decide inline (<= 56) or out of line. */
+const valueOfSize = (seq: number, size: number): Uint8Array => makeValue(seq, Math.max(0, size - 4))
 
 describe('unbounded shared channels (maxBufferSize Infinity)', () => {
   it('sendNowait never blocks: a backlog far beyond the ring comes out in order, statistics count it', () => {
@@ -55,7 +31,7 @@ describe('unbounded shared channels (maxBufferSize Infinity)', () => {
     const n = 10_000 * STRESS
     for (let i = 0; i < n; i++) tx.sendNowait(i)
     expect(rx.statistics()).toMatchObject({ currentBufferUsed: n, peakBufferUsed: n, maxBufferSize: Infinity })
-    check(ringOf(rx))
+    expectRingInvariants(ringOf(rx))
     for (let i = 0; i < n; i++) expect(rx.receiveNowait()).toBe(i)
     expect(() => rx.receiveNowait()).toThrow(WouldBlock)
     expect(rx.statistics().currentBufferUsed).toBe(0)
@@ -76,18 +52,18 @@ describe('unbounded shared channels (maxBufferSize Infinity)', () => {
         // A burst of sends (often past the ring and through several chunks), then a burst of receives.
         const burst = Math.floor(rand() * 3000)
         for (let k = 0; k < burst; k++) {
-          tx.sendNowait(makeValue(sent, rand() < 0.1 ? 100 + Math.floor(rand() * 2000) : Math.floor(rand() * 56)))
+          tx.sendNowait(valueOfSize(sent, rand() < 0.1 ? 100 + Math.floor(rand() * 2000) : Math.floor(rand() * 56)))
           sent++
-          if (k % 97 === 0) check(ring)
+          if (k % 97 === 0) expectRingInvariants(ring)
         }
         const take = Math.floor(rand() * (sent - received + 1))
         for (let k = 0; k < take; k++) {
           checkValue(received, rx.receiveNowait())
           received++
-          if (k % 97 === 0) check(ring)
+          if (k % 97 === 0) expectRingInvariants(ring)
         }
         expect(rx.statistics().currentBufferUsed).toBe(sent - received)
-        check(ring)
+        expectRingInvariants(ring)
       }
       while (received < sent) (checkValue(received, rx.receiveNowait()), received++)
       expect(ring.get(H_OV_COUNT)).toBe(0)
@@ -115,7 +91,7 @@ describe('unbounded shared channels (maxBufferSize Infinity)', () => {
           const [itx, irx] = openSharedChannel<number>(1, { codec: 'int32' })
           tx.sendNowait({ i, itx })
           inner.push(irx)
-        } else tx.sendNowait(i % 3 === 0 ? makeValue(i, 300) : { i })
+        } else tx.sendNowait(i % 3 === 0 ? valueOfSize(i, 300) : { i })
       }
       expect(ringOf(tx).get(H_OV_COUNT)).toBe(2000 - 1024)
       rx.close()
@@ -134,12 +110,12 @@ describe('unbounded shared channels (maxBufferSize Infinity)', () => {
 
   it('maxBufferBytes still bounds the out-of-line bytes of an unbounded channel when given', () => {
     const [tx, rx] = openSharedChannel<Uint8Array>(Infinity, { maxBufferBytes: 1000 })
-    tx.sendNowait(makeValue(0, 600)) // out of line (over 56 bytes): 600 of the 1,000 bytes
-    expect(() => tx.sendNowait(makeValue(1, 600))).toThrow(WouldBlock)
-    for (let i = 1; i < 2000; i++) tx.sendNowait(makeValue(i, 40)) // inline values are not counted: past the ring
+    tx.sendNowait(valueOfSize(0, 600)) // out of line (over 56 bytes): 600 of the 1,000 bytes
+    expect(() => tx.sendNowait(valueOfSize(1, 600))).toThrow(WouldBlock)
+    for (let i = 1; i < 2000; i++) tx.sendNowait(valueOfSize(i, 40)) // inline values are not counted: past the ring
     checkValue(0, rx.receiveNowait())
     for (let i = 1; i < 2000; i++) checkValue(i, rx.receiveNowait())
-    tx.sendNowait(makeValue(2000, 600)) // the budget is free again
+    tx.sendNowait(valueOfSize(2000, 600)) // the budget is free again
     checkValue(2000, rx.receiveNowait())
     tx.close()
     rx.close()
@@ -225,7 +201,7 @@ describe('shared channels larger than a ring allocated up front (maxBufferSize >
     for (let i = 0; i < size; i++) tx.sendNowait(i)
     expect(rx.statistics()).toMatchObject({ currentBufferUsed: size, maxBufferSize: size, peakBufferUsed: size })
     expect(() => tx.sendNowait(-1)).toThrow(/the channel is full/)
-    check(ringOf(rx))
+    expectRingInvariants(ringOf(rx))
     await run(async () => {
       // A waiting send that is cancelled delivered nothing and leaves the channel as it was.
       const cancelled = await moveOnAfter(Infinity, async (scope) => {
@@ -240,7 +216,7 @@ describe('shared channels larger than a ring allocated up front (maxBufferSize >
       })
       expect(cancelled).toBeUndefined()
       expect(rx.statistics()).toMatchObject({ currentBufferUsed: size, tasksWaitingSend: 0 })
-      check(ringOf(rx))
+      expectRingInvariants(ringOf(rx))
       let sent = false
       await openNursery(async (nursery) => {
         nursery.startSoon(async () => {
@@ -266,5 +242,5 @@ describe('shared channels larger than a ring allocated up front (maxBufferSize >
 
 /** Resolves once `tx`'s channel counts a waiting sender (polled across macrotasks: the wait is registered under the channel lock). */
 async function waitForWaitingSender(tx: SharedSendChannel<number>): Promise<void> {
-  while (tx.statistics().tasksWaitingSend === 0) await new Promise((r) => setImmediate(r))
+  while (tx.statistics().tasksWaitingSend === 0) await macrotask()
 }
