@@ -151,7 +151,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     if (r === BROKEN) throw brokenError()
     throw new WouldBlock(
       ring.maxBufferSize === Infinity
-        ? 'SharedSendChannel.sendNowait: the shared arena is exhausted (1 GiB of values wait in channels); receivers must take some first'
+        ? 'SharedSendChannel.sendNowait: no room for this value (its maxBufferBytes, or the 1 GiB shared arena, is used up); receivers must take some first'
         : 'SharedSendChannel.sendNowait: the channel is full (size 0: no receiver is waiting)',
     )
   }
