@@ -213,14 +213,12 @@ export function ratioSpecs(cores: number): RatioSpec[] {
   })
   // The other consumer forms and the floor: information next to the goals above (which are
   // the for-await form's), from the same run.
-  specs.push({
-    label: 'shared_int32_throughput: gotrio-shared-drain ÷ Go buffered channel (× Go\'s time)',
-    numerator: ref('shared_int32_throughput', 'gotrio-shared-drain'), denominator: ref('seed_producer_buffered', 'go'),
-  })
-  specs.push({
-    label: 'shared_int32_throughput: gotrio-shared-w2w ÷ Go buffered channel (× Go\'s time)',
-    numerator: ref('shared_int32_throughput', 'gotrio-shared-w2w'), denominator: ref('seed_producer_buffered', 'go'),
-  })
+  for (const impl of ['gotrio-shared-drain', 'gotrio-shared-w2w'] as const) {
+    specs.push({
+      label: `shared_int32_throughput: ${impl} ÷ Go buffered channel (× Go's time)`,
+      numerator: ref('shared_int32_throughput', impl), denominator: ref('seed_producer_buffered', 'go'),
+    })
+  }
   for (const b of ['shared_int32_throughput', 'shared_structured_throughput'] as const) {
     for (const impl of ['gotrio-shared-drain', 'gotrio-shared-w2w'] as const) {
       specs.push({
