@@ -2,7 +2,7 @@
  * cpu_parallel in gotrio: K producers count primes by trial division in disjoint shares of
  * [0, K*R) and send their counts to one consumer.
  *
- * usage: cpu_parallel.ts <workers|main> <K> <range-per-producer> <block>
+ * usage: cpu_parallel.ts <workers|main> <K> <range-per-producer> <block> <pairs>
  *   workers -> gotrio-workers: K worker tasks on the pool (default size: one thread per core)
  *              send through a shared channel to the consumer on the main thread.
  *   main    -> gotrio-main: K ordinary tasks on the main thread and a memory channel — what
@@ -10,16 +10,18 @@
  * The numbers [0, K*R) are cut into blocks of <block> numbers, dealt round-robin: producer k
  * counts blocks k, k+K, k+2K, ... (R numbers each when <block> divides R), so every producer
  * gets an equal share of small and large numbers. The one-thread baseline (the same K shares in
- * a plain loop on the main thread) runs in the same process before the parallel run;
- * speed-up = baseline seconds / parallel seconds.
+ * a plain loop on the main thread) runs in the same process just before each parallel run:
+ * <pairs> such (baseline, parallel) pairs, and the program reports the median pair's speed-up
+ * (baseline seconds / parallel seconds) and the median parallel seconds (README: "Pairs").
  */
-import { countPrimesInBlocks, emit, intArg, nowNs, stringArg } from '../lib/program.js'
+import { countPrimesInBlocks, emit, intArg, median, nowNs, stringArg } from '../lib/program.js'
 import { loadGotrio, type SendChannel, type SharedSendChannel } from './api.js'
 
 const variant = stringArg(0, 'workers|main', ['workers', 'main'] as const)
 const k = intArg(1, 'K')
 const r = intArg(2, 'range-per-producer')
 const block = intArg(3, 'block')
+const pairs = intArg(4, 'pairs')
 const impl = variant === 'workers' ? 'gotrio-workers' : 'gotrio-main'
 
 const api = loadGotrio('cpu_parallel', impl, variant === 'workers'
@@ -67,17 +69,22 @@ if (api) {
     for (let i = 0; i < k; i++) countPrimesInBlocks(i, k, k * warm, block)
     await parallel(warm)
 
-    const t0 = nowNs()
-    let seq = 0
-    for (let i = 0; i < k; i++) seq += countPrimesInBlocks(i, k, k * r, block)
-    const t1 = nowNs()
-    const par = await parallel(r)
-    const t2 = nowNs()
-    if (seq !== par) throw new Error(`one-thread count ${seq} != parallel count ${par}`)
-    const seqS = (t1 - t0) / 1e9
-    const parS = (t2 - t1) / 1e9
+    const speedups: number[] = []
+    const seconds: number[] = []
+    let par = 0
+    for (let p = 0; p < pairs; p++) {
+      const t0 = nowNs()
+      let seq = 0
+      for (let i = 0; i < k; i++) seq += countPrimesInBlocks(i, k, k * r, block)
+      const t1 = nowNs()
+      par = await parallel(r)
+      const t2 = nowNs()
+      if (seq !== par) throw new Error(`one-thread count ${seq} != parallel count ${par}`)
+      speedups.push((t1 - t0) / (t2 - t1))
+      seconds.push((t2 - t1) / 1e9)
+    }
     const size = `${k}x${r}/${block}`
-    emit({ benchmark: 'cpu_parallel', impl, metric: 'seconds', value: parS, unit: 's', checksum: String(par), size })
-    emit({ benchmark: 'cpu_parallel', impl, metric: 'speedup', value: seqS / parS, unit: 'x', checksum: String(par), size })
+    emit({ benchmark: 'cpu_parallel', impl, metric: 'seconds', value: median(seconds), unit: 's', checksum: String(par), size })
+    emit({ benchmark: 'cpu_parallel', impl, metric: 'speedup', value: median(speedups), unit: 'x', checksum: String(par), size })
   })
 }

@@ -4,9 +4,10 @@
  *
  * usage: worker_task_roundtrip.ts <n>
  *
- * The checksum is the sum of the returned values, "N:sum(i+1)".
+ * Timed in ROUNDTRIP_BATCHES batches, reported as the median batch (lib/program.ts,
+ * timedBatches). The checksum is the sum of the returned values, "N:sum(i+1)".
  */
-import { emit, intArg, nowNs } from '../lib/program.js'
+import { ROUNDTRIP_BATCHES, emit, intArg, timedBatches } from '../lib/program.js'
 import { loadGotrio } from './api.js'
 
 const n = intArg(0, 'n')
@@ -16,17 +17,15 @@ if (api) {
   const { rt } = api
   const trivial = rt.workerTask<(i: number) => number>(new URL('../node/tasks/trivial.js', import.meta.url), 'trivial')
 
-  async function roundtrips(count: number): Promise<string> {
+  async function roundtrips(from: number, to: number): Promise<number> {
     let total = 0
-    for (let i = 0; i < count; i++) total += await rt.runInWorker(trivial, i)
-    return `${count}:${total}`
+    for (let i = from; i < to; i++) total += await rt.runInWorker(trivial, i)
+    return total
   }
 
   await rt.run(async () => {
-    await roundtrips(Math.max(100, Math.floor(n / 10))) // warm-up (starts the pool), untimed
-    const t0 = nowNs()
-    const checksum = await roundtrips(n)
-    const elapsed = nowNs() - t0
-    emit({ benchmark: 'worker_task_roundtrip', impl: 'gotrio-pool', metric: 'us_per_task', value: elapsed / n / 1000, unit: 'us', checksum, size: String(n) })
+    await roundtrips(0, Math.max(100, Math.floor(n / 10))) // warm-up (starts the pool), untimed
+    const { usPerTask, total } = await timedBatches(n, ROUNDTRIP_BATCHES, roundtrips)
+    emit({ benchmark: 'worker_task_roundtrip', impl: 'gotrio-pool', metric: 'us_per_task', value: usPerTask, unit: 'us', checksum: `${n}:${total}`, size: String(n) })
   })
 }

@@ -9,6 +9,8 @@
  * and exits 0. The runner recomputes every checksum independently.
  */
 
+import { summarize } from './stats.js'
+
 export interface Result {
   benchmark: string
   impl: string
@@ -26,6 +28,38 @@ export function emit(result: Result): void {
 /** Reports that this (benchmark, impl) cannot run yet, instead of a number. */
 export function unavailable(benchmark: string, impl: string, reason: string): void {
   process.stdout.write(JSON.stringify({ benchmark, impl, unavailable: reason }) + '\n')
+}
+
+/** The median of a non-empty list (the mean of the middle two for an even length). */
+export function median(values: readonly number[]): number {
+  return summarize(values).median
+}
+
+/** worker_task_roundtrip's batches per process (see timedBatches). */
+export const ROUNDTRIP_BATCHES = 5
+
+/**
+ * worker_task_roundtrip's timing, the same for gotrio-pool and piscina-raw: tasks 0..n-1 run in
+ * `batches` consecutive batches (`run(from, to)` runs tasks from..to-1 and returns the sum of
+ * their results), each batch timed on its own. Returns the median batch's microseconds per task,
+ * so a short stall of the machine in one batch does not become the result, and the sum of all
+ * results for the checksum.
+ */
+export async function timedBatches(
+  n: number,
+  batches: number,
+  run: (from: number, to: number) => Promise<number>,
+): Promise<{ usPerTask: number; total: number }> {
+  const perTask: number[] = []
+  let total = 0
+  for (let b = 0; b < batches; b++) {
+    const from = Math.floor((n * b) / batches)
+    const to = Math.floor((n * (b + 1)) / batches)
+    const t0 = nowNs()
+    total += await run(from, to)
+    perTask.push((nowNs() - t0) / (to - from) / 1000)
+  }
+  return { usPerTask: median(perTask), total }
 }
 
 /** Monotonic clock in nanoseconds, as a float (exact below 2^53 ns, about 104 days). */

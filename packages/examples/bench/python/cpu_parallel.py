@@ -1,7 +1,7 @@
 """cpu_parallel: K producers count primes by trial division in disjoint shares of
 [0, K*R) and send their counts to one consumer.
 
-usage: cpu_parallel.py <tasks|threads> <K> <range-per-producer> <block>
+usage: cpu_parallel.py <tasks|threads> <K> <range-per-producer> <block> <pairs>
 
 The numbers [0, K*R) are cut into blocks of <block> numbers, dealt round-robin:
 producer k counts blocks k, k+K, k+2K, ... (the same split as the gotrio and Go
@@ -10,8 +10,11 @@ programs). Two forms:
   threads -> K trio.to_thread.run_sync calls (impl python-trio-threads): real OS
              threads, but the GIL lets only one run Python bytecode at a time.
 The one-thread baseline (the same K shares in a plain loop) runs in the same
-process; speed-up = baseline seconds / parallel seconds.
+process just before each parallel run: <pairs> such (baseline, parallel) pairs,
+reported as the median pair's speed-up (baseline seconds / parallel seconds) and
+the median parallel seconds, as the gotrio and Go programs do.
 """
+import statistics
 import sys
 
 import trio
@@ -72,24 +75,28 @@ async def parallel(form, k, r, block):
     return total
 
 
-async def main(form, k, r, block):
+async def main(form, k, r, block, pairs):
     impl = "python-trio" if form == "tasks" else "python-trio-threads"
     await parallel(form, k, max(1, r // 100), block)  # warm-up (starts the thread cache), untimed
-    t0 = now_ns()
-    seq_total = sum(count_primes_in_blocks(i, k, k * r, block) for i in range(k))
-    t1 = now_ns()
-    par_total = await parallel(form, k, r, block)
-    t2 = now_ns()
-    if seq_total != par_total:
-        sys.exit(f"one-thread count {seq_total} != parallel count {par_total}")
-    seq_s, par_s = (t1 - t0) / 1e9, (t2 - t1) / 1e9
+    speedups, seconds = [], []
+    par_total = 0
+    for _ in range(pairs):
+        t0 = now_ns()
+        seq_total = sum(count_primes_in_blocks(i, k, k * r, block) for i in range(k))
+        t1 = now_ns()
+        par_total = await parallel(form, k, r, block)
+        t2 = now_ns()
+        if seq_total != par_total:
+            sys.exit(f"one-thread count {seq_total} != parallel count {par_total}")
+        speedups.append((t1 - t0) / (t2 - t1))
+        seconds.append((t2 - t1) / 1e9)
     size = f"{k}x{r}/{block}"
-    emit("cpu_parallel", impl, "seconds", par_s, "s", str(par_total), size)
-    emit("cpu_parallel", impl, "speedup", seq_s / par_s, "x", str(par_total), size)
+    emit("cpu_parallel", impl, "seconds", statistics.median(seconds), "s", str(par_total), size)
+    emit("cpu_parallel", impl, "speedup", statistics.median(speedups), "x", str(par_total), size)
 
 
 if __name__ == "__main__":
     form = sys.argv[1] if len(sys.argv) > 1 else ""
     if form not in ("tasks", "threads"):
-        sys.exit("usage: cpu_parallel.py <tasks|threads> <K> <range-per-producer> <block>")
-    trio.run(main, form, int_arg(2, "K"), int_arg(3, "range-per-producer"), int_arg(4, "block"))
+        sys.exit("usage: cpu_parallel.py <tasks|threads> <K> <range-per-producer> <block> <pairs>")
+    trio.run(main, form, int_arg(2, "K"), int_arg(3, "range-per-producer"), int_arg(4, "block"), int_arg(5, "pairs"))
