@@ -16,7 +16,11 @@ import type { Closeable, TaskInfo } from './status.js'
 import { runWorkerBootstraps } from './threads.js'
 import { decodeTransferred, encodeForTransfer, hasMarkers, serializeError } from './transfer.js'
 import {
+  BOARD_ROW_INTS,
   STATE_CANCEL_REQUESTED,
+  kRowBusy,
+  kRowStarted,
+  kRowThread,
   STATE_RUNNING,
   kBell,
   kState,
@@ -55,6 +59,41 @@ async function loadModule(url: string): Promise<Record<string, unknown>> {
 /** What this thread's pool shares with it (worker-protocol.ts): the control-block slab and the doorbell. */
 const shared = (workerData as { gotrioBoot?: { shared?: PoolShared } } | undefined)?.gotrioBoot?.shared
 const slotViews: Int32Array[] = []
+
+/**
+ * This thread's row on the pool's thread board (worker-protocol.ts): the
+ * hints the balancer reads. Looked up by thread id at the first task that
+ * finds it; -1 until then (a thread with no row is seen as free).
+ */
+const board = shared ? new Int32Array(shared.board) : undefined
+let boardRow = -1
+let busyClearing = false
+
+function findBoardRow(b: Int32Array): number {
+  for (let base = 0; base < b.length; base += BOARD_ROW_INTS) if (Atomics.load(b, base + kRowThread) === threadId) return base
+  return -1
+}
+
+/**
+ * A task starts: count it, and mark the thread busy until its event loop next
+ * turns (a task that computes before its first await keeps it busy that long).
+ * One setImmediate at a time clears the mark.
+ */
+function markStarted(): void {
+  if (!board) return
+  if (boardRow < 0 && (boardRow = findBoardRow(board)) < 0) return
+  Atomics.add(board, boardRow + kRowStarted, 1)
+  Atomics.store(board, boardRow + kRowBusy, 1)
+  if (!busyClearing) {
+    busyClearing = true
+    setImmediate(clearBusy)
+  }
+}
+
+function clearBusy(): void {
+  busyClearing = false
+  Atomics.store(board!, boardRow + kRowBusy, 0)
+}
 
 /** A task of this thread between its start and its end, as the doorbell sees it. */
 interface Running {
@@ -115,6 +154,7 @@ interface WorkerTaskInfo extends TaskInfo {
 export default function runGotrioTask(p: TaskPayload): TaskResult | Promise<TaskResult> {
   const control = p.slot !== undefined ? (slotViews[p.slot] ??= slotView(shared!.slab, p.slot)) : new Int32Array(p.control!)
   Atomics.store(control, kThread, threadId)
+  markStarted()
   const owned = new Set<Closeable>()
   const task: WorkerTaskInfo = { name: `worker:${p.name}`, owned, cancelFlag: control }
   const scope = new CancelScope()
@@ -192,6 +232,8 @@ function failed(control: Int32Array, scope: CancelScope, e: unknown): TaskResult
 function end(p: TaskPayload, me: Running, task: WorkerTaskInfo, result: TaskResult): TaskResult {
   me.scope._exit()
   running.delete(me)
+  // No task left on this thread: it is about to be idle, not busy.
+  if (running.size === 0 && boardRow >= 0) Atomics.store(board!, boardRow + kRowBusy, 0)
   // Whatever the task still owns is closed, so peers see EndOfChannel /
   // BrokenResourceError instead of waiting forever (API.md).
   for (const r of task.owned!) {

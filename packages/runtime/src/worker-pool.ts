@@ -5,8 +5,10 @@
  * Pool shape and why:
  *  - `concurrentTasksPerWorker` is large: a worker task that waits on a
  *    channel or a sleep yields its thread's event loop to the other tasks on
- *    that thread, as goroutines share an OS thread; CPU-bound tasks still
- *    spread over every thread because Piscina's balancer picks the least busy.
+ *    that thread, as goroutines share an OS thread. CPU-bound tasks still
+ *    spread over every thread: our balancer (balancer.ts) sends a task to a
+ *    thread that can start it at once, judged from hints each thread posts on
+ *    a shared board, not to the thread with the fewest (possibly waiting) tasks.
  *  - Piscina's default `atomics: 'sync'` is kept: it parks a thread in
  *    Atomics.wait only while the thread has no task at all (a waiting worker
  *    task still counts as running), and it wakes a thread much faster than a
@@ -35,6 +37,9 @@ import { Parked } from './status.js'
 import { beforeWorkerTerminate, bootstrapGeneration, notifyWorkerExit, workerBootstraps } from './threads.js'
 import { decodeTransferred, deserializeError, encodeForTransfer, hasMarkers } from './transfer.js'
 import {
+  BOARD_ROW_INTS,
+  BOARD_ROWS_PER_WORKER,
+  BOARD_SPARE_ROWS,
   CONTROL_BYTES,
   SLAB_SLOTS,
   STATE_CANCEL_REQUESTED,
@@ -49,6 +54,7 @@ import {
   type TaskResult,
 } from './worker-protocol.js'
 import { setWorkerTaskRunner, type WorkerTask } from './worker-task.js'
+import { ThreadBoard } from './balancer.js'
 import { kTransfer } from './resources.js'
 
 const POOL = 'gotrio.workerPool'
@@ -234,7 +240,13 @@ export class WorkerPool implements RuntimeService {
   constructor(runtime: Runtime) {
     this.graceMs = runtime.cancelGraceMs
     this.#bootGeneration = bootstrapGeneration()
-    const shared: PoolShared = { slab: new SharedArrayBuffer(SLAB_SLOTS * CONTROL_BYTES), bell: new SharedArrayBuffer(4) }
+    const boardRows = runtime.workers * BOARD_ROWS_PER_WORKER + BOARD_SPARE_ROWS
+    const shared: PoolShared = {
+      slab: new SharedArrayBuffer(SLAB_SLOTS * CONTROL_BYTES),
+      bell: new SharedArrayBuffer(4),
+      board: new SharedArrayBuffer(boardRows * BOARD_ROW_INTS * Int32Array.BYTES_PER_ELEMENT),
+    }
+    const board = new ThreadBoard(shared.board)
     this.#slots = new ControlSlots(shared.slab)
     this.#bell = new Int32Array(shared.bell)
     const entry = new URL(`./worker-entry${extname(import.meta.url)}`, import.meta.url)
@@ -244,6 +256,7 @@ export class WorkerPool implements RuntimeService {
       maxThreads: runtime.workers,
       concurrentTasksPerWorker: TASKS_PER_THREAD,
       idleTimeout: Infinity,
+      loadBalancer: board.pick,
       workerData: { bootstraps: workerBootstraps(), gotrioBoot: { entry: entry.href, tsx: tsxLoader(entry.href), shared } },
       ...(runtime.resourceLimits ? { resourceLimits: runtime.resourceLimits } : {}),
     })
@@ -256,7 +269,9 @@ export class WorkerPool implements RuntimeService {
         if (watched.has(t)) continue
         watched.add(t)
         const tid = t.threadId
+        board.add(tid)
         t.once('exit', () => {
+          board.remove(tid)
           notifyWorkerExit(tid)
           this.#threadExited(tid)
         })

@@ -47,6 +47,23 @@
  * the worker-exit hooks close them. The worker stores 1 *before* reviving: a
  * death between the two leaks those handles (a narrow window) rather than
  * letting both sides close them (which would corrupt the open counts).
+ *
+ * Thread board (`PoolShared.board`): the hints the pool's balancer reads to
+ * choose a thread for a new task (balancer.ts). One row of BOARD_ROW_INTS
+ * Int32 per thread, BOARD_ROWS_PER_WORKER rows per thread of the pool plus
+ * BOARD_SPARE_ROWS, so replacement threads find a row while a dead thread's
+ * row still waits for its 'exit':
+ *
+ * | index | name         | written by                                   | read by       | meaning                                                    |
+ * |-------|--------------|----------------------------------------------|---------------|------------------------------------------------------------|
+ * | 0     | kRowThread   | owner (thread appears: id; exits: 0)         | worker, owner | the threadId this row belongs to; 0 = free row              |
+ * | 1     | kRowStarted  | owner zeroes it, then worker adds 1 per task | owner         | tasks this thread has started, modulo 2^32                  |
+ * | 2     | kRowBusy     | worker                                       | owner         | 1 from a task's start until the thread's next loop turn     |
+ *
+ * The owner writes kRowStarted and kRowBusy before kRowThread, and a thread
+ * uses its row only after finding its id in kRowThread, so it never counts in
+ * a row before the row is reset. The hints are read without a lock: a stale
+ * value changes only which thread the next task goes to.
  */
 import type { MessagePort } from 'node:worker_threads'
 
@@ -63,12 +80,22 @@ export const SLAB_SLOTS = 1024
 /** Index of the doorbell word in `PoolShared.bell`. */
 export const kBell = 0
 
+/** Thread board rows: see the table above. */
+export const kRowThread = 0
+export const kRowStarted = 1
+export const kRowBusy = 2
+export const BOARD_ROW_INTS = 3
+export const BOARD_ROWS_PER_WORKER = 2
+export const BOARD_SPARE_ROWS = 4
+
 /** What a pool shares with every one of its threads, in `workerData.gotrioBoot.shared`. */
 export interface PoolShared {
   /** SLAB_SLOTS control blocks, CONTROL_BYTES each. */
   readonly slab: SharedArrayBuffer
   /** One Int32: the cancellation doorbell. */
   readonly bell: SharedArrayBuffer
+  /** The thread board: BOARD_ROW_INTS Int32 per row. */
+  readonly board: SharedArrayBuffer
 }
 
 /** The control block of slot `slot` in a slab (a view: index 0 is kState). */

@@ -12,6 +12,8 @@ import {
   CancelScope,
   Cancelled,
   NurseryError,
+  type Nursery,
+  type TaskStatus,
   checkpoint,
   moveOnAfter,
   openNursery,
@@ -43,6 +45,7 @@ const flagThenSpin = workerTask<typeof T.flagThenSpin>(fixtures, 'flagThenSpin')
 const arriveThenWait = workerTask<typeof T.arriveThenWait>(fixtures, 'arriveThenWait')
 const busyUntilReleased = workerTask<typeof T.busyUntilReleased>(fixtures, 'busyUntilReleased')
 const markRan = workerTask<typeof T.markRan>(fixtures, 'markRan')
+const spinUntilReleased = workerTask<typeof T.spinUntilReleased>(fixtures, 'spinUntilReleased')
 
 /** Resolves once counter[index] >= n, without blocking this thread. */
 async function until(sab: SharedArrayBuffer, index: number, n: number): Promise<void> {
@@ -350,6 +353,101 @@ describe('worker tasks: scheduling', () => {
     )
     expect(new Set(results.map((r) => r.threadId)).size).toBe(2)
     expect(results.reduce((s, r) => s + r.primes, 0)).toBe(countPrimes(0, 80_000))
+  })
+})
+
+describe('worker tasks: which thread a task goes to', () => {
+  /**
+   * Starts `count` waiting worker tasks one after the other, each under a
+   * scope of its own, and returns the thread each one runs on, its scope, and
+   * a promise that settles once it has ended.
+   */
+  async function startWaiters(outer: Nursery, count: number): Promise<{ tid: number; scope: CancelScope; ended: Promise<void> }[]> {
+    const waiters: { tid: number; scope: CancelScope; ended: Promise<void> }[] = []
+    for (let i = 0; i < count; i++) {
+      const scope = new CancelScope()
+      let ended!: () => void
+      const endedP = new Promise<void>((resolve) => (ended = resolve))
+      const tid = await outer.start(async (status: TaskStatus<number>) => {
+        await scope.run(() => openNursery(async (n) => status.started(await n.start(startedThenWait))))
+        ended()
+      })
+      waiters.push({ tid, scope, ended: endedP })
+    }
+    return waiters
+  }
+
+  /**
+   * Leaves thread A with no task and thread B with at least two waiting ones:
+   * the state in which Piscina's own balancer (fewest unfinished tasks) sends
+   * every new task to A, one behind the other.
+   */
+  async function unevenThreads(outer: Nursery): Promise<{ a: number; b: number; waitingOnB: number }> {
+    const waiters = await startWaiters(outer, 6)
+    const tids = [...new Set(waiters.map((w) => w.tid))]
+    expect(tids).toHaveLength(2) // the waiters went to both threads
+    const on = (tid: number): typeof waiters => waiters.filter((w) => w.tid === tid)
+    const [a, b] = on(tids[0]!).length <= on(tids[1]!).length ? [tids[0]!, tids[1]!] : [tids[1]!, tids[0]!]
+    for (const w of on(a)) w.scope.cancel()
+    await Promise.all(on(a).map((w) => w.ended))
+    return { a, b, waitingOnB: on(b).length }
+  }
+
+  /**
+   * Releases a spinning task once `placed` settles, or after `ms` as a last
+   * resort: a task queued behind the spinner on its thread can only start once
+   * the spinner is released, and the test must then fail, not hang.
+   */
+  function releaseWhen(spinner: SharedArrayBuffer, placed: Promise<unknown>, ms: number): void {
+    const release = (): void => {
+      Atomics.store(new Int32Array(spinner), 1, 1)
+      Atomics.notify(new Int32Array(spinner), 1)
+    }
+    const timer = setTimeout(release, ms)
+    void placed.finally(() => {
+      clearTimeout(timer)
+      release()
+    })
+  }
+
+  it('a task started while one thread computes goes to the other thread, though that one has more (waiting) tasks', async () => {
+    const spinner = new SharedArrayBuffer(12)
+    const r = await run(
+      () =>
+        openNursery(async (outer) => {
+          const { a, b, waitingOnB } = await unevenThreads(outer)
+          const first = runInWorker(spinUntilReleased, spinner)
+          await until(spinner, 0, 1) // it runs, and its thread's event loop is stopped
+          const second = runInWorker(whoAmI)
+          releaseWhen(spinner, second, 10_000)
+          const out = { a, b, waitingOnB, firstOn: await first, secondOn: await second }
+          outer.cancelScope.cancel()
+          return out
+        }),
+      { workers: 2, cancelGraceMs: 60_000 },
+    )
+    expect(r.waitingOnB).toBeGreaterThanOrEqual(2)
+    expect(r.firstOn).toBe(r.a) // the thread with no task
+    expect(r.secondOn).toBe(r.b) // not queued behind the spinner
+  })
+
+  it('two tasks started together go to two threads, though one thread has more (waiting) tasks', async () => {
+    const spinners = [new SharedArrayBuffer(12), new SharedArrayBuffer(12)]
+    const r = await run(
+      () =>
+        openNursery(async (outer) => {
+          const { a, b, waitingOnB } = await unevenThreads(outer)
+          const both = spinners.map((s) => runInWorker(spinUntilReleased, s))
+          const running = Promise.all(spinners.map((s) => until(s, 0, 1)))
+          for (const s of spinners) releaseWhen(s, running, 10_000)
+          const on = await Promise.all(both)
+          outer.cancelScope.cancel()
+          return { a, b, waitingOnB, on }
+        }),
+      { workers: 2, cancelGraceMs: 60_000 },
+    )
+    expect(r.waitingOnB).toBeGreaterThanOrEqual(2)
+    expect(new Set(r.on)).toEqual(new Set([r.a, r.b]))
   })
 })
 
