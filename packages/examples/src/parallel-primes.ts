@@ -9,9 +9,8 @@
  */
 import { availableParallelism } from 'node:os'
 import { openSharedChannel } from '@gotrio/channels'
-import { currentTime, openNursery, run, runInWorker, workerTask } from '@gotrio/runtime'
+import { currentTime, openNursery, run, workerTask } from '@gotrio/runtime'
 import { countPrimes, type primeProducer } from './workers/tasks.js'
-import type * as Tasks from './workers/tasks.js'
 
 const limit = Number(process.argv[2] ?? 8_000_000)
 const chunk = 20_000
@@ -20,7 +19,6 @@ const producers = 2 * cores
 const chunks = Math.ceil(limit / chunk)
 const tasks = new URL('./workers/tasks.ts', import.meta.url)
 const producer = workerTask<typeof primeProducer>(tasks, 'primeProducer')
-const count = workerTask<typeof Tasks.countPrimes>(tasks, 'countPrimes')
 
 function progress(done: number, primes: number): void {
   const width = 30
@@ -30,28 +28,45 @@ function progress(done: number, primes: number): void {
   else if (done === chunks || done % Math.ceil(chunks / 4) === 0) console.log(line)
 }
 
-await run(async () => {
-  console.log(`counting primes below ${limit} with ${producers} worker tasks on ${cores} threads`)
-  // Start the pool's threads before timing: thread start-up is not the work.
-  await Promise.all(Array.from({ length: cores }, () => runInWorker(count, 0, 10)))
-  const t0 = currentTime()
+/** Counts the primes below `below` with the producers on the pool; `show` draws the progress line. */
+async function countInParallel(below: number, show: boolean): Promise<number> {
   const [send, receive] = openSharedChannel<number>(64, { codec: 'int32' })
   let primes = 0
   let done = 0
   await openNursery(async (n) => {
-    for (let p = 0; p < producers; p++) n.startSoon(producer, send.clone(), p, producers, chunk, limit)
+    for (let p = 0; p < producers; p++) n.startSoon(producer, send.clone(), p, producers, chunk, below)
     send.close()
     for await (const count of receive) {
       primes += count
-      progress(++done, primes)
+      if (show) progress(++done, primes)
     }
   })
+  return primes
+}
+
+/** The same chunks, counted on this thread alone. */
+function countAlone(below: number): number {
+  let primes = 0
+  for (let lo = 0; lo < below; lo += chunk) primes += countPrimes(lo, Math.min(lo + chunk, below))
+  return primes
+}
+
+await run(async () => {
+  console.log(`counting primes below ${limit} with ${producers} worker tasks on ${cores} threads`)
+  // Untimed warm-up on a small limit: starts the pool's threads and compiles
+  // the counting loop in each of them and here, so that neither timing below
+  // includes thread start-up or the compiler, which are not the work.
+  const warm = Math.max(chunk * producers, Math.floor(limit / 100))
+  countAlone(warm)
+  await countInParallel(warm, false)
+
+  const t0 = currentTime()
+  const primes = await countInParallel(limit, true)
   const parallel = currentTime() - t0
   if (process.stdout.isTTY) process.stdout.write('\n')
 
   const t1 = currentTime()
-  let alone = 0
-  for (let lo = 0; lo < limit; lo += chunk) alone += countPrimes(lo, Math.min(lo + chunk, limit))
+  const alone = countAlone(limit)
   const single = currentTime() - t1
   if (alone !== primes) throw new Error(`checksum mismatch: parallel ${primes}, one thread ${alone}`)
 
