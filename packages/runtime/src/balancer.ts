@@ -9,14 +9,17 @@
  * other, while the other threads idle under their waiting tasks.
  *
  * So each thread reports two hints on the pool's thread board (layout in
- * worker-protocol.ts): how many tasks it has *started*, and whether it is
- * *busy*, that is, started a task in the current turn of its event loop and
- * has not come back to the loop since (a task that computes before its first
- * `await`). With the number of tasks sent to it, kept here, that gives:
+ * worker-protocol.ts): how many tasks it has between their start and their
+ * end (`running`), and whether it is *busy*: it called a task's function and
+ * has not come back to its event loop since (a task that computes before its
+ * first `await`). With Piscina's count of the thread's unfinished tasks
+ * (`usage`, from the moment a task is posted to it until its answer is
+ * handled here), that gives:
  *
- *  - pending = sent - started: tasks posted to the thread that it has not
- *    taken up yet, because it is busy, or because they were sent in the same
- *    turn as this one.
+ *  - pending = usage - running: tasks posted to the thread that it has not
+ *    taken up yet, because it is busy, or because they were posted in the
+ *    same turn as this one (or, for a moment, a task that has ended and whose
+ *    answer is on its way);
  *  - free = the thread has no task at all, or nothing pending and is not busy.
  *
  * A free thread is chosen first, the one with the fewest tasks among them
@@ -26,30 +29,30 @@
  * that a thread running a CPU-bound task, or holding tasks it has not taken
  * up, is not chosen while another thread can start the task at once.
  *
- * The hints are read without a lock and may be a turn out of date; they only
- * ever change which thread runs a task, never whether or how it runs, so a
- * stale read costs at most a worse placement. A thread with no row on the
- * board (the board full of rows of exiting threads) is treated as free.
- * CPU work done after an `await` (a task that receives jobs from a channel and
- * computes each) does not mark its thread busy; such a thread is seen as
- * loaded only once a task sent to it stays pending.
+ * The hints are current values read without a lock, and may be a moment out
+ * of date; they only ever change which thread runs a task, never whether or
+ * how it runs, so a stale read costs at most a worse placement. A thread with
+ * no row on the board yet (every row held by threads that have not exited)
+ * is treated as free; rows are offered again to such threads whenever a
+ * thread appears. Not seen: CPU work after a task's first `await` (a task
+ * that takes jobs from a channel and computes each) does not mark its thread
+ * busy; such a thread counts as loaded only once a task sent to it waits.
+ *
+ * Piscina's `maximumUsage` (our `concurrentTasksPerWorker`, effectively
+ * unbounded) and abortable tasks (we never pass an AbortSignal) are what its
+ * own balancer also checks; neither can apply here, so they are not checked.
  */
 import type { Piscina } from 'piscina'
-import { BOARD_ROW_INTS, kRowBusy, kRowStarted, kRowThread } from './worker-protocol.js'
+import { BOARD_ROW_INTS, kRowBusy, kRowRunning, kRowThread } from './worker-protocol.js'
 
 type Balancer = NonNullable<NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadBalancer']>
 type PoolThread = Parameters<Balancer>[1][number]
 
-interface Row {
-  readonly index: number
-  /** Tasks given to this thread, modulo 2^32 like the board's started count. */
-  sent: number
-}
-
 export class ThreadBoard {
   readonly #cells: Int32Array
   readonly #rows: number
-  readonly #byThread = new Map<number, Row>()
+  /** The board row (its first Int32 index) of each thread that has one. */
+  readonly #rowOf = new Map<number, number>()
 
   constructor(board: SharedArrayBuffer) {
     this.#cells = new Int32Array(board)
@@ -57,29 +60,28 @@ export class ThreadBoard {
   }
 
   /**
-   * A new pool thread gets a row, before any task can be posted to it
-   * (Piscina posts only to threads that reported ready). The thread finds
-   * its row by its id when it starts its first task.
+   * A pool thread gets a row (if it has none and one is free). Called when
+   * the thread appears, in the same turn as Piscina creates it, before any
+   * task is posted to it; the thread looks its row up by its id.
    */
   add(threadId: number): void {
-    if (this.#byThread.has(threadId)) return
-    for (let index = 0; index < this.#rows; index++) {
-      const base = index * BOARD_ROW_INTS
+    if (this.#rowOf.has(threadId)) return
+    for (let base = 0; base < this.#rows * BOARD_ROW_INTS; base += BOARD_ROW_INTS) {
       if (Atomics.load(this.#cells, base + kRowThread) !== 0) continue
-      Atomics.store(this.#cells, base + kRowStarted, 0)
+      Atomics.store(this.#cells, base + kRowRunning, 0)
       Atomics.store(this.#cells, base + kRowBusy, 0)
       Atomics.store(this.#cells, base + kRowThread, threadId) // last: the thread looks for this
-      this.#byThread.set(threadId, { index, sent: 0 })
+      this.#rowOf.set(threadId, base)
       return
     }
   }
 
   /** A thread has exited: nothing writes its row any more, so it can be given to a new thread. */
   remove(threadId: number): void {
-    const row = this.#byThread.get(threadId)
-    if (!row) return
-    this.#byThread.delete(threadId)
-    Atomics.store(this.#cells, row.index * BOARD_ROW_INTS + kRowThread, 0)
+    const base = this.#rowOf.get(threadId)
+    if (base === undefined) return
+    this.#rowOf.delete(threadId)
+    Atomics.store(this.#cells, base + kRowThread, 0)
   }
 
   /** The balancer: see the top of this file. */
@@ -88,20 +90,14 @@ export class ThreadBoard {
     let bestFree = false
     let bestPending = 0
     let bestUsage = 0
-    let bestRow: Row | undefined
     for (const t of threads) {
       if (t.terminating || t.destroyed) continue
       const usage = t.currentUsage
-      const row = this.#byThread.get(t.id)
+      const base = this.#rowOf.get(t.id)
       let pending = 0
       let busy = false
-      if (row) {
-        const base = row.index * BOARD_ROW_INTS
-        const started = Atomics.load(this.#cells, base + kRowStarted)
-        // No task left: anything counted as sent has been taken up or failed
-        // before it reached the thread (a payload that could not be cloned).
-        if (usage === 0) row.sent = started
-        pending = (row.sent - started) | 0
+      if (base !== undefined) {
+        pending = Math.max(0, usage - Atomics.load(this.#cells, base + kRowRunning))
         busy = Atomics.load(this.#cells, base + kRowBusy) !== 0
       }
       const free = usage === 0 || (pending === 0 && !busy)
@@ -117,10 +113,8 @@ export class ThreadBoard {
         bestFree = free
         bestPending = pending
         bestUsage = usage
-        bestRow = row
       }
     }
-    if (bestRow) bestRow.sent = (bestRow.sent + 1) | 0
     return best
   }
 }

@@ -19,7 +19,7 @@ import {
   BOARD_ROW_INTS,
   STATE_CANCEL_REQUESTED,
   kRowBusy,
-  kRowStarted,
+  kRowRunning,
   kRowThread,
   STATE_RUNNING,
   kBell,
@@ -62,8 +62,9 @@ const slotViews: Int32Array[] = []
 
 /**
  * This thread's row on the pool's thread board (worker-protocol.ts): the
- * hints the balancer reads. Looked up by thread id at the first task that
- * finds it; -1 until then (a thread with no row is seen as free).
+ * hints the balancer reads. Looked up by thread id until found; -1 until then
+ * (the owner writes the row before it can post a task to this thread, so in
+ * practice the first task finds it).
  */
 const board = shared ? new Int32Array(shared.board) : undefined
 let boardRow = -1
@@ -74,16 +75,23 @@ function findBoardRow(b: Int32Array): number {
   return -1
 }
 
-/**
- * A task starts: count it, and mark the thread busy until its event loop next
- * turns (a task that computes before its first await keeps it busy that long).
- * One setImmediate at a time clears the mark.
- */
-function markStarted(): void {
+/** Posts how many tasks this thread has between their start and their end (`running`, below). */
+function postRunning(): void {
   if (!board) return
   if (boardRow < 0 && (boardRow = findBoardRow(board)) < 0) return
-  Atomics.add(board, boardRow + kRowStarted, 1)
-  Atomics.store(board, boardRow + kRowBusy, 1)
+  Atomics.store(board, boardRow + kRowRunning, running.size)
+  // No task left: the thread is about to be idle, not busy.
+  if (running.size === 0) Atomics.store(board, boardRow + kRowBusy, 0)
+}
+
+/**
+ * A task starts, or its function is about to be called: the thread is busy
+ * until its event loop next turns (a task that computes before its first
+ * await keeps it busy that long). One setImmediate at a time clears the mark.
+ */
+function markBusy(): void {
+  if (boardRow < 0) return
+  Atomics.store(board!, boardRow + kRowBusy, 1)
   if (!busyClearing) {
     busyClearing = true
     setImmediate(clearBusy)
@@ -154,7 +162,6 @@ interface WorkerTaskInfo extends TaskInfo {
 export default function runGotrioTask(p: TaskPayload): TaskResult | Promise<TaskResult> {
   const control = p.slot !== undefined ? (slotViews[p.slot] ??= slotView(shared!.slab, p.slot)) : new Int32Array(p.control!)
   Atomics.store(control, kThread, threadId)
-  markStarted()
   const owned = new Set<Closeable>()
   const task: WorkerTaskInfo = { name: `worker:${p.name}`, owned, cancelFlag: control }
   const scope = new CancelScope()
@@ -164,6 +171,8 @@ export default function runGotrioTask(p: TaskPayload): TaskResult | Promise<Task
   // Registered first, then kState read: a request made before is seen here,
   // one made after rings a doorbell that finds this task (worker-protocol.ts).
   running.add(me)
+  postRunning()
+  markBusy() // until the task yields; again in invoke(), in case loading its module let the loop turn
   if (shared && !bellArmed) armBell(new Int32Array(shared.bell))
   if (Atomics.load(control, kState) !== STATE_RUNNING) scope.cancel('cancelled before the worker task started')
   let out: unknown
@@ -205,6 +214,7 @@ function callExport(mod: Record<string, unknown>, p: TaskPayload, control: Int32
 function invoke(fn: (...a: unknown[]) => unknown, p: TaskPayload, args: unknown[]): unknown {
   // Cancelled while queued: do not start it at all (its endpoints are closed when it ends).
   checkCancelled()
+  markBusy()
   const result = p.startedPort ? fn(startedStatus(p.startedPort), ...args) : fn(...args)
   // Endpoints returned move back to the owner.
   return isThenable(result) ? Promise.resolve(result).then(encodeForTransfer) : encodeForTransfer(result)
@@ -232,8 +242,7 @@ function failed(control: Int32Array, scope: CancelScope, e: unknown): TaskResult
 function end(p: TaskPayload, me: Running, task: WorkerTaskInfo, result: TaskResult): TaskResult {
   me.scope._exit()
   running.delete(me)
-  // No task left on this thread: it is about to be idle, not busy.
-  if (running.size === 0 && boardRow >= 0) Atomics.store(board!, boardRow + kRowBusy, 0)
+  postRunning()
   // Whatever the task still owns is closed, so peers see EndOfChannel /
   // BrokenResourceError instead of waiting forever (API.md).
   for (const r of task.owned!) {

@@ -266,10 +266,12 @@ export class WorkerPool implements RuntimeService {
     const watched = new WeakSet<object>()
     const watchThreads = (): void => {
       for (const t of this.piscina.threads) {
+        // A thread still without a board row (all were taken) is offered one
+        // again whenever a thread appears; add() ignores threads that have one.
+        if (t.threadId > 0) board.add(t.threadId)
         if (watched.has(t)) continue
         watched.add(t)
         const tid = t.threadId
-        board.add(tid)
         t.once('exit', () => {
           board.remove(tid)
           notifyWorkerExit(tid)

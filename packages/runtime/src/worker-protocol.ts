@@ -54,16 +54,19 @@
  * BOARD_SPARE_ROWS, so replacement threads find a row while a dead thread's
  * row still waits for its 'exit':
  *
- * | index | name         | written by                                   | read by       | meaning                                                    |
- * |-------|--------------|----------------------------------------------|---------------|------------------------------------------------------------|
- * | 0     | kRowThread   | owner (thread appears: id; exits: 0)         | worker, owner | the threadId this row belongs to; 0 = free row              |
- * | 1     | kRowStarted  | owner zeroes it, then worker adds 1 per task | owner         | tasks this thread has started, modulo 2^32                  |
- * | 2     | kRowBusy     | worker                                       | owner         | 1 from a task's start until the thread's next loop turn     |
+ * | index | name        | written by                                  | read by       | meaning                                                                  |
+ * |-------|-------------|---------------------------------------------|---------------|--------------------------------------------------------------------------|
+ * | 0     | kRowThread  | owner (thread appears: its id; exits: 0)    | worker, owner | the threadId this row belongs to; 0 = free row                            |
+ * | 1     | kRowRunning | owner zeroes it; then worker                | owner         | the thread's tasks between their start and their end, now                |
+ * | 2     | kRowBusy    | owner zeroes it; then worker                | owner         | 1 from the call of a task's function until the thread's next loop turn, or until its last task ends |
  *
- * The owner writes kRowStarted and kRowBusy before kRowThread, and a thread
- * uses its row only after finding its id in kRowThread, so it never counts in
- * a row before the row is reset. The hints are read without a lock: a stale
- * value changes only which thread the next task goes to.
+ * The owner writes kRowRunning and kRowBusy before kRowThread, and a thread
+ * writes its row only after finding its id in kRowThread, so it never writes
+ * a row before the row is reset. Both hints are current values, not running
+ * totals, so nothing can drift: a task that never reached its thread (a
+ * payload that could not be cloned) is in neither Piscina's count nor
+ * kRowRunning. The hints are read without a lock: a stale value changes only
+ * which thread the next task goes to.
  */
 import type { MessagePort } from 'node:worker_threads'
 
@@ -82,7 +85,7 @@ export const kBell = 0
 
 /** Thread board rows: see the table above. */
 export const kRowThread = 0
-export const kRowStarted = 1
+export const kRowRunning = 1
 export const kRowBusy = 2
 export const BOARD_ROW_INTS = 3
 export const BOARD_ROWS_PER_WORKER = 2

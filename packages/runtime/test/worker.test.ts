@@ -46,6 +46,7 @@ const arriveThenWait = workerTask<typeof T.arriveThenWait>(fixtures, 'arriveThen
 const busyUntilReleased = workerTask<typeof T.busyUntilReleased>(fixtures, 'busyUntilReleased')
 const markRan = workerTask<typeof T.markRan>(fixtures, 'markRan')
 const spinUntilReleased = workerTask<typeof T.spinUntilReleased>(fixtures, 'spinUntilReleased')
+const yieldThenSpin = workerTask<typeof T.yieldThenSpin>(fixtures, 'yieldThenSpin')
 
 /** Resolves once counter[index] >= n, without blocking this thread. */
 async function until(sab: SharedArrayBuffer, index: number, n: number): Promise<void> {
@@ -404,10 +405,11 @@ describe('worker tasks: which thread a task goes to', () => {
       Atomics.notify(new Int32Array(spinner), 1)
     }
     const timer = setTimeout(release, ms)
-    void placed.finally(() => {
+    const settle = (): void => {
       clearTimeout(timer)
       release()
-    })
+    }
+    placed.then(settle, settle) // a rejection is the test's to report, where it awaits `placed`
   }
 
   it('a task started while one thread computes goes to the other thread, though that one has more (waiting) tasks', async () => {
@@ -448,6 +450,29 @@ describe('worker tasks: which thread a task goes to', () => {
     )
     expect(r.waitingOnB).toBeGreaterThanOrEqual(2)
     expect(new Set(r.on)).toEqual(new Set([r.a, r.b]))
+  })
+
+  it('a task sent to a thread that has not taken it up keeps the next task off that thread', async () => {
+    const spinner = new SharedArrayBuffer(12)
+    const r = await run(
+      () =>
+        openNursery(async (outer) => {
+          const { a, b, waitingOnB } = await unevenThreads(outer)
+          const spinning = runInWorker(yieldThenSpin, spinner)
+          await until(spinner, 0, 1) // it computes after an await: its thread (A) is stuck but not marked busy
+          const queued = runInWorker(whoAmI) // so this one goes to A, the thread with fewer tasks, and waits there
+          const next = runInWorker(whoAmI) // A now holds a task it has not taken up: this one must go to B
+          releaseWhen(spinner, next, 10_000)
+          const out = { a, b, waitingOnB, spinningOn: await spinning, queuedOn: await queued, nextOn: await next }
+          outer.cancelScope.cancel()
+          return out
+        }),
+      { workers: 2, cancelGraceMs: 60_000 },
+    )
+    expect(r.waitingOnB).toBeGreaterThanOrEqual(2)
+    expect(r.spinningOn).toBe(r.a)
+    expect(r.queuedOn).toBe(r.a) // the blind spot the balancer documents (CPU work after an await)
+    expect(r.nextOn).toBe(r.b)
   })
 })
 
