@@ -395,6 +395,26 @@ describe('worker tasks: which thread a task goes to', () => {
   }
 
   /**
+   * Runs `body` in a 2-thread pool whose threads unevenThreads() has set up,
+   * then cancels the waiting tasks left. Returns what `body` returns, with
+   * the two threads and the number of tasks waiting on B.
+   */
+  function onUnevenThreads<T>(
+    body: (threads: { a: number; b: number }) => Promise<T>,
+  ): Promise<T & { a: number; b: number; waitingOnB: number }> {
+    return run(
+      () =>
+        openNursery(async (outer) => {
+          const threads = await unevenThreads(outer)
+          const out = { ...(await body(threads)), ...threads }
+          outer.cancelScope.cancel()
+          return out
+        }),
+      { workers: 2, cancelGraceMs: 60_000 },
+    )
+  }
+
+  /**
    * Releases a spinning task once `placed` settles, or after `ms` as a last
    * resort: a task queued behind the spinner on its thread can only start once
    * the spinner is released, and the test must then fail, not hang.
@@ -414,20 +434,13 @@ describe('worker tasks: which thread a task goes to', () => {
 
   it('a task started while one thread computes goes to the other thread, though that one has more (waiting) tasks', async () => {
     const spinner = new SharedArrayBuffer(12)
-    const r = await run(
-      () =>
-        openNursery(async (outer) => {
-          const { a, b, waitingOnB } = await unevenThreads(outer)
-          const first = runInWorker(spinUntilReleased, spinner)
-          await until(spinner, 0, 1) // it runs, and its thread's event loop is stopped
-          const second = runInWorker(whoAmI)
-          releaseWhen(spinner, second, 10_000)
-          const out = { a, b, waitingOnB, firstOn: await first, secondOn: await second }
-          outer.cancelScope.cancel()
-          return out
-        }),
-      { workers: 2, cancelGraceMs: 60_000 },
-    )
+    const r = await onUnevenThreads(async () => {
+      const first = runInWorker(spinUntilReleased, spinner)
+      await until(spinner, 0, 1) // it runs, and its thread's event loop is stopped
+      const second = runInWorker(whoAmI)
+      releaseWhen(spinner, second, 10_000)
+      return { firstOn: await first, secondOn: await second }
+    })
     expect(r.waitingOnB).toBeGreaterThanOrEqual(2)
     expect(r.firstOn).toBe(r.a) // the thread with no task
     expect(r.secondOn).toBe(r.b) // not queued behind the spinner
@@ -435,40 +448,26 @@ describe('worker tasks: which thread a task goes to', () => {
 
   it('two tasks started together go to two threads, though one thread has more (waiting) tasks', async () => {
     const spinners = [new SharedArrayBuffer(12), new SharedArrayBuffer(12)]
-    const r = await run(
-      () =>
-        openNursery(async (outer) => {
-          const { a, b, waitingOnB } = await unevenThreads(outer)
-          const both = spinners.map((s) => runInWorker(spinUntilReleased, s))
-          const running = Promise.all(spinners.map((s) => until(s, 0, 1)))
-          for (const s of spinners) releaseWhen(s, running, 10_000)
-          const on = await Promise.all(both)
-          outer.cancelScope.cancel()
-          return { a, b, waitingOnB, on }
-        }),
-      { workers: 2, cancelGraceMs: 60_000 },
-    )
+    const r = await onUnevenThreads(async () => {
+      const both = spinners.map((s) => runInWorker(spinUntilReleased, s))
+      const running = Promise.all(spinners.map((s) => until(s, 0, 1)))
+      for (const s of spinners) releaseWhen(s, running, 10_000)
+      return { on: await Promise.all(both) }
+    })
     expect(r.waitingOnB).toBeGreaterThanOrEqual(2)
     expect(new Set(r.on)).toEqual(new Set([r.a, r.b]))
   })
 
   it('a task sent to a thread that has not taken it up keeps the next task off that thread', async () => {
     const spinner = new SharedArrayBuffer(12)
-    const r = await run(
-      () =>
-        openNursery(async (outer) => {
-          const { a, b, waitingOnB } = await unevenThreads(outer)
-          const spinning = runInWorker(yieldThenSpin, spinner)
-          await until(spinner, 0, 1) // it computes after an await: its thread (A) is stuck but not marked busy
-          const queued = runInWorker(whoAmI) // so this one goes to A, the thread with fewer tasks, and waits there
-          const next = runInWorker(whoAmI) // A now holds a task it has not taken up: this one must go to B
-          releaseWhen(spinner, next, 10_000)
-          const out = { a, b, waitingOnB, spinningOn: await spinning, queuedOn: await queued, nextOn: await next }
-          outer.cancelScope.cancel()
-          return out
-        }),
-      { workers: 2, cancelGraceMs: 60_000 },
-    )
+    const r = await onUnevenThreads(async () => {
+      const spinning = runInWorker(yieldThenSpin, spinner)
+      await until(spinner, 0, 1) // it computes after an await: its thread (A) is stuck but not marked busy
+      const queued = runInWorker(whoAmI) // so this one goes to A, the thread with fewer tasks, and waits there
+      const next = runInWorker(whoAmI) // A now holds a task it has not taken up: this one must go to B
+      releaseWhen(spinner, next, 10_000)
+      return { spinningOn: await spinning, queuedOn: await queued, nextOn: await next }
+    })
     expect(r.waitingOnB).toBeGreaterThanOrEqual(2)
     expect(r.spinningOn).toBe(r.a)
     expect(r.queuedOn).toBe(r.a) // the blind spot the balancer documents (CPU work after an await)
