@@ -21,7 +21,7 @@ export interface BenchDocument {
     revision: string
     /** 1-minute load average when the run started; above ~0.5 something else was using the cores. */
     loadAverageAtStart: number
-    /** Highest 1-minute load average seen during the run; the bench alone keeps it near 1. */
+    /** Highest 1-minute load average seen during the run; the bench's own programs keep up to every core busy. */
     peakLoadAverage: number
     /** "benchmark/impl" -> the size that was run. */
     sizes: Record<string, string>

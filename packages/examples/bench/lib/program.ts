@@ -50,6 +50,7 @@ export async function timedBatches(
   batches: number,
   run: (from: number, to: number) => Promise<number>,
 ): Promise<{ usPerTask: number; total: number }> {
+  if (n < batches) throw new RangeError(`timedBatches: ${n} tasks cannot fill ${batches} batches`)
   const perTask: number[] = []
   let total = 0
   for (let b = 0; b < batches; b++) {

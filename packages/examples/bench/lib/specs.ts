@@ -64,7 +64,7 @@ const PRIME_RANGE: Record<Mode, number> = { full: 1_000_000, quick: 500_000, smo
 const CPU_PAIRS: Record<Mode, Record<Toolchain, number>> = {
   full: { node: 5, go: 5, python: 1 },
   quick: { node: 3, go: 3, python: 1 },
-  smoke: { node: 1, go: 1, python: 1 },
+  smoke: { node: 2, go: 2, python: 1 }, // two, so that CI runs the pairs loop and its median
 }
 
 /**
