@@ -44,6 +44,7 @@ const COLORS: Record<Impl, string> = {
   'node-sab-ring': '#ced4da',
   'node-sab-ring-mpmc': '#dee2e6',
   'piscina-raw': '#495057',
+  'node-workers-raw': '#343a40',
 }
 
 const WIDTH = 980

@@ -13,7 +13,7 @@ import { channelChecksum, primesBelow, roundtripChecksum, spawnChecksum } from '
 export const IMPLS = [
   'gotrio-main', 'gotrio-shared', 'gotrio-shared-drain', 'gotrio-shared-w2w', 'gotrio-workers', 'gotrio-pool',
   'python-trio', 'python-trio-threads', 'go', 'postmessage', 'node-als-floor', 'node-sab-ring', 'node-sab-ring-mpmc',
-  'piscina-raw',
+  'piscina-raw', 'node-workers-raw',
 ] as const
 export type Impl = (typeof IMPLS)[number]
 export type Metric = 'ns_per_item' | 'ns_per_task' | 'us_per_task' | 'seconds' | 'speedup'
@@ -131,6 +131,7 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
   cpu('python-trio', 'python', 'python/cpu_parallel.py', ['tasks'])
   cpu('python-trio-threads', 'python', 'python/cpu_parallel.py', ['threads'])
   cpu('go', 'go', 'cpu_parallel', [])
+  cpu('node-workers-raw', 'node', 'node/cpu_parallel_raw.ts', [])
 
   // Start and join N trivial tasks.
   const spawn = (impl: Impl, toolchain: Toolchain, program: string, sizes: Sizes): void => {
@@ -275,7 +276,11 @@ export function ratioSpecs(cores: number): RatioSpec[] {
     label: 'cpu_parallel: gotrio-workers speed-up ÷ Go speed-up (same machine, same load)',
     numerator: ref('cpu_parallel', 'gotrio-workers', 'speedup'), denominator: ref('cpu_parallel', 'go', 'speedup'),
   })
-  for (const impl of ['go', 'gotrio-main', 'python-trio', 'python-trio-threads'] as const) {
+  specs.push({
+    label: 'cpu_parallel: gotrio-workers speed-up ÷ node-workers-raw speed-up (what the library costs over plain worker_threads)',
+    numerator: ref('cpu_parallel', 'gotrio-workers', 'speedup'), denominator: ref('cpu_parallel', 'node-workers-raw', 'speedup'),
+  })
+  for (const impl of ['go', 'node-workers-raw', 'gotrio-main', 'python-trio', 'python-trio-threads'] as const) {
     specs.push({ label: `cpu_parallel: ${impl} speed-up over one thread`, numerator: ref('cpu_parallel', impl, 'speedup') })
   }
   specs.push({
