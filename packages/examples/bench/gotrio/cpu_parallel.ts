@@ -14,7 +14,7 @@
  * <pairs> such (baseline, parallel) pairs, and the program reports the median pair's speed-up
  * (baseline seconds / parallel seconds) and the median parallel seconds (README: "Pairs").
  */
-import { countPrimesInBlocks, emit, intArg, median, nowNs, stringArg } from '../lib/program.js'
+import { countPrimesInBlocks, cpuParallelPairs, intArg, stringArg } from '../lib/program.js'
 import { loadGotrio, type SendChannel, type SharedSendChannel } from './api.js'
 
 const variant = stringArg(0, 'workers|main', ['workers', 'main'] as const)
@@ -63,28 +63,6 @@ if (api) {
     return total
   }
 
-  await rt.run(async () => {
-    // Warm-up, untimed: compiles countPrimes here and in every pool thread, starts the pool.
-    const warm = Math.max(1, Math.floor(r / 100))
-    for (let i = 0; i < k; i++) countPrimesInBlocks(i, k, k * warm, block)
-    await parallel(warm)
-
-    const speedups: number[] = []
-    const seconds: number[] = []
-    let par = 0
-    for (let p = 0; p < pairs; p++) {
-      const t0 = nowNs()
-      let seq = 0
-      for (let i = 0; i < k; i++) seq += countPrimesInBlocks(i, k, k * r, block)
-      const t1 = nowNs()
-      par = await parallel(r)
-      const t2 = nowNs()
-      if (seq !== par) throw new Error(`one-thread count ${seq} != parallel count ${par}`)
-      speedups.push((t1 - t0) / (t2 - t1))
-      seconds.push((t2 - t1) / 1e9)
-    }
-    const size = `${k}x${r}/${block}`
-    emit({ benchmark: 'cpu_parallel', impl, metric: 'seconds', value: median(seconds), unit: 's', checksum: String(par), size })
-    emit({ benchmark: 'cpu_parallel', impl, metric: 'speedup', value: median(speedups), unit: 'x', checksum: String(par), size })
-  })
+  // The warm-up in cpuParallelPairs also starts the pool and compiles the counting loop in its threads.
+  await rt.run(() => cpuParallelPairs(impl, k, r, block, pairs, parallel))
 }

@@ -35,6 +35,43 @@ export function median(values: readonly number[]): number {
   return summarize(values).median
 }
 
+/**
+ * cpu_parallel's measurement, the same for every TypeScript implementation (go/ and python/
+ * do the same in their languages): an untimed warm-up at R / 100, then `pairs` (one-thread,
+ * parallel) pairs, each the K shares counted in a plain loop on this thread and at once after
+ * that by `parallel(range)`, which must return the same count. Prints the median pair's
+ * speed-up and the median parallel seconds as `impl`'s two result lines.
+ */
+export async function cpuParallelPairs(
+  impl: string,
+  k: number,
+  r: number,
+  block: number,
+  pairs: number,
+  parallel: (range: number) => Promise<number>,
+): Promise<void> {
+  const warm = Math.max(1, Math.floor(r / 100))
+  for (let i = 0; i < k; i++) countPrimesInBlocks(i, k, k * warm, block)
+  await parallel(warm)
+  const speedups: number[] = []
+  const seconds: number[] = []
+  let par = 0
+  for (let p = 0; p < pairs; p++) {
+    const t0 = nowNs()
+    let seq = 0
+    for (let i = 0; i < k; i++) seq += countPrimesInBlocks(i, k, k * r, block)
+    const t1 = nowNs()
+    par = await parallel(r)
+    const t2 = nowNs()
+    if (seq !== par) throw new Error(`one-thread count ${seq} != parallel count ${par}`)
+    speedups.push((t1 - t0) / (t2 - t1))
+    seconds.push((t2 - t1) / 1e9)
+  }
+  const size = `${k}x${r}/${block}`
+  emit({ benchmark: 'cpu_parallel', impl, metric: 'seconds', value: median(seconds), unit: 's', checksum: String(par), size })
+  emit({ benchmark: 'cpu_parallel', impl, metric: 'speedup', value: median(speedups), unit: 'x', checksum: String(par), size })
+}
+
 /** worker_task_roundtrip's batches per process (see timedBatches). */
 export const ROUNDTRIP_BATCHES = 5
 

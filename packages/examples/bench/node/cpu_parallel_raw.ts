@@ -7,12 +7,13 @@
  *
  * usage: cpu_parallel_raw.ts <K> <range-per-producer> <block> <pairs>
  *
- * The same warm-up, pairs and statistic as gotrio/cpu_parallel.ts: <pairs> (one-thread,
- * parallel) pairs, reported as the median pair's speed-up and the median parallel seconds.
+ * The same warm-up, pairs and statistic as gotrio/cpu_parallel.ts (both call cpuParallelPairs in
+ * lib/program.ts): <pairs> (one-thread, parallel) pairs, reported as the median pair's speed-up
+ * and the median parallel seconds.
  */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { countPrimes, countPrimesInBlocks, emit, intArg, isPrime, median, nowNs } from '../lib/program.js'
+import { countPrimes, countPrimesInBlocks, cpuParallelPairs, intArg, isPrime } from '../lib/program.js'
 
 const k = intArg(0, 'K')
 const r = intArg(1, 'range-per-producer')
@@ -53,26 +54,5 @@ async function parallel(range: number): Promise<number> {
   return counts.reduce((a, b) => a + b, 0)
 }
 
-// Warm-up, untimed: compiles the counting loop here and in every worker.
-const warm = Math.max(1, Math.floor(r / 100))
-for (let i = 0; i < k; i++) countPrimesInBlocks(i, k, k * warm, block)
-await parallel(warm)
-
-const speedups: number[] = []
-const seconds: number[] = []
-let par = 0
-for (let p = 0; p < pairs; p++) {
-  const t0 = nowNs()
-  let seq = 0
-  for (let i = 0; i < k; i++) seq += countPrimesInBlocks(i, k, k * r, block)
-  const t1 = nowNs()
-  par = await parallel(r)
-  const t2 = nowNs()
-  if (seq !== par) throw new Error(`one-thread count ${seq} != parallel count ${par}`)
-  speedups.push((t1 - t0) / (t2 - t1))
-  seconds.push((t2 - t1) / 1e9)
-}
+await cpuParallelPairs('node-workers-raw', k, r, block, pairs, parallel)
 await Promise.all(workers.map((w) => w.terminate()))
-const size = `${k}x${r}/${block}`
-emit({ benchmark: 'cpu_parallel', impl: 'node-workers-raw', metric: 'seconds', value: median(seconds), unit: 's', checksum: String(par), size })
-emit({ benchmark: 'cpu_parallel', impl: 'node-workers-raw', metric: 'speedup', value: median(speedups), unit: 'x', checksum: String(par), size })
