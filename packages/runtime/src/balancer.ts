@@ -50,13 +50,11 @@ type PoolThread = Parameters<Balancer>[1][number]
 
 export class ThreadBoard {
   readonly #cells: Int32Array
-  readonly #rows: number
   /** The board row (its first Int32 index) of each thread that has one. */
   readonly #rowOf = new Map<number, number>()
 
   constructor(board: SharedArrayBuffer) {
     this.#cells = new Int32Array(board)
-    this.#rows = this.#cells.length / BOARD_ROW_INTS
   }
 
   /**
@@ -66,7 +64,7 @@ export class ThreadBoard {
    */
   add(threadId: number): void {
     if (this.#rowOf.has(threadId)) return
-    for (let base = 0; base < this.#rows * BOARD_ROW_INTS; base += BOARD_ROW_INTS) {
+    for (let base = 0; base < this.#cells.length; base += BOARD_ROW_INTS) {
       if (Atomics.load(this.#cells, base + kRowThread) !== 0) continue
       Atomics.store(this.#cells, base + kRowRunning, 0)
       Atomics.store(this.#cells, base + kRowBusy, 0)
@@ -97,17 +95,15 @@ export class ThreadBoard {
       let pending = 0
       let busy = false
       if (base !== undefined) {
+        // running <= usage: a thread counts a task out (end()) before it answers, and Piscina
+        // counts it out only when that answer is handled here. The clamp is for a stale read.
         pending = Math.max(0, usage - Atomics.load(this.#cells, base + kRowRunning))
         busy = Atomics.load(this.#cells, base + kRowBusy) !== 0
       }
       const free = usage === 0 || (pending === 0 && !busy)
+      // A free thread has nothing pending, so among free threads this is fewest tasks.
       const better =
-        best === null ||
-        (free !== bestFree
-          ? free
-          : free
-            ? usage < bestUsage
-            : pending < bestPending || (pending === bestPending && usage < bestUsage))
+        best === null || (free !== bestFree ? free : pending < bestPending || (pending === bestPending && usage < bestUsage))
       if (better) {
         best = t
         bestFree = free

@@ -299,7 +299,11 @@ export class WorkerPool implements RuntimeService {
    * The slot of a task whose thread died: given back once thread `tid` has
    * exited (nothing writes it after that). `tid` 0: the task never started on
    * a thread; it was queued on one that died, so it goes back at the next
-   * thread exit (if that exit is still to come; a later one is as good).
+   * thread exit. That assumes the next exit is the dead thread's own or a
+   * later one: if two threads die at once, another thread's exit may come
+   * first and hand the slot back while the dying thread has not exited yet.
+   * That thread never started the task, so it writes the block only if it
+   * still takes the task from its port on its way out (a narrow window).
    */
   giveSlotAfterExit(slot: number, tid: number): void {
     if (tid !== 0 && this.#exited.has(tid)) {

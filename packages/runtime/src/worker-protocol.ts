@@ -58,7 +58,7 @@
  * |-------|-------------|---------------------------------------------|---------------|--------------------------------------------------------------------------|
  * | 0     | kRowThread  | owner (thread appears: its id; exits: 0)    | worker, owner | the threadId this row belongs to; 0 = free row                            |
  * | 1     | kRowRunning | owner zeroes it; then worker                | owner         | the thread's tasks between their start and their end, now                |
- * | 2     | kRowBusy    | owner zeroes it; then worker                | owner         | 1 from the call of a task's function until the thread's next loop turn, or until its last task ends |
+ * | 2     | kRowBusy    | owner zeroes it; then worker                | owner         | 1 from a task's start, and again from the call of its function, until the thread's next loop turn, or until its last task ends |
  *
  * The owner writes kRowRunning and kRowBusy before kRowThread, and a thread
  * writes its row only after finding its id in kRowThread, so it never writes

@@ -31,7 +31,7 @@ export function unavailable(benchmark: string, impl: string, reason: string): vo
 }
 
 /** The median of a non-empty list (the mean of the middle two for an even length). */
-export function median(values: readonly number[]): number {
+function median(values: readonly number[]): number {
   return summarize(values).median
 }
 

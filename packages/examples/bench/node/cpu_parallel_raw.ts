@@ -36,8 +36,11 @@ const workers = Array.from({ length: threads }, () => new Worker(workerSource, {
 
 function ask(w: Worker, msg: { shares: number[]; step: number; limit: number; block: number }): Promise<number> {
   return new Promise((resolve, reject) => {
-    w.once('message', resolve)
     w.once('error', reject)
+    w.once('message', (count: number) => {
+      w.off('error', reject)
+      resolve(count)
+    })
     w.postMessage(msg)
   })
 }

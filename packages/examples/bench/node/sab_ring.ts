@@ -19,13 +19,14 @@
  *
  * Memory layout (Int32 indices of one SharedArrayBuffer):
  *
- * | idx      | written by | meaning                                                 |
- * |----------|------------|---------------------------------------------------------|
- * | 0        | producer   | TAIL: values ever written (wraps at 2^32)               |
- * | 16       | consumer   | HEAD: values ever taken                                 |
- * | 32       | main       | GO: the count to send next (0 = wait); the worker polls  |
- * | 64..1087 | producer   | the slots; slot of value k is k & 1023                  |
- * | 1088..   | both       | mpmc only: the slots' sequence words                    |
+ * | idx      | written by   | meaning                                                   |
+ * |----------|--------------|-----------------------------------------------------------|
+ * | 0        | producer     | TAIL: values ever written (wraps at 2^32)                 |
+ * | 16       | consumer     | HEAD: values ever taken                                   |
+ * | 32       | main, worker | GO: main stores the count to send; the worker polls it    |
+ * |          |              | and stores 0 back when it takes the count (0 = wait)      |
+ * | 64..1087 | producer     | the slots; slot of value k is k & 1023                    |
+ * | 1088..   | both         | mpmc only: the slots' sequence words                      |
  *
  * Ordering (every Atomics operation is sequentially consistent; plain reads and writes are
  * ordered by them):
