@@ -13,7 +13,7 @@ import { ARMED_SEND, channelByteLength, H_ARMED, H_SLOTS, H_SLOT_BYTES } from '.
 import { Ring } from '../src/shared/ring.js'
 import { runWorker } from './fixtures/run-worker.js'
 import { prng } from './fixtures/prng.js'
-import { blockOf, checkValue, makeValue } from './fixtures/ring-values.js'
+import { blockOf, checkValue, expectRingInvariants, makeValue, ringOf } from './fixtures/ring-values.js'
 
 const STRESS = Number(process.env.GOTRIO_STRESS ?? 1)
 
@@ -61,10 +61,7 @@ describe('shared ring', () => {
             if (!(e instanceof WouldBlock)) throw e
           }
         }
-        ring.lock()
-        const broken = ring.checkInvariants()
-        ring.unlock()
-        if (broken) throw new Error(broken)
+        expectRingInvariants(ring)
       }
       expect(received).toBe(total)
       expect(canariesIntact(canaries)).toBe(true)
@@ -128,7 +125,7 @@ describe('byte budget and FIFO among one thread\'s senders', () => {
   it('a small value sent after a large one that waits on the byte budget does not overtake it', async () => {
     const { openNursery, run } = await import('@gotrio/runtime')
     const [tx, rx] = openSharedChannel<Uint8Array>(10, { maxBufferBytes: 1000 })
-    const ring = new Ring(blockOf(tx as never))
+    const ring = ringOf(tx)
     const seqOf = (b: Uint8Array): number => new DataView(b.buffer, b.byteOffset).getUint32(0)
     await run(async () => {
       tx.sendNowait(makeValue(0, 20)) // inline

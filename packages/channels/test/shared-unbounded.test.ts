@@ -10,7 +10,7 @@ import { moveOnAfter, openNursery, run, runInWorker, workerTask } from '@gotrio/
 import { macrotask } from '@gotrio/runtime/lowlevel'
 import { EndOfChannel, WouldBlock, openSharedChannel, type SharedReceiveChannel, type SharedSendChannel } from '../src/index.js'
 import { arenaCommittedBytes } from '../src/shared/arena.js'
-import { H_BYTES_USED, H_OV_COUNT } from '../src/shared/layout.js'
+import { H_BYTES_USED, H_OV_COUNT, OVERFLOW_RING_SLOTS } from '../src/shared/layout.js'
 import { prng } from './fixtures/prng.js'
 import { checkValue, expectRingInvariants, makeValue, ringOf } from './fixtures/ring-values.js'
 import type * as Tasks from './fixtures/shared-tasks.js'
@@ -93,7 +93,7 @@ describe('unbounded shared channels (maxBufferSize Infinity)', () => {
           inner.push(irx)
         } else tx.sendNowait(i % 3 === 0 ? valueOfSize(i, 300) : { i })
       }
-      expect(ringOf(tx).get(H_OV_COUNT)).toBe(2000 - 1024)
+      expect(ringOf(tx).get(H_OV_COUNT)).toBe(2000 - OVERFLOW_RING_SLOTS)
       rx.close()
       expect(() => tx.sendNowait(1)).toThrow(/every receive handle of this shared channel is closed/)
       for (const irx of inner) await expect(irx.receive()).rejects.toBeInstanceOf(EndOfChannel)

@@ -188,6 +188,10 @@ export abstract class SharedEndpoint {
     const live = Atomics.load(i, h + H_GEN) === this.#gen
     const get = (f: number): number => (live ? Atomics.load(i, h + f) : 0)
     return {
+      // Two unlocked loads: a receive's refill (overflow.ts) moves values from
+      // H_OV_COUNT to H_LIVE in between, so on a channel with overflow this sum
+      // may be off by the values one refill moves (the exception to the
+      // "exact at some instant" note above). Without overflow H_OV_COUNT is 0.
       currentBufferUsed: Math.min(get(H_LIVE), ring.capacity) + get(H_OV_COUNT),
       maxBufferSize: ring.maxBufferSize,
       openSendChannels: get(H_SEND_OPEN),

@@ -90,7 +90,7 @@ export function openSharedChannel<T>(
   const h = block >> 2
   const a = getArena().i32
   a[h + H_CAPACITY] = Math.min(capacity, CAPACITY_INFINITE)
-  new Float64Array(a.buffer, block + H_MAXBUF * 4, 1)[0] = capacity
+  getArena().f64[(block + H_MAXBUF * 4) >> 3] = capacity // an even word of an 8-aligned block (ring-slots.ts reads it)
   a[h + H_SLOTS] = slots
   a[h + H_CODEC] = codec.kind
   a[h + H_SLOT_BYTES] = slotBytes

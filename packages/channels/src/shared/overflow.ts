@@ -57,14 +57,14 @@ import * as L from './layout.js'
 import type { Ring } from './ring.js'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { alloc, free, getArena } = __arena
-const { B_LENGTH, B_OUT_OF_LINE, B_INLINE_START, CODEC_BYTES, CODEC_FLOAT64, ENTRY_HAS_ENDPOINTS, H_BYTES_USED, H_OV_COUNT, H_OV_FIRST, H_OV_LAST, HEADER_WORDS, dataOffset } = L
+const { B_LENGTH, B_OUT_OF_LINE, B_INLINE_START, CODEC_BYTES, CODEC_FLOAT64, ENTRY_HAS_ENDPOINTS, H_BYTES_USED, H_OV_COUNT, H_OV_FIRST, H_OV_LAST, dataOffset } = L
 
 const C_NEXT = 0
 const C_READ = 1
 const C_WRITE = 2
 const C_METAS = 4
 /** Entries per chunk: 240 byte slots (64 B) fill a 16 KiB arena class (16,344 of 16,384 bytes, tag included). */
-export const CHUNK_ENTRIES = 240
+const CHUNK_ENTRIES = 240
 const C_DATA_BYTES = (C_METAS + CHUNK_ENTRIES) * 4 // 976: 8-aligned
 
 function chunkBytes(slotBytes: number): number {
@@ -88,7 +88,7 @@ export function overflowReserve(r: Ring): boolean {
     throw e
   }
   if (last === 0) h[H_OV_FIRST] = chunk
-  else getArena().i32[(last >> 2) + C_NEXT] = chunk
+  else ai[(last >> 2) + C_NEXT] = chunk
   h[H_OV_LAST] = chunk
   return true
 }
@@ -131,7 +131,7 @@ export function overflowShift(r: Ring, slot: number): void {
   const a = getArena()
   const c = h[H_OV_FIRST]!
   const k = a.i32[(c >> 2) + C_READ]!
-  a.i32[(r.block >> 2) + HEADER_WORDS + slot] = a.i32[(c >> 2) + C_METAS + k]!
+  h[r.meta + slot] = a.i32[(c >> 2) + C_METAS + k]! // the ring's own (fixed-length) view of its meta words
   const from = c + C_DATA_BYTES + k * r.slotBytes
   const to = r.block + dataOffset(r.slots) + slot * r.slotBytes
   a.u8.copyWithin(to, from, from + r.slotBytes)
@@ -151,26 +151,28 @@ export function overflowShift(r: Ring, slot: number): void {
 
 /**
  * The last receiver closed (R4): drops every overflow value, frees their
- * out-of-line blocks and the chunks, and returns the encoded bytes of values
- * that carried endpoints (the caller closes those after unlocking).
+ * out-of-line blocks and the chunks, and appends to `dropped` the encoded
+ * bytes of values that carried endpoints (the caller closes those after
+ * unlocking). Numeric values hold neither, so only the chunks are freed.
  */
 export function overflowDrop(r: Ring, dropped: Uint8Array[]): void {
   const h = r.i32
   const a = getArena()
   const first = h[H_OV_FIRST]!
-  for (let c = first; c !== 0; c = a.i32[(c >> 2) + C_NEXT]!) {
-    for (let k = a.i32[(c >> 2) + C_READ]!, end = a.i32[(c >> 2) + C_WRITE]!; k < end; k++) {
-      if (r.codec !== CODEC_BYTES) continue
-      const at = c + C_DATA_BYTES + k * r.slotBytes
-      const len = a.i32[(at >> 2) + B_LENGTH]!
-      const ool = a.i32[(at >> 2) + B_OUT_OF_LINE]!
-      const hasEp = (a.i32[(c >> 2) + C_METAS + k]! & ENTRY_HAS_ENDPOINTS) !== 0
-      if (ool === 0) {
-        if (hasEp) dropped.push(a.u8.slice(at + B_INLINE_START, at + B_INLINE_START + len))
-      } else {
-        if (hasEp) dropped.push(a.u8.slice(ool, ool + len))
-        h[H_BYTES_USED] = h[H_BYTES_USED]! - len
-        free(ool)
+  if (r.codec === CODEC_BYTES) {
+    for (let c = first; c !== 0; c = a.i32[(c >> 2) + C_NEXT]!) {
+      for (let k = a.i32[(c >> 2) + C_READ]!, end = a.i32[(c >> 2) + C_WRITE]!; k < end; k++) {
+        const at = c + C_DATA_BYTES + k * r.slotBytes
+        const len = a.i32[(at >> 2) + B_LENGTH]!
+        const ool = a.i32[(at >> 2) + B_OUT_OF_LINE]!
+        const hasEp = (a.i32[(c >> 2) + C_METAS + k]! & ENTRY_HAS_ENDPOINTS) !== 0
+        if (ool === 0) {
+          if (hasEp) dropped.push(a.u8.slice(at + B_INLINE_START, at + B_INLINE_START + len))
+        } else {
+          if (hasEp) dropped.push(a.u8.slice(ool, ool + len))
+          h[H_BYTES_USED] = h[H_BYTES_USED]! - len
+          free(ool)
+        }
       }
     }
   }

@@ -63,7 +63,8 @@ export class RingSlots {
     const i = this.a.i32
     const b = block >> 2
     this.capacity = i[b + H_CAPACITY]!
-    this.maxBufferSize = new Float64Array(this.a.sab, block + H_MAXBUF * 4, 1)[0]!
+    // H_MAXBUF is an even word and blocks are 8-aligned: one aligned Float64 of the arena.
+    this.maxBufferSize = this.a.f64[(block + H_MAXBUF * 4) >> 3]!
     this.overflows = this.capacity > MAX_RING_CAPACITY
     this.slots = i[b + H_SLOTS]!
     this.codec = i[b + H_CODEC]!

@@ -5,7 +5,7 @@
  * and keeps counts; waiting.ts parks tasks, the endpoint classes (send-channel.ts,
  * receive-channel.ts) are the public face.
  *
- * Invariants (all under the lock; `assertRing` checks them in tests):
+ * Invariants (all under the lock; `checkInvariants`, ring-check.ts `checkRing`, checks them in tests):
  *  - R1 0 <= LIVE <= COUNT <= SLOTS = CAPACITY + OVERFLOW_SLOTS (RENDEZVOUS_SLOTS for size 0;
  *       OVERFLOW_RING_SLOTS for a channel with overflow chunks, overflow.ts).
  *  - R2 HANDOFFS <= RECV_WAITING, and HANDOFFS = 0 when CAPACITY > 0.
@@ -56,13 +56,14 @@
  * readies, for the same effect).
  */
 import * as __lock from './lock.js'
-import { overflowDrop, overflowPush, overflowReserve, overflowShift } from './overflow.js'
+import * as __overflow from './overflow.js'
 import { ownerAdd, ownerGet, ownerTake } from './owners.js'
 import { checkRing } from './ring-check.js'
 import { RingSlots } from './ring-slots.js'
 import * as L from './layout.js'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { lock, unlock, criticalEnter, criticalLeave } = __lock
+const { overflowDrop, overflowPush, overflowReserve, overflowShift } = __overflow
 
 // Local copies: under tsx, reads of imported bindings go through getters (measured: a 20x slower hot path).
 const {
@@ -173,7 +174,7 @@ export class Ring extends RingSlots {
     for (let k = 0; k < spins; k++) {
       if (forReceive) {
         if (Atomics.load(i, H_LIVE) > 0 || Atomics.load(i, H_SEND_OPEN) === 0) return
-      } else if (Atomics.load(i, H_LIVE) + Atomics.load(i, H_OV_COUNT) < this.capacity || Atomics.load(i, H_RECV_OPEN) === 0) return
+      } else if (Atomics.load(i, H_LIVE) + (this.overflows ? Atomics.load(i, H_OV_COUNT) : 0) < this.capacity || Atomics.load(i, H_RECV_OPEN) === 0) return
     }
   }
 
@@ -181,7 +182,8 @@ export class Ring extends RingSlots {
   looksBlocked(forReceive: boolean): boolean {
     const i = this.i32
     if (forReceive) return Atomics.load(i, H_LIVE) === 0 && Atomics.load(i, H_SEND_OPEN) > 0
-    return this.capacity > 0 && Atomics.load(i, H_LIVE) + Atomics.load(i, H_OV_COUNT) >= this.capacity && Atomics.load(i, H_RECV_OPEN) > 0
+    // H_OV_COUNT is 0 on a channel without overflow: not read there (it shares the hot header line).
+    return this.capacity > 0 && Atomics.load(i, H_LIVE) + (this.overflows ? Atomics.load(i, H_OV_COUNT) : 0) >= this.capacity && Atomics.load(i, H_RECV_OPEN) > 0
   }
 
   // ---- owner table (owners.ts) ------------------------------------------
@@ -252,49 +254,43 @@ export class Ring extends RingSlots {
         // buffer" at once, in any thread (Trio: a waiting sender owns the next
         // free slot). COUNT counts tombstones, so this is conservative.
         const count = this.get(H_COUNT)
-        if (this.get(H_LIVE) + this.get(H_OV_COUNT) < this.capacity) {
+        if (this.get(H_LIVE) + (this.overflows ? this.get(H_OV_COUNT) : 0) < this.capacity) {
           this.push(ENTRY_VALUE | flags, num, bytes, ool)
           if (registered) this.unregister(tid, SIDE_SEND)
           return DONE
         }
-        if (this.overflows) {
-          // Full, and no offer: a channel with overflow has no place for one
-          // beyond its capacity (overflow.ts, "Waiting senders"). Wait for room.
-          if (nowait) return WOULD_BLOCK
-          if (!registered) this.register(tid, SIDE_SEND)
-          this.seen = this.readSeq(SIDE_SEND)
-          return WAIT
-        }
-        if (!nowait) {
+        // Full. A channel with overflow has no place for an offer beyond its
+        // capacity (overflow.ts, "Waiting senders"): it waits for room below.
+        if (!nowait && !this.overflows) {
           this.ticket = (this.get(H_HEAD_SEQ) + count) | 0
           this.push(ENTRY_OFFER | flags, num, bytes, ool)
           if (!registered) this.register(tid, SIDE_SEND)
           return OFFERED
         }
-        return WOULD_BLOCK
-      }
-      const rw = this.get(H_RECV_WAITING)
-      const ho = this.get(H_HANDOFFS)
-      if (rw > ho && this.get(H_LIVE) === ho) {
-        // Direct handoff: promised to the waiting receivers. R2 holds (rw > ho);
-        // R3 holds because every live entry before it is promised (LIVE = HANDOFFS).
-        this.ticket = (this.get(H_HEAD_SEQ) + this.get(H_COUNT)) | 0
-        this.push(ENTRY_VALUE | flags, num, bytes, ool)
-        this.set(H_HANDOFFS, ho + 1)
-        if (nowait) return DONE
-        // Delivered (a waiting receiver will take it, R2). `send` still waits
-        // for the take (`ticket`), as Trio's send yields to the receiver it woke,
-        // and stays registered so the take notifies it; no longer cancellable.
-        if (!registered) this.register(tid, SIDE_SEND)
-        return HANDED
-      }
-      if (!nowait) {
-        // R3: an offer goes after every promised value; later senders offer too
-        // until the offers are taken (FIFO among senders).
-        this.ticket = (this.get(H_HEAD_SEQ) + this.get(H_COUNT)) | 0
-        this.push(ENTRY_OFFER | flags, num, bytes, ool)
-        if (!registered) this.register(tid, SIDE_SEND)
-        return OFFERED
+      } else {
+        const rw = this.get(H_RECV_WAITING)
+        const ho = this.get(H_HANDOFFS)
+        if (rw > ho && this.get(H_LIVE) === ho) {
+          // Direct handoff: promised to the waiting receivers. R2 holds (rw > ho);
+          // R3 holds because every live entry before it is promised (LIVE = HANDOFFS).
+          this.ticket = (this.get(H_HEAD_SEQ) + this.get(H_COUNT)) | 0
+          this.push(ENTRY_VALUE | flags, num, bytes, ool)
+          this.set(H_HANDOFFS, ho + 1)
+          if (nowait) return DONE
+          // Delivered (a waiting receiver will take it, R2). `send` still waits
+          // for the take (`ticket`), as Trio's send yields to the receiver it woke,
+          // and stays registered so the take notifies it; no longer cancellable.
+          if (!registered) this.register(tid, SIDE_SEND)
+          return HANDED
+        }
+        if (!nowait) {
+          // R3: an offer goes after every promised value; later senders offer too
+          // until the offers are taken (FIFO among senders).
+          this.ticket = (this.get(H_HEAD_SEQ) + this.get(H_COUNT)) | 0
+          this.push(ENTRY_OFFER | flags, num, bytes, ool)
+          if (!registered) this.register(tid, SIDE_SEND)
+          return OFFERED
+        }
       }
     }
     if (nowait) return WOULD_BLOCK
@@ -365,7 +361,7 @@ export class Ring extends RingSlots {
     // Offers beyond the buffer are not "buffer used", nor are values that waiting
     // receivers will take (Trio hands those over without buffering them).
     const live = this.get(H_LIVE)
-    const used = (live < this.capacity ? live : this.capacity) + this.get(H_OV_COUNT) - this.get(H_RECV_WAITING)
+    const used = (live < this.capacity ? live : this.capacity) + (this.overflows ? this.get(H_OV_COUNT) : 0) - this.get(H_RECV_WAITING)
     if (used > this.get(H_PEAK)) this.set(H_PEAK, used)
     this.bumpRecv()
   }
