@@ -55,18 +55,27 @@ export const END: unique symbol = Symbol('end')
 /** The shared result of a finished iteration (read-only for `for await`). */
 export const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined })
 
-/** A task blocked in `MemorySendChannel.send`, holding the value it offers. */
+/**
+ * A task blocked in `MemorySendChannel.send`, holding the value it offers.
+ * Records are reused (see `Parked`): the channel keeps one released record per
+ * side and `sendOp()`/`receiveOp()` hand it out again, so a steady stream of
+ * waits allocates only the promise each wait needs.
+ */
 export class SendOp<T> extends Parked<void> implements QueueNode {
   queue: WaiterQueue<QueueNode> | undefined = undefined
   qPrev: QueueNode | undefined = undefined
   qNext: QueueNode | undefined = undefined
-  constructor(
-    /** The handle `send` was called on (closing it wakes this op with ClosedResourceError). */
-    readonly owner: MemorySendChannel<T>,
-    /** The value offered; taken by a receiver when it dequeues this op. */
-    readonly value: T,
-  ) {
+  readonly state: MemoryChannelState<T>
+  /** The handle `send` was called on (closing it wakes this op with ClosedResourceError). */
+  owner: MemorySendChannel<T>
+  /** The value offered; taken by a receiver when it dequeues this op. */
+  value: T
+
+  constructor(state: MemoryChannelState<T>, owner: MemorySendChannel<T>, value: T) {
     super()
+    this.state = state
+    this.owner = owner
+    this.value = value
   }
   get waitsOn(): string {
     return 'MemorySendChannel.send'
@@ -78,29 +87,54 @@ export class SendOp<T> extends Parked<void> implements QueueNode {
     q.remove(this)
     return true
   }
+  /** Ready for another wait: the channel keeps one spare record. */
+  protected override released(): void {
+    this.value = undefined as T
+    if (this.state.spareSend === undefined) this.state.spareSend = this
+  }
+  /** @internal MemoryChannelState.sendOp */
+  recycle(owner: MemorySendChannel<T>, value: T): this {
+    this.reuse()
+    this.owner = owner
+    this.value = value
+    return this
+  }
 }
 
 /**
  * A task blocked in `MemoryReceiveChannel.receive` (resolves with the value)
  * or in its async iterator's `next()` (`iter`: resolves with an IteratorResult,
- * and with `done` instead of throwing EndOfChannel).
+ * and with `done` instead of throwing EndOfChannel). Reused like SendOp.
  */
 export class ReceiveOp<T> extends Parked<unknown> implements QueueNode {
   queue: WaiterQueue<QueueNode> | undefined = undefined
   qPrev: QueueNode | undefined = undefined
   qNext: QueueNode | undefined = undefined
-  constructor(
-    /** The handle `receive` was called on. */
-    readonly owner: MemoryReceiveChannel<T>,
-    readonly iter: boolean,
-  ) {
+  readonly state: MemoryChannelState<T>
+  /** The handle `receive` was called on. */
+  owner: MemoryReceiveChannel<T>
+  iter: boolean
+
+  constructor(state: MemoryChannelState<T>, owner: MemoryReceiveChannel<T>, iter: boolean) {
     super()
+    this.state = state
+    this.owner = owner
+    this.iter = iter
   }
   get waitsOn(): string {
     return this.iter ? 'MemoryReceiveChannel[Symbol.asyncIterator]().next' : 'MemoryReceiveChannel.receive'
   }
+  /**
+   * Hands `value` over. On a buffered channel the receiver resumes after the
+   * sender's turn (`wakeSoon`), so the two settle into taking turns on the
+   * buffer instead of one of them parking for every value (see PROFILE notes
+   * in the README); on a rendezvous channel one side waits per value anyway.
+   */
   deliver(value: T): void {
-    this.wake(this.iter ? { done: false, value } : value)
+    const v = this.iter ? { done: false, value } : value
+    const st = this.state
+    if (st.maxBufferSize > 0 && st.receiveWaiters.length === 0) this.wakeSoon(v)
+    else this.wake(v)
   }
   end(): void {
     if (this.iter) this.wake(DONE)
@@ -112,6 +146,16 @@ export class ReceiveOp<T> extends Parked<unknown> implements QueueNode {
     if (q === undefined) return false
     q.remove(this)
     return true
+  }
+  protected override released(): void {
+    if (this.state.spareReceive === undefined) this.state.spareReceive = this
+  }
+  /** @internal MemoryChannelState.receiveOp */
+  recycle(owner: MemoryReceiveChannel<T>, iter: boolean): this {
+    this.reuse()
+    this.owner = owner
+    this.iter = iter
+    return this
   }
 }
 
@@ -129,11 +173,31 @@ export class MemoryChannelState<T> {
   openReceiveChannels = 0
   /** The largest `buffer.length` ever reached. */
   peakBufferUsed = 0
+  /** A released SendOp/ReceiveOp kept for the next wait (see SendOp). */
+  spareSend: SendOp<T> | undefined = undefined
+  spareReceive: ReceiveOp<T> | undefined = undefined
+  /** The capacity: 0 (rendezvous), a positive integer or Infinity. */
+  readonly maxBufferSize: number
 
-  constructor(
-    /** The capacity: 0 (rendezvous), a positive integer or Infinity. */
-    readonly maxBufferSize: number,
-  ) {}
+  constructor(maxBufferSize: number) {
+    this.maxBufferSize = maxBufferSize
+  }
+
+  /** A waiting record for a `send` of `value` on `owner`: the spare one if there is one. */
+  sendOp(owner: MemorySendChannel<T>, value: T): SendOp<T> {
+    const op = this.spareSend
+    if (op === undefined) return new SendOp<T>(this, owner, value)
+    this.spareSend = undefined
+    return op.recycle(owner, value)
+  }
+
+  /** A waiting record for a `receive` (or an iterator's `next()`, `iter`) on `owner`. */
+  receiveOp(owner: MemoryReceiveChannel<T>, iter: boolean): ReceiveOp<T> {
+    const op = this.spareReceive
+    if (op === undefined) return new ReceiveOp<T>(this, owner, iter)
+    this.spareReceive = undefined
+    return op.recycle(owner, iter)
+  }
 
   /**
    * Delivers `value` without waiting if possible: to the longest-waiting
@@ -168,10 +232,13 @@ export class MemoryChannelState<T> {
     const s = this.sendWaiters.shift()
     if (s !== undefined) {
       assert(buf.length === this.maxBufferSize, 'M3: a sender waits only while the buffer is full')
-      s.wake()
-      if (buf.length === 0) return s.value
+      // The sender's value is committed now. How it resumes: see `wakeTurn`.
+      const sv = s.value
+      if (this.maxBufferSize > 0) s.wakeLater()
+      else s.wake()
+      if (buf.length === 0) return sv
       const v = buf.shift()
-      buf.push(s.value)
+      buf.push(sv)
       return v
     }
     if (buf.length > 0) return buf.shift()

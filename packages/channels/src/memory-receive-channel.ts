@@ -19,7 +19,7 @@
 import { Cancelled, checkpoint } from '@gotrio/runtime'
 import { assert, current, kTransfer, macrotask, park, yieldDue, type Transferable } from '@gotrio/runtime/lowlevel'
 import { ClosedResourceError, WouldBlock } from './errors.js'
-import { MemoryChannelState, ReceiveOp } from './memory-channel-state.js'
+import { MemoryChannelState } from './memory-channel-state.js'
 import * as __state from './memory-channel-state.js'
 import type { ChannelStatistics, ReceiveChannel } from './types.js'
 // Local bindings: under tsx, reads of imported bindings go through getters (see the note in shared/ring.ts).
@@ -63,7 +63,7 @@ export class MemoryReceiveChannel<T> implements ReceiveChannel<T>, Transferable 
     const st = this.#state
     const v = st.take()
     if (v === EMPTY) {
-      const op = new ReceiveOp<T>(this, false)
+      const op = st.receiveOp(this, false)
       st.receiveWaiters.push(op)
       return park(op, ctx) as Promise<T>
     }
@@ -141,7 +141,7 @@ export class MemoryReceiveChannel<T> implements ReceiveChannel<T>, Transferable 
     const st = this.#state
     const v = st.take()
     if (v === EMPTY) {
-      const op = new ReceiveOp<T>(this, true)
+      const op = st.receiveOp(this, true)
       st.receiveWaiters.push(op)
       return park(op, ctx) as Promise<IteratorResult<T, undefined>>
     }

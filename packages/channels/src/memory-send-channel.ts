@@ -19,7 +19,7 @@
 import { Cancelled, checkpoint } from '@gotrio/runtime'
 import { assert, current, kTransfer, macrotask, park, yieldDue, type Transferable } from '@gotrio/runtime/lowlevel'
 import { ClosedResourceError, WouldBlock } from './errors.js'
-import { MemoryChannelState, SendOp } from './memory-channel-state.js'
+import { MemoryChannelState } from './memory-channel-state.js'
 import * as __state from './memory-channel-state.js'
 import type { ChannelStatistics, SendChannel } from './types.js'
 // Local bindings: under tsx, reads of imported bindings go through getters (see the note in shared/ring.ts).
@@ -68,7 +68,7 @@ export class MemorySendChannel<T> implements SendChannel<T>, Transferable {
     if (this.#closed) return Promise.reject(closedSend('send'))
     if (st.openReceiveChannels === 0) return Promise.reject(broken('send'))
     if (st.offer(value)) return completed()
-    const op = new SendOp(this, value)
+    const op = st.sendOp(this, value)
     st.sendWaiters.push(op)
     return park(op, ctx)
   }

@@ -24,7 +24,7 @@
  *    nursery's (Trio: "the task runs in the caller's context until started").
  */
 import { CancelScope, withoutCancelled } from './cancel-scope.js'
-import { current, runIn, type TaskContext } from './context.js'
+import { current, runIn, storage, type TaskContext } from './context.js'
 import { Cancelled, NurseryError, assert } from './errors.js'
 import { CancelStatus, type ScopeLike, type TaskInfo } from './status.js'
 import { checkFunction } from './validate.js'
@@ -48,6 +48,10 @@ export class Nursery {
   #closed = false
   readonly #errors: unknown[] = []
   #onIdle: (() => void) | undefined
+  /** Tasks started with startSoon and not yet begun: (body, args, context) triples, see #startQueued. */
+  #startQueue: unknown[] = []
+  /** The context of the last startSoon, reused by the next task of the same name. */
+  #lastCtx: TaskContext | undefined = undefined
 
   /** @internal use openNursery */
   constructor(scope: CancelScope, status: CancelStatus, runtime: TaskContext['runtime']) {
@@ -73,20 +77,41 @@ export class Nursery {
       name = fn.name || 'anonymous task'
     }
     this.#pending++
-    const ctx: TaskContext = { status: this.#status, task: { name }, runtime: this.#runtime }
-    queueMicrotask(() => {
-      let p: unknown
-      try {
-        p = runIn(ctx, () => body(...args))
-      } catch (e) {
-        p = Promise.reject(e)
-      }
-      Promise.resolve(p).then(
-        () => this.#taskDone(),
-        (e: unknown) => this.#taskFailed(e),
-      )
-    })
+    // Tasks of one nursery with the same name share one context (a TaskContext
+    // is immutable and only names the task in diagnostics).
+    let ctx = this.#lastCtx
+    if (ctx === undefined || ctx.task.name !== name) {
+      ctx = { status: this.#status, task: { name }, runtime: this.#runtime }
+      this.#lastCtx = ctx
+    }
+    const q = this.#startQueue
+    q.push(body, args, ctx)
+    if (q.length === 3) queueMicrotask(this.#startQueued)
   }
+
+  /**
+   * Starts the tasks queued by startSoon (the queue holds body, args, context
+   * triples, in call order): one microtask per batch rather than per task, and
+   * one `storage.run` per run of tasks that share a context (each `run` makes
+   * an AsyncContextFrame). Tasks queued while a batch starts (a task's first
+   * synchronous step calling startSoon) go to the next batch, so a task's
+   * children start after the rest of its batch, as they would with one
+   * microtask each.
+   */
+  readonly #startQueued = (): void => {
+    const q = this.#startQueue
+    this.#startQueue = []
+    for (let i = 0; i < q.length; ) {
+      const ctx = q[i + 2] as TaskContext
+      let j = i + 3
+      while (j < q.length && q[j + 2] === ctx) j += 3
+      storage.run(ctx, startRange, q, i, j, this.#onTaskDone, this.#onTaskFailed)
+      i = j
+    }
+  }
+
+  readonly #onTaskDone = (): void => this.#taskDone()
+  readonly #onTaskFailed = (e: unknown): void => this.#taskFailed(e)
 
   /**
    * Starts a task and waits until it calls `status.started(value)`; resolves
@@ -268,6 +293,21 @@ export async function openNursery<T>(body: (nursery: Nursery) => Promise<T>): Pr
   // Always a group (API.md), even when only an outer scope's Cancelleds pass
   // through: the scope that owns that cancellation removes them (cancel-scope.ts).
   throw new NurseryError(rest)
+}
+
+/** Begins the queued tasks q[i..j) (triples, see Nursery.#startQueued) in the current context. */
+function startRange(q: unknown[], i: number, j: number, done: () => void, failed: (e: unknown) => void): void {
+  for (; i < j; i += 3) {
+    const body = q[i] as (...a: unknown[]) => unknown
+    const args = q[i + 1] as unknown[]
+    let p: unknown
+    try {
+      p = body(...args)
+    } catch (e) {
+      p = Promise.reject(e)
+    }
+    Promise.resolve(p).then(done, failed)
+  }
 }
 
 export type { TaskInfo }

@@ -152,32 +152,58 @@ export class CancelStatus {
  * One blocked operation: a channel send/receive, a sleep, a `start` waiting for
  * `started()`. Subclasses hold the operation's data (the value to send, the
  * timer) and implement `abort`. The operation's owner completes it with
- * `wake(value)` or `fail(error)`; cancellation completes it with `Cancelled`
- * after `abort()` agreed.
+ * `wake(value)` or `fail(error)` (or `wakeSoon(value)`, see there);
+ * cancellation completes it with `Cancelled` after `abort()` agreed.
  *
  * Contract of `abort()`: called at most once, synchronously, while the record
  * is still waiting. Return true if the operation was withdrawn and had no
  * effect (a cancelled send delivered nothing, a cancelled receive took
  * nothing); return false if it is too late (it already completed and will be,
  * or was, woken by its owner).
+ *
+ * Reuse (allocation-free waits): once its outcome has been handed to the
+ * waiting promise, nothing in the runtime refers to the record any more and
+ * `released()` is called; a subclass may then keep the record for its next
+ * wait, after `reuse()` (which makes it fresh again). A record is never reused
+ * while it waits, nor between settling and `released()`.
  */
 export abstract class Parked<T> {
   /** The node it is linked into while waiting (I2), written by CancelStatus. */
-  status: CancelStatus | undefined
-  prev: Parked<unknown> | undefined
-  next: Parked<unknown> | undefined
+  status: CancelStatus | undefined = undefined
+  prev: Parked<unknown> | undefined = undefined
+  next: Parked<unknown> | undefined = undefined
   /** The waiting task's name, for DeadlockError and dumpTasks. */
-  task: TaskInfo | undefined
+  task: TaskInfo | undefined = undefined
   /** Set once settled: wake/fail/cancel after that are ignored. */
   settled = false
   // Typed with `unknown` (not T) so that any Parked<T> is usable as a
   // Parked<unknown> in waiter lists; begin() is the only writer.
-  private resolveFn: ((v: unknown) => void) | undefined
-  private rejectFn: ((e: unknown) => void) | undefined
+  private resolveFn: ((v: unknown) => void) | undefined = undefined
+  private rejectFn: ((e: unknown) => void) | undefined = undefined
+  /** The value a `wakeSoon` will resolve with when the deferred wakes are flushed. */
+  private soonValue: unknown = undefined
+  /** An outcome that arrived before begin(). */
+  private early: { ok: boolean; v: unknown } | undefined = undefined
+  /** Set by watchCancel(): the outcome is a promise the owner already holds, so settling only unlinks and counts. */
+  private watched = false
 
   /** What is waited on, e.g. `MemoryReceiveChannel.receive` (diagnostics). */
   abstract readonly waitsOn: string
   abstract abort(): boolean
+
+  /**
+   * Called once the outcome has been handed to the waiting promise (or to the
+   * owner, for a watched record): the runtime holds no reference to the record
+   * any more. Subclasses that reuse records override it (see "Reuse").
+   */
+  protected released(): void {}
+
+  /** Makes a released record fresh for another wait (see "Reuse"). */
+  protected reuse(): void {
+    assert(this.settled && this.status === undefined && this.resolveFn === undefined, 'only a released Parked record is reused')
+    this.settled = false
+    this.task = undefined
+  }
 
   /** Completes the operation with `value`. Idempotent; returns false if already settled. */
   wake(value: T): boolean {
@@ -187,6 +213,68 @@ export abstract class Parked<T> {
   /** Completes the operation with an error. Idempotent; returns false if already settled. */
   fail(error: unknown): boolean {
     return this.settle(false, error)
+  }
+
+  /**
+   * Completes the operation with `value` now (it is settled: cancellation can
+   * no longer undo it), but resolves its promise from a microtask queued now,
+   * after the waker's own continuation if the waker awaits right after this
+   * call. Used where the waker is about to go on (a send that filled a
+   * receiver): the woken task then resumes after the waker has had its turn,
+   * so a producer and a consumer of a buffered channel settle into taking
+   * turns on the buffer instead of parking on every value. Only for a record
+   * whose promise exists (begun, not watched). Idempotent; returns false if
+   * already settled.
+   */
+  wakeSoon(value: T): boolean {
+    return this.settleDeferred(value, false)
+  }
+
+  /**
+   * Like `wakeSoon`, but the promise is resolved at the next turn of the event
+   * loop (a `setImmediate`), together with every other record woken this way
+   * in the meantime. Used where the waker should keep the thread for a while:
+   * a consumer that frees a slot of a full buffer goes on draining it, and the
+   * senders it woke resume together once it waits or yields, so several
+   * producers refill the buffer in a batch (as Go's scheduler lets a receiver
+   * run on) instead of each one waiting again after every value.
+   */
+  wakeLater(value: T): boolean {
+    return this.settleDeferred(value, true)
+  }
+
+  private settleDeferred(value: T, later: boolean): boolean {
+    if (this.settled) return false
+    assert(this.resolveFn !== undefined, 'wakeSoon()/wakeLater() are for a record that park() has begun')
+    this.settled = true
+    if (this.status) this.status.unlink(this as Parked<unknown>)
+    activityCount++
+    this.soonValue = value
+    if (later) {
+      laterWakes.push(this as Parked<unknown>)
+      if (!laterQueued) {
+        laterQueued = true
+        setImmediate(flushLater)
+      }
+    } else {
+      soonWakes.push(this as Parked<unknown>)
+      if (!soonQueued) {
+        soonQueued = true
+        queueMicrotask(flushSoon)
+      }
+    }
+    return true
+  }
+
+  /** @internal flushSoon's/flushLater's step: resolves a deferred record. */
+  resolveSoon(): void {
+    const v = this.soonValue
+    this.soonValue = undefined
+    const resolve = this.resolveFn!
+    this.resolveFn = this.rejectFn = undefined
+    parkedCount--
+    resolve(v)
+    this.released()
   }
 
   /**
@@ -203,22 +291,19 @@ export abstract class Parked<T> {
       parkedCount--
       return true
     }
-    if (!this.resolveFn) {
+    const resolve = this.resolveFn
+    if (resolve === undefined) {
       this.early = { ok, v }
       return true
     }
-    parkedCount--
-    if (ok) this.resolveFn(v)
-    else this.rejectFn!(v)
+    const reject = this.rejectFn!
     this.resolveFn = this.rejectFn = undefined
+    parkedCount--
+    if (ok) resolve(v)
+    else reject(v)
+    this.released()
     return true
   }
-
-  /** An outcome that arrived before begin(). */
-  private early: { ok: boolean; v: unknown } | undefined
-
-  /** Set by watchCancel(): the outcome is a promise the owner already holds, so settling only unlinks and counts. */
-  private watched = false
 
   /** @internal called by watchCancel() */
   beginWatched(): void {
@@ -241,6 +326,28 @@ export abstract class Parked<T> {
     this.rejectFn = reject
     parkedCount++
   }
+}
+
+/** Records woken with `wakeSoon` / `wakeLater`, in wake order, waiting for their flush. */
+let soonWakes: Parked<unknown>[] = []
+let soonQueued = false
+let laterWakes: Parked<unknown>[] = []
+let laterQueued = false
+
+/** Resolves every `wakeSoon` record queued so far, in wake order (one microtask for all of them). */
+function flushSoon(): void {
+  soonQueued = false
+  const batch = soonWakes
+  soonWakes = []
+  for (let i = 0; i < batch.length; i++) batch[i]!.resolveSoon()
+}
+
+/** Resolves every `wakeLater` record queued so far, in wake order (one macrotask for all of them). */
+function flushLater(): void {
+  laterQueued = false
+  const batch = laterWakes
+  laterWakes = []
+  for (let i = 0; i < batch.length; i++) batch[i]!.resolveSoon()
 }
 
 /** How many operations are parked in this thread right now (diagnostics). */
