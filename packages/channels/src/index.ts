@@ -2,11 +2,11 @@
  * @gotrio/channels — Trio's memory channels, and shared channels whose
  * endpoints live in any thread. See API.md for the contract.
  */
-export { WouldBlock, EndOfChannel, ClosedResourceError, BrokenResourceError } from './errors.js'
-export type { SendChannel, ReceiveChannel, ChannelStatistics } from './types.js'
-export { openMemoryChannel } from './memory-channel.js'
-export { MemorySendChannel } from './memory-send-channel.js'
-export { MemoryReceiveChannel } from './memory-receive-channel.js'
+export { WouldBlock, EndOfChannel, ClosedResourceError, BrokenResourceError } from './errors.ts'
+export type { SendChannel, ReceiveChannel, ChannelStatistics } from './types.ts'
+export { openMemoryChannel } from './memory-channel.ts'
+export { MemorySendChannel } from './memory-send-channel.ts'
+export { MemoryReceiveChannel } from './memory-receive-channel.ts'
 export {
   openSharedChannel,
   SharedSendChannel,
@@ -14,4 +14,4 @@ export {
   registerSharedCodec,
   type SharedChannelOptions,
   type Codec,
-} from './shared/index.js'
+} from './shared/index.ts'

@@ -42,12 +42,12 @@
  * import cycle: the handles import this module, not the other way round.
  */
 import { Parked, assert } from '@gotrio/runtime/lowlevel'
-import { BrokenResourceError, EndOfChannel } from './errors.js'
-import type { MemoryReceiveChannel } from './memory-receive-channel.js'
-import type { MemorySendChannel } from './memory-send-channel.js'
-import { RingDeque } from './ring-deque.js'
-import type { ChannelStatistics } from './types.js'
-import { WaiterQueue, type QueueNode } from './waiter-queue.js'
+import { BrokenResourceError, EndOfChannel } from './errors.ts'
+import type { MemoryReceiveChannel } from './memory-receive-channel.ts'
+import type { MemorySendChannel } from './memory-send-channel.ts'
+import { RingDeque } from './ring-deque.ts'
+import type { ChannelStatistics } from './types.ts'
+import { WaiterQueue, type QueueNode } from './waiter-queue.ts'
 
 /** What `take()` returns when it cannot complete. */
 export const EMPTY: unique symbol = Symbol('empty')

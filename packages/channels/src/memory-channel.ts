@@ -22,10 +22,10 @@
  * two handles. This module imports all three (none imports it back) and only
  * opens channels.
  */
-import { checkMaxBufferSize } from './validate.js'
-import { MemoryChannelState } from './memory-channel-state.js'
-import { MemoryReceiveChannel } from './memory-receive-channel.js'
-import { MemorySendChannel } from './memory-send-channel.js'
+import { checkMaxBufferSize } from './validate.ts'
+import { MemoryChannelState } from './memory-channel-state.ts'
+import { MemoryReceiveChannel } from './memory-receive-channel.ts'
+import { MemorySendChannel } from './memory-send-channel.ts'
 
 /**
  * Opens a channel for passing values between tasks of this thread, like

@@ -18,15 +18,9 @@
  */
 import { Cancelled, checkpoint } from '@gotrio/runtime'
 import { assert, current, kTransfer, macrotask, park, yieldDue, type Transferable } from '@gotrio/runtime/lowlevel'
-import { ClosedResourceError, WouldBlock } from './errors.js'
-import { MemoryChannelState } from './memory-channel-state.js'
-import * as __state from './memory-channel-state.js'
-import type { ChannelStatistics, ReceiveChannel } from './types.js'
-// Local bindings: under tsx, reads of imported bindings go through getters (see the note in shared/ring.ts).
-const { DONE, broken, cannotCross, endOfChannel } = __state
-// Annotated, not destructured: destructuring widens a unique symbol (and `v === EMPTY` would not narrow).
-const EMPTY: typeof __state.EMPTY = __state.EMPTY
-const END: typeof __state.END = __state.END
+import { ClosedResourceError, WouldBlock } from './errors.ts'
+import { DONE, EMPTY, END, MemoryChannelState, broken, cannotCross, endOfChannel } from './memory-channel-state.ts'
+import type { ChannelStatistics, ReceiveChannel } from './types.ts'
 
 /**
  * The receiving handle of a memory channel. Many tasks may receive on one

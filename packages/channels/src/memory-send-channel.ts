@@ -18,12 +18,9 @@
  */
 import { Cancelled, checkpoint } from '@gotrio/runtime'
 import { assert, current, kTransfer, macrotask, park, yieldDue, type Transferable } from '@gotrio/runtime/lowlevel'
-import { ClosedResourceError, WouldBlock } from './errors.js'
-import { MemoryChannelState } from './memory-channel-state.js'
-import * as __state from './memory-channel-state.js'
-import type { ChannelStatistics, SendChannel } from './types.js'
-// Local bindings: under tsx, reads of imported bindings go through getters (see the note in shared/ring.ts).
-const { broken, cannotCross } = __state
+import { ClosedResourceError, WouldBlock } from './errors.ts'
+import { MemoryChannelState, broken, cannotCross } from './memory-channel-state.ts'
+import type { ChannelStatistics, SendChannel } from './types.ts'
 
 /** The shared result of a completed fast-path `send`. */
 const RESOLVED: Promise<void> = Promise.resolve()

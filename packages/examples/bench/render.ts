@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { writeOutputs, type BenchDocument } from './lib/output.js'
+import { writeOutputs, type BenchDocument } from './lib/output.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const base = process.env.INIT_CWD ?? process.cwd()

@@ -25,12 +25,12 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { runProgram, type Outcome } from './lib/exec.js'
-import { writeOutputs, type BenchDocument } from './lib/output.js'
-import { computeRatios, consoleRatios, consoleTable, makeRows } from './lib/report.js'
-import { BENCHMARKS, IMPLS, REPETITIONS, TIMEOUT_S, jobsFor, ratioSpecs, type Benchmark, type Impl, type Job, type Metric, type Mode } from './lib/specs.js'
-import { fmt, fmtDuration } from './lib/stats.js'
-import { INSTALL_HINT, buildGo, describeMachine, detectGo, detectPython, gotrioRevision } from './lib/toolchains.js'
+import { runProgram, type Outcome } from './lib/exec.ts'
+import { writeOutputs, type BenchDocument } from './lib/output.ts'
+import { computeRatios, consoleRatios, consoleTable, makeRows } from './lib/report.ts'
+import { BENCHMARKS, IMPLS, REPETITIONS, TIMEOUT_S, jobsFor, ratioSpecs, type Benchmark, type Impl, type Job, type Metric, type Mode } from './lib/specs.ts'
+import { fmt, fmtDuration } from './lib/stats.ts'
+import { INSTALL_HINT, NODE_TS_FLAGS, buildGo, describeMachine, detectGo, detectPython, gotrioRevision } from './lib/toolchains.ts'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
 const examplesDir = resolve(benchDir, '..')
@@ -164,7 +164,7 @@ function command(job: Job): string[] {
   const file = join(benchDir, job.program)
   if (job.toolchain === 'python') return [python.command, file, ...job.args]
   if (job.toolchain === 'go') return [goBins.get(job.program)!, ...job.args]
-  return [process.execPath, '--import', 'tsx', file, ...job.args]
+  return [process.execPath, ...NODE_TS_FLAGS, file, ...job.args]
 }
 
 const key = (b: string, i: string, m = ''): string => `${b}\u0000${i}\u0000${m}`

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Runs one example program under tsx: `pnpm example <name>` runs
-// src/seed/<name>.ts or src/<name>.ts of @gotrio/examples (from any cwd).
-// An unknown or missing name lists the available examples.
+// Runs one example program: `pnpm example <name>` runs src/seed/<name>.ts or
+// src/<name>.ts of @gotrio/examples (from any cwd) with Node's own type
+// stripping (Node 24, 22.18+), or under tsx on a Node that cannot strip types.
+// With no name it lists the examples and exits 0; an unknown name lists them
+// and exits 1.
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import { basename, join } from 'node:path'
@@ -22,14 +24,19 @@ function available() {
 const [name, ...args] = process.argv.slice(2)
 const file = name && dirs.map((d) => join(d, `${name}.ts`)).find((f) => existsSync(f))
 if (!file) {
-  if (name) console.error(`example: no example named '${name}'.`)
-  console.error(`usage: pnpm example <name> [args...]\navailable examples:\n${available().map((n) => `  ${n}`).join('\n')}`)
-  process.exit(name ? 1 : 2)
+  const list = `usage: pnpm example <name> [args...]\navailable examples:\n${available().map((n) => `  ${n}`).join('\n')}\n`
+  if (name) {
+    process.stderr.write(`example: no example named '${name}'.\n${list}`)
+    process.exit(1)
+  }
+  process.stdout.write(list)
+  process.exit(0)
 }
 
-// tsx resolved from this package, so the loader is found whatever the cwd.
-const tsx = import.meta.resolve('tsx')
-const child = spawn(process.execPath, ['--import', tsx, file, ...args], { stdio: 'inherit' })
+// Node strips the types itself where it can; elsewhere tsx, resolved from this
+// package so that the loader is found whatever the cwd.
+const flags = process.features.typescript ? [] : ['--import', import.meta.resolve('tsx')]
+const child = spawn(process.execPath, [...flags, file, ...args], { stdio: 'inherit' })
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig))
 child.on('exit', (code, signal) => {
   if (signal) process.kill(process.pid, signal)

@@ -5,7 +5,7 @@
  */
 import { openSharedChannel, type SharedReceiveChannel } from '@gotrio/channels'
 import { openNursery, run, workerTask } from '@gotrio/runtime'
-import type { channels } from './workers/tasks.js'
+import type { channels } from './workers/tasks.ts'
 
 const channelProducer = workerTask<typeof channels>(new URL('./workers/tasks.ts', import.meta.url), 'channels')
 

@@ -10,7 +10,7 @@
 import { availableParallelism } from 'node:os'
 import { openSharedChannel } from '@gotrio/channels'
 import { currentTime, openNursery, run, workerTask } from '@gotrio/runtime'
-import { countPrimes, type primeProducer } from './workers/tasks.js'
+import { countPrimes, type primeProducer } from './workers/tasks.ts'
 
 const limit = Number(process.argv[2] ?? 8_000_000)
 const chunk = 20_000

@@ -5,7 +5,7 @@
  */
 import { openSharedChannel } from '@gotrio/channels'
 import { openNursery, run, workerTask } from '@gotrio/runtime'
-import type { numbers } from './workers/tasks.js'
+import type { numbers } from './workers/tasks.ts'
 
 const producer = workerTask<typeof numbers>(new URL('./workers/tasks.ts', import.meta.url), 'numbers')
 

@@ -1,7 +1,7 @@
 /**
  * The seed programs, run as the user runs them (`pnpm example <name>` →
- * scripts/example.mjs → tsx), must print exactly what the seed's Go and Trio
- * programs print.
+ * scripts/example.mjs → node, which strips the types), must print exactly what
+ * the seed's Go and Trio programs print.
  */
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -57,6 +57,14 @@ describe('seed examples', () => {
     expect(r.code).toBe(0)
     expect(r.stdout).toContain('primes below 200000: 17984') // π(200,000), also checked by the program itself
     expect(r.stdout).toMatch(/speed-up: \d+\.\d\dx on \d+ cores/)
+  })
+
+  it('no name lists the available examples on stdout and succeeds', async () => {
+    const r = await example()
+    expect(r.code).toBe(0)
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toMatch(/^usage: pnpm example <name>/)
+    expect(r.stdout).toMatch(/available examples:[\s\S]*\n {2}channel-of-channels\n[\s\S]*\n {2}producer\n/)
   })
 
   it('an unknown name lists the available examples and fails', async () => {

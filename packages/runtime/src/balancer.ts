@@ -43,7 +43,7 @@
  * own balancer also checks; neither can apply here, so they are not checked.
  */
 import type { Piscina } from 'piscina'
-import { BOARD_ROW_INTS, kRowBusy, kRowRunning, kRowThread } from './worker-protocol.js'
+import { BOARD_ROW_INTS, kRowBusy, kRowRunning, kRowThread } from './worker-protocol.ts'
 
 type Balancer = NonNullable<NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadBalancer']>
 type PoolThread = Parameters<Balancer>[1][number]

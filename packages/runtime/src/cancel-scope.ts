@@ -15,10 +15,10 @@
  *  - `signal` is aborted once the scope is effectively cancelled (its own
  *    cancellation or an unshielded outer one), never before.
  */
-import { current, runIn } from './context.js'
-import { Cancelled, NurseryError } from './errors.js'
-import { CancelStatus, type ScopeLike } from './status.js'
-import { checkDeadline, checkFunction, checkMs, checkOptionKeys } from './validate.js'
+import { current, runIn } from './context.ts'
+import { Cancelled, NurseryError } from './errors.ts'
+import { CancelStatus, type ScopeLike } from './status.ts'
+import { checkDeadline, checkFunction, checkMs, checkOptionKeys } from './validate.ts'
 
 export interface CancelScopeOptions {
   /** Absolute deadline in `currentTime()` milliseconds (default Infinity). */

@@ -10,9 +10,9 @@
  * on demand").
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { Cancelled } from './errors.js'
-import type { Runtime } from './runtime.js'
-import { CancelStatus, type Parked, type ScopeLike, type TaskInfo } from './status.js'
+import { Cancelled } from './errors.ts'
+import type { Runtime } from './runtime.ts'
+import { CancelStatus, type Parked, type ScopeLike, type TaskInfo } from './status.ts'
 
 /** The store carried by AsyncLocalStorage. Immutable once made: a new scope makes a new one. */
 export interface TaskContext {

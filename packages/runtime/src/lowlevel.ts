@@ -11,12 +11,12 @@
  * return park(new MyOp(...), ctx)  // MyOp extends Parked: abort() undoes the registration
  * ```
  */
-export { current, checkCancelled, park, yieldDue, macrotask, type TaskContext } from './context.js'
-export { Parked, CancelStatus, type TaskInfo, type Closeable } from './status.js'
-export { waitingTasks } from './run.js'
-export { InternalError, assert } from './errors.js'
-export { adoptResource, releaseResource, kTransfer, type Transferable, type TransferRecord } from './resources.js'
-export { waitAllTasksBlocked } from './testing.js'
+export { current, checkCancelled, park, yieldDue, macrotask, type TaskContext } from './context.ts'
+export { Parked, CancelStatus, type TaskInfo, type Closeable } from './status.ts'
+export { waitingTasks } from './run.ts'
+export { InternalError, assert } from './errors.ts'
+export { adoptResource, releaseResource, kTransfer, type Transferable, type TransferRecord } from './resources.ts'
+export { waitAllTasksBlocked } from './testing.ts'
 export {
   registerWorkerBootstrap,
   workerBootstraps,
@@ -26,4 +26,4 @@ export {
   cancelRequestedSync,
   checkCancelledSync,
   type WorkerBootstrap,
-} from './threads.js'
+} from './threads.ts'

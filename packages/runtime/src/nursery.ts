@@ -23,12 +23,12 @@
  *    node of its own under the caller's until `started()` moves it under the
  *    nursery's (Trio: "the task runs in the caller's context until started").
  */
-import { CancelScope, withoutCancelled } from './cancel-scope.js'
-import { current, runIn, storage, type TaskContext } from './context.js'
-import { Cancelled, NurseryError, assert } from './errors.js'
-import { CancelStatus, type ScopeLike, type TaskInfo } from './status.js'
-import { checkFunction } from './validate.js'
-import { isWorkerTask, runWorkerTask, type WorkerTask } from './worker-task.js'
+import { CancelScope, withoutCancelled } from './cancel-scope.ts'
+import { current, runIn, storage, type TaskContext } from './context.ts'
+import { Cancelled, NurseryError, assert } from './errors.ts'
+import { CancelStatus, type ScopeLike, type TaskInfo } from './status.ts'
+import { checkFunction } from './validate.ts'
+import { isWorkerTask, runWorkerTask, type WorkerTask } from './worker-task.ts'
 
 /** Passed to tasks started with `Nursery.start`: call `started(value)` once they are ready. */
 export interface TaskStatus<V = void> {

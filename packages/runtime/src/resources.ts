@@ -13,8 +13,8 @@
  * calling its export `reviveTransfer(data)`. The runtime uses it for worker-task
  * arguments; channels use it for endpoints inside channel values.
  */
-import { current } from './context.js'
-import type { Closeable } from './status.js'
+import { current } from './context.ts'
+import type { Closeable } from './status.ts'
 
 export const kTransfer: unique symbol = Symbol.for('gotrio.transfer')
 

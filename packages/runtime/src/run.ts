@@ -17,12 +17,12 @@
  * the process alive.
  */
 import { constants as osConstants } from 'node:os'
-import { CancelScope } from './cancel-scope.js'
-import { allStatuses, rootContext, runIn } from './context.js'
-import { DeadlockError, type WaitingTask } from './errors.js'
-import { Runtime, type RunOptions } from './runtime.js'
-import type { CancelStatus } from './status.js'
-import { checkFunction, checkOptionKeys } from './validate.js'
+import { CancelScope } from './cancel-scope.ts'
+import { allStatuses, rootContext, runIn } from './context.ts'
+import { DeadlockError, type WaitingTask } from './errors.ts'
+import { Runtime, type RunOptions } from './runtime.ts'
+import type { CancelStatus } from './status.ts'
+import { checkFunction, checkOptionKeys } from './validate.ts'
 
 export type { RunOptions }
 

@@ -5,8 +5,8 @@
  */
 import { availableParallelism } from 'node:os'
 import type { ResourceLimits } from 'node:worker_threads'
-import { setDefaultRuntimeFactory } from './context.js'
-import { checkMs } from './validate.js'
+import { setDefaultRuntimeFactory } from './context.ts'
+import { checkMs } from './validate.ts'
 
 export interface RunOptions {
   /** Worker threads in the pool (default: the machine's available cores). */

@@ -24,7 +24,7 @@
  * Propagation is iterative (an explicit stack), so cancelling the root of
  * 5,000 nested scopes does not grow the JS stack.
  */
-import { Cancelled, assert } from './errors.js'
+import { Cancelled, assert } from './errors.ts'
 
 /** The scope-side view a status needs; implemented by CancelScope. */
 export interface ScopeLike {
@@ -64,10 +64,10 @@ export class CancelStatus {
   private head: Parked<unknown> | undefined
   private tail: Parked<unknown> | undefined
 
-  constructor(
-    readonly scope: ScopeLike,
-    parent: CancelStatus | undefined,
-  ) {
+  readonly scope: ScopeLike
+
+  constructor(scope: ScopeLike, parent: CancelStatus | undefined) {
+    this.scope = scope
     this.parent = parent
     if (parent) {
       parent.children.add(this)

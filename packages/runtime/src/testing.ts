@@ -1,6 +1,6 @@
 /** Test helpers (Trio's `wait_all_tasks_blocked`). */
-import { macrotask } from './context.js'
-import { activity } from './status.js'
+import { macrotask } from './context.ts'
+import { activity } from './status.ts'
 
 /**
  * Resolves once every task of this thread that can run has run until it waits

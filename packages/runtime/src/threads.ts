@@ -20,8 +20,8 @@
  *    also reads the worker task's shared cancel flag.
  */
 import { isMainThread, threadId } from 'node:worker_threads'
-import { current } from './context.js'
-import { Cancelled } from './errors.js'
+import { current } from './context.ts'
+import { Cancelled } from './errors.ts'
 
 export interface WorkerBootstrap {
   /** Module URL with a `bootstrapWorker(data)` export. */

@@ -1,17 +1,19 @@
 /** Time: sleep, checkpoints and the timeout helpers, all cancellable. */
-import { CancelScope, currentTime, expireDueDeadlines } from './cancel-scope.js'
-import { current, park } from './context.js'
-import { Cancelled, TooSlowError } from './errors.js'
-import { Parked } from './status.js'
-import { checkFunction, checkMs } from './validate.js'
+import { CancelScope, currentTime, expireDueDeadlines } from './cancel-scope.ts'
+import { current, park } from './context.ts'
+import { Cancelled, TooSlowError } from './errors.ts'
+import { Parked } from './status.ts'
+import { checkFunction, checkMs } from './validate.ts'
 
 export { currentTime }
 
 class SleepOp extends Parked<void> {
   readonly waitsOn: string
   timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | undefined
-  constructor(readonly ms: number) {
+  readonly ms: number
+  constructor(ms: number) {
     super()
+    this.ms = ms
     this.waitsOn = ms === Infinity ? 'sleepForever()' : ms === 0 ? 'checkpoint()' : `sleep(${ms})`
   }
   abort(): boolean {

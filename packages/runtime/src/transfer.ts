@@ -9,8 +9,8 @@
  * (where endpoints are passed in practice), not into Maps, Sets or class
  * instances, which structured clone would flatten anyway.
  */
-import { Cancelled } from './errors.js'
-import { kTransfer, type TransferRecord } from './resources.js'
+import { Cancelled } from './errors.ts'
+import { kTransfer, type TransferRecord } from './resources.ts'
 
 const MARK = '__gotrio_transfer__'
 

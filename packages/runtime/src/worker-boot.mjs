@@ -1,7 +1,11 @@
-// The file every pool thread starts (Piscina's `filename`). Plain JavaScript on
-// purpose: on Node 20 a worker cannot load a .ts entry through `--import tsx`,
-// but it can register tsx's loader from JS and then import TypeScript. The
-// pool says in workerData whether to do so and which entry to load.
+// The file every pool thread starts (Piscina's `filename`). It imports the
+// entry (worker-entry.ts from the sources, worker-entry.js from dist). On Node
+// 24 (and 22.18+) a thread loads .ts modules itself (type stripping), so
+// nothing else happens here. Only where Node cannot strip types, or the
+// process runs under tsx, does the pool pass tsx's loader API in workerData
+// (see tsxLoader in worker-pool.ts); a worker ignores `--import tsx` in its
+// execArgv on some Node versions, but it can register tsx's loader from
+// JavaScript, which is why this file is plain JavaScript.
 import { workerData } from 'node:worker_threads'
 
 const boot = workerData?.gotrioBoot

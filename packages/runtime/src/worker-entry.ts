@@ -7,14 +7,14 @@
  * or a sleep holds no thread (Piscina's concurrentTasksPerWorker).
  */
 import { threadId, workerData, type MessagePort } from 'node:worker_threads'
-import './index.js' // the default runtime factory and the worker-task runner, for nested use
-import { CancelScope } from './cancel-scope.js'
-import { checkCancelled, rootContext, runIn, type TaskContext } from './context.js'
-import { Cancelled } from './errors.js'
-import type { TaskStatus } from './nursery.js'
-import type { Closeable, TaskInfo } from './status.js'
-import { runWorkerBootstraps } from './threads.js'
-import { decodeTransferred, encodeForTransfer, hasMarkers, serializeError } from './transfer.js'
+import './index.ts' // the default runtime factory and the worker-task runner, for nested use
+import { CancelScope } from './cancel-scope.ts'
+import { checkCancelled, rootContext, runIn, type TaskContext } from './context.ts'
+import { Cancelled } from './errors.ts'
+import type { TaskStatus } from './nursery.ts'
+import type { Closeable, TaskInfo } from './status.ts'
+import { runWorkerBootstraps } from './threads.ts'
+import { decodeTransferred, encodeForTransfer, hasMarkers, serializeError } from './transfer.ts'
 import {
   BOARD_ROW_INTS,
   STATE_CANCEL_REQUESTED,
@@ -31,7 +31,7 @@ import {
   type StartedMessage,
   type TaskPayload,
   type TaskResult,
-} from './worker-protocol.js'
+} from './worker-protocol.ts'
 
 const booted = new Set<string>()
 

@@ -29,13 +29,13 @@ import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:wor
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Piscina } from 'piscina'
-import { checkCancelled, current, watchCancel, type TaskContext } from './context.js'
-import { Cancelled } from './errors.js'
-import type { TaskStatus } from './nursery.js'
-import type { Runtime, RuntimeService } from './runtime.js'
-import { Parked } from './status.js'
-import { beforeWorkerTerminate, bootstrapGeneration, notifyWorkerExit, workerBootstraps } from './threads.js'
-import { decodeTransferred, deserializeError, encodeForTransfer, hasMarkers } from './transfer.js'
+import { checkCancelled, current, watchCancel, type TaskContext } from './context.ts'
+import { Cancelled } from './errors.ts'
+import type { TaskStatus } from './nursery.ts'
+import type { Runtime, RuntimeService } from './runtime.ts'
+import { Parked } from './status.ts'
+import { beforeWorkerTerminate, bootstrapGeneration, notifyWorkerExit, workerBootstraps } from './threads.ts'
+import { decodeTransferred, deserializeError, encodeForTransfer, hasMarkers } from './transfer.ts'
 import {
   BOARD_ROW_INTS,
   BOARD_ROWS_PER_WORKER,
@@ -52,10 +52,10 @@ import {
   type StartedMessage,
   type TaskPayload,
   type TaskResult,
-} from './worker-protocol.js'
-import { setWorkerTaskRunner, type WorkerTask } from './worker-task.js'
-import { ThreadBoard } from './balancer.js'
-import { kTransfer } from './resources.js'
+} from './worker-protocol.ts'
+import { setWorkerTaskRunner, type WorkerTask } from './worker-task.ts'
+import { ThreadBoard } from './balancer.ts'
+import { kTransfer } from './resources.ts'
 
 const POOL = 'gotrio.workerPool'
 /** Worker tasks that may interleave on one thread. Effectively unbounded: waiting tasks cost no thread. */
@@ -84,17 +84,30 @@ class WorkerTaskOp extends Parked<unknown> {
   startedPort: MessagePort | undefined
   startedDelivered: Promise<void> | undefined
 
+  readonly workerTask: WorkerTask<never, unknown>
+  readonly control: Int32Array
+  readonly pool: WorkerPool
+  /** The slab slot of `control`, or -1 for a block of its own. */
+  readonly slot: number
+  /** The encoded arguments, to close moved endpoints the worker never took. */
+  readonly encodedArgs: unknown
+  readonly taskStatus: TaskStatus<unknown> | undefined
+
   constructor(
-    readonly workerTask: WorkerTask<never, unknown>,
-    readonly control: Int32Array,
-    readonly pool: WorkerPool,
-    /** The slab slot of `control`, or -1 for a block of its own. */
-    readonly slot: number,
-    /** The encoded arguments, to close moved endpoints the worker never took. */
-    readonly encodedArgs: unknown,
-    readonly taskStatus: TaskStatus<unknown> | undefined,
+    workerTask: WorkerTask<never, unknown>,
+    control: Int32Array,
+    pool: WorkerPool,
+    slot: number,
+    encodedArgs: unknown,
+    taskStatus: TaskStatus<unknown> | undefined,
   ) {
     super()
+    this.workerTask = workerTask
+    this.control = control
+    this.pool = pool
+    this.slot = slot
+    this.encodedArgs = encodedArgs
+    this.taskStatus = taskStatus
   }
 
   /** Made only when asked for (diagnostics), not per task. */
@@ -421,12 +434,19 @@ function extname(url: string): string {
 }
 
 /**
- * The URL of tsx's loader API, if threads must load TypeScript: when the
- * entry is .ts (gotrio run from source, as in this repo) or this process runs
- * under tsx (so task modules may be .ts). worker-boot.mjs registers it.
+ * The URL of tsx's loader API, if threads must load TypeScript through it
+ * (worker-boot.mjs registers it), else undefined. Node 24 (and 22.18+) run
+ * `.ts` modules themselves by stripping their types, so threads need no loader
+ * and start in a fraction of the time (issue: cold start). tsx is used only
+ * where that is not enough: when this Node cannot strip types (Node 22 before
+ * 22.18, or `--no-experimental-strip-types`) and the entry is .ts, or when this
+ * process itself runs under tsx (its task modules may then use syntax or
+ * `.js` import specifiers that only tsx understands).
  */
 export function tsxLoader(entry: string): string | undefined {
-  if (!entry.endsWith('.ts') && !process.execArgv.some((a) => a.includes('tsx'))) return undefined
+  const underTsx = process.execArgv.some((a) => a.includes('tsx'))
+  const strips = Boolean((process.features as { typescript?: string | false }).typescript)
+  if (!underTsx && (strips || !entry.endsWith('.ts'))) return undefined
   try {
     const pkg = createRequire(import.meta.url).resolve('tsx/package.json')
     return pathToFileURL(join(dirname(pkg), 'dist/esm/api/index.mjs')).href

@@ -6,7 +6,7 @@
  */
 import { isAbsolute } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import type { TaskStatus } from './nursery.js'
+import type { TaskStatus } from './nursery.ts'
 
 const kWorkerTask: unique symbol = Symbol.for('gotrio.WorkerTask')
 

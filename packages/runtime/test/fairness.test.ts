@@ -10,12 +10,14 @@ import { CancelScope, moveOnAfter, openNursery } from '@gotrio/runtime'
 import { Parked, checkCancelled, current, macrotask, park, yieldDue } from '@gotrio/runtime/lowlevel'
 
 class Op<T> extends Parked<T> {
-  constructor(
-    readonly waitsOn: string,
-    readonly value: T | undefined,
-    private readonly withdraw: () => void,
-  ) {
+  readonly waitsOn: string
+  readonly value: T | undefined
+  private readonly withdraw: () => void
+  constructor(waitsOn: string, value: T | undefined, withdraw: () => void) {
     super()
+    this.waitsOn = waitsOn
+    this.value = value
+    this.withdraw = withdraw
   }
   abort(): boolean {
     this.withdraw()

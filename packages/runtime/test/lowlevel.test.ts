@@ -9,11 +9,12 @@ import { rejection } from './helpers.js'
 
 class TestOp<T> extends Parked<T> {
   aborts = 0
-  constructor(
-    readonly waitsOn: string,
-    private readonly agree: boolean,
-  ) {
+  readonly waitsOn: string
+  private readonly agree: boolean
+  constructor(waitsOn: string, agree: boolean) {
     super()
+    this.waitsOn = waitsOn
+    this.agree = agree
   }
   abort(): boolean {
     this.aborts++

@@ -33,7 +33,7 @@
  * per class, whatever the traffic. Block offsets are 8-aligned.
  */
 import { isMainThread, threadId } from 'node:worker_threads'
-import * as __lock from './lock.js'
+import * as __lock from './lock.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { lock, unlock, setThreadGate, GATE_CLOSING, GATE_DEPTH_MASK } = __lock
 

@@ -7,7 +7,7 @@
  * arena, so a worker that starts workers of its own hands the same arena on.
  */
 import { registerWorkerBootstrap } from '@gotrio/runtime/lowlevel'
-import { adoptArena, arenaBuffer } from './arena.js'
+import { adoptArena, arenaBuffer } from './arena.ts'
 
 export const BOOTSTRAP_MODULE = new URL(`./bootstrap${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`, import.meta.url).href
 

@@ -17,8 +17,8 @@
  * is committed to the ring, so a send that fails leaves them usable.
  */
 import v8 from 'node:v8'
-import { FAST_TAG, fastDecode, fastEncode } from './fast-structured.js'
-import { CODEC_BYTES, CODEC_FLOAT64, CODEC_INT32, CODEC_UINT32 } from './layout.js'
+import { FAST_TAG, fastDecode, fastEncode } from './fast-structured.ts'
+import { CODEC_BYTES, CODEC_FLOAT64, CODEC_INT32, CODEC_UINT32 } from './layout.ts'
 import { kTransfer } from '@gotrio/runtime/lowlevel'
 
 /**

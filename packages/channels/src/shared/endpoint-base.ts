@@ -18,19 +18,19 @@
  * with them.
  */
 import { threadId } from 'node:worker_threads'
-import type { LocalChannel } from './waiting.js'
+import type { LocalChannel } from './waiting.ts'
 import * as __runtime from '@gotrio/runtime'
 import * as __lowlevel from '@gotrio/runtime/lowlevel'
 import { kTransfer, type TransferRecord } from '@gotrio/runtime/lowlevel' // a named import keeps its unique-symbol type
-import * as __errors from '../errors.js'
-import type { ChannelStatistics } from '../types.js'
-import * as __arena from './arena.js'
-import * as __codec from './codec.js'
-import type { ResolvedCodec } from './codec.js'
-import * as L from './layout.js'
-import * as __ring from './ring.js'
-import type { Ring } from './ring.js'
-import * as __waiting from './waiting.js'
+import * as __errors from '../errors.ts'
+import type { ChannelStatistics } from '../types.ts'
+import * as __arena from './arena.ts'
+import * as __codec from './codec.ts'
+import type { ResolvedCodec } from './codec.ts'
+import * as L from './layout.ts'
+import * as __ring from './ring.ts'
+import type { Ring } from './ring.ts'
+import * as __waiting from './waiting.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { checkpoint } = __runtime
 const { adoptResource, releaseResource } = __lowlevel

@@ -12,14 +12,14 @@
  * handles) and transfer.ts (which revives them) import the handles through
  * here, so the hooks are installed in a thread before any handle exists there.
  */
-import * as __codec from './codec.js'
-import * as __base from './endpoint-base.js'
-import * as L from './layout.js'
-import * as __ring from './ring.js'
-import { SharedReceiveChannel } from './receive-channel.js'
-import { SharedSendChannel } from './send-channel.js'
-import * as __waiting from './waiting.js'
-export { finishClose } from './endpoint-base.js'
+import * as __codec from './codec.ts'
+import * as __base from './endpoint-base.ts'
+import * as L from './layout.ts'
+import * as __ring from './ring.ts'
+import { SharedReceiveChannel } from './receive-channel.ts'
+import { SharedSendChannel } from './send-channel.ts'
+import * as __waiting from './waiting.ts'
+export { finishClose } from './endpoint-base.ts'
 export { SharedReceiveChannel, SharedSendChannel }
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { setEndpointHooks, codecByName } = __codec

@@ -5,14 +5,14 @@
  */
 import { threadId } from 'node:worker_threads'
 import { onBeforeWorkerTerminate, onWorkerExit } from '@gotrio/runtime/lowlevel'
-import { checkMaxBufferSize } from '../validate.js'
-import { alloc, getArena, linkChannel, liveChannels, quiesceThread, releaseGate } from './arena.js'
-import { registerArenaBootstrap } from './bootstrap.js'
-import { resolveCodec, type CodecOption } from './codec.js'
-import { SharedReceiveChannel, SharedSendChannel, finishClose } from './endpoints.js'
-import * as L from './layout.js'
-import { Ring, SIDE_RECV, SIDE_SEND } from './ring.js'
-import { localChannel } from './waiting.js'
+import { checkMaxBufferSize } from '../validate.ts'
+import { alloc, getArena, linkChannel, liveChannels, quiesceThread, releaseGate } from './arena.ts'
+import { registerArenaBootstrap } from './bootstrap.ts'
+import { resolveCodec, type CodecOption } from './codec.ts'
+import { SharedReceiveChannel, SharedSendChannel, finishClose } from './endpoints.ts'
+import * as L from './layout.ts'
+import { Ring, SIDE_RECV, SIDE_SEND } from './ring.ts'
+import { localChannel } from './waiting.ts'
 
 // Local copies: under tsx, reads of imported bindings go through getters (measured: a 20x slower hot path).
 const {

@@ -52,9 +52,9 @@
  * (`sendNowait` throws WouldBlock); a longer value needs an out-of-line block
  * first, and its send throws the arena's RangeError, having written nothing.
  */
-import * as __arena from './arena.js'
-import * as L from './layout.js'
-import type { Ring } from './ring.js'
+import * as __arena from './arena.ts'
+import * as L from './layout.ts'
+import type { Ring } from './ring.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { alloc, free, getArena } = __arena
 const { B_LENGTH, B_OUT_OF_LINE, B_INLINE_START, CODEC_BYTES, CODEC_FLOAT64, ENTRY_HAS_ENDPOINTS, H_BYTES_USED, H_OV_COUNT, H_OV_FIRST, H_OV_LAST, dataOffset } = L

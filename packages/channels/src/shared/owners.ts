@@ -5,7 +5,7 @@
  * thread held and forget its waiters. Every function runs under the channel
  * lock; `i32` is the channel's header view (header at index 0).
  */
-import { H_OWNERS, O_THREAD, OWNER_ENTRIES, OWNER_FIELDS } from './layout.js'
+import { H_OWNERS, O_THREAD, OWNER_ENTRIES, OWNER_FIELDS } from './layout.ts'
 
 /** Adds `delta` to field `f` of thread `tid`'s entry (made if needed; freed when all zero). */
 export function ownerAdd(i: Int32Array, tid: number, f: number, delta: number): void {

@@ -5,9 +5,9 @@
  * (ring.ts) extends this class; everything here runs under the channel lock,
  * and nothing here decides what may happen, only how bytes move.
  */
-import * as __arena from './arena.js'
-import type { Arena } from './arena.js'
-import * as L from './layout.js'
+import * as __arena from './arena.ts'
+import type { Arena } from './arena.ts'
+import * as L from './layout.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { getArena, free } = __arena
 const {

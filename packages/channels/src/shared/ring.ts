@@ -55,12 +55,12 @@
  * notify per wait, not one per value (Go dequeues the parked goroutine it
  * readies, for the same effect).
  */
-import * as __lock from './lock.js'
-import * as __overflow from './overflow.js'
-import { ownerAdd, ownerGet, ownerTake } from './owners.js'
-import { checkRing } from './ring-check.js'
-import { RingSlots } from './ring-slots.js'
-import * as L from './layout.js'
+import * as __lock from './lock.ts'
+import * as __overflow from './overflow.ts'
+import { ownerAdd, ownerGet, ownerTake } from './owners.ts'
+import { checkRing } from './ring-check.ts'
+import { RingSlots } from './ring-slots.ts'
+import * as L from './layout.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { lock, unlock, criticalEnter, criticalLeave } = __lock
 const { overflowDrop, overflowPush, overflowReserve, overflowShift } = __overflow

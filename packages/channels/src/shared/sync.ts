@@ -12,13 +12,13 @@
  * a changed value (ring.ts "Wake-ups").
  */
 import { isMainThread, threadId } from 'node:worker_threads'
-import { Ring } from './ring.js'
+import { Ring } from './ring.ts'
 import * as __lowlevel from '@gotrio/runtime/lowlevel'
-import * as __arena from './arena.js'
-import * as __layout from './layout.js'
-import * as __ring from './ring.js'
-import * as __waiting from './waiting.js'
-import type { Incoming, Outgoing } from './waiting.js'
+import * as __arena from './arena.ts'
+import * as __layout from './layout.ts'
+import * as __ring from './ring.ts'
+import * as __waiting from './waiting.ts'
+import type { Incoming, Outgoing } from './waiting.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { checkCancelledSync } = __lowlevel
 const { free } = __arena

@@ -4,7 +4,7 @@
  * runtime/resources.ts): `reviveTransfer(data)` turns the descriptor into a
  * live handle owned by the current task.
  */
-import { reviveEndpoint } from './endpoints.js'
+import { reviveEndpoint } from './endpoints.ts'
 
 export function reviveTransfer(data: unknown): unknown {
   if (!Array.isArray(data) || data.length !== 4) {

@@ -28,11 +28,11 @@
  */
 import { threadId } from 'node:worker_threads'
 import { Parked } from '@gotrio/runtime/lowlevel'
-import { Ring } from './ring.js'
+import { Ring } from './ring.ts'
 import * as __lowlevel from '@gotrio/runtime/lowlevel'
-import * as __arena from './arena.js'
-import * as __layout from './layout.js'
-import * as __ring from './ring.js'
+import * as __arena from './arena.ts'
+import * as __layout from './layout.ts'
+import * as __ring from './ring.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { free } = __arena
 const { CODEC_BYTES, H_SEQ_RECV, H_SEQ_SEND } = __layout
@@ -123,7 +123,9 @@ export class LocalChannel {
   readonly recv: LocalSide
   /** Open handles of this channel in this thread. */
   handles = 0
-  constructor(readonly ring: Ring) {
+  readonly ring: Ring
+  constructor(ring: Ring) {
+    this.ring = ring
     this.send = new LocalSide(this, SIDE_SEND)
     this.recv = new LocalSide(this, SIDE_RECV)
   }
@@ -149,11 +151,12 @@ export function dropLocal(l: LocalChannel): void {
 
 /** A parked operation that the side's dispatcher retries under the lock. */
 abstract class SharedOp<T> extends Parked<T> {
-  constructor(
-    readonly side: LocalSide,
-    readonly owner: object,
-  ) {
+  readonly side: LocalSide
+  readonly owner: object
+  constructor(side: LocalSide, owner: object) {
     super()
+    this.side = side
+    this.owner = owner
   }
   /** Under the lock: try to complete. Returns a settle action to run after unlocking, or undefined to keep waiting. */
   abstract attemptLocked(): (() => void) | undefined
@@ -166,10 +169,12 @@ export class LocalSide {
   private running = false
   /** Counted in `remoteSides`: parked operations here that another thread may complete. */
   private remote = false
-  constructor(
-    readonly local: LocalChannel,
-    readonly side: number,
-  ) {}
+  readonly local: LocalChannel
+  readonly side: number
+  constructor(local: LocalChannel, side: number) {
+    this.local = local
+    this.side = side
+  }
 
   private get seqIndex(): number {
     return this.local.ring.h + (this.side === SIDE_SEND ? H_SEQ_SEND : H_SEQ_RECV)
@@ -294,15 +299,19 @@ export class SendOp extends SharedOp<void> {
    * would never be bumped (soak bug 2).
    */
   private taken = false
+  readonly out: Outgoing
+  readonly errors: { broken(): Error; closed(): Error }
   constructor(
     side: LocalSide,
     owner: object,
-    readonly out: Outgoing,
+    out: Outgoing,
     offeredTicket: number | undefined,
     promised: boolean,
-    readonly errors: { broken(): Error; closed(): Error },
+    errors: { broken(): Error; closed(): Error },
   ) {
     super(side, owner)
+    this.out = out
+    this.errors = errors
     if (offeredTicket !== undefined) {
       this.offered = true
       this.ticket = offeredTicket
@@ -381,13 +390,12 @@ export class SendOp extends SharedOp<void> {
 
 export class ReceiveOp<T> extends SharedOp<T> {
   readonly waitsOn = 'SharedReceiveChannel.receive'
-  constructor(
-    side: LocalSide,
-    owner: object,
-    readonly decoder: Decoder,
-    readonly errors: { end(): Error; closed(): Error },
-  ) {
+  readonly decoder: Decoder
+  readonly errors: { end(): Error; closed(): Error }
+  constructor(side: LocalSide, owner: object, decoder: Decoder, errors: { end(): Error; closed(): Error }) {
     super(side, owner)
+    this.decoder = decoder
+    this.errors = errors
   }
 
   private deliver(v: Incoming): () => void {

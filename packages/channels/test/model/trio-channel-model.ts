@@ -86,7 +86,10 @@ export class TrioChannelModel {
   /** Every task started so far and how it stands now (tasks are numbered by the caller). */
   readonly outcomes = new Map<number, Outcome>()
 
-  constructor(readonly maxBufferSize: number) {}
+  readonly maxBufferSize: number
+  constructor(maxBufferSize: number) {
+    this.maxBufferSize = maxBufferSize
+  }
 
   // ---- blocking operations: start a task; its outcome may change later ----
 

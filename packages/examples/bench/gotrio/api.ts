@@ -10,7 +10,7 @@
 import * as channelsModule from '@gotrio/channels'
 import type { ReceiveChannel, SendChannel } from '@gotrio/channels'
 import * as runtimeModule from '@gotrio/runtime'
-import { unavailable } from '../lib/program.js'
+import { unavailable } from '../lib/program.ts'
 
 export type { ReceiveChannel, SendChannel }
 

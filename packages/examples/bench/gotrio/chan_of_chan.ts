@@ -10,8 +10,8 @@
  * Channel c carries c*M+0 .. c*M+M-1, so the runner can check every item and its order.
  */
 import type { Nursery } from '@gotrio/runtime'
-import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.js'
-import { loadGotrio, type ReceiveChannel, type SharedSendChannel } from './api.js'
+import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.ts'
+import { loadGotrio, type ReceiveChannel, type SharedSendChannel } from './api.ts'
 
 const variant = stringArg(0, 'main|shared', ['main', 'shared'] as const)
 const c = intArg(1, 'channels')

@@ -14,8 +14,8 @@
  * <pairs> such (baseline, parallel) pairs, and the program reports the median pair's speed-up
  * (baseline seconds / parallel seconds) and the median parallel seconds (README: "Pairs").
  */
-import { countPrimesInBlocks, cpuParallelPairs, intArg, stringArg } from '../lib/program.js'
-import { loadGotrio, type SendChannel, type SharedSendChannel } from './api.js'
+import { countPrimesInBlocks, cpuParallelPairs, intArg, stringArg } from '../lib/program.ts'
+import { loadGotrio, type SendChannel, type SharedSendChannel } from './api.ts'
 
 const variant = stringArg(0, 'workers|main', ['workers', 'main'] as const)
 const k = intArg(1, 'K')

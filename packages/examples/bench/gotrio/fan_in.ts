@@ -7,8 +7,8 @@
  * Producer p sends p*Q+0 .. p*Q+Q-1 (Q = N/4) on its own clone of the send channel, and the
  * channel ends when the last clone is closed (Trio's idiom for Go's WaitGroup + close).
  */
-import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.js'
-import { loadGotrio, type SendChannel, type SharedSendChannel } from './api.js'
+import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.ts'
+import { loadGotrio, type SendChannel, type SharedSendChannel } from './api.ts'
 
 const PRODUCERS = 4
 const BUFFER = 1024

@@ -8,8 +8,8 @@
  *             the pool (`go func()` on another core), the consumer on the main thread.
  */
 import type { Nursery } from '@gotrio/runtime'
-import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.js'
-import { loadGotrio, type ReceiveChannel, type SharedSendChannel } from './api.js'
+import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.ts'
+import { loadGotrio, type ReceiveChannel, type SharedSendChannel } from './api.ts'
 
 const variant = stringArg(0, 'main|shared', ['main', 'shared'] as const)
 const buffer = intArg(1, 'buffer', 0)

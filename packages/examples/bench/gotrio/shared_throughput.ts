@@ -20,8 +20,8 @@
  */
 import { availableParallelism } from 'node:os'
 import { EndOfChannel, WouldBlock } from '@gotrio/channels'
-import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.js'
-import { loadGotrio, type SharedReceiveChannel, type SharedSendChannel } from './api.js'
+import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.ts'
+import { loadGotrio, type SharedReceiveChannel, type SharedSendChannel } from './api.ts'
 
 type Item = number | { seq: number; tag: string }
 const kind = stringArg(0, 'int32|structured', ['int32', 'structured'] as const)

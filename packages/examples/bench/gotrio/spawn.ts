@@ -5,8 +5,8 @@
  *
  * Task i adds i to a shared total; the checksum is "N:sum".
  */
-import { emit, intArg, nowNs } from '../lib/program.js'
-import { loadGotrio } from './api.js'
+import { emit, intArg, nowNs } from '../lib/program.ts'
+import { loadGotrio } from './api.ts'
 
 const n = intArg(0, 'n')
 const api = loadGotrio('spawn', 'gotrio-main', { runtime: ['run', 'openNursery'] })

@@ -6,8 +6,8 @@
  * the runtime would also do it when the task ends, per API.md.
  */
 import { EndOfChannel } from '@gotrio/channels'
-import { OrderCheck, countPrimesInBlocks, nowNs } from '../lib/program.js'
-import type { SharedReceiveChannel, SharedSendChannel } from './api.js'
+import { OrderCheck, countPrimesInBlocks, nowNs } from '../lib/program.ts'
+import type { SharedReceiveChannel, SharedSendChannel } from './api.ts'
 
 /** The seed's number producer, as a worker task: sends base+0 .. base+n-1. */
 export async function produce(s: SharedSendChannel<number>, base: number, n: number): Promise<void> {

@@ -7,8 +7,8 @@
  * Timed in ROUNDTRIP_BATCHES batches, reported as the median batch (lib/program.ts,
  * timedBatches). The checksum is the sum of the returned values, "N:sum(i+1)".
  */
-import { ROUNDTRIP_BATCHES, emit, intArg, timedBatches } from '../lib/program.js'
-import { loadGotrio } from './api.js'
+import { ROUNDTRIP_BATCHES, emit, intArg, timedBatches } from '../lib/program.ts'
+import { loadGotrio } from './api.ts'
 
 const n = intArg(0, 'n')
 const api = loadGotrio('worker_task_roundtrip', 'gotrio-pool', { runtime: ['run', 'workerTask', 'runInWorker'] })

@@ -8,9 +8,9 @@
  * (benchmark, impl) pairs that could not run are drawn as a grey "not available" line, so a
  * missing bar is never mistaken for a fast one.
  */
-import type { Machine } from './toolchains.js'
-import type { Benchmark, Impl, Metric } from './specs.js'
-import { fmt } from './stats.js'
+import type { Machine } from './toolchains.ts'
+import type { Benchmark, Impl, Metric } from './specs.ts'
+import { fmt } from './stats.ts'
 
 export interface ChartRow {
   benchmark: Benchmark

@@ -6,7 +6,7 @@
  * lib/program.ts.
  */
 import { spawn } from 'node:child_process'
-import type { Job, Metric } from './specs.js'
+import type { Job, Metric } from './specs.ts'
 
 export interface Measurement {
   metric: Metric

@@ -4,10 +4,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { renderChart } from './chart.js'
-import { markdown, type RatioResult, type Row, type RowWithSize } from './report.js'
-import type { Benchmark, Impl, Mode } from './specs.js'
-import type { Machine } from './toolchains.js'
+import { renderChart } from './chart.ts'
+import { markdown, type RatioResult, type Row, type RowWithSize } from './report.ts'
+import type { Benchmark, Impl, Mode } from './specs.ts'
+import type { Machine } from './toolchains.ts'
 
 export interface BenchDocument {
   machine: Machine

@@ -9,7 +9,7 @@
  * and exits 0. The runner recomputes every checksum independently.
  */
 
-import { summarize } from './stats.js'
+import { summarize } from './stats.ts'
 
 export interface Result {
   benchmark: string
@@ -137,7 +137,9 @@ export class OrderCheck {
   count = 0
   total = 0
   bad = 0
-  constructor(producers: number, private readonly perProducer: number) {
+  private readonly perProducer: number
+  constructor(producers: number, perProducer: number) {
+    this.perProducer = perProducer
     this.next = Array.from({ length: producers }, (_, p) => p * perProducer)
   }
 

@@ -2,9 +2,9 @@
  * Turning measurements into the outputs: rows (medians with min–max), ratios against goals,
  * the console table, the markdown table, and the JSON document.
  */
-import type { Benchmark, Impl, Metric, RatioSpec, Ref } from './specs.js'
-import type { Machine } from './toolchains.js'
-import { fmt, summarize } from './stats.js'
+import type { Benchmark, Impl, Metric, RatioSpec, Ref } from './specs.ts'
+import type { Machine } from './toolchains.ts'
+import { fmt, summarize } from './stats.ts'
 
 export interface Row {
   benchmark: Benchmark

@@ -8,7 +8,7 @@
  * microseconds per item in the first implementation, get fewer too). cpu_parallel reports seconds, so every
  * implementation gets the same work there. The size actually run is printed in the table.
  */
-import { channelChecksum, primesBelow, roundtripChecksum, spawnChecksum } from './expected.js'
+import { channelChecksum, primesBelow, roundtripChecksum, spawnChecksum } from './expected.ts'
 
 export const IMPLS = [
   'gotrio-main', 'gotrio-shared', 'gotrio-shared-drain', 'gotrio-shared-w2w', 'gotrio-workers', 'gotrio-pool',

@@ -2,7 +2,9 @@
  * The three toolchains the bench runs programs with, how to find them, and what to tell the
  * user when one is missing.
  *
- *   node    this Node (process.execPath) with the tsx loader, for gotrio and the Node baselines
+ *   node    this Node (process.execPath), for gotrio and the Node baselines: the TypeScript
+ *           programs run with Node's own type stripping (Node 24, 22.18+), with no loader; a Node
+ *           that cannot strip types gets `--import tsx` (NODE_TS_FLAGS)
  *   python  /usr/bin/python3 with Debian's python3-trio (override: GOTRIO_BENCH_PYTHON)
  *   go      `go` on PATH, Debian's golang-go (override: GOTRIO_BENCH_GO); the programs are built
  *           once per run into .bench-out/go with GOCACHE/GOPATH under .bench-out
@@ -11,7 +13,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
 import { join } from 'node:path'
-import type { Toolchain } from './specs.js'
+import type { Toolchain } from './specs.ts'
 
 export const INSTALL_HINT =
   'sudo apt-get install -y python3-trio golang-go   (or: pnpm bench:install)'
@@ -98,8 +100,14 @@ export function buildGo(goCommand: string, benchDir: string, outDir: string, pro
   return bins
 }
 
+/** True when this Node runs .ts files itself (type stripping), so no loader is needed. */
+export const NODE_STRIPS_TYPES = Boolean((process.features as { typescript?: string | false }).typescript)
+
+/** The flags a TypeScript program is started with: none when Node strips types, else tsx. */
+export const NODE_TS_FLAGS: readonly string[] = NODE_STRIPS_TYPES ? [] : ['--import', 'tsx']
+
 export function toolchainOf(t: Toolchain): string {
-  return t === 'node' ? 'Node + tsx' : t === 'python' ? 'Python/Trio' : 'Go'
+  return t === 'node' ? (NODE_STRIPS_TYPES ? 'Node' : 'Node + tsx') : t === 'python' ? 'Python/Trio' : 'Go'
 }
 
 export function describeMachine(python: ReturnType<typeof detectPython>, go: ReturnType<typeof detectGo>): Machine {

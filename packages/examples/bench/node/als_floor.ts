@@ -12,7 +12,7 @@
  * `for await` inside `als.run()`, on one thread: no channel, no second thread, no waiting.
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.js'
+import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.ts'
 
 const kind = stringArg(0, 'int32|structured', ['int32', 'structured'] as const)
 const n = intArg(1, 'n')

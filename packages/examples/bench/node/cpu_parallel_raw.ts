@@ -13,7 +13,7 @@
  */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { countPrimes, countPrimesInBlocks, cpuParallelPairs, intArg, isPrime } from '../lib/program.js'
+import { countPrimes, countPrimesInBlocks, cpuParallelPairs, intArg, isPrime } from '../lib/program.ts'
 
 const k = intArg(0, 'K')
 const r = intArg(1, 'range-per-producer')

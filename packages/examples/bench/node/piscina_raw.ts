@@ -8,7 +8,7 @@
  */
 import { availableParallelism } from 'node:os'
 import { Piscina } from 'piscina'
-import { ROUNDTRIP_BATCHES, emit, intArg, timedBatches } from '../lib/program.js'
+import { ROUNDTRIP_BATCHES, emit, intArg, timedBatches } from '../lib/program.ts'
 
 const n = intArg(0, 'n')
 const threads = availableParallelism()

@@ -11,7 +11,7 @@
  * worker never waits; that is the best case for this baseline.
  */
 import { Worker } from 'node:worker_threads'
-import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.js'
+import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.ts'
 
 const kind = stringArg(0, 'int32|structured', ['int32', 'structured'] as const)
 const n = intArg(1, 'n')

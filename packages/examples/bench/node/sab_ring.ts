@@ -47,7 +47,7 @@
  * last value, as in postmessage.ts.
  */
 import { Worker } from 'node:worker_threads'
-import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.js'
+import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.ts'
 
 const mode = stringArg(0, 'spsc|mpmc', ['spsc', 'mpmc'] as const)
 const n = intArg(1, 'n')
