@@ -27,3 +27,4 @@ export {
   checkCancelledSync,
   type WorkerBootstrap,
 } from './threads.js'
+export { kTaskRunner, runWorkerTask, moduleUrl, type Runner as WorkerTaskRunner } from './worker-task.js'
