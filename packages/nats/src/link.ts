@@ -194,6 +194,7 @@ export class ChannelLink {
     if (side === 'r') {
       // Trio: closing the last receiver drops the buffer.
       await this.jsm.streams.purge(this.stream).catch(() => undefined)
+      this.snapshot.messages = 0
     }
   }
 
