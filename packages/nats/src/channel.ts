@@ -28,6 +28,8 @@ export interface HandleRecord {
   readonly name: string
   readonly side: Side
   readonly key: string
+  /** Thread moves: set to 1 by the new thread once it refreshes the lease (link.ts, movingOut). */
+  readonly adopted?: SharedArrayBuffer
 }
 
 const TRANSFER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './transfer.ts' : './transfer.js', import.meta.url).href
@@ -45,7 +47,7 @@ function statsOf(link: ChannelLink, waitingSend: number, waitingReceive: number)
   }
 }
 
-abstract class NatsHandle {
+export abstract class NatsHandle {
   #closed = false
   #moved = false
   #closing: Promise<void> | undefined
@@ -96,9 +98,41 @@ abstract class NatsHandle {
     this.#closed = true
     this.#moved = true
     releaseResource(this)
+    const adopted = new SharedArrayBuffer(4)
     this.link.releaseKey(this.key)
+    this.link.movingOut.set(this.key, new Int32Array(adopted))
     this.link.handleClosed()
-    return { server: this.link.nc.getServer(), name: this.link.name, side: this.side, key: this.key }
+    return { server: this.link.nc.getServer(), name: this.link.name, side: this.side, key: this.key, adopted }
+  }
+  /**
+   * Gives the handle up for a remote task: its lease key stays refreshed here
+   * until the task's host has taken it over (`handOver`), or is closed if the
+   * task never ran (`giveBack`).
+   */
+  moveToRemote(): { record: HandleRecord; handOver(): void; giveBack(): Promise<void> } {
+    this.check()
+    this.#closed = true
+    this.#moved = true
+    releaseResource(this)
+    const link = this.link
+    const key = this.key
+    const side = this.side
+    let done = false
+    return {
+      record: { server: link.nc.getServer(), name: link.name, side, key },
+      handOver() {
+        if (done) return
+        done = true
+        link.releaseKey(key)
+        link.handleClosed()
+      },
+      async giveBack() {
+        if (done) return
+        done = true
+        await link.dropKey(key, side).catch(() => undefined)
+        link.handleClosed()
+      },
+    }
   }
   [kTransfer](check?: boolean): TransferRecord | undefined {
     const data = this.moveOut(check === true)
@@ -338,6 +372,7 @@ export async function attachNatsChannel<T>(nc: NatsConnection, name: string, sid
 export async function reviveHandle(nc: NatsConnection, rec: HandleRecord): Promise<NatsSendChannel<unknown> | NatsReceiveChannel<unknown>> {
   const link = await getLink(nc, rec.name, undefined, (cfg) => codecByName(cfg.codec, rec.name))
   await link.adoptKey(rec.key, rec.side)
+  if (rec.adopted) Atomics.store(new Int32Array(rec.adopted), 0, 1)
   return rec.side === 's' ? new NatsSendChannel<unknown>(link, rec.key) : new NatsReceiveChannel<unknown>(link, rec.key)
 }
 

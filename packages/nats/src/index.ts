@@ -6,3 +6,4 @@ export { connect, type NatsConnection, type ConnectionOptions } from '@nats-io/t
 export { openNatsChannel, attachNatsChannel, deleteNatsChannel, NatsSendChannel, NatsReceiveChannel, type NatsChannelOptions } from './channel.js'
 export { registerNatsCodec, type NatsCodec } from './codec.js'
 export { ConnectionLostError, HostLostError } from './errors.js'
+export { remoteTask, serveWorkerTasks, type WorkerHost, type ServeOptions } from './remote.js'

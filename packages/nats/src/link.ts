@@ -67,8 +67,14 @@ export class ChannelLink {
   receiverWaitingUntil = 0
   /** Time until which a sender said it waits for room (receivers then post `room` notices). */
   roomWantedUntil = 0
-  /** Handles of this link not yet closed; at 0 the link is dropped. */
+  /** Handles of this link not yet closed; at 0 (and nothing moving out) the link is dropped. */
   handles = 0
+  /**
+   * Keys of handles moved to another thread, still refreshed here until that
+   * thread has taken their lease over (it sets the flag to 1), so a slow
+   * thread start does not let the lease lapse.
+   */
+  readonly movingOut = new Map<string, Int32Array>()
   readonly receiver: Receiver
   #leaseChain: Promise<unknown> = Promise.resolve()
   #timer: ReturnType<typeof setInterval> | undefined
@@ -128,7 +134,12 @@ export class ChannelLink {
   async #tick(): Promise<void> {
     if (this.lost) return
     const puts = [...this.keys.keys()].map((k) => this.leasePut(k))
+    for (const [k, flag] of this.movingOut) {
+      if (Atomics.load(flag, 0) === 1) this.movingOut.delete(k)
+      else puts.push(this.leasePut(k))
+    }
     await Promise.allSettled(puts)
+    if (this.handles === 0 && this.movingOut.size === 0) this.#drop()
     this.receiver.returnStale()
     await this.poll()
   }
@@ -256,9 +267,18 @@ export class ChannelLink {
 
   /** A handle of this link closed; the last one stops the link. */
   handleClosed(): void {
-    if (--this.handles > 0) return
+    if (--this.handles > 0 || this.movingOut.size > 0) return
+    this.#drop()
+  }
+
+  #drop(): void {
     this.stop()
-    links.get(this.nc)?.delete(this.name)
+    const m = links.get(this.nc)
+    if (m && m.get(this.name) && this.handles === 0) {
+      void m.get(this.name)!.then((l) => {
+        if (l === this && this.handles === 0) m.delete(this.name)
+      })
+    }
   }
 
   stop(): void {

@@ -91,8 +91,12 @@ export async function startLocalNatsServer(): Promise<LocalNatsServer> {
         if (existsSync(portsDir)) {
           const f = readdirSync(portsDir).find((n) => n.endsWith('.ports'))
           if (f && output.includes('Server is ready')) {
-            const ports = JSON.parse(readFileSync(join(portsDir, f), 'utf8')) as { nats: string[] }
-            return Number(new URL(ports.nats[0]!).port)
+            try {
+              const ports = JSON.parse(readFileSync(join(portsDir, f), 'utf8')) as { nats: string[] }
+              return Number(new URL(ports.nats[0]!).port)
+            } catch {
+              /* being written: read it again */
+            }
           }
         }
         await new Promise((r) => setTimeout(r, 10))
