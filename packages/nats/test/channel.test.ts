@@ -3,7 +3,7 @@
  * first (smoke → capacity → nowait → close → cancellation), then bad input.
  */
 import { BrokenResourceError, ClosedResourceError, EndOfChannel, WouldBlock } from '@gotrio/channels'
-import { moveOnAfter, openNursery, type CancelScope } from '@gotrio/runtime'
+import { moveOnAfter, openNursery, run, workerTask, type CancelScope } from '@gotrio/runtime'
 import { describe, expect, it } from 'vitest'
 import { attachNatsChannel, ConnectionLostError, deleteNatsChannel, openNatsChannel, registerNatsCodec, type NatsConnection } from '../src/index.js'
 import { uniqueName, useNatsServer } from './helpers.js'
@@ -159,6 +159,42 @@ describe('NATS channels, one process', () => {
     expect(ur.statistics().maxBufferSize).toBe(Infinity)
     await rx.aclose()
     await ur.aclose()
+  })
+
+  it('size 0: sendNowait hands off only while a receiver is known to wait', async () => {
+    const nc = await srv.conn()
+    const [tx, rx] = await openNatsChannel<number>(nc, uniqueName(), { leaseMs: LEASE })
+    expect(() => tx.sendNowait(1)).toThrow(WouldBlock)
+    const receiving = rx.receive()
+    // The receiver announces that it waits (a notice); poll sendNowait until this handle has seen it.
+    for (;;) {
+      try {
+        tx.sendNowait(5)
+        break
+      } catch (e) {
+        expect(e).toBeInstanceOf(WouldBlock)
+        await new Promise((r) => setImmediate(r))
+      }
+    }
+    expect(await receiving).toBe(5)
+    await tx.aclose()
+    await rx.aclose()
+  })
+
+  it('an endpoint passed to a local worker task moves to its thread and keeps its place in the counts', async () => {
+    const nc = await srv.conn()
+    const [tx, rx] = await openNatsChannel<number>(nc, uniqueName(), { maxBufferSize: 4, leaseMs: LEASE })
+    const produce = workerTask<typeof import('./fixtures/tasks.js').produce>(new URL('./fixtures/tasks.ts', import.meta.url), 'produce')
+    const got: number[] = []
+    await run(async () => {
+      await openNursery(async (n) => {
+        n.startSoon(produce, tx, 10)
+        for await (const v of rx) got.push(v)
+      })
+    })
+    expect(got).toEqual(Array.from({ length: 10 }, (_, i) => i))
+    expect(() => tx.sendNowait(1)).toThrow(/moved/)
+    await rx.aclose()
   })
 
   it('clone and attach count like clones: EndOfChannel only after every sender closed', async () => {
