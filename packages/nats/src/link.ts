@@ -21,9 +21,10 @@
  *    so a close never makes a side look empty while a clone of it lives.
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node'
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, AckPolicy, DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream'
+import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient, type JetStreamManager, AckPolicy, DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream'
 import { Kvm, type KV } from '@nats-io/kv'
 import type { NatsCodec } from './codec.js'
+import { ClosedResourceError } from '@gotrio/channels'
 import { ConnectionLostError } from './errors.js'
 import { channelStream, channelSubject, leaseBucket, leaseStream, noticeSubject, RECEIVERS, STATE_BUCKET, uniqueId } from './names.js'
 import { Receiver } from './receiver.js'
@@ -59,8 +60,12 @@ export class ChannelLink {
   readonly snapshot: Snapshot = { senders: 0, receivers: 0, messages: 0, peak: 0 }
   sendClosed = false
   recvClosed = false
-  /** Set once the connection is closed for good: every pending and later operation fails with it. */
-  lost: ConnectionLostError | undefined
+  /**
+   * Set once the connection is closed for good (ConnectionLostError) or the
+   * channel was deleted (ClosedResourceError): every pending and later
+   * operation fails with it.
+   */
+  lost: Error | undefined
   /** Called on every notice, poll and loss (waiting senders re-check). */
   readonly listeners = new Set<() => void>()
   /** Time until which a receiver said it waits on a size-0 channel (sendNowait may hand off). */
@@ -237,8 +242,10 @@ export class ChannelLink {
       if (rFlag && rFlag.operation === 'PUT') this.#setClosed('r')
       if (!this.sendClosed && counts.senders === 0) await this.#markClosed('s')
       if (!this.recvClosed && counts.receivers === 0) await this.#markClosed('r')
-    } catch {
-      /* the server is unreachable for now: the next tick tries again */
+    } catch (e) {
+      // Stream not found (10059): the channel was deleted under its handles. Anything
+      // else: the server is unreachable for now, and the next tick tries again.
+      if (e instanceof JetStreamApiError && e.code === 10059) this.lose(new ClosedResourceError(`NATS channel ${this.name} was deleted (deleteNatsChannel) while this handle was open`))
     } finally {
       this.#polling = false
     }
@@ -256,10 +263,17 @@ export class ChannelLink {
 
   #onConnectionClosed(e: void | Error): void {
     const server = this.nc.getServer()
-    this.lost = new ConnectionLostError(
-      `the NATS connection to ${server} was closed${e ? ` (${e.message})` : ''}: NATS channel ${this.name} cannot complete this operation; what the server had acknowledged is kept there`,
-      e ? { cause: e } : undefined,
+    this.lose(
+      new ConnectionLostError(
+        `the NATS connection to ${server} was closed${e ? ` (${e.message})` : ''}: NATS channel ${this.name} cannot complete this operation; what the server had acknowledged is kept there`,
+        e ? { cause: e } : undefined,
+      ),
     )
+  }
+
+  lose(error: Error): void {
+    if (this.lost) return
+    this.lost = error
     this.stop()
     this.receiver.failAll(this.lost)
     this.wake()
@@ -357,6 +371,9 @@ export async function deleteChannel(nc: NatsConnection, name: string): Promise<v
   const link = m?.get(name)
   if (link) {
     m!.delete(name)
-    void link.then((l) => l.stop(), () => undefined)
+    void link.then(
+      (l) => l.lose(new ClosedResourceError(`NATS channel ${name} was deleted (deleteNatsChannel) while this handle was open`)),
+      () => undefined,
+    )
   }
 }

@@ -277,8 +277,16 @@ describe('NATS channels, one process', () => {
     const [t2, r2] = await openNatsChannel<number>(nc, name, { maxBufferSize: 1, leaseMs: LEASE })
     await t2.send(1)
     expect(await r2.receive()).toBe(1)
+    // Deleted under open handles: here and in another process's link, operations fail and say why.
+    const elsewhere = await attachNatsChannel<number>(await srv.conn(), name, 'receive')
+    const waiting = elsewhere.receive()
+    await deleteNatsChannel(nc, name)
+    await expect(r2.receive()).rejects.toThrow(/was deleted/)
+    await expect(t2.send(2)).rejects.toThrow(/was deleted/)
+    await expect(waiting).rejects.toThrow(/was deleted/)
     await t2.aclose()
     await r2.aclose()
+    await elsewhere.aclose()
   })
 
   it('bad input gets errors that name the rule, and leaves the connection usable', async () => {
