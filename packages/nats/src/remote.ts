@@ -371,14 +371,11 @@ class Host implements WorkerHost {
       } catch (e) {
                 outcome = e instanceof Cancelled ? { ok: false, cancelled: true } : { ok: false, error: errorToRec(e) }
       }
-      let payloadOk = true
       try {
         serialize(outcome)
       } catch (e) {
-        payloadOk = false
         outcome = { ok: false, error: errorToRec(new TypeError(`remote task ${msg.name}: its result cannot be serialised for the caller: ${String(e)}`)) }
       }
-      void payloadOk
       await this.#reply(msg.id, 'done', outcome)
     } finally {
       cancelSub.unsubscribe()
