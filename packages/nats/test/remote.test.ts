@@ -7,7 +7,7 @@
 import { openMemoryChannel, openSharedChannel } from '@gotrio/channels'
 import { moveOnAfter, openNursery, run, runInWorker, type CancelScope } from '@gotrio/runtime'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { HostLostError, openNatsChannel, remoteTask } from '../src/index.js'
+import { HostLostError, openNatsChannel, remoteTask, serveWorkerTasks, type ServeOptions } from '../src/index.js'
 import type * as Tasks from './fixtures/tasks.js'
 import { child, uniqueName, useNatsServer, type Child } from './helpers.js'
 
@@ -124,6 +124,16 @@ describe('remote tasks', () => {
     expect(() => remoteTask(nc, 'a.b', TASKS)).toThrow(/letters, digits/)
     expect(() => remoteTask(nc, pool, './relative.ts')).toThrow(/relative path/)
     expect(() => remoteTask({} as typeof nc, pool, TASKS)).toThrow(/NatsConnection/)
+  })
+
+  it('serveWorkerTasks refuses bad options with errors naming the option', async () => {
+    const nc = await srv.conn()
+    await expect(serveWorkerTasks(nc, pool, {} as ServeOptions)).rejects.toThrow(/options.modules must list/)
+    await expect(serveWorkerTasks(nc, pool, { modules: [TASKS], workers: 0 })).rejects.toBeInstanceOf(RangeError)
+    await expect(serveWorkerTasks(nc, pool, { modules: [TASKS], leaseMs: 5 })).rejects.toThrow(/leaseMs/)
+    await expect(serveWorkerTasks(nc, pool, { modules: [TASKS], bogus: 1 } as ServeOptions)).rejects.toThrow(/unknown option "bogus"/)
+    await expect(serveWorkerTasks(nc, 'no spaces', { modules: [TASKS] })).rejects.toThrow(/letters, digits/)
+    await expect(serveWorkerTasks(nc, pool, { modules: ['./rel.ts'] })).rejects.toThrow(/relative path/)
   })
 })
 
