@@ -62,6 +62,8 @@ export class Receiver {
   readonly waiters: ReceiveOp[] = []
   /** V3. */
   pulling = false
+  /** When a receive last asked for a value here (held values of an idle process go back). */
+  lastDemand = 0
   /** Values asked for per pull: doubles while pulls come back full, back to 1 when one comes back short. */
   batch = 1
   /** V4. */
@@ -75,6 +77,7 @@ export class Receiver {
 
   /** Queues a receive; resolves with 1..max values. */
   enqueue(op: ReceiveOp): void {
+    this.lastDemand = Date.now()
     this.waiters.push(op)
     this.dispatch()
     if (this.waiters.length > 0) {
@@ -91,6 +94,7 @@ export class Receiver {
 
   /** Takes held values synchronously (`receiveNowait`): their acks go out in the background. */
   takeNowait(max: number): unknown[] | undefined {
+    this.lastDemand = Date.now()
     if (this.held.length === 0 || this.waiters.length > 0) return undefined
     const take = this.held.splice(0, max)
     const out: unknown[] = []
@@ -227,16 +231,22 @@ export class Receiver {
     )
   }
 
-  /** Values held longer than a third of the lease go back (nak) when no receive wants them. */
+  /**
+   * Called every leaseMs / 3. Held values go back (nak) once no receive has
+   * asked for a value here for a third of the lease: an idle process must not
+   * sit on values others could take. While receives keep coming, held values
+   * are kept and their ack deadline is pushed back (`working()`): giving them
+   * back would reorder them behind later values.
+   */
   returnStale(): void {
-    if (this.waiters.length > 0 || this.held.length === 0) return
-    const limit = Date.now() - this.link.config.leaseMs / 3
-    const keep: Held[] = []
-    for (const h of this.held) {
-      if (h.at < limit) h.msg.nak()
-      else keep.push(h)
+    if (this.held.length === 0) return
+    const now = Date.now()
+    const third = this.link.config.leaseMs / 3
+    if (this.waiters.length === 0 && now - this.lastDemand > third) {
+      this.returnAll()
+      return
     }
-    this.held = keep
+    for (const h of this.held) if (now - h.at > third) h.msg.working()
   }
 
   /** Gives every held value back (the last receive handle of this process closed). */

@@ -9,7 +9,8 @@ import { attachNatsChannel, ConnectionLostError, deleteNatsChannel, openNatsChan
 import { uniqueName, useNatsServer } from './helpers.js'
 
 const srv = useNatsServer()
-const LEASE = 1000
+// Long enough that a loaded machine never lets a live handle's lease lapse (no test here waits for a lapse).
+const LEASE = 5000
 const N = Number(process.env.GOTRIO_STRESS ?? 1) * 100
 
 /** Runs fn under a deadline of `ms`; true if the deadline cancelled it. */

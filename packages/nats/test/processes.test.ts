@@ -9,7 +9,10 @@ import { attachNatsChannel, openNatsChannel } from '../src/index.js'
 import { child, uniqueName, useNatsServer } from './helpers.js'
 
 const srv = useNatsServer()
-const LEASE = 1000
+// Live handles keep LEASE (a loaded machine must not let them lapse); the tests that wait for a
+// dead process's lease to lapse (or for ack_wait, which is the lease) use SHORT.
+const LEASE = 5000
+const SHORT = 2000
 const K = Number(process.env.GOTRIO_STRESS ?? 1) * 60
 
 type Item = { from: string; i: number }
@@ -44,7 +47,7 @@ describe('NATS channels across processes', () => {
   it('a SIGKILLed sender\'s handle lapses after leaseMs: receivers see EndOfChannel instead of hanging', async () => {
     const nc = await srv.conn()
     const name = uniqueName()
-    const [tx, rx] = await openNatsChannel<Item>(nc, name, { maxBufferSize: 10, leaseMs: LEASE })
+    const [tx, rx] = await openNatsChannel<Item>(nc, name, { maxBufferSize: 10, leaseMs: SHORT })
     const s = child('sender', srv.server.url, name, 'k', '3', 'hang')
     await s.line('ready')
     await tx.aclose()
@@ -60,7 +63,7 @@ describe('NATS channels across processes', () => {
   it('a value fetched by a receiver that dies before taking it is redelivered to another receiver', async () => {
     const nc = await srv.conn()
     const name = uniqueName()
-    const [tx, rx] = await openNatsChannel<Item>(nc, name, { maxBufferSize: 4, leaseMs: LEASE })
+    const [tx, rx] = await openNatsChannel<Item>(nc, name, { maxBufferSize: 4, leaseMs: SHORT })
     const f = child('fetcher', srv.server.url, name)
     await tx.send({ from: 'x', i: 42 })
     expect(JSON.parse(await f.line('fetched'))).toEqual({ from: 'x', i: 42 })
