@@ -344,7 +344,9 @@ class Host implements WorkerHost {
         await m.ackAck().catch(() => false) // the caller is gone, or cancelled, or another host has it
         return
       }
-      await m.ackAck().catch(() => false)
+      // The ack need not be awaited: the caller answers `go` once, so a redelivery of this
+      // message (if the ack were lost) is answered `stop` and never runs.
+      m.ack()
       let outcome: Outcome
       try {
         const args = (await decodeValue(msg.args, this.nc)) as unknown[]
