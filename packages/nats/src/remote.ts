@@ -192,8 +192,13 @@ const runRemote = (nc: NatsConnection, pool: string): WorkerTaskRunner => (task,
         op.seq = (await js.publish(poolSubject(pool), payload, { msgID: id, timeout: 2000 })).seq
         break
       } catch (e) {
-        if (nc.isClosed()) {
+        // Not queued, or unknown (a publish made while the server is down is dropped): retry
+        // with the same id. Given up when the connection closes or the caller is cancelled;
+        // if an attempt was stored after all, its host finds nobody to accept it and drops it.
+        if (nc.isClosed() || ctx.status.effectivelyCancelled) {
           op.sub.unsubscribe()
+          for (const mv of encoded.moved) await mv.giveBack()
+          if (!nc.isClosed()) throw new Cancelled()
           throw new ConnectionLostError(`the NATS connection was closed before remote task ${task.name} could be queued`, { cause: e })
         }
       }
