@@ -27,3 +27,4 @@ export {
   checkCancelledSync,
   type WorkerBootstrap,
 } from './threads.ts'
+export { kTaskRunner, runWorkerTask, moduleUrl, type Runner as WorkerTaskRunner } from './worker-task.ts'

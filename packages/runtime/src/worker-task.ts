@@ -9,6 +9,12 @@ import { pathToFileURL } from 'node:url'
 import type { TaskStatus } from './nursery.ts'
 
 const kWorkerTask: unique symbol = Symbol.for('gotrio.WorkerTask')
+/**
+ * Extension point: a worker task that carries its own runner (a remote task of
+ * `@gotrio/nats`) is run by it instead of the local pool, with the same
+ * arguments and `TaskStatus` the pool would get.
+ */
+export const kTaskRunner: unique symbol = Symbol.for('gotrio.WorkerTask.runner')
 
 /**
  * A reference to `export function name(...args: A): R | Promise<R>` in a module,
@@ -23,6 +29,8 @@ export interface WorkerTask<A extends unknown[], R> {
   readonly name: string
   /** Type-level only: the function's signature. Never set. */
   readonly __signature?: (...args: A) => R
+  /** Set only by tasks that run elsewhere than the local pool (see kTaskRunner). */
+  readonly [kTaskRunner]?: Runner
 }
 
 /**
@@ -51,7 +59,8 @@ export function isWorkerTask(x: unknown): x is WorkerTask<never, unknown> {
   return typeof x === 'object' && x !== null && (x as { [kWorkerTask]?: unknown })[kWorkerTask] === true
 }
 
-function moduleUrl(module: URL | string): string {
+/** @internal the module normalisation of `workerTask`, for packages that name task modules too. */
+export function moduleUrl(module: URL | string): string {
   if (module instanceof URL) return module.href
   if (typeof module !== 'string') {
     throw new TypeError(`workerTask(module): module must be a URL or a string, got ${typeof module}`)
@@ -73,7 +82,7 @@ export function runInWorker<A extends unknown[], R>(task: WorkerTask<A, R>, ...a
   return runWorkerTask(task, args, undefined) as Promise<R>
 }
 
-type Runner = (task: WorkerTask<never, unknown>, args: unknown[], status: TaskStatus<unknown> | undefined) => Promise<unknown>
+export type Runner = (task: WorkerTask<never, unknown>, args: unknown[], status: TaskStatus<unknown> | undefined) => Promise<unknown>
 let runner: Runner | undefined
 
 /** @internal worker-pool.ts installs the implementation. */
@@ -87,6 +96,8 @@ export function runWorkerTask(
   args: unknown[],
   status: TaskStatus<unknown> | undefined,
 ): Promise<unknown> {
+  const own = task[kTaskRunner]
+  if (own) return own(task as WorkerTask<never, unknown>, args, status)
   if (!runner) return Promise.reject(new Error('gotrio: the worker pool module was not loaded (import @gotrio/runtime, not a deep path)'))
   return runner(task as WorkerTask<never, unknown>, args, status)
 }

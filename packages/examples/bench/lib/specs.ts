@@ -13,7 +13,7 @@ import { channelChecksum, primesBelow, roundtripChecksum, spawnChecksum } from '
 export const IMPLS = [
   'gotrio-main', 'gotrio-shared', 'gotrio-shared-drain', 'gotrio-shared-w2w', 'gotrio-workers', 'gotrio-pool',
   'python-trio', 'python-trio-threads', 'go', 'postmessage', 'node-als-floor', 'node-sab-ring', 'node-sab-ring-mpmc',
-  'piscina-raw', 'node-workers-raw',
+  'piscina-raw', 'node-workers-raw', 'gotrio-nats', 'nats-raw',
 ] as const
 export type Impl = (typeof IMPLS)[number]
 export type Metric = 'ns_per_item' | 'ns_per_task' | 'us_per_task' | 'seconds' | 'speedup'
@@ -23,6 +23,7 @@ export type Toolchain = 'node' | 'python' | 'go'
 export const BENCHMARKS = [
   'seed_producer_unbuffered', 'seed_producer_buffered', 'chan_of_chan', 'fan_in', 'cpu_parallel',
   'spawn', 'shared_int32_throughput', 'shared_structured_throughput', 'worker_task_roundtrip',
+  'nats_channel', 'nats_task_roundtrip',
 ] as const
 export type Benchmark = (typeof BENCHMARKS)[number]
 
@@ -172,6 +173,19 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
   roundtrip('gotrio-pool', 'gotrio/worker_task_roundtrip.ts', [20_000, 10_000, 100])
   roundtrip('piscina-raw', 'node/piscina_raw.ts', [20_000, 10_000, 100])
 
+  // Across processes through a nats-server (NATS_URL, or one started by the program): gotrio's
+  // NATS channel and remote task against the raw client doing the same in the same run.
+  const nats = (benchmark: 'nats_channel' | 'nats_task_roundtrip', impl: Impl, program: string, pre: string[], sizes: Sizes): void => {
+    const n = pick(mode, sizes)
+    const channelRow = benchmark === 'nats_channel'
+    add({ benchmark, impl, toolchain: 'node', program, args: [...pre, String(n)], size: String(n),
+      expected: channelRow ? channelChecksum(n) : roundtripChecksum(n), metrics: [channelRow ? 'ns_per_item' : 'us_per_task'] })
+  }
+  nats('nats_channel', 'gotrio-nats', 'gotrio/nats_channel.ts', [], [20_000, 5_000, 200])
+  nats('nats_channel', 'nats-raw', 'node/nats_raw.ts', ['channel'], [20_000, 5_000, 200])
+  nats('nats_task_roundtrip', 'gotrio-nats', 'gotrio/nats_task_roundtrip.ts', [], [5_000, 2_000, 50])
+  nats('nats_task_roundtrip', 'nats-raw', 'node/nats_raw.ts', ['roundtrip'], [5_000, 2_000, 50])
+
   return jobs
 }
 
@@ -297,6 +311,15 @@ export function ratioSpecs(cores: number): RatioSpec[] {
     label: 'worker_task_roundtrip: gotrio-pool ÷ raw Piscina (× Piscina\'s time)',
     numerator: ref('worker_task_roundtrip', 'gotrio-pool', 'us_per_task'), denominator: ref('worker_task_roundtrip', 'piscina-raw', 'us_per_task'),
     goal: { op: '<=', value: 1.3, text: '≤ 1.3' },
+  })
+  specs.push({
+    label: 'nats_channel: gotrio-nats ÷ raw JetStream client (× raw time)',
+    numerator: ref('nats_channel', 'gotrio-nats', 'ns_per_item'), denominator: ref('nats_channel', 'nats-raw', 'ns_per_item'),
+    goal: { op: '<=', value: 1.3, text: '≤ 1.3' },
+  })
+  specs.push({
+    label: 'nats_task_roundtrip: gotrio remote task ÷ raw NATS request/reply (× raw time)',
+    numerator: ref('nats_task_roundtrip', 'gotrio-nats', 'us_per_task'), denominator: ref('nats_task_roundtrip', 'nats-raw', 'us_per_task'),
   })
   return specs
 }
