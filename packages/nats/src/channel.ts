@@ -51,11 +51,17 @@ export abstract class NatsHandle {
   #closed = false
   #moved = false
   #closing: Promise<void> | undefined
+  readonly link: ChannelLink
+  readonly key: string
+  readonly side: Side
   constructor(
-    readonly link: ChannelLink,
-    readonly key: string,
-    readonly side: Side,
+    link: ChannelLink,
+    key: string,
+    side: Side,
   ) {
+    this.link = link
+    this.key = key
+    this.side = side
     link.handles++
     adoptResource(this)
   }

@@ -86,15 +86,51 @@ export class ChannelLink {
   #sub: Subscription | undefined
   #polling = false
 
+  readonly nc: NatsConnection
+
+  readonly jsm: JetStreamManager
+
+  readonly name: string
+
+  readonly config: ChannelConfig
+
+  readonly codec: NatsCodec<unknown>
+
+  readonly leaseKv: KV
+
+  readonly stateKv: KV
+
   constructor(
-    readonly nc: NatsConnection,
-    readonly jsm: JetStreamManager,
-    readonly name: string,
-    readonly config: ChannelConfig,
-    readonly codec: NatsCodec<unknown>,
-    readonly leaseKv: KV,
-    readonly stateKv: KV,
+
+    nc: NatsConnection,
+
+    jsm: JetStreamManager,
+
+    name: string,
+
+    config: ChannelConfig,
+
+    codec: NatsCodec<unknown>,
+
+    leaseKv: KV,
+
+    stateKv: KV,
+
   ) {
+
+    this.nc = nc
+
+    this.jsm = jsm
+
+    this.name = name
+
+    this.config = config
+
+    this.codec = codec
+
+    this.leaseKv = leaseKv
+
+    this.stateKv = stateKv
     this.js = jetstream(nc)
     this.stream = channelStream(name)
     this.subject = channelSubject(name)

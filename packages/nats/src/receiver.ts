@@ -38,11 +38,15 @@ interface Held {
 export class ReceiveOp extends Parked<unknown[]> {
   /** Set once its values are being acknowledged: too late to withdraw (abort returns false). */
   committed = false
+  readonly receiver: Receiver
+  readonly max: number
   constructor(
-    readonly receiver: Receiver,
-    readonly max: number,
+    receiver: Receiver,
+    max: number,
   ) {
     super()
+    this.receiver = receiver
+    this.max = max
   }
   get waitsOn(): string {
     return `NatsReceiveChannel.receive (channel ${this.receiver.link.name})`
@@ -73,7 +77,11 @@ export class Receiver {
   /** Size 0: senders waiting for the receiver's confirmation of their message id. */
   readonly takenWaiters = new Map<string, () => void>()
 
-  constructor(readonly link: ChannelLink) {}
+  readonly link: ChannelLink
+
+  constructor(link: ChannelLink) {
+    this.link = link
+  }
 
   /** Queues a receive; resolves with 1..max values. */
   enqueue(op: ReceiveOp): void {

@@ -77,16 +77,30 @@ class RemoteOp extends Parked<unknown> {
   watchdog: ReturnType<typeof setInterval> | undefined
   /** The started() value's delivery: the outcome waits for it, so start() never sees "returned without started" by mistake. */
   startedDelivered: Promise<void> = Promise.resolve()
+  readonly nc: NatsConnection
+  readonly jsm: JetStreamManager
+  readonly pool: string
+  readonly id: string
+  readonly name: string
+  readonly moved: Moved[]
+  readonly taskStatus: TaskStatus<unknown> | undefined
   constructor(
-    readonly nc: NatsConnection,
-    readonly jsm: JetStreamManager,
-    readonly pool: string,
-    readonly id: string,
-    readonly name: string,
-    readonly moved: Moved[],
-    readonly taskStatus: TaskStatus<unknown> | undefined,
+    nc: NatsConnection,
+    jsm: JetStreamManager,
+    pool: string,
+    id: string,
+    name: string,
+    moved: Moved[],
+    taskStatus: TaskStatus<unknown> | undefined,
   ) {
     super()
+    this.nc = nc
+    this.jsm = jsm
+    this.pool = pool
+    this.id = id
+    this.name = name
+    this.moved = moved
+    this.taskStatus = taskStatus
   }
   get waitsOn(): string {
     return `remote task ${this.name} (pool ${this.pool})`
@@ -269,13 +283,39 @@ class Host implements WorkerHost {
   #slot: (() => void) | undefined
   #hb: ReturnType<typeof setInterval>
 
+  readonly nc: NatsConnection
+
+  readonly pool: string
+
+  readonly allowed: Set<string>
+
+  readonly limit: number
+
+  readonly leaseMs: number
+
   constructor(
-    readonly nc: NatsConnection,
-    readonly pool: string,
-    readonly allowed: Set<string>,
-    readonly limit: number,
-    readonly leaseMs: number,
+
+    nc: NatsConnection,
+
+    pool: string,
+
+    allowed: Set<string>,
+
+    limit: number,
+
+    leaseMs: number,
+
   ) {
+
+    this.nc = nc
+
+    this.pool = pool
+
+    this.allowed = allowed
+
+    this.limit = limit
+
+    this.leaseMs = leaseMs
     this.#hb = setInterval(() => {
       for (const id of this.running.keys()) this.nc.publish(taskSubject(id, 'hb'))
     }, Math.floor(leaseMs / 3))

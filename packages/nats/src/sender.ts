@@ -34,13 +34,19 @@ export class SendOp extends Parked<void> {
   /** Stored in the stream (size 0: waiting for the receiver's confirmation). */
   stored = false
   seq = 0
+  readonly queue: SendQueue
+  readonly payload: Uint8Array
+  readonly id: string
   constructor(
-    readonly queue: SendQueue,
-    readonly payload: Uint8Array,
-    readonly id: string,
+    queue: SendQueue,
+    payload: Uint8Array,
+    id: string,
     detached: boolean,
   ) {
     super()
+    this.queue = queue
+    this.payload = payload
+    this.id = id
     this.detached = detached
   }
   get waitsOn(): string {
@@ -71,7 +77,11 @@ export class SendQueue {
   /** Resolves when the queue empties (aclose waits for sendNowait values to be stored). */
   #drained: (() => void)[] = []
 
-  constructor(readonly link: ChannelLink) {}
+  readonly link: ChannelLink
+
+  constructor(link: ChannelLink) {
+    this.link = link
+  }
 
   push(op: SendOp): void {
     this.ops.push(op)
