@@ -45,6 +45,8 @@ const COLORS: Record<Impl, string> = {
   'node-sab-ring-mpmc': '#dee2e6',
   'piscina-raw': '#495057',
   'node-workers-raw': '#343a40',
+  'gotrio-shared-sync': '#ff922b',
+  'node-cas-spin': '#212529',
 }
 
 const WIDTH = 980

@@ -9,11 +9,12 @@
  * implementation gets the same work there. The size actually run is printed in the table.
  */
 import { channelChecksum, primesBelow, roundtripChecksum, spawnChecksum } from './expected.js'
+import { lockJobs, lockRatioSpecs } from './lock-specs.js'
 
 export const IMPLS = [
   'gotrio-main', 'gotrio-shared', 'gotrio-shared-drain', 'gotrio-shared-w2w', 'gotrio-workers', 'gotrio-pool',
   'python-trio', 'python-trio-threads', 'go', 'postmessage', 'node-als-floor', 'node-sab-ring', 'node-sab-ring-mpmc',
-  'piscina-raw', 'node-workers-raw',
+  'piscina-raw', 'node-workers-raw', 'gotrio-shared-sync', 'node-cas-spin',
 ] as const
 export type Impl = (typeof IMPLS)[number]
 export type Metric = 'ns_per_item' | 'ns_per_task' | 'us_per_task' | 'seconds' | 'speedup'
@@ -23,6 +24,7 @@ export type Toolchain = 'node' | 'python' | 'go'
 export const BENCHMARKS = [
   'seed_producer_unbuffered', 'seed_producer_buffered', 'chan_of_chan', 'fan_in', 'cpu_parallel',
   'spawn', 'shared_int32_throughput', 'shared_structured_throughput', 'worker_task_roundtrip',
+  'lock_uncontended', 'lock_contended',
 ] as const
 export type Benchmark = (typeof BENCHMARKS)[number]
 
@@ -172,6 +174,7 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
   roundtrip('gotrio-pool', 'gotrio/worker_task_roundtrip.ts', [20_000, 10_000, 100])
   roundtrip('piscina-raw', 'node/piscina_raw.ts', [20_000, 10_000, 100])
 
+  lockJobs(mode, add) // lib/lock-specs.ts
   return jobs
 }
 
@@ -298,5 +301,6 @@ export function ratioSpecs(cores: number): RatioSpec[] {
     numerator: ref('worker_task_roundtrip', 'gotrio-pool', 'us_per_task'), denominator: ref('worker_task_roundtrip', 'piscina-raw', 'us_per_task'),
     goal: { op: '<=', value: 1.3, text: '≤ 1.3' },
   })
+  specs.push(...lockRatioSpecs()) // lib/lock-specs.ts
   return specs
 }

@@ -20,9 +20,9 @@
 import { isMainThread, threadId } from 'node:worker_threads'
 import { Cancelled } from '@gotrio/runtime'
 import { Parked, cancelRequestedSync, type TaskInfo } from '@gotrio/runtime/lowlevel'
-import { free } from '../arena.js'
+import { alloc, free } from '../arena.js'
 import { Cell, TOO_LATE } from './cell.js'
-import { N_WORD, NODE_GRANTED, NODE_WAITING, S_STATE } from './layout.js'
+import { N_WORD, NODE_BYTES, NODE_GRANTED, NODE_WAITING, S_STATE } from './layout.js'
 
 /** This thread's id + 1 (the owner table's and the lock word's encoding). */
 export const TID1 = threadId + 1
@@ -30,6 +30,7 @@ export const TID1 = threadId + 1
 export const ME2 = TID1 << 1
 
 const SLICE_MS = 20
+const IS_MAIN = isMainThread
 export const SPINS_SYNC = 2000
 export const SPINS_ASYNC = 200
 
@@ -50,6 +51,26 @@ function keepDown(): void {
 /** Tasks of this thread waiting on shared sync primitives (tests). */
 export function parkedSharedSyncOperations(): number {
   return parked
+}
+
+// ---- waiter nodes ---------------------------------------------------------------
+
+/**
+ * Nodes this thread has used and may use again: a contended acquire takes one
+ * without the arena's allocator lock (which every thread's allocations
+ * share). A node back in the pool may still get a late notify from the thread
+ * that granted it; every waiter re-checks its word, so that costs a re-check.
+ */
+const nodePool: number[] = []
+const NODE_POOL_MAX = 64
+
+export function takeNode(): number {
+  return nodePool.pop() ?? alloc(NODE_BYTES)
+}
+
+export function giveNode(node: number): void {
+  if (nodePool.length < NODE_POOL_MAX) nodePool.push(node)
+  else free(node)
 }
 
 // ---- the releases a holding makes ----------------------------------------------------
@@ -76,7 +97,7 @@ export class LocalSync {
   handles = 0
   /** Lock: the task of this thread that holds it, and its holding. */
   owner: TaskInfo | undefined
-  holding: Acquisition | undefined
+  holding: Disposable | undefined
   /** Limiter: the tasks of this thread holding a token, and those waiting for one. */
   readonly borrowers = new Map<TaskInfo, Acquisition>()
   readonly pending = new Set<TaskInfo>()
@@ -151,7 +172,7 @@ export class NodeOp extends Parked<Disposable> {
     this.local.ops.delete(this)
     keepDown()
     if (retire) Atomics.notify(this.local.cell.a, (this.node >> 2) + N_WORD)
-    free(this.node)
+    giveNode(this.node)
     dropLocalSync(this.local)
   }
 
@@ -217,7 +238,7 @@ async function watchEvent(l: LocalSync): Promise<void> {
 // ---- sync waiting -------------------------------------------------------------------
 
 export function refuseMainThread(fn: string, instead: string): void {
-  if (isMainThread) {
+  if (IS_MAIN) {
     throw new Error(`${fn} blocks its thread with Atomics.wait and would freeze the main thread's event loop; on the main thread use ${instead}`)
   }
 }
@@ -231,7 +252,7 @@ export function waitGrantedSync(cell: Cell, node: number, isLock: boolean): void
     Atomics.wait(a, w, NODE_WAITING, SLICE_MS)
     if (Atomics.load(a, w) === NODE_GRANTED) return
     if (cancelRequestedSync() && cell.withdraw(node, isLock) !== TOO_LATE) {
-      free(node)
+      giveNode(node)
       throw new Cancelled()
     }
   }

@@ -6,13 +6,22 @@
  * is released and `statistics().poisoned` becomes true.
  */
 import { threadId } from 'node:worker_threads'
-import { Cancelled, WouldBlock } from '@gotrio/runtime'
-import { checkCancelledSync, macrotask, park, yieldDue, current, type TaskInfo } from '@gotrio/runtime/lowlevel'
-import { alloc, free } from '../arena.js'
-import { ACQUIRED } from './cell.js'
-import { SharedSyncHandle, enter } from './handle-base.js'
-import { NODE_BYTES, S_STATE, S_WAITING } from './layout.js'
-import { Acquisition, ME2, NodeOp, SPINS_ASYNC, SPINS_SYNC, TID1, refuseMainThread, waitGrantedSync, type LocalSync } from './local.js'
+import * as __runtime from '@gotrio/runtime'
+import * as __lowlevel from '@gotrio/runtime/lowlevel'
+import type { TaskInfo } from '@gotrio/runtime/lowlevel'
+import * as __cell from './cell.js'
+import { SharedSyncHandle } from './handle-base.js'
+import * as __base from './handle-base.js'
+import * as __layout from './layout.js'
+import * as __local from './local.js'
+import type { LocalSync } from './local.js'
+// Local bindings: under tsx, reads of imported bindings go through getters (see ../ring.ts); these are on the hot path.
+const { Cancelled, WouldBlock } = __runtime
+const { macrotask, park, yieldDue, current } = __lowlevel
+const { ACQUIRED } = __cell
+const { enter } = __base
+const { S_STATE, S_WAITING } = __layout
+const { giveNode, takeNode, ME2, NodeOp, SPINS_ASYNC, SPINS_SYNC, TID1, refuseMainThread, waitGrantedSync } = __local
 
 export interface SharedLockStatistics {
   locked: boolean
@@ -55,9 +64,9 @@ export class SharedLock extends SharedSyncHandle {
       const h = take(l, ctx.task)
       return yieldDue() ? macrotask().then(() => h) : Promise.resolve(h)
     }
-    const node = alloc(NODE_BYTES)
+    const node = takeNode()
     if (cell.lockOrQueue(ME2, TID1, node) === ACQUIRED) {
-      free(node)
+      giveNode(node)
       return Promise.resolve(take(l, ctx.task))
     }
     const task = ctx.task
@@ -79,14 +88,16 @@ export class SharedLock extends SharedSyncHandle {
    */
   acquireSync(): Disposable {
     refuseMainThread('SharedLock.acquireSync()', 'await acquire() (or acquireNowait())')
-    checkCancelledSync()
-    const task = current().task
+    const ctx = current() // once: checkCancelledSync() would look the context up a second time
+    const flag = ctx.task.cancelFlag
+    if (ctx.status.effectivelyCancelled || (flag !== undefined && Atomics.load(flag, 0) !== 0)) throw new Cancelled()
+    const task = ctx.task
     const l = this.#check(task, 'SharedLock.acquireSync')
     const cell = l.cell
     if (cell.lockFast(ME2) || this.#spin(l, SPINS_SYNC)) return take(l, task)
-    const node = alloc(NODE_BYTES)
+    const node = takeNode()
     if (cell.lockOrQueue(ME2, TID1, node) !== ACQUIRED) waitGrantedSync(cell, node, true)
-    free(node)
+    giveNode(node)
     return take(l, task)
   }
 
@@ -134,11 +145,20 @@ export class SharedLock extends SharedSyncHandle {
   }
 }
 
-function take(l: LocalSync, task: TaskInfo): Acquisition {
+/** A lock holding's Disposable: releases if it is still the current holding (a stale one does nothing). */
+class LockHolding implements Disposable {
+  constructor(
+    readonly l: LocalSync,
+    readonly task: TaskInfo,
+  ) {}
+  [Symbol.dispose](): void {
+    if (this.l.holding === this) releaseBy(this.l, this.task, 'SharedLock (dispose)')
+  }
+}
+
+function take(l: LocalSync, task: TaskInfo): Disposable {
   l.owner = task
-  const h = new Acquisition(() => {
-    if (l.holding === h) releaseBy(l, task, 'SharedLock (dispose)')
-  })
+  const h = new LockHolding(l, task)
   l.holding = h
   return h
 }

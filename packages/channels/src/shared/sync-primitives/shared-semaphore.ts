@@ -8,11 +8,10 @@
  */
 import { Cancelled, WouldBlock } from '@gotrio/runtime'
 import { checkCancelledSync, current, macrotask, park, yieldDue, type TaskInfo } from '@gotrio/runtime/lowlevel'
-import { alloc, free } from '../arena.js'
 import { ACQUIRED, OVER_MAX, QUEUED } from './cell.js'
 import { SharedSyncHandle, enter } from './handle-base.js'
-import { LIMIT_INFINITE, NODE_BYTES, NO_MAX, S_LIMIT, S_STATE, S_WAITING } from './layout.js'
-import { Acquisition, NodeOp, TID1, refuseMainThread, waitGrantedSync, type LocalSync } from './local.js'
+import { LIMIT_INFINITE, NO_MAX, S_LIMIT, S_STATE, S_WAITING } from './layout.js'
+import { Acquisition, giveNode, takeNode, NodeOp, TID1, refuseMainThread, waitGrantedSync, type LocalSync } from './local.js'
 
 function completed<T>(v: T): Promise<T> {
   return yieldDue() ? macrotask().then(() => v) : Promise.resolve(v)
@@ -39,9 +38,9 @@ abstract class TokenHandle extends SharedSyncHandle {
       return Promise.reject(e)
     }
     if (l.cell.acquireToken(TID1, 0, this.limiter) === ACQUIRED) return completed(this.holding(l, task))
-    const node = alloc(NODE_BYTES)
+    const node = takeNode()
     if (l.cell.acquireToken(TID1, node, this.limiter) === ACQUIRED) {
-      free(node)
+      giveNode(node)
       return Promise.resolve(this.holding(l, task))
     }
     l.pending.add(task)
@@ -68,9 +67,9 @@ abstract class TokenHandle extends SharedSyncHandle {
     const l = this.open()
     this.checkAcquire(l, task, `${this.kind}.acquireSync`)
     if (l.cell.acquireToken(TID1, 0, this.limiter) === ACQUIRED) return this.holding(l, task)
-    const node = alloc(NODE_BYTES)
+    const node = takeNode()
     if (l.cell.acquireToken(TID1, node, this.limiter) === QUEUED) waitGrantedSync(l.cell, node, false)
-    free(node)
+    giveNode(node)
     return this.holding(l, task)
   }
 
