@@ -17,6 +17,7 @@ import {
   WouldBlock,
   currentEffectiveDeadline,
   currentTime,
+  dumpTasks,
   failAt,
   moveOnAt,
   openNursery,
@@ -458,6 +459,44 @@ describe('Condition (Trio test_Condition)', () => {
     expect(l.locked()).toBe(false)
     expect(thrown(() => c.notify(-1))).toBeInstanceOf(RangeError)
   })
+})
+
+test('tasks waiting on the primitives are listed by dumpTasks (what DeadlockError reports)', async () => {
+  const l = new Lock()
+  const s = new Semaphore(0)
+  const c = new CapacityLimiter(1)
+  const e = new Event()
+  const cond = new Condition()
+  c.acquireNowait()
+  l.acquireNowait()
+  let dump = ''
+  await openNursery(async (n) => {
+    n.startSoon(async function lockWaiter() {
+      await l.acquire()
+    })
+    n.startSoon(async function semWaiter() {
+      await s.acquire()
+    })
+    n.startSoon(async function limiterWaiter() {
+      await c.acquire()
+    })
+    n.startSoon(async function eventWaiter() {
+      await e.wait()
+    })
+    n.startSoon(async function condWaiter() {
+      using _ = await cond.acquire()
+      await cond.wait()
+    })
+    await waitAllTasksBlocked()
+    dump = dumpTasks()
+    n.cancelScope.cancel()
+  })
+  for (const line of ['lockWaiter: Lock.acquire', 'semWaiter: Semaphore.acquire', 'limiterWaiter: CapacityLimiter.acquire', 'eventWaiter: Event.wait', 'condWaiter: Condition.wait']) {
+    expect(dump).toContain(line)
+  }
+  expect(cond.locked()).toBe(false) // the cancelled wait took the lock back, and its `using` released it
+  expect(l.statistics()).toEqual({ locked: true, owner: 'main', tasksWaiting: 0 })
+  l.release()
 })
 
 describe('deadline helpers (Trio test_timeouts)', () => {

@@ -12,7 +12,7 @@ import { adoptResource, current, kTransfer, releaseResource, type TaskContext, t
 import { ClosedResourceError } from '../../errors.js'
 import { free, unlinkChannel, A_SYNC } from '../arena.js'
 import { S_GEN, S_NEXT, S_PREV } from './layout.js'
-import { TID1, dropLocalSync, type LocalSync } from './local.js'
+import { TID1, dropLocalSync, forgetLocalSync, type LocalSync } from './local.js'
 
 const OPEN = 0
 const CLOSED = 1
@@ -111,6 +111,7 @@ export abstract class SharedSyncHandle {
     l.handles--
     dropLocalSync(l)
     if (last) {
+      forgetLocalSync(l)
       unlinkChannel(l.block, S_NEXT, S_PREV, S_GEN, A_SYNC)
       free(l.block)
     }

@@ -127,6 +127,18 @@ export function localSync(block: number): LocalSync {
   return l
 }
 
+/** A fresh state for a block just allocated (a stale one of a freed primitive at the same offset must not be reused). */
+export function freshLocalSync(block: number): LocalSync {
+  const l = new LocalSync(block)
+  locals.set(block, l)
+  return l
+}
+
+/** The primitive's block is being freed: forget this thread's state of it, whatever it still records. */
+export function forgetLocalSync(l: LocalSync): void {
+  if (locals.get(l.block) === l) locals.delete(l.block)
+}
+
 export function dropLocalSync(l: LocalSync): void {
   if (!l.busy && locals.get(l.block) === l) locals.delete(l.block)
 }

@@ -13,7 +13,7 @@ import {
   S_LIMIT, S_NEXT, S_PREV, S_STATE, O_HANDLES,
 } from './layout.js'
 import { SYNC_DESCRIPTOR, type SharedSyncHandle } from './handle-base.js'
-import { TID1, localSync } from './local.js'
+import { TID1, freshLocalSync, localSync } from './local.js'
 import { SharedEvent } from './shared-event.js'
 import { SharedLock } from './shared-lock.js'
 import { SharedCapacityLimiter, SharedSemaphore, checkSharedCount, checkTotal } from './shared-semaphore.js'
@@ -27,7 +27,7 @@ function create(kind: number, state: number, limit: number): [number, number] {
   i[S_LIMIT] = limit
   i[S_HANDLES] = 1
   const gen = linkChannel(block, S_NEXT, S_PREV, S_GEN, A_SYNC)
-  const l = localSync(block)
+  const l = freshLocalSync(block)
   l.cell.guard()
   l.cell.ownerAdd(TID1, O_HANDLES, 1)
   l.cell.unguard()
