@@ -28,6 +28,7 @@ const countAsync = workerTask<typeof Tasks.countAsync>(tasks, 'countAsync')
 const underLimiter = workerTask<typeof Tasks.underLimiter>(tasks, 'underLimiter')
 const cancelWaiters = workerTask<typeof Tasks.cancelWaiters>(tasks, 'cancelWaiters')
 const dieHolding = workerTask<typeof Tasks.dieHolding>(tasks, 'dieHolding')
+const dieHoldingTokens = workerTask<typeof Tasks.dieHoldingTokens>(tasks, 'dieHoldingTokens')
 const waitEvent = workerTask<typeof Tasks.waitEvent>(tasks, 'waitEvent')
 const lockFromChannel = workerTask<typeof Tasks.lockFromChannel>(tasks, 'lockFromChannel')
 
@@ -296,6 +297,29 @@ describe('shared sync primitives across worker threads', () => {
       expect(lock.statistics()).toMatchObject({ locked: false, poisoned: true, tasksWaiting: 0 })
       lock.close()
       held.close()
+    }, { workers: 2 })
+  })
+
+  it('a thread killed while holding limiter and semaphore tokens: they are given back', async () => {
+    await run(async () => {
+      const limiter = openSharedCapacityLimiter(1)
+      const sem = openSharedSemaphore(1, { maxValue: 1 })
+      const held = openSharedEvent()
+      let error: unknown
+      try {
+        await openNursery(async (n) => {
+          n.startSoon(dieHoldingTokens, limiter.clone(), sem.clone(), held.clone())
+          await held.wait()
+          using _ = await limiter.acquire() // waits until the dead thread's token is given back
+          using __ = await sem.acquire()
+        })
+      } catch (e) {
+        error = e
+      }
+      expect(error).toBeInstanceOf(NurseryError)
+      expect(limiter.statistics()).toEqual({ borrowedTokens: 0, totalTokens: 1, tasksWaiting: 0 })
+      expect(sem.value).toBe(1)
+      for (const h of [limiter, sem, held]) h.close()
     }, { workers: 2 })
   })
 
