@@ -55,21 +55,32 @@ CONFIGS=(
   "futex-lock-cap1-1p2c|-DCAP=1 -DNP=1 -DNC=2 -DNV=1 -DNCANCEL=0"
 )
 
+# The shared sync primitives' lock protocol (sync.pml; src/shared/sync-primitives/).
+# The ring's variant flags (--before-fix, ...) do not apply to it.
+SYNC_CONFIGS=(
+  "sync-lock-2t-cancel|-DNT=2 -DLAPS=2 -DNCANCEL=2"
+  "sync-lock-3t-cancel|-DNT=3 -DLAPS=2 -DNCANCEL=1"
+  "sync-lock-2t-die|-DNT=2 -DLAPS=2 -DNCANCEL=2 -DDIE"
+  "sync-lock-3t-die|-DNT=3 -DLAPS=1 -DNCANCEL=2 -DDIE"
+)
+
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-run_one() { # name defines
-  local name="$1" defs="$2 $extra" d="$work/$1"
-  mkdir -p "$d" && cp "$here/ring.pml" "$d/"
+run_one() { # name defines [model]
+  local name="$1" model="${3:-ring.pml}" d="$work/$1"
+  local defs="$2"
+  [ "$model" = ring.pml ] && defs="$defs $extra"
+  mkdir -p "$d" && cp "$here/$model" "$d/"
   (
     cd "$d"
-    spin -a $defs ring.pml >spin.out 2>&1 || { echo "spin -a failed" >>spin.out; exit 0; }
+    spin -a $defs "$model" >spin.out 2>&1 || { echo "spin -a failed" >>spin.out; exit 0; }
     gcc -O2 -w -DSAFETY -DCOLLAPSE -DMEMLIM=3000 -o pan pan.c >gcc.out 2>&1 || { echo "gcc failed" >>spin.out; exit 0; }
     ./pan -m100000 >pan.out 2>&1 || true
     if ! grep -q 'errors: 0' pan.out; then
       # the shortest counterexample (breadth-first), for a readable scenario
       gcc -O2 -w -DSAFETY -DBFS -DMEMLIM=3000 -o pan-bfs pan.c >>gcc.out 2>&1 && ./pan-bfs -m100000 >pan-bfs.out 2>&1 || true
-      spin -t $defs ring.pml 2>&1 | grep -E 'MSC:|proc .*ring.pml|= ' >trail.txt || true
+      spin -t $defs "$model" 2>&1 | grep -E 'MSC:|proc .*ring.pml|= ' >trail.txt || true
     fi
   )
 }
@@ -77,11 +88,15 @@ run_one() { # name defines
 start=$(date +%s)
 pids=()
 names=()
-for c in "${CONFIGS[@]}"; do
-  name="${c%%|*}" defs="${c#*|}"
+all=()
+for c in "${CONFIGS[@]}"; do all+=("$c|ring.pml"); done
+for c in "${SYNC_CONFIGS[@]}"; do all+=("$c|sync.pml"); done
+for c in "${all[@]}"; do
+  name="${c%%|*}" rest="${c#*|}"
+  defs="${rest%%|*}" model="${rest##*|}"
   [ -n "$only" ] && [ "$only" != "$name" ] && continue
   names+=("$name")
-  run_one "$name" "$defs" &
+  run_one "$name" "$defs" "$model" &
   pids+=($!)
   # two at a time (2 cores)
   if [ "${#pids[@]}" -ge 2 ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
@@ -116,5 +131,5 @@ for name in "${names[@]}"; do
   total_states=$((total_states + states))
   total_errors=$((total_errors + errors))
 done
-echo "spin: ring.pml ($variant, ${#names[@]} configurations, $(( $(date +%s) - start ))s): $total_states states, $total_errors errors"
+echo "spin: ring.pml + sync.pml ($variant, ${#names[@]} configurations, $(( $(date +%s) - start ))s): $total_states states, $total_errors errors"
 [ "$total_errors" -eq 0 ]

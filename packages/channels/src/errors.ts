@@ -5,9 +5,8 @@
  *  - `ClosedResourceError`: *your own* handle is closed (or was moved to another thread).
  *  - `BrokenResourceError`: the other side is gone (every receiver closed).
  */
-export class WouldBlock extends Error {
-  override name = 'WouldBlock'
-}
+// One class for the whole library, defined in @gotrio/runtime (its sync primitives throw it too).
+export { WouldBlock } from '@gotrio/runtime'
 
 export class EndOfChannel extends Error {
   override name = 'EndOfChannel'

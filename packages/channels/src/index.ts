@@ -15,3 +15,14 @@ export {
   type SharedChannelOptions,
   type Codec,
 } from './shared/index.ts'
+export {
+  openSharedEvent,
+  openSharedLock,
+  openSharedSemaphore,
+  openSharedCapacityLimiter,
+  SharedEvent,
+  SharedLock,
+  SharedSemaphore,
+  SharedCapacityLimiter,
+  type SharedLockStatistics,
+} from './shared/sync-primitives/index.ts'

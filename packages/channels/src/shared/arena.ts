@@ -20,6 +20,8 @@
  * |  2  | A_CHANNELS  | first live channel's block offset (list through H_NEXT/H_PREV), 0   |
  * |  3  | A_GEN       | last generation handed out to a channel                             |
  * | 4.. | A_FREE      | CLASSES free-list heads, one per size class (block offset, 0 = none)|
+ * | 30  | A_SYNC      | first live shared sync primitive's block (sync-primitives/, same    |
+ * |     |             | list links as channels, its own list), 0                             |
  * | 32..| A_GATES     | GATE_ENTRIES × [worker threadId + 1 (0 = free), gate word, pad to  |
  * |     |             | 64 bytes]: each worker thread's termination gate (lock.ts), written |
  * |     |             | on every lock and unlock of that thread, so one cache line each     |
@@ -43,6 +45,10 @@ const A_CHANNELS = 2
 const A_GEN = 3
 const A_FREE = 4
 const CLASSES = 26
+/** Head of the list of live shared sync primitives (a padding word before the gates; see the table). */
+export const A_SYNC = A_FREE + CLASSES
+/** The list `linkChannel`/`unlinkChannel`/`liveChannels` work on by default. */
+export const LIST_CHANNELS = A_CHANNELS
 /** The gate table starts on a 64-byte line (A_FREE + CLASSES = 30 words, rounded up). */
 const A_GATES = (A_FREE + CLASSES + 15) & ~15
 /** Worker threads alive at once that get a termination gate; later ones run without (README). */
@@ -245,42 +251,42 @@ export function blockCapacity(block: number): number {
  * fresh generation (returned). `nextIdx`/`prevIdx`/`genIdx` are the header's
  * Int32 indices relative to the block.
  */
-export function linkChannel(block: number, nextIdx: number, prevIdx: number, genIdx: number): number {
+export function linkChannel(block: number, nextIdx: number, prevIdx: number, genIdx: number, list: number = A_CHANNELS): number {
   const a = getArena()
   const base = block >> 2
   lock(a.i32, A_LOCK)
   const gen = (a.i32[A_GEN]! + 1) | 0 || 1
   a.i32[A_GEN] = gen
   Atomics.store(a.i32, base + genIdx, gen)
-  const head = a.i32[A_CHANNELS]!
+  const head = a.i32[list]!
   a.i32[base + nextIdx] = head
   a.i32[base + prevIdx] = 0
   if (head !== 0) a.i32[(head >> 2) + prevIdx] = block
-  a.i32[A_CHANNELS] = block
+  a.i32[list] = block
   unlock(a.i32, A_LOCK)
   return gen
 }
 
 /** Unlinks a channel block (before freeing it) and clears its generation. */
-export function unlinkChannel(block: number, nextIdx: number, prevIdx: number, genIdx: number): void {
+export function unlinkChannel(block: number, nextIdx: number, prevIdx: number, genIdx: number, list: number = A_CHANNELS): void {
   const a = getArena()
   const base = block >> 2
   lock(a.i32, A_LOCK)
   const next = a.i32[base + nextIdx]!
   const prev = a.i32[base + prevIdx]!
   if (prev !== 0) a.i32[(prev >> 2) + nextIdx] = next
-  else a.i32[A_CHANNELS] = next
+  else a.i32[list] = next
   if (next !== 0) a.i32[(next >> 2) + prevIdx] = prev
   Atomics.store(a.i32, base + genIdx, 0)
   unlock(a.i32, A_LOCK)
 }
 
 /** The block offsets of every live channel (a snapshot, for the worker-exit hook). */
-export function liveChannels(nextIdx: number): number[] {
+export function liveChannels(nextIdx: number, list: number = A_CHANNELS): number[] {
   const a = getArena()
   const out: number[] = []
   lock(a.i32, A_LOCK)
-  for (let b = a.i32[A_CHANNELS]!; b !== 0; b = a.i32[(b >> 2) + nextIdx]!) out.push(b)
+  for (let b = a.i32[list]!; b !== 0; b = a.i32[(b >> 2) + nextIdx]!) out.push(b)
   unlock(a.i32, A_LOCK)
   return out
 }

@@ -19,6 +19,7 @@ import * as __ring from './ring.ts'
 import { SharedReceiveChannel } from './receive-channel.ts'
 import { SharedSendChannel } from './send-channel.ts'
 import * as __waiting from './waiting.ts'
+import * as __sync from './sync-primitives/index.ts'
 export { finishClose } from './endpoint-base.ts'
 export { SharedReceiveChannel, SharedSendChannel }
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
@@ -44,9 +45,11 @@ export function reviveEndpoint(desc: readonly unknown[]): SharedSendChannel<unkn
   return side === SIDE_SEND ? SharedSendChannel.revive(local, gen, codec) : SharedReceiveChannel.revive(local, gen, codec)
 }
 
+// Shared sync handles (sync-primitives/) travel inside values the same way; their descriptors start with SYNC_DESCRIPTOR.
+const { SharedSyncHandle, SYNC_DESCRIPTOR, reviveSync } = __sync
 setEndpointHooks({
-  isEndpoint: (x) => x instanceof SharedEndpoint,
+  isEndpoint: (x) => x instanceof SharedEndpoint || x instanceof SharedSyncHandle,
   describe: (x) => (x as SharedEndpoint).describe(),
   moveOut: (x) => (x as SharedEndpoint).moveOut(),
-  revive: reviveEndpoint,
+  revive: (d) => (d[0] === SYNC_DESCRIPTOR ? reviveSync(d) : reviveEndpoint(d)),
 })

@@ -47,6 +47,8 @@ const COLORS: Record<Impl, string> = {
   'node-workers-raw': '#343a40',
   'gotrio-nats': '#5f3dc4',
   'nats-raw': '#212529',
+  'gotrio-shared-sync': '#ff922b',
+  'node-cas-spin': '#212529',
 }
 
 const WIDTH = 980

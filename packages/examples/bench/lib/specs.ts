@@ -9,11 +9,13 @@
  * implementation gets the same work there. The size actually run is printed in the table.
  */
 import { channelChecksum, primesBelow, roundtripChecksum, spawnChecksum } from './expected.ts'
+import { lockJobs, lockRatioSpecs } from './lock-specs.ts'
 
 export const IMPLS = [
   'gotrio-main', 'gotrio-shared', 'gotrio-shared-drain', 'gotrio-shared-w2w', 'gotrio-workers', 'gotrio-pool',
   'python-trio', 'python-trio-threads', 'go', 'postmessage', 'node-als-floor', 'node-sab-ring', 'node-sab-ring-mpmc',
   'piscina-raw', 'node-workers-raw', 'gotrio-nats', 'nats-raw',
+  'gotrio-shared-sync', 'node-cas-spin',
 ] as const
 export type Impl = (typeof IMPLS)[number]
 export type Metric = 'ns_per_item' | 'ns_per_task' | 'us_per_task' | 'seconds' | 'speedup'
@@ -24,6 +26,7 @@ export const BENCHMARKS = [
   'seed_producer_unbuffered', 'seed_producer_buffered', 'chan_of_chan', 'fan_in', 'cpu_parallel',
   'spawn', 'shared_int32_throughput', 'shared_structured_throughput', 'worker_task_roundtrip',
   'nats_channel', 'nats_task_roundtrip',
+  'lock_uncontended', 'lock_contended',
 ] as const
 export type Benchmark = (typeof BENCHMARKS)[number]
 
@@ -186,6 +189,7 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
   nats('nats_task_roundtrip', 'gotrio-nats', 'gotrio/nats_task_roundtrip.ts', [], [5_000, 2_000, 50])
   nats('nats_task_roundtrip', 'nats-raw', 'node/nats_raw.ts', ['roundtrip'], [5_000, 2_000, 50])
 
+  lockJobs(mode, add) // lib/lock-specs.ts
   return jobs
 }
 
@@ -321,5 +325,6 @@ export function ratioSpecs(cores: number): RatioSpec[] {
     label: 'nats_task_roundtrip: gotrio remote task ÷ raw NATS request/reply (× raw time)',
     numerator: ref('nats_task_roundtrip', 'gotrio-nats', 'us_per_task'), denominator: ref('nats_task_roundtrip', 'nats-raw', 'us_per_task'),
   })
+  specs.push(...lockRatioSpecs()) // lib/lock-specs.ts
   return specs
 }
