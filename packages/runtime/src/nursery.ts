@@ -50,8 +50,6 @@ export class Nursery {
   #onIdle: (() => void) | undefined
   /** Tasks started with startSoon and not yet begun: (body, args, context) triples, see #startQueued. */
   #startQueue: unknown[] = []
-  /** The context of the last startSoon, reused by the next task of the same name. */
-  #lastCtx: TaskContext | undefined = undefined
 
   /** @internal use openNursery */
   constructor(scope: CancelScope, status: CancelStatus, runtime: TaskContext['runtime']) {
@@ -77,13 +75,10 @@ export class Nursery {
       name = fn.name || 'anonymous task'
     }
     this.#pending++
-    // Tasks of one nursery with the same name share one context (a TaskContext
-    // is immutable and only names the task in diagnostics).
-    let ctx = this.#lastCtx
-    if (ctx === undefined || ctx.task.name !== name) {
-      ctx = { status: this.#status, task: { name }, runtime: this.#runtime }
-      this.#lastCtx = ctx
-    }
+    // Every task gets its own context: its TaskInfo is the task's identity
+    // (the owner of a Lock, the borrower of a CapacityLimiter token), so two
+    // tasks must never share one, even when they have the same name.
+    const ctx: TaskContext = { status: this.#status, task: { name }, runtime: this.#runtime }
     const q = this.#startQueue
     q.push(body, args, ctx)
     if (q.length === 3) queueMicrotask(this.#startQueued)
@@ -92,8 +87,7 @@ export class Nursery {
   /**
    * Starts the tasks queued by startSoon (the queue holds body, args, context
    * triples, in call order): one microtask per batch rather than per task, and
-   * one `storage.run` per run of tasks that share a context (each `run` makes
-   * an AsyncContextFrame). Tasks queued while a batch starts (a task's first
+   * one `storage.run` (an AsyncContextFrame) per task. Tasks queued while a batch starts (a task's first
    * synchronous step calling startSoon) go to the next batch, so a task's
    * children start after the rest of its batch, as they would with one
    * microtask each.
