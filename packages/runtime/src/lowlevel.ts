@@ -27,3 +27,4 @@ export {
   checkCancelledSync,
   type WorkerBootstrap,
 } from './threads.js'
+export { registerOwnTimers } from './deadlock/local.js'

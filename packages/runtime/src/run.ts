@@ -23,6 +23,8 @@ import { DeadlockError, type WaitingTask } from './errors.js'
 import { Runtime, type RunOptions } from './runtime.js'
 import type { CancelStatus } from './status.js'
 import { checkFunction, checkOptionKeys } from './validate.js'
+import { startDetector } from './deadlock/detector.js'
+import { isMainThread } from 'node:worker_threads'
 
 export type { RunOptions }
 
@@ -36,6 +38,7 @@ export async function run<T>(main: () => Promise<T>, options: RunOptions = {}): 
   const scope = new CancelScope()
   const status = scope._enter(rootContext.status)
   let onBeforeExit: (() => void) | undefined
+  let stopDetector: (() => void) | undefined
   const onDumpSignal = (): void => void process.stderr.write(dumpTasks() + '\n')
   if (dumpSignal) process.on(dumpSignal, onDumpSignal)
   try {
@@ -50,6 +53,15 @@ export async function run<T>(main: () => Promise<T>, options: RunOptions = {}): 
         (value) => (deadlock ? reject(deadlock) : resolve(value)),
         (error: unknown) => reject(deadlock ?? error),
       )
+      const declare = (waiting: WaitingTask[]): void => {
+        stopDetector?.()
+        deadlock = new DeadlockError(waiting)
+        scope.cancel(deadlock)
+        // Keep the loop alive one more turn: if the cancelled tasks unwind
+        // without scheduling anything, Node would otherwise exit with main
+        // unsettled instead of emitting beforeExit again.
+        setImmediate(() => {})
+      }
       onBeforeExit = () => {
         if (deadlock) {
           // A second time: main was cancelled, yet everything waits again
@@ -57,17 +69,16 @@ export async function run<T>(main: () => Promise<T>, options: RunOptions = {}): 
           reject(deadlock)
           return
         }
-        deadlock = new DeadlockError(waitingTasks(status))
-        scope.cancel(deadlock)
-        // Keep the loop alive one more turn: if the cancelled tasks unwind
-        // without scheduling anything, Node would otherwise exit with main
-        // unsettled instead of emitting beforeExit again.
-        setImmediate(() => {})
+        declare(waitingTasks(status))
       }
       process.on('beforeExit', onBeforeExit)
+      // Worker threads involved: the pool keeps the loop alive, so beforeExit
+      // never comes; the cross-thread detector watches instead (deadlock/detector.ts).
+      if (isMainThread) stopDetector = startDetector({ waitingHere: () => waitingTasks(status), onDeadlock: declare })
     })
   } finally {
     if (onBeforeExit) process.off('beforeExit', onBeforeExit)
+    stopDetector?.()
     if (dumpSignal) process.off(dumpSignal, onDumpSignal)
     scope._exit()
     await runtime.shutdown()

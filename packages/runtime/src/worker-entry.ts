@@ -14,6 +14,7 @@ import { Cancelled } from './errors.js'
 import type { TaskStatus } from './nursery.js'
 import type { Closeable, TaskInfo } from './status.js'
 import { runWorkerBootstraps } from './threads.js'
+import { noteRunning } from './deadlock/local.js'
 import { decodeTransferred, encodeForTransfer, hasMarkers, serializeError } from './transfer.js'
 import {
   BOARD_ROW_INTS,
@@ -77,6 +78,7 @@ function findBoardRow(b: Int32Array): number {
 
 /** Posts how many tasks this thread has between their start and their end (`running`, below). */
 function postRunning(): void {
+  noteRunning(running.size) // the deadlock board (deadlock/local.ts)
   if (!board) return
   if (boardRow < 0 && (boardRow = findBoardRow(board)) < 0) return
   Atomics.store(board, boardRow + kRowRunning, running.size)

@@ -1,0 +1,195 @@
+/**
+ * This thread's side of cross-thread deadlock detection (detector.ts has the
+ * protocol and its argument): what the thread publishes on the deadlock board
+ * (board.ts), how it answers a probe, and how it tells whether its event loop
+ * holds anything that is not gotrio's own (`quietHere`).
+ *
+ * Thread contract: everything in this module is thread-local except the
+ * board, which is written only through Atomics, and only the row this thread
+ * claimed (plus the header words kProbe/kAnswers as board.ts says).
+ */
+import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads'
+import { allStatuses } from '../context.js'
+import { activity, parked } from '../status.js'
+import { registerWorkerBootstrap } from '../threads.js'
+import {
+  KIND_POOL,
+  claimRow,
+  kAnswers,
+  kProbe,
+  makeBoard,
+  rAct,
+  rEpoch,
+  rKind,
+  rOutstanding,
+  rParked,
+  rQuiet,
+  rRunning,
+  rowBase,
+  writeText,
+  type Board,
+} from './board.js'
+
+/** The process's board: made here on the main thread, adopted by workers in `bootstrapWorker`. */
+let board: Board | undefined = isMainThread ? makeBoard() : undefined
+/** This thread's row, -1 until claimed (never on the main thread: the detector reads main directly). */
+let row = -1
+/** A thread of a gotrio pool: Piscina's task port is then ours too. */
+let poolThread = false
+/** Worker tasks this thread started and whose outcome it has not handled yet. */
+let outstanding = 0
+
+export function theBoard(): Board | undefined {
+  return board
+}
+
+registerWorkerBootstrap(import.meta.url, () => board?.sab)
+
+/** Worker bootstrap (threads.ts): adopt the board, claim a row, answer probes. */
+export function bootstrapWorker(data: unknown): void {
+  if (!(data instanceof SharedArrayBuffer) || board) return
+  board = makeBoard(data)
+  row = claimRow(board, threadId)
+  if (row < 0) return
+  // A thread started by a gotrio pool (worker-boot.mjs reads the same workerData):
+  // Piscina parks it in Atomics.wait whenever it has no task.
+  if ((workerData as { gotrioBoot?: unknown } | undefined)?.gotrioBoot !== undefined) {
+    poolThread = true
+    Atomics.store(board.i32, rowBase(row) + rKind, KIND_POOL)
+  }
+  watchProbes(board)
+}
+
+// ---- what the thread publishes as it goes ------------------------------------
+
+/** worker-entry.ts, at every task start and end: how many tasks run here. */
+export function noteRunning(n: number): void {
+  if (row < 0) return
+  Atomics.store(board!.i32, rowBase(row) + rRunning, n)
+}
+
+/** worker-task.ts: a worker task was handed to the pool (+1) / its outcome was handled (-1). */
+export function noteOutstanding(delta: number): void {
+  outstanding += delta
+  if (row >= 0) Atomics.store(board!.i32, rowBase(row) + rOutstanding, outstanding)
+}
+
+export function outstandingHere(): number {
+  return outstanding
+}
+
+// ---- gotrio's own handles ------------------------------------------------------
+
+/** MessagePorts that belong to gotrio in this thread (the ports of our pools' threads). */
+const ownPorts = new WeakSet<object>()
+/** Counts of ref'd timers that belong to gotrio (the shared channels' keep-alive), by provider. */
+const ownTimers = new Set<() => number>()
+
+/** @internal lowlevel: a primitive says how many ref'd timers of this thread are its own (e.g. a keep-alive). */
+export function registerOwnTimers(count: () => number): void {
+  ownTimers.add(count)
+}
+
+let piscinaWorkerData: symbol | null | undefined
+/** Thread ids whose port is noted (a thread id is never reused in a process). */
+const notedThreads = new Set<number>()
+/**
+ * balancer.ts, for the thread a task goes to: remembers that thread's Piscina
+ * task port as gotrio's own (Piscina refs it while the thread has tasks).
+ * Piscina keeps the port behind a symbol of its own; if a Piscina version
+ * hides it elsewhere, the port stays unknown, counts as foreign, and the
+ * detector just never fires (never a false report).
+ */
+export function notePoolThread(candidate: { readonly id: number }): void {
+  if (notedThreads.has(candidate.id)) return
+  notedThreads.add(candidate.id)
+  if (piscinaWorkerData === undefined) {
+    piscinaWorkerData = Object.getOwnPropertySymbols(candidate).find((s) => s.description === 'Piscina.kWorkerData') ?? null
+  }
+  if (piscinaWorkerData === null) return
+  const port = (candidate as Record<symbol, { port?: object } | undefined>)[piscinaWorkerData]?.port
+  if (port) ownPorts.add(port)
+}
+
+interface ProcessWithHandles {
+  _getActiveHandles?: () => unknown[]
+}
+
+/**
+ * Whether this thread's event loop holds nothing but gotrio's own handles:
+ * no timer (a sleep, a deadline), no socket, no file operation, no
+ * immediate, no port or worker of the program's. Compares what Node says
+ * keeps the loop alive (`getActiveResourcesInfo`, one entry per ref'd handle,
+ * request and timer) with the handles known to be gotrio's (by identity,
+ * through `_getActiveHandles`) and its own timers, by count. Conservative:
+ * anything it cannot account for makes the thread not quiet.
+ */
+export function quietHere(): boolean {
+  const resources = process.getActiveResourcesInfo()
+  const getHandles = (process as unknown as ProcessWithHandles)._getActiveHandles
+  if (typeof getHandles !== 'function') return false
+  const handles = getHandles.call(process)
+  let own = 0
+  // stdout/stderr: a pipe or TTY handle the program never waits on (a pending write is a request and counts).
+  const out = isMainThread ? process.stdout : undefined
+  const err = isMainThread ? process.stderr : undefined
+  for (const h of handles) if ((h !== undefined && (h === out || h === err)) || h === parentPort || ownPorts.has(h as object)) own++
+  if (poolThread) own++ // Piscina's task port (always listened to in a pool thread)
+  for (const count of ownTimers) own += count()
+  return resources.length === own
+}
+
+// ---- answering probes ----------------------------------------------------------
+
+/** The waiting operations of this thread, with their tasks. */
+export function waitingHere(): { task: string; waitsOn: string; thread?: number }[] {
+  const out: { task: string; waitsOn: string; thread?: number }[] = []
+  for (const node of allStatuses()) {
+    for (const op of node.waiters()) {
+      const w: { task: string; waitsOn: string; thread?: number } = { task: op.task?.name ?? '?', waitsOn: op.waitsOn }
+      if (!isMainThread) w.thread = threadId
+      out.push(w)
+    }
+  }
+  return out
+}
+
+/**
+ * One Atomics.waitAsync on kProbe for the thread's life. The answer is made
+ * in the waitAsync's promise reaction: the first microtask after the wake-up
+ * task, so no other code of this thread is half-way through anything.
+ */
+function watchProbes(b: Board): void {
+  let seen = Atomics.load(b.i32, kProbe)
+  const watch = (): void => {
+    for (;;) {
+      const w = Atomics.waitAsync(b.i32, kProbe, seen)
+      if (w.async) {
+        void w.value.then(() => {
+          seen = Atomics.load(b.i32, kProbe)
+          answer(b, seen)
+          watch()
+        })
+        return
+      }
+      seen = Atomics.load(b.i32, kProbe)
+      answer(b, seen)
+    }
+  }
+  watch()
+}
+
+function answer(b: Board, epoch: number): void {
+  const base = rowBase(row)
+  const quiet = quietHere()
+  const n = parked()
+  Atomics.store(b.i32, base + rAct, activity())
+  Atomics.store(b.i32, base + rParked, n)
+  Atomics.store(b.i32, base + rQuiet, quiet ? 1 : 0)
+  Atomics.store(b.i32, base + rOutstanding, outstanding)
+  // The list only matters to a thread that may be stuck; skip the walk otherwise.
+  writeText(b, row, quiet ? JSON.stringify(waitingHere()) : '[]')
+  Atomics.store(b.i32, base + rEpoch, epoch)
+  Atomics.add(b.i32, kAnswers, 1)
+  Atomics.notify(b.i32, kAnswers)
+}
