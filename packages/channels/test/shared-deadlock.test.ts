@@ -104,4 +104,21 @@ describe('DeadlockError across threads (child process)', () => {
   test('not a deadlock: main waits on a socket while the worker waits for main', async () => {
     expect(await runFixture('socket')).toMatchObject({ outcome: 'resolved', value: 'ping' })
   })
+
+  test('dumpTasks() lists the waiting tasks of worker threads too, with their thread', async () => {
+    const r = await runFixture('dumpThreads')
+    expect(r.outcome).toBe('resolved')
+    expect(r.value).toMatch(/^gotrio: 1 waiting operation\(s\) in this thread:\n {2}worker:readyThenWait: worker task readyThenWait /)
+    expect(r.value).toMatch(/gotrio: 1 waiting operation\(s\) in worker thread \d+:\n {2}worker:readyThenWait: SharedReceiveChannel\.receive/)
+  })
+
+  test('GOTRIO_DUMP_SIGNAL: the signal prints the waiting tasks of worker threads too', async () => {
+    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', fixture, 'signalThreads'], {
+      cwd: repoRoot,
+      timeout: 60_000,
+      env: { ...process.env, GOTRIO_DUMP_SIGNAL: 'SIGUSR2' },
+    })
+    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toMatchObject({ outcome: 'resolved', value: 'signalled' })
+    expect(stderr).toMatch(/waiting operation\(s\) in worker thread \d+:\n {2}worker:readyThenWait: SharedReceiveChannel\.receive/)
+  })
 })

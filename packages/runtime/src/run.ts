@@ -24,6 +24,7 @@ import { Runtime, type RunOptions } from './runtime.js'
 import type { CancelStatus } from './status.js'
 import { checkFunction, checkOptionKeys } from './validate.js'
 import { startDetector } from './deadlock/detector.js'
+import { dumpOtherThreads } from './deadlock/local.js'
 import { isMainThread } from 'node:worker_threads'
 
 export type { RunOptions }
@@ -106,9 +107,24 @@ export function waitingTasks(root: CancelStatus = rootContext.status): WaitingTa
   return out
 }
 
-/** The tasks waiting right now in this thread and on what, as text (live debugging). */
+/**
+ * The tasks waiting right now, and on what, as text (live debugging): this
+ * thread's, then every other gotrio thread's (each is asked and answers from
+ * its own event loop; this call blocks for at most a quarter second waiting
+ * for them). A thread busy computing, or blocked in a `*Sync` call, cannot
+ * answer and is listed as such.
+ */
 export function dumpTasks(): string {
   const w = waitingTasks()
-  if (w.length === 0) return 'gotrio: no task is waiting on a gotrio operation in this thread'
-  return `gotrio: ${w.length} waiting operation(s) in this thread:\n` + w.map((t) => `  ${t.task}: ${t.waitsOn}`).join('\n')
+  const lines: string[] = []
+  if (w.length === 0) lines.push('gotrio: no task is waiting on a gotrio operation in this thread')
+  else lines.push(`gotrio: ${w.length} waiting operation(s) in this thread:`, ...w.map((t) => `  ${t.task}: ${t.waitsOn}`))
+  for (const d of dumpOtherThreads()) {
+    if (d.waiting === undefined) {
+      lines.push(`gotrio: worker thread ${d.thread} did not answer (running a task without yielding, or blocked in a *Sync call)`)
+      continue
+    }
+    lines.push(`gotrio: ${d.waiting.length} waiting operation(s) in worker thread ${d.thread}:`, ...d.waiting.map((t) => `  ${t.task}: ${t.waitsOn}`))
+  }
+  return lines.join('\n')
 }

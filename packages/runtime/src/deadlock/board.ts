@@ -11,6 +11,7 @@
  * |-------|-----------|-----------------------------|---------------------------------------------------|
  * | 0     | kProbe    | the detector (main thread)  | probe epoch; +1 and notify = "every thread answer" |
  * | 1     | kAnswers  | every answering thread      | +1 and notify per answer (the detector waits on it) |
+| 2     | kWantLists | a thread dumping (dumpTasks) | > 0: answer with the waiting list even when not quiet |
  *
  * Rows (ROWS of ROW_INTS Int32, from HEADER_INTS), one per gotrio worker thread:
  *
@@ -32,6 +33,7 @@
  */
 export const kProbe = 0
 export const kAnswers = 1
+export const kWantLists = 2
 export const HEADER_INTS = 4
 
 export const rTid = 0

@@ -11,11 +11,16 @@
 import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads'
 import { allStatuses } from '../context.js'
 import { activity, parked } from '../status.js'
-import { registerWorkerBootstrap } from '../threads.js'
+import { onWorkerExit, registerWorkerBootstrap } from '../threads.js'
 import {
   KIND_POOL,
   claimRow,
+  releaseRow,
+  readText,
+  rTid,
+  ROWS,
   kAnswers,
+  kWantLists,
   kProbe,
   makeBoard,
   rAct,
@@ -44,6 +49,11 @@ export function theBoard(): Board | undefined {
 }
 
 registerWorkerBootstrap(import.meta.url, () => board?.sab)
+// A thread of one of this thread's pools died or was shut down: its row goes (a dead thread
+// with tasks on its row would otherwise block detection for good).
+onWorkerExit((tid) => {
+  if (board) releaseRow(board, tid)
+})
 
 /** Worker bootstrap (threads.ts): adopt the board, claim a row, answer probes. */
 export function bootstrapWorker(data: unknown): void {
@@ -182,14 +192,83 @@ function watchProbes(b: Board): void {
 function answer(b: Board, epoch: number): void {
   const base = rowBase(row)
   const quiet = quietHere()
+  const wantList = quiet || Atomics.load(b.i32, kWantLists) !== 0
   const n = parked()
   Atomics.store(b.i32, base + rAct, activity())
   Atomics.store(b.i32, base + rParked, n)
   Atomics.store(b.i32, base + rQuiet, quiet ? 1 : 0)
   Atomics.store(b.i32, base + rOutstanding, outstanding)
   // The list only matters to a thread that may be stuck; skip the walk otherwise.
-  writeText(b, row, quiet ? JSON.stringify(waitingHere()) : '[]')
+  writeText(b, row, wantList ? JSON.stringify(waitingHere()) : '[]')
   Atomics.store(b.i32, base + rEpoch, epoch)
   Atomics.add(b.i32, kAnswers, 1)
   Atomics.notify(b.i32, kAnswers)
+}
+
+// ---- dumpTasks across threads ---------------------------------------------------
+
+/** What the other threads said when asked for a dump: per thread, its list, or that it did not answer. */
+export interface ThreadDump {
+  readonly thread: number
+  /** Undefined: the thread has tasks but did not answer in time (busy computing, or blocked in a *Sync call). */
+  readonly waiting: { task: string; waitsOn: string; thread?: number }[] | undefined
+}
+
+/** How long a dump waits for the other threads' answers. */
+const DUMP_WAIT_MS = 250
+
+/**
+ * Asks every other gotrio thread for its waiting tasks and waits for the
+ * answers, blocking this thread for at most DUMP_WAIT_MS (Atomics.wait: the
+ * others answer from their own event loops). For dumpTasks() and the dump
+ * signal: diagnostics, not a hot path. Pool threads with no task do not
+ * answer and have nothing to list.
+ */
+export function dumpOtherThreads(): ThreadDump[] {
+  const b = board
+  if (!b) return []
+  const i32 = b.i32
+  Atomics.add(i32, kWantLists, 1)
+  try {
+    const epoch = Atomics.add(i32, kProbe, 1) + 1
+    Atomics.notify(i32, kProbe)
+    const deadline = Date.now() + DUMP_WAIT_MS
+    for (;;) {
+      const seen = Atomics.load(i32, kAnswers)
+      if (othersAnswered(b, epoch)) break
+      const left = deadline - Date.now()
+      if (left <= 0) break
+      Atomics.wait(i32, kAnswers, seen, left)
+    }
+    const out: ThreadDump[] = []
+    for (let r = 0; r < ROWS; r++) {
+      const base = rowBase(r)
+      const tid = Atomics.load(i32, base + rTid) - 1
+      if (tid < 0 || r === row) continue
+      if (Atomics.load(i32, base + rEpoch) - epoch < 0) {
+        if (Atomics.load(i32, base + rRunning) !== 0 || Atomics.load(i32, base + rKind) !== KIND_POOL) out.push({ thread: tid, waiting: undefined })
+        continue
+      }
+      let waiting: ThreadDump['waiting']
+      try {
+        waiting = JSON.parse(readText(b, r)) as ThreadDump['waiting']
+      } catch {
+        waiting = [{ task: `thread ${tid}`, waitsOn: '(too many waiting tasks to list)', thread: tid }]
+      }
+      if (waiting!.length > 0) out.push({ thread: tid, waiting })
+    }
+    return out
+  } finally {
+    Atomics.sub(i32, kWantLists, 1)
+  }
+}
+
+function othersAnswered(b: Board, epoch: number): boolean {
+  for (let r = 0; r < ROWS; r++) {
+    const base = rowBase(r)
+    if (r === row || Atomics.load(b.i32, base + rTid) === 0) continue
+    if (Atomics.load(b.i32, base + rRunning) === 0 && Atomics.load(b.i32, base + rKind) === KIND_POOL) continue
+    if (Atomics.load(b.i32, base + rEpoch) - epoch < 0) return false
+  }
+  return true
 }
