@@ -441,6 +441,8 @@ it(`soak: ${ROUNDS} rounds of shared channels under cancellation, thread exits a
 }, 24 * 3600_000)
 
 const COLD_ROUNDS = Math.max(6, Math.round(40 * STRESS))
+/** A cold round that has not ended by then fails with the waiting tasks of every thread. */
+const COLD_ROUND_LIMIT_MS = Number(process.env.GOTRIO_SOAK_ROUND_LIMIT_MS ?? 60_000)
 const produceCounted = workerTask<typeof C.produceCounted>(new URL('./fixtures/cold-cancel-tasks.ts', import.meta.url), 'produceCounted')
 
 it(`soak, cold pool: ${COLD_ROUNDS} runs whose worker tasks are cancelled at random moments, before they start too (load ${LOAD_THREADS}, seed ${SEED})`, async () => {
@@ -457,9 +459,13 @@ it(`soak, cold pool: ${COLD_ROUNDS} runs whose worker tasks are cancelled at ran
     const warnings: string[] = []
     const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`)
     process.on('warning', onWarning)
+    const t0 = performance.now()
+    // The waiting tasks of every thread just before the limit (after it, cancellation has unwound them).
+    let stuck = ''
+    const watchdog = setTimeout(() => (stuck = dumpTasks()), COLD_ROUND_LIMIT_MS - 2_000)
     try {
       const r = await run(
-        async () => {
+        () => failAfter(COLD_ROUND_LIMIT_MS, async () => {
           const tally = new SharedArrayBuffer(4 * producers)
           const [tx, rx] = openSharedChannel<number>(capacity, { codec: 'int32' })
           const next = new Array<number>(producers).fill(0)
@@ -489,7 +495,9 @@ it(`soak, cold pool: ${COLD_ROUNDS} runs whose worker tasks are cancelled at ran
           })
           const sent = Array.from(new Int32Array(tally))
           return { sent, received, outOfOrder }
-        },
+        }).catch((e: unknown) => {
+          throw new Error(`did not end within ${COLD_ROUND_LIMIT_MS} ms: ${String(e)}\nwaiting before the limit:\n${stuck}`, { cause: e })
+        }),
         { workers, cancelGraceMs: 2_000 },
       )
       const sentTotal = r.sent.reduce((a, b) => a + b, 0)
@@ -499,10 +507,12 @@ it(`soak, cold pool: ${COLD_ROUNDS} runs whose worker tasks are cancelled at ran
     } catch (e) {
       throw new Error(`${desc}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, { cause: e })
     } finally {
+      clearTimeout(watchdog)
       process.off('warning', onWarning)
     }
     // Quiet: no thread was terminated (every task here checkpoints), and nothing else went wrong.
     expect(warnings, desc).toEqual([])
+    if (process.env.GOTRIO_SOAK_VERBOSE) console.log(`${desc}: ${(performance.now() - t0).toFixed(0)} ms`)
     totals.rounds++
     totals.producers += producers
     if (cancelAtMs === 0) totals.atOnce++
