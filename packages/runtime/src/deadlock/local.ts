@@ -41,6 +41,8 @@ let board: Board | undefined = isMainThread ? makeBoard() : undefined
 let row = -1
 /** A thread of a gotrio pool: Piscina's task port is then ours too. */
 let poolThread = false
+/** worker-entry's tasks running in this thread (noteRunning). */
+let runningHere = 0
 /** Worker tasks this thread started and whose outcome it has not handled yet. */
 let outstanding = 0
 
@@ -74,6 +76,7 @@ export function bootstrapWorker(data: unknown): void {
 
 /** worker-entry.ts, at every task start and end: how many tasks run here. */
 export function noteRunning(n: number): void {
+  runningHere = n
   if (row < 0) return
   Atomics.store(board!.i32, rowBase(row) + rRunning, n)
 }
@@ -129,23 +132,46 @@ interface ProcessWithHandles {
  * Whether this thread's event loop holds nothing but gotrio's own handles:
  * no timer (a sleep, a deadline), no socket, no file operation, no
  * immediate, no port or worker of the program's. Compares what Node says
- * keeps the loop alive (`getActiveResourcesInfo`, one entry per ref'd handle,
- * request and timer) with the handles known to be gotrio's (by identity,
- * through `_getActiveHandles`) and its own timers, by count. Conservative:
- * anything it cannot account for makes the thread not quiet.
+ * keeps the loop alive (`getActiveResourcesInfo`: one entry per ref'd handle,
+ * request and timer, by type) with what is known to be gotrio's.
+ *
+ * Never counting too much is what makes this safe (a handle wrongly counted
+ * as ours could hide one of the program's): handles are recognised by
+ * identity (`_getActiveHandles` lists only ref'd ones, so each match is an
+ * entry that exists); the two things counted without identity are capped by
+ * the entries of their own type: Piscina's task port in a pool thread
+ * (listened to for good once a task has arrived through it, so counted only
+ * while a task runs here) and the timers primitives declare
+ * (`registerOwnTimers`: the shared channels' keep-alive, counted while held).
  */
 export function quietHere(): boolean {
   const resources = process.getActiveResourcesInfo()
   const getHandles = (process as unknown as ProcessWithHandles)._getActiveHandles
   if (typeof getHandles !== 'function') return false
   const handles = getHandles.call(process)
+  let ports = 0
+  let timeouts = 0
+  for (const r of resources) {
+    if (r === 'MessagePort') ports++
+    else if (r === 'Timeout') timeouts++
+  }
   let own = 0
+  let ownPortsSeen = 0
   // stdout/stderr: a pipe or TTY handle the program never waits on (a pending write is a request and counts).
   const out = isMainThread ? process.stdout : undefined
   const err = isMainThread ? process.stderr : undefined
-  for (const h of handles) if ((h !== undefined && (h === out || h === err)) || h === parentPort || ownPorts.has(h as object)) own++
-  if (poolThread) own++ // Piscina's task port (always listened to in a pool thread)
-  for (const count of ownTimers) own += count()
+  for (const h of handles) {
+    if (h !== undefined && (h === out || h === err)) own++
+    else if (h === parentPort || ownPorts.has(h as object)) {
+      own++
+      ownPortsSeen++
+    }
+  }
+  // Piscina's task port, in a pool thread that runs a task (the task came through it).
+  if (poolThread && runningHere > 0 && ports - ownPortsSeen >= 1) own++
+  let ownTimerCount = 0
+  for (const count of ownTimers) ownTimerCount += count()
+  own += Math.min(ownTimerCount, timeouts)
   return resources.length === own
 }
 
