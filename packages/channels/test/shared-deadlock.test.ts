@@ -20,7 +20,7 @@ interface Report {
   value?: unknown
   name?: string
   message?: string
-  waiting?: { task: string; waitsOn: string }[]
+  waiting?: { task: string; waitsOn: string; thread?: number }[]
   events: string[]
 }
 
@@ -59,5 +59,66 @@ describe('DeadlockError with shared channels (child process)', () => {
   test('tasks of one thread waking each other through shared channels of sizes 0, 1 and 4 are not a deadlock', async () => {
     const r = await runFixture('localWakes')
     expect(r).toMatchObject({ outcome: 'resolved', value: 3 * 190 })
+  })
+})
+
+describe('DeadlockError across threads (child process)', () => {
+  test("the new user's program: main keeps the sender, a worker waits on the receiver: DeadlockError listing both threads", async () => {
+    const r = await runFixture('newUser')
+    expect(r.name).toBe('DeadlockError')
+    expect(r.waiting).toHaveLength(2)
+    expect(r.waiting).toContainEqual({ task: 'main', waitsOn: expect.stringMatching(/^worker task waitsOnR /) })
+    const worker = r.waiting!.find((w) => w.task === 'worker:waitsOnR')!
+    expect(worker).toMatchObject({ waitsOn: 'SharedReceiveChannel.receive' })
+    expect(worker.thread).toBeGreaterThan(0)
+    expect(r.message).toMatch(/worker:waitsOnR \(worker thread \d+\): waiting on SharedReceiveChannel\.receive/)
+  })
+
+  test('two worker tasks waiting on each other (on two threads) while main waits in its nursery: every waiting task listed', async () => {
+    const r = await runFixture('workersCrossed')
+    expect(r.name).toBe('DeadlockError')
+    const inWorkers = r.waiting!.filter((w) => w.thread !== undefined)
+    expect(inWorkers).toHaveLength(2)
+    expect(inWorkers.every((w) => w.task === 'worker:relay' && w.waitsOn === 'SharedReceiveChannel.receive')).toBe(true)
+    expect(r.waiting!.filter((w) => w.thread === undefined)).toHaveLength(2) // main's side of the two tasks
+  })
+
+  // No false positive: each program below waits longer than the detector needs to declare, on
+  // something that will come, while every other task is parked.
+  test('not a deadlock: main waits on a timer while the worker waits for main', async () => {
+    expect(await runFixture('mainTimer')).toMatchObject({ outcome: 'resolved', value: 'sent' })
+  })
+
+  test('not a deadlock: the only sender is a worker task sleeping on a timer', async () => {
+    expect(await runFixture('sleepingWorker')).toMatchObject({ outcome: 'resolved', value: 1 })
+  })
+
+  test('not a deadlock: the only sender is a worker thread busy computing', async () => {
+    expect(await runFixture('busyWorker')).toMatchObject({ outcome: 'resolved', value: 1 })
+  })
+
+  test('not a deadlock: the only sender waits on a file read that another process completes late', async () => {
+    expect(await runFixture('fileRead')).toMatchObject({ outcome: 'resolved', value: 5 })
+  })
+
+  test('not a deadlock: main waits on a socket while the worker waits for main', async () => {
+    expect(await runFixture('socket')).toMatchObject({ outcome: 'resolved', value: 'ping' })
+  })
+
+  test('dumpTasks() lists the waiting tasks of worker threads too, with their thread', async () => {
+    const r = await runFixture('dumpThreads')
+    expect(r.outcome).toBe('resolved')
+    expect(r.value).toMatch(/^gotrio: 1 waiting operation\(s\) in this thread:\n {2}worker:readyThenWait: worker task readyThenWait /)
+    expect(r.value).toMatch(/gotrio: 1 waiting operation\(s\) in worker thread \d+:\n {2}worker:readyThenWait: SharedReceiveChannel\.receive/)
+  })
+
+  test('GOTRIO_DUMP_SIGNAL: the signal prints the waiting tasks of worker threads too', async () => {
+    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', fixture, 'signalThreads'], {
+      cwd: repoRoot,
+      timeout: 60_000,
+      env: { ...process.env, GOTRIO_DUMP_SIGNAL: 'SIGUSR2' },
+    })
+    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toMatchObject({ outcome: 'resolved', value: 'signalled' })
+    expect(stderr).toMatch(/waiting operation\(s\) in worker thread \d+:\n {2}worker:readyThenWait: SharedReceiveChannel\.receive/)
   })
 })

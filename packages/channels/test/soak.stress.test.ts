@@ -16,13 +16,24 @@
  * `statistics()`: nothing waiting, nothing buffered, open counts 0 once everyone
  * closed; heap and RSS flat across rounds (bounds below).
  *
+ * Cold pool (issue 17): separate rounds, each a fresh `run` (so a pool whose
+ * threads are still booting), whose worker producers are cancelled by a
+ * `moveOnAfter` at a random moment, a third of them at once (before any task
+ * started). A cancelled nursery must resolve quietly: no thread terminated
+ * (every task here checkpoints), no "worker thread died", and the consumer gets
+ * exactly the values whose send returned.
+ *
+ * Under load (issue 17): `GOTRIO_SOAK_LOAD=1` runs everything beside one
+ * spinning thread per core (fixtures/load.ts; `=n` for n threads), so every
+ * thread of the soak is preempted as on a loaded server.
+ *
  * Size: `GOTRIO_STRESS` multiplies the number of rounds (1 = CI, about a minute on
  * 2 cores). `GOTRIO_SOAK_SEED` replays a run. Each run prints one summary line
  * (`soak: …`) with the figures docs/RELIABILITY.md records.
  */
 import { runInNewContext } from 'node:vm'
 import { setFlagsFromString } from 'node:v8'
-import { describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   openSharedChannel,
   WouldBlock,
@@ -30,15 +41,26 @@ import {
   type SharedSendChannel,
   type ChannelStatistics,
 } from '@gotrio/channels'
-import { CancelScope, currentTime, dumpTasks, failAfter, openNursery, run, runInWorker, sleep, workerTask } from '@gotrio/runtime'
+import { CancelScope, currentTime, dumpTasks, failAfter, moveOnAfter, openNursery, run, runInWorker, sleep, workerTask } from '@gotrio/runtime'
 import * as F from './fixtures/soak-tasks.js'
 import { prng } from './fixtures/prng.js'
+import { loadThreadsFromEnv, startLoad, type Load } from './fixtures/load.js'
+import type * as C from './fixtures/cold-cancel-tasks.js'
 
 const fx = new URL('./fixtures/soak-tasks.ts', import.meta.url)
 const produceTask = workerTask<typeof F.produce>(fx, 'produce')
 const consumeTask = workerTask<typeof F.consume>(fx, 'consume')
 
 const STRESS = Number(process.env.GOTRIO_STRESS ?? 1)
+/** Spinning threads beside the soak (GOTRIO_SOAK_LOAD; fixtures/load.ts). */
+const LOAD_THREADS = loadThreadsFromEnv()
+let load: Load | undefined
+beforeAll(async () => {
+  if (LOAD_THREADS > 0) load = await startLoad(LOAD_THREADS)
+})
+afterAll(async () => {
+  await load?.stop()
+})
 const ROUNDS = Math.max(3, Math.round(30 * STRESS))
 const SEED = Number(process.env.GOTRIO_SOAK_SEED ?? (Date.now() % 2 ** 31))
 /** Values per producer in an int32 round (random in [half, all]) and in a structured round. */
@@ -397,7 +419,7 @@ it(`soak: ${ROUNDS} rounds of shared channels under cancellation, thread exits a
   const maxRss = Math.max(...later.map((m) => m.rss), baseline.rss)
   const maxHeap = Math.max(...later.map((m) => m.heap), baseline.heap)
   console.log(
-    `soak: GOTRIO_STRESS=${STRESS} faults=${[...FAULTS].join(',') || 'none'} where=${WHERE} seed=${SEED} rounds=${ROUNDS} values=${totals.values} (structured ${totals.structuredValues}, ~${(totals.structuredBytesApprox / MiB).toFixed(0)} MiB, ${totals.largeValues} of 256 KiB-4 MiB) ` +
+    `soak: GOTRIO_STRESS=${STRESS} load=${LOAD_THREADS} spinning threads faults=${[...FAULTS].join(',') || 'none'} where=${WHERE} seed=${SEED} rounds=${ROUNDS} values=${totals.values} (structured ${totals.structuredValues}, ~${(totals.structuredBytesApprox / MiB).toFixed(0)} MiB, ${totals.largeValues} of 256 KiB-4 MiB) ` +
       `faults=${faults} [task cancels ${totals.taskCancels}, send cancels ${totals.opCancelSend}, receive cancels ${totals.opCancelRecv}, exits ${totals.exits}, terminations ${totals.terminations}; tasks lost with a dead thread ${totals.collateralDeaths}] ` +
       `in-flight sends at thread death: delivered ${totals.inFlightSendsDelivered}, not ${totals.inFlightSendsLost}; mid-receive consumer deaths ${totals.consumerGapsAllowed}, values lost by them ${totals.consumerGapsUsed}; ` +
       `nowait hits ${totals.nowaitSends}/${totals.nowaitRecvs}; duration ${seconds.toFixed(1)} s; ` +
@@ -416,6 +438,88 @@ it(`soak: ${ROUNDS} rounds of shared channels under cancellation, thread exits a
     expect(mem[k]!.heap, `heap after round ${k + 1}`).toBeLessThanOrEqual(baseline.heap + HEAP_SLACK)
   }
   expect(totals.values).toBeGreaterThan(0)
+}, 24 * 3600_000)
+
+const COLD_ROUNDS = Math.max(6, Math.round(40 * STRESS))
+/** A cold round that has not ended by then fails with the waiting tasks of every thread. */
+const COLD_ROUND_LIMIT_MS = Number(process.env.GOTRIO_SOAK_ROUND_LIMIT_MS ?? 60_000)
+const produceCounted = workerTask<typeof C.produceCounted>(new URL('./fixtures/cold-cancel-tasks.ts', import.meta.url), 'produceCounted')
+
+it(`soak, cold pool: ${COLD_ROUNDS} runs whose worker tasks are cancelled at random moments, before they start too (load ${LOAD_THREADS}, seed ${SEED})`, async () => {
+  const rnd = prng((SEED ^ 0x5eed5) >>> 0)
+  const totals = { rounds: 0, atOnce: 0, values: 0, producers: 0, producersCancelled: 0 }
+  for (let round = 1; round <= COLD_ROUNDS; round++) {
+    const workers = 1 + Math.floor(rnd() * 4)
+    const producers = 1 + Math.floor(rnd() * 6)
+    const count = 1 + Math.floor(rnd() * 3000)
+    const capacity = [0, 1, 16][Math.floor(rnd() * 3)]!
+    // A third at once: the worker tasks are cancelled before any could start.
+    const cancelAtMs = rnd() < 1 / 3 ? 0 : rnd() * 400
+    const desc = `cold round ${round}: ${workers} threads, ${producers} producers x ${count}, capacity ${capacity}, cancel at ${cancelAtMs.toFixed(1)} ms`
+    const warnings: string[] = []
+    const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`)
+    process.on('warning', onWarning)
+    const t0 = performance.now()
+    // The waiting tasks of every thread just before the limit (after it, cancellation has unwound them).
+    let stuck = ''
+    const watchdog = setTimeout(() => (stuck = dumpTasks()), COLD_ROUND_LIMIT_MS - 2_000)
+    try {
+      const r = await run(
+        () => failAfter(COLD_ROUND_LIMIT_MS, async () => {
+          const tally = new SharedArrayBuffer(4 * producers)
+          const [tx, rx] = openSharedChannel<number>(capacity, { codec: 'int32' })
+          const next = new Array<number>(producers).fill(0)
+          let received = 0
+          let outOfOrder = 0
+          await openNursery(async (n) => {
+            n.startSoon(async () => {
+              const clones = Array.from({ length: producers }, () => tx.clone())
+              tx.close()
+              try {
+                await moveOnAfter(cancelAtMs, () =>
+                  openNursery(async (inner) => {
+                    for (let p = 0; p < producers; p++) inner.startSoon(produceCounted, clones[p]!, tally, p, count)
+                  }),
+                )
+              } finally {
+                // A task cancelled before it was handed to the pool never took its clone: close it here (a no-op for moved ones).
+                for (const c of clones) c.close()
+              }
+            })
+            for await (const v of rx) {
+              const p = Math.floor(v / 1_000_000)
+              if (v % 1_000_000 !== next[p]) outOfOrder++
+              next[p] = (v % 1_000_000) + 1
+              received++
+            }
+          })
+          const sent = Array.from(new Int32Array(tally))
+          return { sent, received, outOfOrder }
+        }).catch((e: unknown) => {
+          throw new Error(`did not end within ${COLD_ROUND_LIMIT_MS} ms: ${String(e)}\nwaiting before the limit:\n${stuck}`, { cause: e })
+        }),
+        { workers, cancelGraceMs: 2_000 },
+      )
+      const sentTotal = r.sent.reduce((a, b) => a + b, 0)
+      expect({ desc, received: r.received, outOfOrder: r.outOfOrder }).toEqual({ desc, received: sentTotal, outOfOrder: 0 })
+      totals.values += r.received
+      totals.producersCancelled += r.sent.filter((n) => n < count).length
+    } catch (e) {
+      throw new Error(`${desc}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, { cause: e })
+    } finally {
+      clearTimeout(watchdog)
+      process.off('warning', onWarning)
+    }
+    // Quiet: no thread was terminated (every task here checkpoints), and nothing else went wrong.
+    expect(warnings, desc).toEqual([])
+    if (process.env.GOTRIO_SOAK_VERBOSE) console.log(`${desc}: ${(performance.now() - t0).toFixed(0)} ms`)
+    totals.rounds++
+    totals.producers += producers
+    if (cancelAtMs === 0) totals.atOnce++
+  }
+  console.log(
+    `soak cold pool: load=${LOAD_THREADS} seed=${SEED} rounds=${totals.rounds} (cancelled at once: ${totals.atOnce}) producers=${totals.producers} (cancelled before their last send: ${totals.producersCancelled}) values=${totals.values}; node ${process.version}`,
+  )
 }, 24 * 3600_000)
 
 // Bugs the soak found, each as its smallest case. They fail until fixed.

@@ -44,6 +44,7 @@
  */
 import type { Piscina } from 'piscina'
 import { BOARD_ROW_INTS, kRowBusy, kRowRunning, kRowThread } from './worker-protocol.ts'
+import { notePoolThread } from './deadlock/local.ts'
 
 type Balancer = NonNullable<NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadBalancer']>
 type PoolThread = Parameters<Balancer>[1][number]
@@ -90,6 +91,7 @@ export class ThreadBoard {
     let bestUsage = 0
     for (const t of threads) {
       if (t.terminating || t.destroyed) continue
+      notePoolThread(t) // its task port is gotrio's own (deadlock/local.ts); once per thread
       const usage = t.currentUsage
       const base = this.#rowOf.get(t.id)
       let pending = 0

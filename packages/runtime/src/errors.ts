@@ -29,6 +29,8 @@ export interface WaitingTask {
   readonly task: string
   /** What it waits on, e.g. `MemoryReceiveChannel.receive`. */
   readonly waitsOn: string
+  /** The worker thread's `threadId`, for a task of a worker thread; absent for the main thread's tasks. */
+  readonly thread?: number
 }
 
 /**
@@ -49,7 +51,7 @@ export class DeadlockError extends Error {
       return
     }
     const waiting = waitingOrMessage as readonly WaitingTask[]
-    const lines = waiting.map((w) => `  ${w.task}: waiting on ${w.waitsOn}`)
+    const lines = waiting.map((w) => `  ${w.task}${w.thread !== undefined ? ` (worker thread ${w.thread})` : ''}: waiting on ${w.waitsOn}`)
     super(
       `all tasks are asleep - deadlock! ${waiting.length} task(s) wait and nothing can wake them:\n` +
         (lines.length > 0 ? lines.join('\n') : '  (no gotrio operation is waiting: main awaits a promise that never settles)'),

@@ -28,3 +28,4 @@ export {
   type WorkerBootstrap,
 } from './threads.ts'
 export { kTaskRunner, runWorkerTask, moduleUrl, type Runner as WorkerTaskRunner } from './worker-task.ts'
+export { registerOwnTimers } from './deadlock/local.ts'

@@ -23,6 +23,9 @@ import { DeadlockError, type WaitingTask } from './errors.ts'
 import { Runtime, type RunOptions } from './runtime.ts'
 import type { CancelStatus } from './status.ts'
 import { checkFunction, checkOptionKeys } from './validate.ts'
+import { startDetector } from './deadlock/detector.ts'
+import { dumpOtherThreads } from './deadlock/local.ts'
+import { isMainThread } from 'node:worker_threads'
 
 export type { RunOptions }
 
@@ -36,6 +39,7 @@ export async function run<T>(main: () => Promise<T>, options: RunOptions = {}): 
   const scope = new CancelScope()
   const status = scope._enter(rootContext.status)
   let onBeforeExit: (() => void) | undefined
+  let stopDetector: (() => void) | undefined
   const onDumpSignal = (): void => void process.stderr.write(dumpTasks() + '\n')
   if (dumpSignal) process.on(dumpSignal, onDumpSignal)
   try {
@@ -50,6 +54,15 @@ export async function run<T>(main: () => Promise<T>, options: RunOptions = {}): 
         (value) => (deadlock ? reject(deadlock) : resolve(value)),
         (error: unknown) => reject(deadlock ?? error),
       )
+      const declare = (waiting: WaitingTask[]): void => {
+        stopDetector?.()
+        deadlock = new DeadlockError(waiting)
+        scope.cancel(deadlock)
+        // Keep the loop alive one more turn: if the cancelled tasks unwind
+        // without scheduling anything, Node would otherwise exit with main
+        // unsettled instead of emitting beforeExit again.
+        setImmediate(() => {})
+      }
       onBeforeExit = () => {
         if (deadlock) {
           // A second time: main was cancelled, yet everything waits again
@@ -57,17 +70,16 @@ export async function run<T>(main: () => Promise<T>, options: RunOptions = {}): 
           reject(deadlock)
           return
         }
-        deadlock = new DeadlockError(waitingTasks(status))
-        scope.cancel(deadlock)
-        // Keep the loop alive one more turn: if the cancelled tasks unwind
-        // without scheduling anything, Node would otherwise exit with main
-        // unsettled instead of emitting beforeExit again.
-        setImmediate(() => {})
+        declare(waitingTasks(status))
       }
       process.on('beforeExit', onBeforeExit)
+      // Worker threads involved: the pool keeps the loop alive, so beforeExit
+      // never comes; the cross-thread detector watches instead (deadlock/detector.ts).
+      if (isMainThread) stopDetector = startDetector({ waitingHere: () => waitingTasks(status), onDeadlock: declare })
     })
   } finally {
     if (onBeforeExit) process.off('beforeExit', onBeforeExit)
+    stopDetector?.()
     if (dumpSignal) process.off(dumpSignal, onDumpSignal)
     scope._exit()
     await runtime.shutdown()
@@ -95,9 +107,24 @@ export function waitingTasks(root: CancelStatus = rootContext.status): WaitingTa
   return out
 }
 
-/** The tasks waiting right now in this thread and on what, as text (live debugging). */
+/**
+ * The tasks waiting right now, and on what, as text (live debugging): this
+ * thread's, then every other gotrio thread's (each is asked and answers from
+ * its own event loop; this call blocks for at most a quarter second waiting
+ * for them). A thread busy computing, or blocked in a `*Sync` call, cannot
+ * answer and is listed as such.
+ */
 export function dumpTasks(): string {
   const w = waitingTasks()
-  if (w.length === 0) return 'gotrio: no task is waiting on a gotrio operation in this thread'
-  return `gotrio: ${w.length} waiting operation(s) in this thread:\n` + w.map((t) => `  ${t.task}: ${t.waitsOn}`).join('\n')
+  const lines: string[] = []
+  if (w.length === 0) lines.push('gotrio: no task is waiting on a gotrio operation in this thread')
+  else lines.push(`gotrio: ${w.length} waiting operation(s) in this thread:`, ...w.map((t) => `  ${t.task}: ${t.waitsOn}`))
+  for (const d of dumpOtherThreads()) {
+    if (d.waiting === undefined) {
+      lines.push(`gotrio: worker thread ${d.thread} did not answer (running a task without yielding, or blocked in a *Sync call)`)
+      continue
+    }
+    lines.push(`gotrio: ${d.waiting.length} waiting operation(s) in worker thread ${d.thread}:`, ...d.waiting.map((t) => `  ${t.task}: ${t.waitsOn}`))
+  }
+  return lines.join('\n')
 }

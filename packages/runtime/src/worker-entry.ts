@@ -14,6 +14,7 @@ import { Cancelled } from './errors.ts'
 import type { TaskStatus } from './nursery.ts'
 import type { Closeable, TaskInfo } from './status.ts'
 import { runWorkerBootstraps } from './threads.ts'
+import { noteRunning } from './deadlock/local.ts'
 import { decodeTransferred, encodeForTransfer, hasMarkers, serializeError } from './transfer.ts'
 import {
   BOARD_ROW_INTS,
@@ -77,6 +78,7 @@ function findBoardRow(b: Int32Array): number {
 
 /** Posts how many tasks this thread has between their start and their end (`running`, below). */
 function postRunning(): void {
+  noteRunning(running.size) // the deadlock board (deadlock/local.ts)
   if (!board) return
   if (boardRow < 0 && (boardRow = findBoardRow(board)) < 0) return
   Atomics.store(board, boardRow + kRowRunning, running.size)

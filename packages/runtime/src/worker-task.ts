@@ -7,6 +7,7 @@
 import { isAbsolute } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { TaskStatus } from './nursery.ts'
+import { noteOutstanding } from './deadlock/local.ts'
 
 const kWorkerTask: unique symbol = Symbol.for('gotrio.WorkerTask')
 /**
@@ -99,5 +100,19 @@ export function runWorkerTask(
   const own = task[kTaskRunner]
   if (own) return own(task as WorkerTask<never, unknown>, args, status)
   if (!runner) return Promise.reject(new Error('gotrio: the worker pool module was not loaded (import @gotrio/runtime, not a deep path)'))
-  return runner(task as WorkerTask<never, unknown>, args, status)
+  // Counted until its outcome is handled: the deadlock detector's "nothing on its way" (deadlock/detector.ts).
+  noteOutstanding(1)
+  let p: Promise<unknown>
+  try {
+    p = runner(task as WorkerTask<never, unknown>, args, status)
+  } catch (e) {
+    noteOutstanding(-1)
+    throw e
+  }
+  p.then(taskHandled, taskHandled)
+  return p
+}
+
+function taskHandled(): void {
+  noteOutstanding(-1)
 }

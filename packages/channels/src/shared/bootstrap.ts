@@ -8,6 +8,7 @@
  */
 import { registerWorkerBootstrap } from '@gotrio/runtime/lowlevel'
 import { adoptArena, arenaBuffer } from './arena.ts'
+import './deadlock-hooks.ts' // loaded wherever channels are: the keep-alive is gotrio's own handle (deadlock detection)
 
 export const BOOTSTRAP_MODULE = new URL(`./bootstrap${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`, import.meta.url).href
 
