@@ -8,4 +8,5 @@ export { CancelScope, currentTime, type CancelScopeOptions } from './cancel-scop
 export { sleep, sleepForever, checkpoint, moveOnAfter, failAfter } from './timeouts.ts'
 export { Cancelled, TooSlowError, DeadlockError, NurseryError, type WaitingTask } from './errors.ts'
 export { workerTask, runInWorker, type WorkerTask } from './worker-task.ts'
+export { warmUpWorkers } from './warm-up.ts'
 import './worker-pool.ts' // installs the worker-task runner

@@ -45,6 +45,7 @@ const COLORS: Record<Impl, string> = {
   'node-sab-ring-mpmc': '#dee2e6',
   'piscina-raw': '#495057',
   'node-workers-raw': '#343a40',
+  'gotrio-pool-warm': '#f06595',
 }
 
 const WIDTH = 980

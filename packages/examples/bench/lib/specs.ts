@@ -13,7 +13,7 @@ import { channelChecksum, primesBelow, roundtripChecksum, spawnChecksum } from '
 export const IMPLS = [
   'gotrio-main', 'gotrio-shared', 'gotrio-shared-drain', 'gotrio-shared-w2w', 'gotrio-workers', 'gotrio-pool',
   'python-trio', 'python-trio-threads', 'go', 'postmessage', 'node-als-floor', 'node-sab-ring', 'node-sab-ring-mpmc',
-  'piscina-raw', 'node-workers-raw',
+  'piscina-raw', 'node-workers-raw', 'gotrio-pool-warm',
 ] as const
 export type Impl = (typeof IMPLS)[number]
 export type Metric = 'ns_per_item' | 'ns_per_task' | 'us_per_task' | 'seconds' | 'speedup'
@@ -23,6 +23,7 @@ export type Toolchain = 'node' | 'python' | 'go'
 export const BENCHMARKS = [
   'seed_producer_unbuffered', 'seed_producer_buffered', 'chan_of_chan', 'fan_in', 'cpu_parallel',
   'spawn', 'shared_int32_throughput', 'shared_structured_throughput', 'worker_task_roundtrip',
+  'worker_task_cold_start',
 ] as const
 export type Benchmark = (typeof BENCHMARKS)[number]
 
@@ -171,6 +172,12 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
   }
   roundtrip('gotrio-pool', 'gotrio/worker_task_roundtrip.ts', [20_000, 10_000, 100])
   roundtrip('piscina-raw', 'node/piscina_raw.ts', [20_000, 10_000, 100])
+
+  // The first worker task of a program: on a fresh pool (cold), and after warmUpWorkers() (warm).
+  for (const [impl, variant] of [['gotrio-pool', 'cold'], ['gotrio-pool-warm', 'warm']] as const) {
+    add({ benchmark: 'worker_task_cold_start', impl, toolchain: 'node', program: 'gotrio/cold_start.ts', args: [variant],
+      expected: '1:1', metrics: ['us_per_task'], size: '1' })
+  }
 
   return jobs
 }
