@@ -46,6 +46,9 @@ const COLORS: Record<Impl, string> = {
   'piscina-raw': '#495057',
   'node-workers-raw': '#343a40',
   'gotrio-pool-warm': '#f06595',
+  'peer-effection': '#5f3dc4',
+  'peer-ts-chan': '#2b8a3e',
+  'peer-ts-chan-unsafe': '#69db7c',
 }
 
 const WIDTH = 980

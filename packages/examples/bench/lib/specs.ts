@@ -14,6 +14,7 @@ export const IMPLS = [
   'gotrio-main', 'gotrio-shared', 'gotrio-shared-drain', 'gotrio-shared-w2w', 'gotrio-workers', 'gotrio-pool',
   'python-trio', 'python-trio-threads', 'go', 'postmessage', 'node-als-floor', 'node-sab-ring', 'node-sab-ring-mpmc',
   'piscina-raw', 'node-workers-raw', 'gotrio-pool-warm',
+  'peer-effection', 'peer-ts-chan', 'peer-ts-chan-unsafe',
 ] as const
 export type Impl = (typeof IMPLS)[number]
 export type Metric = 'ns_per_item' | 'ns_per_task' | 'us_per_task' | 'seconds' | 'speedup'
@@ -112,6 +113,18 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
   chanOfChan('gotrio-shared', 'node', 'gotrio/chan_of_chan.ts', ['shared'], [20, 10, 5])
   chanOfChan('python-trio', 'python', 'python/chan_of_chan.py', [], [200, 100, 5])
   chanOfChan('go', 'go', 'chan_of_chan', [], [5_000, 2_000, 5])
+
+  // JavaScript peers on the main thread (bench/node/peers/): Effection 4 and ts-chan (its default
+  // safe mode, and setUnsafe(true)), the buffered seed and fan-in, as their docs write them.
+  for (const [which, benchmark] of [['seed_buffered', 'seed_producer_buffered'], ['fan_in', 'fan_in']] as const) {
+    channel(benchmark, 'peer-effection', 'node', 'node/peers/effection.ts', [which], [200_000, 100_000, 1_000])
+    channel(benchmark, 'peer-ts-chan', 'node', 'node/peers/ts_chan.ts', [which], [500_000, 200_000, 1_000])
+  }
+  {
+    const n = pick(mode, [1_000_000, 500_000, 1_000])
+    add({ benchmark: 'seed_producer_buffered', impl: 'peer-ts-chan-unsafe', toolchain: 'node', program: 'node/peers/ts_chan.ts',
+      args: ['seed_buffered', String(n), 'unsafe'], expected: channelChecksum(n), metrics: ['ns_per_item'], size: String(n) })
+  }
 
   // 4 producers -> 1 consumer over one buffered channel (N is a multiple of 4).
   channel('fan_in', 'gotrio-main', 'node', 'gotrio/fan_in.ts', ['main'], [4_000_000, 2_000_000, 1_000])
