@@ -49,6 +49,7 @@ const COLORS: Record<Impl, string> = {
   'peer-effection': '#5f3dc4',
   'peer-ts-chan': '#2b8a3e',
   'peer-ts-chan-unsafe': '#69db7c',
+  'peer-multithreading': '#862e9c',
 }
 
 const WIDTH = 980

@@ -14,7 +14,7 @@ export const IMPLS = [
   'gotrio-main', 'gotrio-shared', 'gotrio-shared-drain', 'gotrio-shared-w2w', 'gotrio-workers', 'gotrio-pool',
   'python-trio', 'python-trio-threads', 'go', 'postmessage', 'node-als-floor', 'node-sab-ring', 'node-sab-ring-mpmc',
   'piscina-raw', 'node-workers-raw', 'gotrio-pool-warm',
-  'peer-effection', 'peer-ts-chan', 'peer-ts-chan-unsafe',
+  'peer-effection', 'peer-ts-chan', 'peer-ts-chan-unsafe', 'peer-multithreading',
 ] as const
 export type Impl = (typeof IMPLS)[number]
 export type Metric = 'ns_per_item' | 'ns_per_task' | 'us_per_task' | 'seconds' | 'speedup'
@@ -176,6 +176,8 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
   // single-producer/single-consumer and the many-producer/many-consumer kind a channel needs.
   channel('shared_int32_throughput', 'node-sab-ring', 'node', 'node/sab_ring.ts', ['spsc'], [5_000_000, 2_000_000, 1_000])
   channel('shared_int32_throughput', 'node-sab-ring-mpmc', 'node', 'node/sab_ring.ts', ['mpmc'], [5_000_000, 2_000_000, 1_000])
+  // The JavaScript peer across threads: the `multithreading` package's MPMC channel (node/peers/).
+  channel('shared_int32_throughput', 'peer-multithreading', 'node', 'node/peers/multithreading.ts', [], [1_000_000, 200_000, 1_000])
 
   // One trivial task at a time through the pool: gotrio worker task against raw piscina.run().
   const roundtrip = (impl: Impl, program: string, sizes: Sizes): void => {
