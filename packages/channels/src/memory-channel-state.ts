@@ -101,10 +101,16 @@ export class SendOp<T> extends Parked<void> implements QueueNode {
   }
 }
 
+/** What a waiting receive resolves with (ReceiveOp.kind). */
+export const RECEIVE = 0 // `receive()`: the value; EndOfChannel rejects
+export const NEXT = 1 // an async iterator's `next()`: an IteratorResult; the end resolves `done`
+export const MANY = 2 // `receiveMany()`: an array of the value; EndOfChannel rejects
+export type ReceiveKind = typeof RECEIVE | typeof NEXT | typeof MANY
+
 /**
- * A task blocked in `MemoryReceiveChannel.receive` (resolves with the value)
- * or in its async iterator's `next()` (`iter`: resolves with an IteratorResult,
- * and with `done` instead of throwing EndOfChannel). Reused like SendOp.
+ * A task blocked in `MemoryReceiveChannel.receive`, in its async iterator's
+ * `next()` or in `receiveMany` (`kind` says which, and so what it resolves
+ * with). Reused like SendOp.
  */
 export class ReceiveOp<T> extends Parked<unknown> implements QueueNode {
   queue: WaiterQueue<QueueNode> | undefined = undefined
@@ -113,16 +119,17 @@ export class ReceiveOp<T> extends Parked<unknown> implements QueueNode {
   readonly state: MemoryChannelState<T>
   /** The handle `receive` was called on. */
   owner: MemoryReceiveChannel<T>
-  iter: boolean
+  kind: ReceiveKind
 
-  constructor(state: MemoryChannelState<T>, owner: MemoryReceiveChannel<T>, iter: boolean) {
+  constructor(state: MemoryChannelState<T>, owner: MemoryReceiveChannel<T>, kind: ReceiveKind) {
     super()
     this.state = state
     this.owner = owner
-    this.iter = iter
+    this.kind = kind
   }
   get waitsOn(): string {
-    return this.iter ? 'MemoryReceiveChannel[Symbol.asyncIterator]().next' : 'MemoryReceiveChannel.receive'
+    const k = this.kind
+    return k === NEXT ? 'MemoryReceiveChannel[Symbol.asyncIterator]().next' : k === MANY ? 'MemoryReceiveChannel.receiveMany' : 'MemoryReceiveChannel.receive'
   }
   /**
    * Hands `value` over. On a buffered channel the receiver resumes after the
@@ -131,13 +138,14 @@ export class ReceiveOp<T> extends Parked<unknown> implements QueueNode {
    * in the README); on a rendezvous channel one side waits per value anyway.
    */
   deliver(value: T): void {
-    const v = this.iter ? { done: false, value } : value
+    const k = this.kind
+    const v = k === RECEIVE ? value : k === NEXT ? { done: false, value } : [value]
     const st = this.state
     if (st.maxBufferSize > 0 && st.receiveWaiters.length === 0) this.wakeSoon(v)
     else this.wake(v)
   }
   end(): void {
-    if (this.iter) this.wake(DONE)
+    if (this.kind === NEXT) this.wake(DONE)
     else this.fail(endOfChannel())
   }
   /** Still queued ⇒ nothing was taken: withdraw. Dequeued ⇒ a value was handed over: too late. */
@@ -151,10 +159,10 @@ export class ReceiveOp<T> extends Parked<unknown> implements QueueNode {
     if (this.state.spareReceive === undefined) this.state.spareReceive = this
   }
   /** @internal MemoryChannelState.receiveOp */
-  recycle(owner: MemoryReceiveChannel<T>, iter: boolean): this {
+  recycle(owner: MemoryReceiveChannel<T>, kind: ReceiveKind): this {
     this.reuse()
     this.owner = owner
-    this.iter = iter
+    this.kind = kind
     return this
   }
 }
@@ -191,12 +199,30 @@ export class MemoryChannelState<T> {
     return op.recycle(owner, value)
   }
 
-  /** A waiting record for a `receive` (or an iterator's `next()`, `iter`) on `owner`. */
-  receiveOp(owner: MemoryReceiveChannel<T>, iter: boolean): ReceiveOp<T> {
+  /** A waiting record for a `receive`, an iterator's `next()` or a `receiveMany` (`kind`) on `owner`. */
+  receiveOp(owner: MemoryReceiveChannel<T>, kind: ReceiveKind): ReceiveOp<T> {
     const op = this.spareReceive
-    if (op === undefined) return new ReceiveOp<T>(this, owner, iter)
+    if (op === undefined) return new ReceiveOp<T>(this, owner, kind)
     this.spareReceive = undefined
-    return op.recycle(owner, iter)
+    return op.recycle(owner, kind)
+  }
+
+  /**
+   * Takes up to `max` values without waiting, FIFO (the values of waiting
+   * senders count: each `take()` moves one in). Returns the values taken, or
+   * EMPTY / END when there was none (as `take()`).
+   */
+  takeMany(max: number): T[] | typeof EMPTY | typeof END {
+    const first = this.take()
+    if (first === EMPTY) return EMPTY
+    if (first === END) return END
+    const out: T[] = [first as T]
+    while (out.length < max) {
+      const v = this.take()
+      if (v === EMPTY || v === END) break
+      out.push(v)
+    }
+    return out
   }
 
   /**

@@ -12,15 +12,17 @@
  *
  * Cost (DESIGN.md): one `current()` per blocking operation; a completed fast
  * path allocates nothing for `send` and one resolved promise for `receive`; a
- * waiting task allocates its `Parked` record and its promise. Fast paths yield
+ * waiting task allocates its promise only (the channel reuses its waiting
+ * records, see SendOp in memory-channel-state.ts). Fast paths yield
  * a macrotask every so often (`yieldDue`) so loops that never wait let timers
  * and I/O run.
  */
 import { Cancelled, checkpoint } from '@gotrio/runtime'
 import { assert, current, kTransfer, macrotask, park, yieldDue, type Transferable } from '@gotrio/runtime/lowlevel'
 import { ClosedResourceError, WouldBlock } from './errors.ts'
-import { DONE, EMPTY, END, MemoryChannelState, broken, cannotCross, endOfChannel } from './memory-channel-state.ts'
+import { DONE, EMPTY, END, MANY, MemoryChannelState, NEXT, RECEIVE, broken, cannotCross, endOfChannel } from './memory-channel-state.ts'
 import type { ChannelStatistics, ReceiveChannel } from './types.ts'
+import { checkBatchMax } from './validate.ts'
 
 /**
  * The receiving handle of a memory channel. Many tasks may receive on one
@@ -57,7 +59,7 @@ export class MemoryReceiveChannel<T> implements ReceiveChannel<T>, Transferable 
     const st = this.#state
     const v = st.take()
     if (v === EMPTY) {
-      const op = st.receiveOp(this, false)
+      const op = st.receiveOp(this, RECEIVE)
       st.receiveWaiters.push(op)
       return park(op, ctx) as Promise<T>
     }
@@ -72,6 +74,52 @@ export class MemoryReceiveChannel<T> implements ReceiveChannel<T>, Transferable 
     if (v === EMPTY) throw new WouldBlock('MemoryReceiveChannel.receiveNowait: nothing is buffered and no sender is waiting')
     if (v === END) throw endOfChannel()
     return v
+  }
+
+  /**
+   * Receives a batch: waits until at least one value is available (or the
+   * channel has ended), then takes, FIFO, up to `max` values in one operation
+   * — the first and whatever else it can take without waiting (values of
+   * senders already waiting count, also on a size-0 channel). One receive in
+   * every other respect: a checkpoint; completes, or throws `Cancelled`
+   * having taken nothing; `EndOfChannel` once every sender is closed and the
+   * buffer is drained (values still buffered come first); ClosedResourceError
+   * if this handle is closed. `max`: a positive integer or Infinity (TypeError
+   * if not an integer, RangeError if below 1). One promise per batch, not per
+   * value.
+   */
+  receiveMany(max: number): Promise<T[]> {
+    let n: number
+    try {
+      n = checkBatchMax('MemoryReceiveChannel.receiveMany(max)', max)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    const ctx = current()
+    if (ctx.status.effectivelyCancelled) return Promise.reject(new Cancelled())
+    if (this.#closed) return Promise.reject(closedReceive('receiveMany'))
+    const st = this.#state
+    const got = st.takeMany(n)
+    if (got === EMPTY) {
+      const op = st.receiveOp(this, MANY)
+      st.receiveWaiters.push(op)
+      return park(op, ctx) as Promise<T[]>
+    }
+    if (got === END) return Promise.reject(endOfChannel())
+    return yieldDue() ? macrotask().then(() => got) : Promise.resolve(got)
+  }
+
+  /**
+   * Like `receiveMany` but never waits: 1..`max` values, or `WouldBlock`
+   * (nothing taken) when none is available. Not a checkpoint.
+   */
+  receiveManyNowait(max: number): T[] {
+    const n = checkBatchMax('MemoryReceiveChannel.receiveManyNowait(max)', max)
+    if (this.#closed) throw closedReceive('receiveManyNowait')
+    const got = this.#state.takeMany(n)
+    if (got === EMPTY) throw new WouldBlock('MemoryReceiveChannel.receiveManyNowait: nothing is buffered and no sender is waiting')
+    if (got === END) throw endOfChannel()
+    return got
   }
 
   /**
@@ -135,7 +183,7 @@ export class MemoryReceiveChannel<T> implements ReceiveChannel<T>, Transferable 
     const st = this.#state
     const v = st.take()
     if (v === EMPTY) {
-      const op = st.receiveOp(this, true)
+      const op = st.receiveOp(this, NEXT)
       st.receiveWaiters.push(op)
       return park(op, ctx) as Promise<IteratorResult<T, undefined>>
     }

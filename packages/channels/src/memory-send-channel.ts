@@ -12,7 +12,8 @@
  *
  * Cost (DESIGN.md): one `current()` per blocking operation; a completed fast
  * path allocates nothing for `send` and one resolved promise for `receive`; a
- * waiting task allocates its `Parked` record and its promise. Fast paths yield
+ * waiting task allocates its promise only (the channel reuses its waiting
+ * records, see SendOp in memory-channel-state.ts). Fast paths yield
  * a macrotask every so often (`yieldDue`) so loops that never wait let timers
  * and I/O run.
  */

@@ -46,6 +46,15 @@ export interface ReceiveChannel<T> extends AsyncDisposable, Disposable, AsyncIte
   receive(): Promise<T>
   /** Receives without waiting, or throws `WouldBlock` (nothing taken). */
   receiveNowait(): T
+  /**
+   * Receives a batch: waits for at least one value, then takes up to `max`
+   * (a positive integer or Infinity) without waiting more. One receive in
+   * every other respect (EndOfChannel, Cancelled having taken nothing,
+   * ClosedResourceError).
+   */
+  receiveMany(max: number): Promise<T[]>
+  /** Takes 1..`max` values without waiting, or throws `WouldBlock` (nothing taken). */
+  receiveManyNowait(max: number): T[]
   clone(): ReceiveChannel<T>
   /** Closes this handle; closing the last receiver drops the buffer and breaks the senders. */
   close(): void

@@ -11,6 +11,26 @@
  *  - `length` is the number of linked nodes; `head === undefined` iff
  *    `length === 0` iff `tail === undefined`.
  *  - following `qNext` from `head` reaches every node once, oldest first.
+ *
+ * How the memory channels use it (memory-channel-state.ts): each channel has
+ * a `sendWaiters` and a `receiveWaiters` queue of waiting records (`SendOp`,
+ * `ReceiveOp`, both `Parked` records of @gotrio/runtime/lowlevel). The rules
+ * that make "completes, or is cancelled having had no effect" hold:
+ *  - W1 the only way out of a queue that completes an operation is `shift()`
+ *       by the channel's engine (`offer` dequeues a receiver, `take` a
+ *       sender), which then completes the record at once (`wake`, or
+ *       `wakeSoon`/`wakeLater`, which settle at once and only resume the task
+ *       later);
+ *  - W2 the other ways out, `remove()` by the record's own `abort()` (its
+ *       task was cancelled) and `removeWhere()`/`drain()` when a handle closes,
+ *       complete the record with an error, never with a value;
+ *  - W3 so `node.queue !== undefined` means "still waiting, nothing happened":
+ *       `abort()` checks exactly that, and returns false (too late) once a
+ *       node has been dequeued by W1.
+ * An operation that waits on several queues at once (Go's `select`) needs
+ * one node per queue, because a node is linked into at most one queue; such
+ * nodes must share one "committed" decision so that W1 completes at most one
+ * of them and the others leave their queues with no effect.
  */
 
 /** The link fields a queued operation carries. Written only by WaiterQueue. */

@@ -54,6 +54,9 @@ describe('ReceiveChannel<T>', () => {
     expectTypeOf<ReceiveChannel<number>['receive']>().returns.toEqualTypeOf<Promise<number>>()
     expectTypeOf<SendChannel<number>['send']>().parameters.toEqualTypeOf<[value: number]>()
     expectTypeOf<ReceiveChannel<number>['clone']>().returns.toEqualTypeOf<ReceiveChannel<number>>()
+    expectTypeOf<ReceiveChannel<number>['receiveMany']>().returns.toEqualTypeOf<Promise<number[]>>()
+    expectTypeOf<ReceiveChannel<number>['receiveManyNowait']>().returns.toEqualTypeOf<number[]>()
+    expectTypeOf<ReceiveChannel<number>['receiveMany']>().parameters.toEqualTypeOf<[max: number]>()
   })
 })
 

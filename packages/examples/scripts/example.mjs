@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs one example program: `pnpm example <name>` runs src/seed/<name>.ts or
 // src/<name>.ts of @gotrio/examples (from any cwd) with Node's own type
-// stripping (Node 24, 22.18+), or under tsx on a Node that cannot strip types.
+// stripping (Node 24), or under tsx on a Node that cannot run them as they are.
 // With no name it lists the examples and exits 0; an unknown name lists them
 // and exits 1.
 import { spawn } from 'node:child_process'
@@ -33,9 +33,19 @@ if (!file) {
   process.exit(0)
 }
 
-// Node strips the types itself where it can; elsewhere tsx, resolved from this
-// package so that the loader is found whatever the cwd.
-const flags = process.features.typescript ? [] : ['--import', import.meta.resolve('tsx')]
+// Node runs the examples as they are where it strips types and parses `await
+// using` (Node 24); elsewhere tsx, resolved from this package so that the
+// loader is found whatever the cwd.
+function runsTypeScript() {
+  if (!process.features.typescript) return false
+  try {
+    new Function('async () => { await using x = null }')
+    return true
+  } catch {
+    return false
+  }
+}
+const flags = runsTypeScript() ? [] : ['--import', import.meta.resolve('tsx')]
 const child = spawn(process.execPath, [...flags, file, ...args], { stdio: 'inherit' })
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig))
 child.on('exit', (code, signal) => {

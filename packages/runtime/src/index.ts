@@ -11,4 +11,5 @@ export { currentEffectiveDeadline, moveOnAt, failAt, sleepUntil } from './deadli
 export { Event, Lock, Semaphore, CapacityLimiter, Condition } from './sync/index.ts'
 export { WouldBlock } from './would-block.ts'
 export { workerTask, runInWorker, type WorkerTask } from './worker-task.ts'
+export { warmUpWorkers } from './warm-up.ts'
 import './worker-pool.ts' // installs the worker-task runner

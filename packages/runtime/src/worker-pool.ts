@@ -249,9 +249,14 @@ export class WorkerPool implements RuntimeService {
   /** Ids of this pool's threads that have exited, and slots waiting for an exit (giveSlotAfterExit). */
   readonly #exited = new Set<number>()
   readonly #slotsAtExit = new Map<number, number[]>()
+  /** One Int32: how many threads have loaded the worker entry (worker-boot.mjs adds 1 and notifies). */
+  readonly booted = new Int32Array(new SharedArrayBuffer(4))
+  /** The threads the pool keeps (minThreads = maxThreads). */
+  readonly threads: number
 
   constructor(runtime: Runtime) {
     this.graceMs = runtime.cancelGraceMs
+    this.threads = runtime.workers
     this.#bootGeneration = bootstrapGeneration()
     const boardRows = runtime.workers * BOARD_ROWS_PER_WORKER + BOARD_SPARE_ROWS
     const shared: PoolShared = {
@@ -270,7 +275,7 @@ export class WorkerPool implements RuntimeService {
       concurrentTasksPerWorker: TASKS_PER_THREAD,
       idleTimeout: Infinity,
       loadBalancer: board.pick,
-      workerData: { bootstraps: workerBootstraps(), gotrioBoot: { entry: entry.href, tsx: tsxLoader(entry.href), shared } },
+      workerData: { bootstraps: workerBootstraps(), gotrioBoot: { entry: entry.href, tsx: tsxLoader(entry.href), shared, booted: this.booted.buffer } },
       ...(runtime.resourceLimits ? { resourceLimits: runtime.resourceLimits } : {}),
     })
     // The exit hooks need the dead thread's id, but Node resets
@@ -434,19 +439,33 @@ function extname(url: string): string {
 }
 
 /**
+ * True when this Node runs gotrio's TypeScript as it is: it strips types
+ * (Node 24, 22.18+) and parses `await using` (explicit resource management,
+ * Node 24; Node 22 strips types but cannot parse it).
+ */
+export function runsTypeScript(): boolean {
+  if (!(process.features as { typescript?: string | false }).typescript) return false
+  try {
+    new Function('async () => { await using x = null }')
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
  * The URL of tsx's loader API, if threads must load TypeScript through it
  * (worker-boot.mjs registers it), else undefined. Node 24 (and 22.18+) run
  * `.ts` modules themselves by stripping their types, so threads need no loader
  * and start in a fraction of the time (issue: cold start). tsx is used only
- * where that is not enough: when this Node cannot strip types (Node 22 before
- * 22.18, or `--no-experimental-strip-types`) and the entry is .ts, or when this
+ * where that is not enough: when this Node cannot run the sources as they are
+ * (see runsTypeScript: Node 22) and the entry is .ts, or when this
  * process itself runs under tsx (its task modules may then use syntax or
  * `.js` import specifiers that only tsx understands).
  */
 export function tsxLoader(entry: string): string | undefined {
   const underTsx = process.execArgv.some((a) => a.includes('tsx'))
-  const strips = Boolean((process.features as { typescript?: string | false }).typescript)
-  if (!underTsx && (strips || !entry.endsWith('.ts'))) return undefined
+  if (!underTsx && (runsTypeScript() || !entry.endsWith('.ts'))) return undefined
   try {
     const pkg = createRequire(import.meta.url).resolve('tsx/package.json')
     return pathToFileURL(join(dirname(pkg), 'dist/esm/api/index.mjs')).href
@@ -460,10 +479,14 @@ export function freeControlSlots(): number | undefined {
   return current().runtime.peekService<WorkerPool>(POOL)?.freeSlots()
 }
 
+/** The pool of the calling code's runtime, made now if it has none yet. */
+export function currentPool(ctx: TaskContext = current()): WorkerPool {
+  return ctx.runtime.service(POOL, (rt) => new WorkerPool(rt))
+}
+
 setWorkerTaskRunner((task, args, status) => {
   const ctx = current()
-  const pool = ctx.runtime.service(POOL, (rt) => new WorkerPool(rt))
-  return pool.run(task, args, status, ctx)
+  return currentPool(ctx).run(task, args, status, ctx)
 })
 
 export type { ResourceLimits }

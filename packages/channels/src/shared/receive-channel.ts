@@ -12,6 +12,7 @@ import { ReceiveOp, type LocalChannel } from './waiting.ts'
 import * as __lowlevel from '@gotrio/runtime/lowlevel'
 import * as __errors from '../errors.ts'
 import type { ReceiveChannel } from '../types.ts'
+import { checkBatchMax } from '../validate.ts'
 import * as __codec from './codec.ts'
 import * as __fast from './fast-structured.ts'
 import type { ResolvedCodec } from './codec.ts'
@@ -151,6 +152,38 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
   receiveSync(): T {
     const ring = this.open().ring
     return this.finish(ring, blockingReceive(ring, endError, this.codec.user === undefined))
+  }
+
+  /**
+   * Batches (API.md "Batches"): one `receive()`, then as many
+   * `receiveNowait()`s as find a value, up to `max`. Correct (cancellation
+   * takes nothing: only the first step waits), but not yet one ring operation
+   * per batch: the shared channels' own batch work replaces this.
+   */
+  async receiveMany(max: number): Promise<T[]> {
+    const n = checkBatchMax('SharedReceiveChannel.receiveMany(max)', max)
+    const out = [await this.receive()]
+    this.#fillNowait(out, n)
+    return out
+  }
+
+  /** 1..`max` values without waiting, or WouldBlock (nothing taken); see receiveMany. */
+  receiveManyNowait(max: number): T[] {
+    const n = checkBatchMax('SharedReceiveChannel.receiveManyNowait(max)', max)
+    const out = [this.receiveNowait()]
+    this.#fillNowait(out, n)
+    return out
+  }
+
+  #fillNowait(out: T[], max: number): void {
+    while (out.length < max) {
+      try {
+        out.push(this.receiveNowait())
+      } catch (e) {
+        if (e instanceof __errors.WouldBlock || e instanceof __errors.EndOfChannel) return
+        throw e
+      }
+    }
   }
 
   clone(): SharedReceiveChannel<T> {

@@ -48,7 +48,12 @@ const COLORS: Record<Impl, string> = {
   'gotrio-nats': '#5f3dc4',
   'nats-raw': '#212529',
   'gotrio-shared-sync': '#ff922b',
-  'node-cas-spin': '#212529',
+  'node-cas-spin': '#5c940d',
+  'gotrio-pool-warm': '#f06595',
+  'peer-effection': '#d9480f',
+  'peer-ts-chan': '#2b8a3e',
+  'peer-ts-chan-unsafe': '#69db7c',
+  'peer-multithreading': '#862e9c',
 }
 
 const WIDTH = 980

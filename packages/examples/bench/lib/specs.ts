@@ -15,7 +15,8 @@ export const IMPLS = [
   'gotrio-main', 'gotrio-shared', 'gotrio-shared-drain', 'gotrio-shared-w2w', 'gotrio-workers', 'gotrio-pool',
   'python-trio', 'python-trio-threads', 'go', 'postmessage', 'node-als-floor', 'node-sab-ring', 'node-sab-ring-mpmc',
   'piscina-raw', 'node-workers-raw', 'gotrio-nats', 'nats-raw',
-  'gotrio-shared-sync', 'node-cas-spin',
+  'gotrio-shared-sync', 'node-cas-spin', 'gotrio-pool-warm',
+  'peer-effection', 'peer-ts-chan', 'peer-ts-chan-unsafe', 'peer-multithreading',
 ] as const
 export type Impl = (typeof IMPLS)[number]
 export type Metric = 'ns_per_item' | 'ns_per_task' | 'us_per_task' | 'seconds' | 'speedup'
@@ -27,6 +28,7 @@ export const BENCHMARKS = [
   'spawn', 'shared_int32_throughput', 'shared_structured_throughput', 'worker_task_roundtrip',
   'nats_channel', 'nats_task_roundtrip',
   'lock_uncontended', 'lock_contended',
+  'worker_task_cold_start',
 ] as const
 export type Benchmark = (typeof BENCHMARKS)[number]
 
@@ -116,6 +118,18 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
   chanOfChan('python-trio', 'python', 'python/chan_of_chan.py', [], [200, 100, 5])
   chanOfChan('go', 'go', 'chan_of_chan', [], [5_000, 2_000, 5])
 
+  // JavaScript peers on the main thread (bench/node/peers/): Effection 4 and ts-chan (its default
+  // safe mode, and setUnsafe(true)), the buffered seed and fan-in, as their docs write them.
+  for (const [which, benchmark] of [['seed_buffered', 'seed_producer_buffered'], ['fan_in', 'fan_in']] as const) {
+    channel(benchmark, 'peer-effection', 'node', 'node/peers/effection.ts', [which], [200_000, 100_000, 1_000])
+    channel(benchmark, 'peer-ts-chan', 'node', 'node/peers/ts_chan.ts', [which], [500_000, 200_000, 1_000])
+  }
+  {
+    const n = pick(mode, [1_000_000, 500_000, 1_000])
+    add({ benchmark: 'seed_producer_buffered', impl: 'peer-ts-chan-unsafe', toolchain: 'node', program: 'node/peers/ts_chan.ts',
+      args: ['seed_buffered', String(n), 'unsafe'], expected: channelChecksum(n), metrics: ['ns_per_item'], size: String(n) })
+  }
+
   // 4 producers -> 1 consumer over one buffered channel (N is a multiple of 4).
   channel('fan_in', 'gotrio-main', 'node', 'gotrio/fan_in.ts', ['main'], [4_000_000, 2_000_000, 1_000])
   channel('fan_in', 'gotrio-shared', 'node', 'gotrio/fan_in.ts', ['shared'], [200_000, 100_000, 1_000])
@@ -166,6 +180,8 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
   // single-producer/single-consumer and the many-producer/many-consumer kind a channel needs.
   channel('shared_int32_throughput', 'node-sab-ring', 'node', 'node/sab_ring.ts', ['spsc'], [5_000_000, 2_000_000, 1_000])
   channel('shared_int32_throughput', 'node-sab-ring-mpmc', 'node', 'node/sab_ring.ts', ['mpmc'], [5_000_000, 2_000_000, 1_000])
+  // The JavaScript peer across threads: the `multithreading` package's MPMC channel (node/peers/).
+  channel('shared_int32_throughput', 'peer-multithreading', 'node', 'node/peers/multithreading.ts', [], [1_000_000, 200_000, 1_000])
 
   // One trivial task at a time through the pool: gotrio worker task against raw piscina.run().
   const roundtrip = (impl: Impl, program: string, sizes: Sizes): void => {
@@ -190,6 +206,12 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
   nats('nats_task_roundtrip', 'nats-raw', 'node/nats_raw.ts', ['roundtrip'], [5_000, 2_000, 50])
 
   lockJobs(mode, add) // lib/lock-specs.ts
+  // The first worker task of a program: on a fresh pool (cold), and after warmUpWorkers() (warm).
+  for (const [impl, variant] of [['gotrio-pool', 'cold'], ['gotrio-pool-warm', 'warm']] as const) {
+    add({ benchmark: 'worker_task_cold_start', impl, toolchain: 'node', program: 'gotrio/cold_start.ts', args: [variant],
+      expected: '1:1', metrics: ['us_per_task'], size: '1' })
+  }
+
   return jobs
 }
 

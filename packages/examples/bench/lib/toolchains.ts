@@ -3,8 +3,8 @@
  * user when one is missing.
  *
  *   node    this Node (process.execPath), for gotrio and the Node baselines: the TypeScript
- *           programs run with Node's own type stripping (Node 24, 22.18+), with no loader; a Node
- *           that cannot strip types gets `--import tsx` (NODE_TS_FLAGS)
+ *           programs run with Node's own type stripping (Node 24), with no loader; a Node that
+ *           cannot run them as they are gets `--import tsx` (NODE_TS_FLAGS)
  *   python  /usr/bin/python3 with Debian's python3-trio (override: GOTRIO_BENCH_PYTHON)
  *   go      `go` on PATH, Debian's golang-go (override: GOTRIO_BENCH_GO); the programs are built
  *           once per run into .bench-out/go with GOCACHE/GOPATH under .bench-out
@@ -100,8 +100,19 @@ export function buildGo(goCommand: string, benchDir: string, outDir: string, pro
   return bins
 }
 
-/** True when this Node runs .ts files itself (type stripping), so no loader is needed. */
-export const NODE_STRIPS_TYPES = Boolean((process.features as { typescript?: string | false }).typescript)
+/**
+ * True when this Node runs the TypeScript programs itself: it strips types and parses
+ * `await using` (Node 24; Node 22 strips types but cannot parse it), so no loader is needed.
+ */
+export const NODE_STRIPS_TYPES = ((): boolean => {
+  if (!(process.features as { typescript?: string | false }).typescript) return false
+  try {
+    new Function('async () => { await using x = null }')
+    return true
+  } catch {
+    return false
+  }
+})()
 
 /** The flags a TypeScript program is started with: none when Node strips types, else tsx. */
 export const NODE_TS_FLAGS: readonly string[] = NODE_STRIPS_TYPES ? [] : ['--import', 'tsx']
