@@ -15,3 +15,5 @@ export {
   type SharedChannelOptions,
   type Codec,
 } from './shared/index.ts'
+export { select, selectNowait, selectSync, type SelectResult } from './select/select.ts'
+export { onReceive, onSend, SelectCase } from './select/case.ts'
