@@ -7,7 +7,7 @@
  */
 import { moveOnAfter, openNursery, run, runInWorker, workerTask } from '@gotrio/runtime'
 import { describe, expect, it } from 'vitest'
-import { onReceive, onSend, openSharedChannel, select } from '../src/index.js'
+import { onReceive, onSend, openSharedChannel, select, type SelectCase } from '../src/index.js'
 import type * as Tasks from './fixtures/select-tasks.js'
 
 const tasks = new URL('./fixtures/select-tasks.ts', import.meta.url)
@@ -145,7 +145,7 @@ describe('select across threads', () => {
       let timeouts = 0
       while (sentA + sentB < 2 * N) {
         x = (x * 1103515245 + 12345) & 0x7fffffff
-        const cases = []
+        const cases: SelectCase<number>[] = []
         if (sentA < N) cases.push(onSend(ta, 1, () => sentA++))
         if (sentB < N) cases.push(onSend(tb, 1000, () => sentB++))
         if ((await moveOnAfter(x % 2, () => select(...cases))) === undefined) timeouts++
