@@ -19,6 +19,7 @@ const selectSender = workerTask<typeof Tasks.selectSender>(tasks, 'selectSender'
 const selectReceiver = workerTask<typeof Tasks.selectReceiver>(tasks, 'selectReceiver')
 const receiveWithTimeouts = workerTask<typeof Tasks.receiveWithTimeouts>(tasks, 'receiveWithTimeouts')
 const nonblockRacer = workerTask<typeof Tasks.nonblockRacer>(tasks, 'nonblockRacer')
+const selfSelect = workerTask<typeof Tasks.selfSelect>(tasks, 'selfSelect')
 
 const STRESS = Number(process.env.GOTRIO_STRESS ?? 1)
 
@@ -107,9 +108,9 @@ describe('select across threads', () => {
 
   it.each([false, true])('TestSelectStress across threads (selectSync: %s): plain and select senders and receivers, four channels', async (sync) => {
     const N = 200 * STRESS
-    // Two selects do not meet on a size-0 shared channel (docs/api/select.md, "Known gaps"), so the
-    // unbuffered pair of Go's test is size 1 here.
-    const sizes = [1, 1, 2, 3]
+    // selectSync posts no offer on a size-0 channel (docs/api/select.md, "Known gaps"): two
+    // selectSyncs would not meet there, so with them Go's unbuffered pair is size 1.
+    const sizes = sync ? [1, 1, 2, 3] : [0, 0, 2, 3]
     await run(async () => {
       const chans = sizes.map((s) => openSharedChannel<number>(s, { codec: 'int32' }))
       let plainSums: number[] = []
@@ -132,8 +133,8 @@ describe('select across threads', () => {
   it('random cancellation under contention: selects that time out take nothing; totals are exact', async () => {
     const N = 300 * STRESS
     await run(async () => {
-      // Size 1, not 0: two selects do not meet on a size-0 shared channel (docs/api/select.md, "Known gaps").
-      const [ta, ra] = openSharedChannel<number>(1, { codec: 'int32' })
+      // Size 0: the main thread's select offers its value (shared.ts "Offers"), the workers' selects take it.
+      const [ta, ra] = openSharedChannel<number>(0, { codec: 'int32' })
       const [tb, rb] = openSharedChannel<number>(3, { codec: 'int32' })
       const consumers = [1, 2, 3].map((seed) => runInWorker(receiveWithTimeouts, ra.clone(), rb.clone(), seed))
       ra.close()
@@ -159,6 +160,18 @@ describe('select across threads', () => {
       expect(sum).toBe(N + 1000 * N)
       // The cancellations did happen (on both sides), or the test proved nothing.
       expect(timeouts + results.reduce((a, r) => a + r[2]!, 0)).toBeGreaterThan(0)
+    })
+  })
+
+  it.each([0, 10])('TestSelfSelect across threads (size %i): two workers\' selects meet, never themselves', async (size) => {
+    const rounds = 300 * STRESS
+    await run(async () => {
+      const [tx, rx] = openSharedChannel<number>(size, { codec: 'int32' })
+      const [a, b] = await Promise.all([0, 1].map((p) => runInWorker(selfSelect, tx.clone(), rx.clone(), p, rounds, size)))
+      // Every select committed once: what one received, the other sent (size 0: they only meet each other).
+      if (size === 0) expect(a! + b!).toBe(rounds)
+      tx.close()
+      rx.close()
     })
   })
 

@@ -38,7 +38,7 @@ import type { SharedSendChannel } from '../shared/send-channel.js'
 import * as __layout from '../shared/layout.js'
 import * as __ring from '../shared/ring.js'
 import type { Ring } from '../shared/ring.js'
-import type { Outgoing } from '../shared/waiting.js'
+import type { Incoming, Outgoing } from '../shared/waiting.js'
 import * as __case from './case.js'
 import type { SelectCase } from './case.js'
 import { kSelectState } from './hooks.js'
@@ -47,12 +47,12 @@ import * as __waiter from './waiter.js'
 import type { SelectWaiter as SelectWaiterT } from './waiter.js'
 // Local bindings (see the note in shared/ring.ts: tsx turns imports into getter reads).
 const { Cancelled } = __runtime
-const { current, park, yieldDue, macrotask, checkCancelledSync } = __lowlevel
+const { current, park, yieldDue, macrotask, checkCancelledSync, InternalError } = __lowlevel
 const { BrokenResourceError, ClosedResourceError, EndOfChannel, WouldBlock } = __errors
 const { RECEIVE, badCase } = __case
-const { attemptLocked, outcome, freeOut, takeIncoming, registerShared } = __shared
+const { attemptLocked, outcome, freeOut, takeIncoming, registerShared, registerOffer } = __shared
 const { SelectWaiter, MemoryEntry, END_MARK, BROKEN_MARK } = __waiter
-const { WOULD_BLOCK, SIDE_SEND, SIDE_RECV } = __ring
+const { WOULD_BLOCK, BROKEN, SIDE_SEND, SIDE_RECV } = __ring
 const { H_SEQ_RECV, H_SEQ_SEND } = __layout
 // Annotated, not destructured: destructuring widens a unique symbol.
 const EMPTY: typeof __state.EMPTY = __state.EMPTY
@@ -150,11 +150,17 @@ function tryCase(c: AnyCase, out: Outgoing | undefined): boolean {
   return true
 }
 
-/** Step 2: polls every case once in a random order; the committed index (outcome in `got`), or -1. */
+/**
+ * Step 2: polls every case once in a random order; the committed index
+ * (outcome in `got`), or -1. With shared cases among several, the poll sees
+ * every channel at one moment (Go's TestNonblockSelectRace: selectNowait must
+ * not miss a case that is ready throughout): see `pollLocked`.
+ */
 function poll(cases: readonly AnyCase[], outs: (Outgoing | undefined)[] | undefined): number {
   const n = cases.length
   if (n === 0) return -1
   if (n === 1) return tryCase(cases[0]!, outs?.[0]) ? 0 : -1
+  if (outs !== undefined || cases.some((c) => c.shared)) return pollLocked(cases, outs)
   if (n === 2) {
     const a = Math.random() < 0.5 ? 0 : 1
     if (tryCase(cases[a]!, outs?.[a])) return a
@@ -167,6 +173,66 @@ function poll(cases: readonly AnyCase[], outs: (Outgoing | undefined)[] | undefi
     if (tryCase(cases[i]!, outs?.[i])) return i
   }
   return -1
+}
+
+/**
+ * The poll with every shared case's ring locked at once, in the order of the
+ * rings' blocks (Go's lockorder; nothing else holds two ring locks, so the
+ * order cannot deadlock). A memory case cannot change meanwhile (only this
+ * thread touches it) and is only *checked* under the locks: committing one may
+ * complete another select, whose withdrawal takes ring locks, so it commits
+ * after the unlock, still ready (nothing ran in between).
+ */
+function pollLocked(cases: readonly AnyCase[], outs: (Outgoing | undefined)[] | undefined): number {
+  const n = cases.length
+  const rings: Ring[] = []
+  for (const c of cases) {
+    if (!c.shared) continue
+    const ring = (c.channel as SharedHandle).selectLocal().ring
+    if (!rings.includes(ring)) rings.push(ring)
+  }
+  rings.sort((a, b) => a.block - b.block)
+  let chosen = -1
+  let memory = false
+  let r = WOULD_BLOCK
+  let incoming: Incoming | undefined
+  for (const ring of rings) ring.lock()
+  try {
+    const order = identity(n)
+    for (let k = 0; k < n && chosen < 0; k++) {
+      const i = drawNext(order, k)
+      const c = cases[i]!
+      if (!c.shared) {
+        if (memoryReady(c)) (chosen = i), (memory = true)
+        continue
+      }
+      const l = (c.channel as SharedHandle).selectLocal()
+      const receive = c.kind === RECEIVE
+      // FIFO within the thread: this thread's plain operations of that side that wait came first.
+      if (receive ? l.recv.queue.length > 0 : l.send.queue.some((op) => !(op as unknown as { inLine: boolean }).inLine)) continue
+      r = attemptLocked(l.ring, receive, outs?.[i])
+      if (r !== WOULD_BLOCK) {
+        chosen = i
+        if (receive) incoming = takeIncoming()
+      }
+    }
+  } finally {
+    for (let k = rings.length - 1; k >= 0; k--) rings[k]!.unlock()
+  }
+  if (chosen < 0) return -1
+  if (memory) {
+    if (!tryCase(cases[chosen]!, undefined)) throw new InternalError('select: a memory case found ready under the locks was not ready after them')
+    return chosen
+  }
+  got = outcome(r, cases[chosen]!.channel, outs?.[chosen], incoming)
+  return chosen
+}
+
+/** A memory case could complete now (a peek: changes nothing). */
+function memoryReady(c: AnyCase): boolean {
+  const st = stateOf(c)
+  if (c.kind === RECEIVE) return st.sendWaiters.length > 0 || st.buffer.length > 0 || st.openSendChannels === 0
+  return st.openReceiveChannels === 0 || st.receiveWaiters.length > 0 || st.buffer.length < st.maxBufferSize
 }
 
 function identity(n: number): number[] {
@@ -219,9 +285,13 @@ function register(sel: SelectWaiterT, cases: readonly AnyCase[], outs: (Outgoing
   // In a random order too: cases on one channel queue in it in this order, and
   // whoever pairs with the select takes the first (Go's lockorder, sorted by
   // channel address, leaves equal channels in no fixed order either).
+  // A select whose cases are all shared offers one of its size-0 send cases (shared.ts "Offers"),
+  // posted last, once every other case is registered and still not ready.
+  const offer = offerCase(cases)
   const order = identity(cases.length)
   for (let i = 0; i < cases.length; i++) {
     const k = drawNext(order, i)
+    if (k === offer) continue
     const c = cases[k]!
     if (!c.shared) {
       const st = stateOf(c)
@@ -242,7 +312,26 @@ function register(sel: SelectWaiterT, cases: readonly AnyCase[], outs: (Outgoing
       return k
     }
   }
+  if (offer >= 0 && registerOffer(sel, offer, cases[offer]!.channel as SharedSendChannel<unknown>, outs![offer]!) === BROKEN) {
+    sel.claim()
+    sel.withdrawAll()
+    freeOut(outs![offer])
+    got = BROKEN_MARK
+    return offer
+  }
   return -1
+}
+
+/** The size-0 shared send case whose value a waiting select offers (chosen at random), or -1: none, or a memory case present. */
+function offerCase(cases: readonly AnyCase[]): number {
+  let pick = -1
+  let seen = 0
+  for (let k = 0; k < cases.length; k++) {
+    const c = cases[k]!
+    if (!c.shared) return -1
+    if (c.kind !== RECEIVE && (c.channel as SharedHandle).selectLocal().ring.capacity === 0 && Math.random() * ++seen < 1) pick = k
+  }
+  return pick
 }
 
 // ---- the entry points ------------------------------------------------------------

@@ -44,6 +44,17 @@ export const END_MARK: unique symbol = Symbol('end of channel')
 /** What a send case got when every receiver had closed (select.ts rejects with BrokenResourceError). */
 export const BROKEN_MARK: unique symbol = Symbol('broken')
 
+/**
+ * The select's one offer on a size-0 shared channel, if it posted one
+ * (select/shared.ts "Offers"): a receiver in any thread may take it at any
+ * moment, so before the select commits anything else or gives up, the offer
+ * is withdrawn, and a withdrawal that finds it taken commits that case.
+ */
+export interface OfferHook {
+  /** Withdraws the offer. True if it had been taken (or its channel broke): the select is then committed by it. */
+  settleOffer(): boolean
+}
+
 /** One registration of a waiting select (a memory entry or a shared case record). */
 export interface Registration {
   /** Takes this registration back (S2); the select is already claimed. Idempotent. */
@@ -61,6 +72,8 @@ export class SelectWaiter extends Parked<void> {
   value: unknown = undefined
   /** Every registration, in the order made. */
   readonly regs: Registration[] = []
+  /** The live offer, if any (only selects whose cases are all shared post one). */
+  offer: OfferHook | undefined = undefined
 
   /** S1: the single commit point. True if the caller now decides the outcome. */
   claim(): boolean {
@@ -91,6 +104,8 @@ export class SelectWaiter extends Parked<void> {
 
   /** Cancellation (Parked contract): withdraw everything unless a case already committed. */
   abort(): boolean {
+    if (this.done) return false
+    if (this.offer !== undefined && this.offer.settleOffer()) return false // too late: a receiver took the offer
     if (!this.claim()) return false
     this.withdrawAll()
     return true

@@ -73,8 +73,10 @@
  *    bumps SEQ_SEND when select senders watch;
  *  - a select's receive case takes a waiting sender's offer (an offer's push
  *    bumps SEQ_RECV, which watchers count in).
- * Two selects do not meet on a size-0 shared channel (neither offers): a gap
- * against Go, stated in docs/api/select.md.
+ * So that two selects can meet on a size-0 channel, a select may also post
+ * one withdrawable offer there (`selectOfferLocked`): an ENTRY_OFFER like a
+ * waiting plain sender's, taken by any receiver; the select withdraws it
+ * (`offerLocked`) before it commits anything else (select/shared.ts "Offers").
  */
 import * as __lock from './lock.ts'
 import * as __overflow from './overflow.ts'
@@ -511,6 +513,29 @@ export class Ring extends RingSlots {
     this.set(f, this.get(f) + 1)
     this.set(H_SELECTS, this.get(H_SELECTS) + (side === SIDE_SEND ? SELECT_SEND_ONE : SELECT_RECV_ONE))
     return this.readSeq(side)
+  }
+
+  /**
+   * A select's offer on a size-0 channel (select/shared.ts "Offers"): like a
+   * waiting plain sender's, but never a hand-off, so the only way the value
+   * leaves the select is a receiver taking the offer, which the select sees
+   * with `offerLocked` (and can refuse by withdrawing first). Returns OFFERED
+   * (`ticket` set, registered as a waiting sender), WAIT (no slot for an
+   * offer: registered, `seen` set) or BROKEN (unregistered). Under the lock.
+   */
+  selectOfferLocked(tid: number, num: number, bytes: Uint8Array | undefined, ool: number, flags: number, registered: boolean): number {
+    if (this.get(H_RECV_OPEN) === 0) {
+      if (registered) this.unregister(tid, SIDE_SEND)
+      return BROKEN
+    }
+    if (!registered) this.register(tid, SIDE_SEND)
+    if (this.hasRoom(ool === 0 ? 0 : bytes!.length)) {
+      this.ticket = (this.get(H_HEAD_SEQ) + this.get(H_COUNT)) | 0
+      this.push(ENTRY_OFFER | flags, num, bytes, ool)
+      return OFFERED
+    }
+    this.seen = this.readSeq(SIDE_SEND)
+    return WAIT
   }
 
   /** Withdraws one watcher of `side` (its case committed, or the select ended). Under the lock. */
