@@ -8,7 +8,7 @@
  */
 import { onReceive, onSend, openSharedChannel, select } from '@gotrio/channels'
 import { moveOnAfter, openNursery, run, workerTask } from '@gotrio/runtime'
-import type { squarer as Squarer } from './workers/tasks.js'
+import type { squarer as Squarer } from './workers/tasks.ts'
 
 const squarer = workerTask<typeof Squarer>(new URL('./workers/tasks.ts', import.meta.url), 'squarer')
 const WORKERS = 3

@@ -8,11 +8,11 @@
  * rule), and `select` checks again that every argument is a case made here:
  * the brand below cannot be forged by an object literal.
  */
-import { MemoryReceiveChannel } from '../memory-receive-channel.js'
-import { MemorySendChannel } from '../memory-send-channel.js'
-import { SharedReceiveChannel } from '../shared/receive-channel.js'
-import { SharedSendChannel } from '../shared/send-channel.js'
-import type { ReceiveChannel, SendChannel } from '../types.js'
+import { MemoryReceiveChannel } from '../memory-receive-channel.ts'
+import { MemorySendChannel } from '../memory-send-channel.ts'
+import { SharedReceiveChannel } from '../shared/receive-channel.ts'
+import { SharedSendChannel } from '../shared/send-channel.ts'
+import type { ReceiveChannel, SendChannel } from '../types.ts'
 
 /** Case kinds. */
 export const RECEIVE = 0

@@ -45,18 +45,18 @@
  * commits synchronously, without asking), nor does selectSync.
  */
 import { threadId } from 'node:worker_threads'
-import * as __errors from '../errors.js'
-import * as __arena from '../shared/arena.js'
-import * as __layout from '../shared/layout.js'
-import * as __ring from '../shared/ring.js'
-import type { Ring } from '../shared/ring.js'
-import type { SharedReceiveChannel } from '../shared/receive-channel.js'
-import type { SharedSendChannel } from '../shared/send-channel.js'
-import * as __waiting from '../shared/waiting.js'
-import { SharedOp } from '../shared/waiting.js'
-import type { Incoming, LocalChannel, LocalSide, Outgoing } from '../shared/waiting.js'
-import * as __waiter from './waiter.js'
-import type { Registration, SelectWaiter } from './waiter.js'
+import * as __errors from '../errors.ts'
+import * as __arena from '../shared/arena.ts'
+import * as __layout from '../shared/layout.ts'
+import * as __ring from '../shared/ring.ts'
+import type { Ring } from '../shared/ring.ts'
+import type { SharedReceiveChannel } from '../shared/receive-channel.ts'
+import type { SharedSendChannel } from '../shared/send-channel.ts'
+import * as __waiting from '../shared/waiting.ts'
+import { SharedOp } from '../shared/waiting.ts'
+import type { Incoming, LocalChannel, LocalSide, Outgoing } from '../shared/waiting.ts'
+import * as __waiter from './waiter.ts'
+import type { Registration, SelectWaiter } from './waiter.ts'
 // Local bindings (see the note in shared/ring.ts: tsx turns imports into getter reads).
 const { ClosedResourceError } = __errors
 const { DONE, END, BROKEN, WOULD_BLOCK, WAIT, OFFERED, SIDE_SEND, SIDE_RECV } = __ring
@@ -127,14 +127,17 @@ export class SharedCaseRecord extends SharedOp<void> implements Registration {
   /** Counted in its ring (selectRegisterLocked) until committed or withdrawn. */
   registered = true
 
-  constructor(
-    side: LocalSide,
-    owner: object,
-    readonly sel: SelectWaiter,
-    readonly index: number,
-    readonly out: Outgoing | undefined,
-  ) {
+  readonly sel: SelectWaiter
+  /** The case's index in the select call. */
+  readonly index: number
+  /** A send case's value, encoded (undefined for a receive case). */
+  readonly out: Outgoing | undefined
+
+  constructor(side: LocalSide, owner: object, sel: SelectWaiter, index: number, out: Outgoing | undefined) {
     super(side, owner)
+    this.sel = sel
+    this.index = index
+    this.out = out
   }
 
   /**

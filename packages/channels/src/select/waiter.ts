@@ -37,7 +37,7 @@
  * no code for select: one queue, whoever waits in it.
  */
 import { Parked } from '@gotrio/runtime/lowlevel'
-import type { QueueNode, WaiterQueue } from '../waiter-queue.js'
+import type { QueueNode, WaiterQueue } from '../waiter-queue.ts'
 
 /** What a receive case got when its channel ended (select.ts turns it into onEnd / EndOfChannel). */
 export const END_MARK: unique symbol = Symbol('end of channel')
@@ -119,15 +119,20 @@ export class MemoryEntry implements QueueNode, Registration {
   qNext: QueueNode | undefined = undefined
   /** Read by the engine's receive path for ReceiveOp (plain `receive`, not an iterator). */
   readonly iter = false
-  constructor(
-    readonly sel: SelectWaiter,
-    /** The case's index in the select call. */
-    readonly index: number,
-    /** The handle of the case (closing it fails this select with ClosedResourceError). */
-    readonly owner: object,
-    /** A send case's value (taken by the receiver that pairs with it). */
-    readonly value: unknown,
-  ) {}
+  readonly sel: SelectWaiter
+  /** The case's index in the select call. */
+  readonly index: number
+  /** The handle of the case (closing it fails this select with ClosedResourceError). */
+  readonly owner: object
+  /** A send case's value (taken by the receiver that pairs with it). */
+  readonly value: unknown
+
+  constructor(sel: SelectWaiter, index: number, owner: object, value: unknown) {
+    this.sel = sel
+    this.index = index
+    this.owner = owner
+    this.value = value
+  }
 
   get waitsOn(): string {
     return 'select'
@@ -143,6 +148,11 @@ export class MemoryEntry implements QueueNode, Registration {
     if (!this.sel.claim()) return false
     this.sel.commit(this, this.index, undefined)
     return true
+  }
+
+  /** The engine wakes a buffered channel's sender later (memory-channel-state `wakeLater`); a select commits now. */
+  wakeLater(): boolean {
+    return this.wake()
   }
 
   /** A sender handed this receive case `v` (S3). */

@@ -10,9 +10,9 @@
  * Producer p sends p*Q+0 .. p*Q+Q-1 (Q = N/2) on its channel. The two receive cases are made
  * once and reused (a case holds no state of a call), as a hot loop should.
  */
-import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.js'
+import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.ts'
 import * as channels from '@gotrio/channels'
-import { loadGotrio, type ReceiveChannel, type SendChannel, type SharedSendChannel } from './api.js'
+import { loadGotrio, type ReceiveChannel, type SendChannel, type SharedSendChannel } from './api.ts'
 
 const PRODUCERS = 2
 const BUFFER = 1024
