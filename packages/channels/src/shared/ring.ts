@@ -8,7 +8,8 @@
  * Invariants (all under the lock; `checkInvariants`, ring-check.ts `checkRing`, checks them in tests):
  *  - R1 0 <= LIVE <= COUNT <= SLOTS = CAPACITY + OVERFLOW_SLOTS (RENDEZVOUS_SLOTS for size 0;
  *       OVERFLOW_RING_SLOTS for a channel with overflow chunks, overflow.ts).
- *  - R2 HANDOFFS <= RECV_WAITING, and HANDOFFS = 0 when CAPACITY > 0.
+ *  - R2 HANDOFFS <= RECV_WAITING - (select receive watchers, H_SELECTS), and
+ *       HANDOFFS = 0 when CAPACITY > 0.
  *  - R3 (size 0) the first HANDOFFS live entries from the head are ENTRY_VALUE
  *       (promised to waiting receivers); later ones are ENTRY_OFFERs, or values
  *       whose waiting receiver's thread died (forgetWaitersLocked).
@@ -292,10 +293,11 @@ export class Ring extends RingSlots {
           return OFFERED
         }
       } else {
-        const rw = this.plainReceiversLocked()
+        const rw = this.get(H_RECV_WAITING)
         const ho = this.get(H_HANDOFFS)
-        if (rw > ho && this.get(H_LIVE) === ho) {
-          // Direct handoff: promised to the waiting receivers. R2 holds (rw > ho);
+        // Select watchers are not promised values ("Select"): H_SELECTS is read only when a hand-off is possible.
+        if (rw > ho && this.get(H_LIVE) === ho && this.plainReceiversLocked() > ho) {
+          // Direct handoff: promised to the waiting receivers. R2 holds (plain receivers > ho);
           // R3 holds because every live entry before it is promised (LIVE = HANDOFFS).
           this.ticket = (this.get(H_HEAD_SEQ) + this.get(H_COUNT)) | 0
           this.push(ENTRY_VALUE | flags, num, bytes, ool)
