@@ -85,7 +85,15 @@ function describe(x: unknown): string {
  *
  * TypeError if `channel` is not a gotrio receive channel (memory or shared)
  * or `then`/`onEnd` is given and not a function.
+ *
+ * Typing (API.md's `onReceive<T, R = T>`, made precise): without `then` the
+ * case's result is the value's type (plus onEnd's), never one inferred from
+ * the call's context, so `select(onReceive(nums), onReceive(names))` is a
+ * `Promise<number | string>`.
  */
+export function onReceive<T>(channel: ReceiveChannel<T>): SelectCase<T>
+export function onReceive<T, R>(channel: ReceiveChannel<T>, then: (value: T) => R | Promise<R>, onEnd?: () => R | Promise<R>): SelectCase<R>
+export function onReceive<T, E>(channel: ReceiveChannel<T>, then: undefined, onEnd: () => E | Promise<E>): SelectCase<T | E>
 export function onReceive<T, R = T>(
   channel: ReceiveChannel<T>,
   then?: (value: T) => R | Promise<R>,
@@ -117,6 +125,8 @@ export function onReceive<T, R = T>(
  * `then` is given and not a function. The value is checked by the channel's
  * codec when the case is tried (shared channels), as for `send`.
  */
+export function onSend<T>(channel: SendChannel<T>, value: T): SelectCase<void>
+export function onSend<T, R>(channel: SendChannel<T>, value: T, then: () => R | Promise<R>): SelectCase<R>
 export function onSend<T, R = void>(channel: SendChannel<T>, value: T, then?: () => R | Promise<R>): SelectCase<R> {
   if (!(channel instanceof MemorySendChannel || channel instanceof SharedSendChannel)) {
     const hint = channel instanceof MemoryReceiveChannel || channel instanceof SharedReceiveChannel ? ' (this is a receive channel: use onReceive(channel))' : ''

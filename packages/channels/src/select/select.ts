@@ -61,8 +61,10 @@ const END: typeof __state.END = __state.END
 type AnyCase = SelectCase<unknown>
 type MemoryHandle = MemorySendChannel<unknown> | MemoryReceiveChannel<unknown>
 type SharedHandle = SharedSendChannel<unknown> | SharedReceiveChannel<unknown>
+/** The result type of one case (distributes over a union of cases). */
+type CaseResult<X> = X extends SelectCase<infer R> ? R : never
 /** The result type of a list of cases: the union of their `R`s. */
-export type SelectResult<C extends readonly SelectCase<unknown>[]> = C[number] extends SelectCase<infer R> ? R : never
+export type SelectResult<C extends readonly SelectCase<unknown>[]> = CaseResult<C[number]>
 
 // ---- steps 1 and 2: check, prepare, poll -------------------------------------------
 
