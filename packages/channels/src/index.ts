@@ -26,3 +26,5 @@ export {
   SharedCapacityLimiter,
   type SharedLockStatistics,
 } from './shared/sync-primitives/index.ts'
+export { select, selectNowait, selectSync, type SelectResult } from './select/select.ts'
+export { onReceive, onSend, SelectCase } from './select/case.ts'

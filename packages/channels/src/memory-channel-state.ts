@@ -8,7 +8,10 @@
  *
  * Invariants of MemoryChannelState (checked with `assert` where cheap, and all
  * of them by `checkInvariants()` in tests):
- *  - M1 at most one of `sendWaiters` and `receiveWaiters` is non-empty.
+ *  - M1 at most one of `sendWaiters` and `receiveWaiters` is non-empty, except
+ *        on size 0 while one `select` waits with a send and a receive case on
+ *        this channel: then every waiter of both queues is that select's
+ *        (select/waiter.ts S4: a select never pairs with itself).
  *  - M2 `buffer.length > 0` ⇒ `receiveWaiters` is empty (a waiting receiver
  *        would have been handed the value).
  *  - M3 `sendWaiters` non-empty ⇒ `buffer.length === maxBufferSize` (a sender
@@ -283,10 +286,22 @@ export class MemoryChannelState<T> {
     }
   }
 
+  /** M1's exception: every waiter of both queues belongs to one select (its entries carry `sel`, select/waiter.ts). */
+  private oneSelectWaits(): boolean {
+    const sels = new Set<unknown>()
+    const note = (op: QueueNode): boolean => (sels.add((op as { sel?: unknown }).sel), false) // visits, removes nothing
+    this.sendWaiters.removeWhere(note)
+    this.receiveWaiters.removeWhere(note)
+    return sels.size === 1 && !sels.has(undefined)
+  }
+
   /** Asserts M1–M6 (tests call it through `checkMemoryChannelInvariants`). */
   checkInvariants(): void {
     const b = this.buffer.length
-    assert(this.sendWaiters.length === 0 || this.receiveWaiters.length === 0, 'M1: one wait queue is empty')
+    assert(
+      this.sendWaiters.length === 0 || this.receiveWaiters.length === 0 || (this.maxBufferSize === 0 && this.oneSelectWaits()),
+      'M1: one wait queue is empty (or, size 0, one select waits in both)',
+    )
     assert(b === 0 || this.receiveWaiters.length === 0, 'M2: buffer non-empty ⇒ no receiver waits')
     assert(this.sendWaiters.length === 0 || b === this.maxBufferSize, 'M3: a sender waits ⇒ buffer full')
     assert(b <= this.maxBufferSize && this.peakBufferUsed >= b, 'M4: buffer within capacity and peak')

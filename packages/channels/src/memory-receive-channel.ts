@@ -21,6 +21,7 @@ import { Cancelled, checkpoint } from '@gotrio/runtime'
 import { assert, current, kTransfer, macrotask, park, yieldDue, type Transferable } from '@gotrio/runtime/lowlevel'
 import { ClosedResourceError, WouldBlock } from './errors.ts'
 import { DONE, EMPTY, END, MANY, MemoryChannelState, NEXT, RECEIVE, broken, cannotCross, endOfChannel } from './memory-channel-state.ts'
+import { kSelectState } from './select/hooks.ts'
 import type { ChannelStatistics, ReceiveChannel } from './types.ts'
 import { checkBatchMax } from './validate.ts'
 
@@ -205,6 +206,11 @@ export class MemoryReceiveChannel<T> implements ReceiveChannel<T>, Transferable 
   /** Memory channels live in one thread: a TypeError, always (in check mode too; nothing is given up). */
   [kTransfer](_check?: boolean): never {
     throw cannotCross('MemoryReceiveChannel')
+  }
+
+  /** @internal select (select/memory.ts): the channel's engine, or undefined once this handle is closed. */
+  [kSelectState](): MemoryChannelState<T> | undefined {
+    return this.#closed ? undefined : this.#state
   }
 
   /** @internal tests: asserts the channel's invariants. */

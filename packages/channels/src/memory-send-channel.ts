@@ -21,6 +21,7 @@ import { Cancelled, checkpoint } from '@gotrio/runtime'
 import { assert, current, kTransfer, macrotask, park, yieldDue, type Transferable } from '@gotrio/runtime/lowlevel'
 import { ClosedResourceError, WouldBlock } from './errors.ts'
 import { MemoryChannelState, broken, cannotCross } from './memory-channel-state.ts'
+import { kSelectState } from './select/hooks.ts'
 import type { ChannelStatistics, SendChannel } from './types.ts'
 
 /** The shared result of a completed fast-path `send`. */
@@ -133,6 +134,11 @@ export class MemorySendChannel<T> implements SendChannel<T>, Transferable {
   /** Memory channels live in one thread: a TypeError, always (in check mode too; nothing is given up). */
   [kTransfer](_check?: boolean): never {
     throw cannotCross('MemorySendChannel')
+  }
+
+  /** @internal select (select/memory.ts): the channel's engine, or undefined once this handle is closed. */
+  [kSelectState](): MemoryChannelState<T> | undefined {
+    return this.#closed ? undefined : this.#state
   }
 
   /** @internal tests: asserts the channel's invariants. */

@@ -214,6 +214,11 @@ export abstract class SharedEndpoint {
     ring.unlock()
   }
 
+  /** @internal select (select/shared.ts): the thread's channel state; ClosedResourceError as for any operation. */
+  selectLocal(): LocalChannel {
+    return this.open()
+  }
+
   /** @internal */
   get gen(): number {
     return this.#gen

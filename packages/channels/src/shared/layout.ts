@@ -39,7 +39,10 @@
  * | 24  | H_OV_FIRST      | lock                       | with overflow: the oldest overflow chunk's block (0 = none)      |
  * | 25  | H_OV_LAST       | lock                       | with overflow: the newest overflow chunk's block (0 = none)      |
  * | 26  | H_OV_COUNT      | lock                       | with overflow: values waiting in overflow chunks                 |
- * | 27  | -               | -                          | padding (H_MAXBUF is a Float64, 8-aligned)                       |
+ * | 27  | H_SELECTS       | lock                       | select registrations waiting here (select/shared.ts): bits 0..14 |
+ * |     |                 |                            | receive cases, bits 15..29 send cases; each is also counted in   |
+ * |     |                 |                            | H_SEND_/H_RECV_WAITING (wake-ups, statistics) but is never       |
+ * |     |                 |                            | promised a size-0 value (ring.ts "Select")                       |
  * |28-29| H_MAXBUF        | creator, then read-only    | maxBufferSize exactly, as a Float64 (Infinity, or any integer)   |
  * | 30..| owner table     | lock                       | OWNER_ENTRIES × [threadId+1, sendHandles, recvHandles,           |
  * |     |                 |                            |   sendWaiting, recvWaiting]; threadId+1 = 0 marks a free entry   |
@@ -88,6 +91,11 @@ export const ARMED_RECV = 2
 export const H_OV_FIRST = 24
 export const H_OV_LAST = 25
 export const H_OV_COUNT = 26
+/** Select registrations (ring.ts "Select"): receive cases in the low field, send cases in the high one. */
+export const H_SELECTS = 27
+export const SELECT_RECV_ONE = 1
+export const SELECT_SEND_ONE = 1 << 15
+export const SELECT_FIELD_MASK = (1 << 15) - 1
 /** Int32 index of the Float64 maxBufferSize (Float64 index H_MAXBUF / 2). */
 export const H_MAXBUF = 28
 export const H_OWNERS = 30

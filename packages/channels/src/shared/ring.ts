@@ -8,7 +8,8 @@
  * Invariants (all under the lock; `checkInvariants`, ring-check.ts `checkRing`, checks them in tests):
  *  - R1 0 <= LIVE <= COUNT <= SLOTS = CAPACITY + OVERFLOW_SLOTS (RENDEZVOUS_SLOTS for size 0;
  *       OVERFLOW_RING_SLOTS for a channel with overflow chunks, overflow.ts).
- *  - R2 HANDOFFS <= RECV_WAITING, and HANDOFFS = 0 when CAPACITY > 0.
+ *  - R2 HANDOFFS <= RECV_WAITING - (select receive watchers, H_SELECTS), and
+ *       HANDOFFS = 0 when CAPACITY > 0.
  *  - R3 (size 0) the first HANDOFFS live entries from the head are ENTRY_VALUE
  *       (promised to waiting receivers); later ones are ENTRY_OFFERs, or values
  *       whose waiting receiver's thread died (forgetWaitersLocked).
@@ -54,6 +55,29 @@
  * (a sender waiting for room while the consumer drains) costs one bump and one
  * notify per wait, not one per value (Go dequeues the parked goroutine it
  * readies, for the same effect).
+ *
+ * Select (select/shared.ts). A `select` waiting on this channel registers one
+ * *watcher* per case: counted in SEND_/RECV_WAITING (so every change that may
+ * let that side proceed bumps and notifies, and statistics count it) and in
+ * H_SELECTS. A watcher never completes by another thread's hand: its own
+ * thread retries the case under the lock with the unregistered, non-waiting
+ * attempts (`sendLocked`/`receiveLocked` with registered = nowait = false /
+ * true) and commits the select there, so exactly one case commits and a
+ * withdrawn watcher took and delivered nothing. Hence, on size 0:
+ *  - a sender hands a value over (HANDOFFS++) only to *plain* waiting
+ *    receivers: R2 reads HANDOFFS <= RECV_WAITING - select receivers, and a
+ *    plain receiver's withdrawal counts only plain receivers (a watcher can
+ *    neither be promised a value nor take a promised one: it takes only when
+ *    HANDOFFS = 0, like any unregistered receiver);
+ *  - a select's send case completes only by handing its value to a plain
+ *    waiting receiver (sendNowait's rule), so a plain receiver that registers
+ *    bumps SEQ_SEND when select senders watch;
+ *  - a select's receive case takes a waiting sender's offer (an offer's push
+ *    bumps SEQ_RECV, which watchers count in).
+ * So that two selects can meet on a size-0 channel, a select may also post
+ * one withdrawable offer there (`selectOfferLocked`): an ENTRY_OFFER like a
+ * waiting plain sender's, taken by any receiver; the select withdraws it
+ * (`offerLocked`) before it commits anything else (select/shared.ts "Offers").
  */
 import * as __lock from './lock.ts'
 import * as __overflow from './overflow.ts'
@@ -70,7 +94,8 @@ const {
   ENTRY_KIND_MASK, ENTRY_OFFER, ENTRY_TOMBSTONE, ENTRY_VALUE, H_BYTES_USED, H_COUNT, H_HANDOFFS,
   H_HEAD_IDX, H_HEAD_SEQ, H_LIVE, H_LOCK, H_PEAK, H_RECV_OPEN, H_RECV_WAITING, H_SEND_OPEN,
   H_SEND_WAITING, H_SEQ_RECV, H_SEQ_SEND, O_RECV_HANDLES, O_RECV_WAITING, O_SEND_HANDLES,
-  O_SEND_WAITING, H_ARMED, ARMED_SEND, ARMED_RECV, H_OV_COUNT,
+  O_SEND_WAITING, H_ARMED, ARMED_SEND, ARMED_RECV, H_OV_COUNT, H_SELECTS, SELECT_RECV_ONE, SELECT_SEND_ONE,
+  SELECT_FIELD_MASK,
 } = L
 
 export const DONE = 0
@@ -270,8 +295,9 @@ export class Ring extends RingSlots {
       } else {
         const rw = this.get(H_RECV_WAITING)
         const ho = this.get(H_HANDOFFS)
-        if (rw > ho && this.get(H_LIVE) === ho) {
-          // Direct handoff: promised to the waiting receivers. R2 holds (rw > ho);
+        // Select watchers are not promised values ("Select"): H_SELECTS is read only when a hand-off is possible.
+        if (rw > ho && this.get(H_LIVE) === ho && this.plainReceiversLocked() > ho) {
+          // Direct handoff: promised to the waiting receivers. R2 holds (plain receivers > ho);
           // R3 holds because every live entry before it is promised (LIVE = HANDOFFS).
           this.ticket = (this.get(H_HEAD_SEQ) + this.get(H_COUNT)) | 0
           this.push(ENTRY_VALUE | flags, num, bytes, ool)
@@ -410,7 +436,7 @@ export class Ring extends RingSlots {
    * needed for a promised value (R2) and took it (value in out*).
    */
   withdrawReceiveLocked(tid: number): number {
-    const rw = this.get(H_RECV_WAITING)
+    const rw = this.plainReceiversLocked()
     const ho = this.get(H_HANDOFFS)
     if (rw - 1 >= ho) {
       this.unregister(tid, SIDE_RECV)
@@ -467,6 +493,61 @@ export class Ring extends RingSlots {
     const f = side === SIDE_SEND ? H_SEND_WAITING : H_RECV_WAITING
     this.set(f, this.get(f) + 1)
     this.ownerAdd(tid, side === SIDE_SEND ? O_SEND_WAITING : O_RECV_WAITING, 1)
+    // Size 0: a select's send case may now hand its value to this receiver ("Select").
+    if (side === SIDE_RECV && this.capacity === 0 && this.get(H_SELECTS) >= SELECT_SEND_ONE) this.bumpSend()
+  }
+
+  // ---- select watchers ("Select" above) ------------------------------------
+
+  /** Receivers registered by plain operations (not select watchers): the ones a size-0 value may be promised to. */
+  plainReceiversLocked(): number {
+    return this.get(H_RECV_WAITING) - (this.get(H_SELECTS) & SELECT_FIELD_MASK)
+  }
+
+  /**
+   * Registers a select's case as a watcher of `side`; returns the futex value
+   * to wait on. Not in the owner table: a thread that dies in `selectSync`
+   * leaves its watchers counted (statistics too high, spurious bumps), never
+   * a promise that nobody keeps. Under the lock.
+   */
+  selectRegisterLocked(side: number): number {
+    const f = side === SIDE_SEND ? H_SEND_WAITING : H_RECV_WAITING
+    this.set(f, this.get(f) + 1)
+    this.set(H_SELECTS, this.get(H_SELECTS) + (side === SIDE_SEND ? SELECT_SEND_ONE : SELECT_RECV_ONE))
+    return this.readSeq(side)
+  }
+
+  /**
+   * A select's offer on a size-0 channel (select/shared.ts "Offers"): like a
+   * waiting plain sender's, but never a hand-off, so the only way the value
+   * leaves the select is a receiver taking the offer, which the select sees
+   * with `offerLocked` (and can refuse by withdrawing first). Returns OFFERED
+   * (`ticket` set, registered as a waiting sender), WAIT (no slot for an
+   * offer: registered, `seen` set) or BROKEN (unregistered). Under the lock.
+   */
+  selectOfferLocked(tid: number, num: number, bytes: Uint8Array | undefined, ool: number, flags: number, registered: boolean): number {
+    if (this.get(H_RECV_OPEN) === 0) {
+      if (registered) this.unregister(tid, SIDE_SEND)
+      return BROKEN
+    }
+    if (!registered) this.register(tid, SIDE_SEND)
+    if (this.hasRoom(ool === 0 ? 0 : bytes!.length)) {
+      this.ticket = (this.get(H_HEAD_SEQ) + this.get(H_COUNT)) | 0
+      this.push(ENTRY_OFFER | flags, num, bytes, ool)
+      return OFFERED
+    }
+    this.seen = this.readSeq(SIDE_SEND)
+    return WAIT
+  }
+
+  /** Withdraws one watcher of `side` (its case committed, or the select ended). Under the lock. */
+  selectUnregisterLocked(side: number): void {
+    const f = side === SIDE_SEND ? H_SEND_WAITING : H_RECV_WAITING
+    this.set(f, this.get(f) - 1)
+    this.set(H_SELECTS, this.get(H_SELECTS) - (side === SIDE_SEND ? SELECT_SEND_ONE : SELECT_RECV_ONE))
+    // Like a plain receiver's withdrawal: a value left in the ring may be for a
+    // receiver that sleeps behind this one's registration.
+    if (side === SIDE_RECV && this.get(H_LIVE) > 0) this.bumpRecv()
   }
 
   unregister(tid: number, side: number): void {
@@ -517,10 +598,10 @@ export class Ring extends RingSlots {
   /** A dead thread's registered waiters vanish (R5), and promises made to them are released (R2). Under the lock. */
   forgetWaitersLocked(sendWaiting: number, recvWaiting: number): void {
     this.set(H_SEND_WAITING, this.get(H_SEND_WAITING) - sendWaiting)
-    const rw = this.get(H_RECV_WAITING) - recvWaiting
-    this.set(H_RECV_WAITING, rw)
-    // Promised values beyond the remaining waiters stay in the ring as values any receiver may take.
-    if (this.get(H_HANDOFFS) > rw) this.set(H_HANDOFFS, rw)
+    this.set(H_RECV_WAITING, this.get(H_RECV_WAITING) - recvWaiting)
+    // Promised values beyond the remaining plain waiters stay in the ring as values any receiver may take.
+    const rw = this.plainReceiversLocked()
+    if (this.get(H_HANDOFFS) > rw) this.set(H_HANDOFFS, rw < 0 ? 0 : rw)
     this.bumpSend()
     this.bumpRecv()
   }

@@ -168,6 +168,17 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     else blockingSend(ring, 0, this.encode(ring, 'SharedSendChannel.sendSync', value), brokenError)
   }
 
+  /**
+   * @internal select (select/shared.ts): `value` ready to commit, checked and
+   * encoded as `send` does (TypeError/DataCloneError). The caller calls
+   * `committed()` once it is in the ring, or frees `ool` if it never gets there.
+   */
+  selectOutgoing(fn: string, value: T): Outgoing {
+    const ring = this.open().ring
+    if (ring.codec !== CODEC_BYTES) return numericOut(checkNumber(ring.codec, fn, value))
+    return this.encode(ring, fn, value)
+  }
+
   clone(): SharedSendChannel<T> {
     this.addHandle(true)
     return new SharedSendChannel<T>(this.open(), this.gen, this.codec)

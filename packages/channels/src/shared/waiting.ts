@@ -149,8 +149,19 @@ export function dropLocal(l: LocalChannel): void {
   }
 }
 
-/** A parked operation that the side's dispatcher retries under the lock. */
-abstract class SharedOp<T> extends Parked<T> {
+/**
+ * A parked operation that the side's dispatcher retries under the lock.
+ * Exported for select/shared.ts, whose case records (one per shared case of a
+ * waiting `select`) queue here too: they are never parked themselves (the
+ * select is), and set `fromSelect`.
+ */
+export abstract class SharedOp<T> extends Parked<T> {
+  /**
+   * A select's case: its attempt may fail where a later plain receiver's
+   * succeeds (a size-0 value promised to plain receivers), so the dispatcher
+   * goes on past it.
+   */
+  readonly fromSelect: boolean = false
   readonly side: LocalSide
   readonly owner: object
   constructor(side: LocalSide, owner: object) {
@@ -243,7 +254,7 @@ export class LocalSide {
             if (act) {
               this.remove(op)
               actions.push(act)
-            } else if (this.side === SIDE_RECV) break // nothing more to take for later receivers
+            } else if (this.side === SIDE_RECV && !op.fromSelect) break // nothing more to take for later receivers
             else if (!(op as SendOp).inLine) sendBlocked = true
           }
           seen = ring.readSeq(this.side)

@@ -25,7 +25,7 @@ export type Toolchain = 'node' | 'python' | 'go'
 
 export const BENCHMARKS = [
   'seed_producer_unbuffered', 'seed_producer_buffered', 'chan_of_chan', 'fan_in', 'cpu_parallel',
-  'spawn', 'shared_int32_throughput', 'shared_structured_throughput', 'worker_task_roundtrip',
+  'spawn', 'shared_int32_throughput', 'shared_structured_throughput', 'worker_task_roundtrip', 'select',
   'nats_channel', 'nats_task_roundtrip',
   'lock_uncontended', 'lock_contended',
   'worker_task_cold_start',
@@ -135,6 +135,12 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
   channel('fan_in', 'gotrio-shared', 'node', 'gotrio/fan_in.ts', ['shared'], [200_000, 100_000, 1_000])
   channel('fan_in', 'python-trio', 'python', 'python/fan_in.py', [], [200_000, 100_000, 1_000])
   channel('fan_in', 'go', 'go', 'fan_in', [], [20_000_000, 8_000_000, 1_000])
+
+  // select over two buffered channels kept full by two producers (ns per select; N is even):
+  // on the main thread, with the producers in workers (woken across threads), and Go's select.
+  channel('select', 'gotrio-main', 'node', 'gotrio/select.ts', ['main'], [2_000_000, 1_000_000, 1_000])
+  channel('select', 'gotrio-shared', 'node', 'gotrio/select.ts', ['shared'], [400_000, 200_000, 1_000])
+  channel('select', 'go', 'go', 'select', [], [10_000_000, 4_000_000, 1_000])
 
   // CPU-bound: K = 2 x cores producers, the same shares for every implementation.
   const k = 2 * cores
@@ -253,6 +259,12 @@ export function ratioSpecs(cores: number): RatioSpec[] {
   for (const b of perItem) {
     specs.push({ label: `${b}: gotrio-shared ÷ Go (× Go's time)`, numerator: ref(b, 'gotrio-shared'), denominator: ref(b, 'go') })
   }
+  specs.push({
+    label: 'select: gotrio-main ÷ Go (× Go\'s time)',
+    numerator: ref('select', 'gotrio-main'), denominator: ref('select', 'go'),
+    goal: { op: '<=', value: 3, text: '≤ 3' },
+  })
+  specs.push({ label: 'select: gotrio-shared ÷ Go (× Go\'s time)', numerator: ref('select', 'gotrio-shared'), denominator: ref('select', 'go') })
   specs.push({
     label: 'shared_int32_throughput: gotrio-shared ÷ Go buffered channel (× Go\'s time)',
     numerator: ref('shared_int32_throughput', 'gotrio-shared'), denominator: ref('seed_producer_buffered', 'go'),
