@@ -16,7 +16,7 @@
  *    cancellation or an unshielded outer one), never before.
  */
 import { current, runIn } from './context.js'
-import { Cancelled, NurseryError } from './errors.js'
+import { Cancelled, NurseryError, collapseSuppressed } from './errors.js'
 import { CancelStatus, type ScopeLike } from './status.js'
 import { checkDeadline, checkFunction, checkMs, checkOptionKeys } from './validate.js'
 
@@ -203,9 +203,12 @@ export class CancelScope implements ScopeLike {
   /**
    * @internal What `run` does with an error from its body: a `Cancelled` is
    * caught if this scope owns the cancellation (see `_ownsCancellation`);
-   * inside a group, the `Cancelled`s are removed and the rest rethrown.
+   * inside a group, the `Cancelled`s are removed and the rest rethrown. A
+   * `SuppressedError` from `using`/`await using` made only of `Cancelled`s
+   * counts as one; one holding a real error is that error (`collapseSuppressed`).
    */
-  _filterError(error: unknown, owns: boolean = this._ownsCancellation()): undefined {
+  _filterError(raised: unknown, owns: boolean = this._ownsCancellation()): undefined {
+    const error = collapseSuppressed(raised)
     if (!owns) throw error
     if (error instanceof Cancelled) {
       this.#cancelledCaught = true
@@ -213,8 +216,8 @@ export class CancelScope implements ScopeLike {
     }
     if (error instanceof AggregateError) {
       const rest = withoutCancelled(error.errors)
-      if (rest.length === error.errors.length) throw error
-      this.#cancelledCaught = true
+      if (sameErrors(rest, error.errors)) throw error
+      if (containsCancelled(error.errors)) this.#cancelledCaught = true
       if (rest.length === 0) return undefined
       throw new NurseryError(rest)
     }
@@ -285,13 +288,25 @@ export function expireDueDeadlines(status: CancelStatus): void {
 /** Removes every `Cancelled` from a list of errors, looking into nested groups. */
 export function withoutCancelled(errors: readonly unknown[]): unknown[] {
   const rest: unknown[] = []
-  for (const e of errors) {
+  for (const raised of errors) {
+    const e = collapseSuppressed(raised) // a disposal's Cancelled on top of a Cancelled is one Cancelled
     if (e instanceof Cancelled) continue
     if (e instanceof AggregateError) {
       const inner = withoutCancelled(e.errors)
       if (inner.length === 0) continue
-      rest.push(inner.length === e.errors.length ? e : new NurseryError(inner))
+      rest.push(sameErrors(inner, e.errors) ? e : new NurseryError(inner))
     } else rest.push(e)
   }
   return rest
+}
+
+function sameErrors(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+function containsCancelled(errors: readonly unknown[]): boolean {
+  return errors.some((raised) => {
+    const e = collapseSuppressed(raised)
+    return e instanceof Cancelled || (e instanceof AggregateError && containsCancelled(e.errors))
+  })
 }
