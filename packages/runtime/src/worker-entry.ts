@@ -25,7 +25,11 @@ import {
   kBell,
   kState,
   kArgsTaken,
+  kPhase,
   kThread,
+  PHASE_ANSWERED,
+  PHASE_CALLED,
+  PHASE_WAITING,
   slotView,
   type PoolShared,
   type StartedMessage,
@@ -207,12 +211,19 @@ function callExport(mod: Record<string, unknown>, p: TaskPayload, control: Int32
   }
   const f = fn as (...a: unknown[]) => unknown
   Atomics.store(control, kArgsTaken, 1) // from here the moved endpoints are this thread's (worker-protocol.ts)
-  if (hasMarkers(p.args)) return decodeTransferred(p.args).then((args) => invoke(f, p, args as unknown[]))
-  return invoke(f, p, p.args as unknown[])
+  if (hasMarkers(p.args)) return decodeTransferred(p.args).then((args) => invoke(f, p, args as unknown[], control))
+  return invoke(f, p, p.args as unknown[], control)
 }
 
-function invoke(fn: (...a: unknown[]) => unknown, p: TaskPayload, args: unknown[]): unknown {
-  // Cancelled while queued: do not start it at all (its endpoints are closed when it ends).
+function invoke(fn: (...a: unknown[]) => unknown, p: TaskPayload, args: unknown[], control: Int32Array): unknown {
+  // Cancelled before its function was called (queued, or while its thread
+  // booted or loaded the module): the function never runs, and its endpoints
+  // are closed when it ends. The compareExchange decides this once against
+  // the owner's (worker-protocol.ts, kPhase); kState is read after it.
+  if (Atomics.compareExchange(control, kPhase, PHASE_WAITING, PHASE_CALLED) !== PHASE_WAITING) {
+    throw new Cancelled('the worker task was cancelled before it started, and dropped')
+  }
+  if (Atomics.load(control, kState) !== STATE_RUNNING) throw new Cancelled('the worker task was cancelled before it started')
   checkCancelled()
   markBusy()
   const result = p.startedPort ? fn(startedStatus(p.startedPort), ...args) : fn(...args)
@@ -257,6 +268,9 @@ function end(p: TaskPayload, me: Running, task: WorkerTaskInfo, result: TaskResu
   // running after its end (a promise it did not await) no longer sees the
   // block through checkCancelledSync(). Nothing here writes the block again.
   task.cancelFlag = undefined
+  // No longer running: the owner's grace timer must not terminate this
+  // thread for this task, even if its answer is read late (worker-protocol.ts).
+  Atomics.store(me.control, kPhase, PHASE_ANSWERED)
   return result
 }
 

@@ -46,7 +46,11 @@ import {
   kBell,
   kState,
   kArgsTaken,
+  kPhase,
   kThread,
+  PHASE_CALLED,
+  PHASE_WAITING,
+  PHASE_DROPPED,
   slotView,
   type PoolShared,
   type StartedMessage,
@@ -108,10 +112,19 @@ class WorkerTaskOp extends Parked<unknown> {
     return false
   }
 
+  /**
+   * Cancellation, by the task's phase (worker-protocol.ts, kPhase): a task
+   * whose function has not been called is dropped (it will answer "cancelled"
+   * without running, and no grace period applies: nothing runs that could
+   * ignore the request); a running one is told through the doorbell and gets
+   * `cancelGraceMs`; an answered one needs nothing.
+   */
   requestCancel(): void {
     if (this.cancelRequested || this.answered) return
     this.cancelRequested = true
-    Atomics.store(this.control, kState, STATE_CANCEL_REQUESTED)
+    Atomics.store(this.control, kState, STATE_CANCEL_REQUESTED) // before the compareExchange: see kPhase
+    const phase = Atomics.compareExchange(this.control, kPhase, PHASE_WAITING, PHASE_DROPPED)
+    if (phase !== PHASE_CALLED) return // dropped now, or already answered
     this.pool.ringBell()
     this.graceTimer = setTimeout(() => this.pool.terminateFor(this), this.pool.graceMs)
   }
@@ -174,12 +187,18 @@ class WorkerTaskOp extends Parked<unknown> {
     // Otherwise the slot goes back only once its thread has exited: a thread
     // being terminated may still write it (worker-protocol.ts).
     if (this.slot >= 0) this.pool.giveSlotAfterExit(this.slot, tid)
+    const msg = e instanceof Error ? e.message : String(e)
     if (this.terminated) {
       throw new Cancelled(
-        `worker task ${name} ignored cancellation for ${this.pool.graceMs} ms (a CPU loop without checkpoint()?); its worker thread ${tid} was terminated`,
+        `worker task ${name} ignored cancellation for ${this.pool.graceMs} ms after its function started (a CPU loop without throwIfCancelled() or checkpoint()?); its worker thread ${tid} was terminated`,
+        { cause: e },
       )
     }
-    const msg = e instanceof Error ? e.message : String(e)
+    // A cancelled task settles as cancelled whatever happens to its thread
+    // afterwards (API.md, "Cancellation"): another task's termination, a crash.
+    if (this.cancelRequested) {
+      throw new Cancelled(`worker task ${name} was cancelled, and its worker thread${tid ? ` ${tid}` : ''} then died: ${msg}`, { cause: e })
+    }
     throw new Error(`worker task ${name} failed because its worker thread${tid ? ` ${tid}` : ''} died: ${msg}`, { cause: e })
   }
 
@@ -236,6 +255,8 @@ export class WorkerPool implements RuntimeService {
   /** Ids of this pool's threads that have exited, and slots waiting for an exit (giveSlotAfterExit). */
   readonly #exited = new Set<number>()
   readonly #slotsAtExit = new Map<number, number[]>()
+  /** Threads this pool has decided to terminate: each is terminated once (terminateFor). */
+  readonly #terminating = new Set<number>()
 
   constructor(runtime: Runtime) {
     this.graceMs = runtime.cancelGraceMs
@@ -317,6 +338,7 @@ export class WorkerPool implements RuntimeService {
 
   #threadExited(tid: number): void {
     this.#exited.add(tid)
+    this.#terminating.delete(tid)
     for (const key of [tid, 0]) {
       for (const slot of this.#slotsAtExit.get(key) ?? []) this.#slots.give(slot)
       this.#slotsAtExit.delete(key)
@@ -370,19 +392,24 @@ export class WorkerPool implements RuntimeService {
     )
   }
 
-  /** The grace period is over and the task still runs: terminate its thread (last resort, DESIGN.md 5). */
+  /**
+   * The grace period is over. Terminates the task's thread (the last resort,
+   * DESIGN.md 5) only if the task's function is still running: not for a
+   * task that has answered (a busy owner may read the answer late), and a
+   * thread at most once (other cancelled tasks on it settle as cancelled when
+   * Piscina fails them).
+   */
   terminateFor(op: WorkerTaskOp): void {
+    op.graceTimer = undefined
+    if (op.answered || Atomics.load(op.control, kPhase) !== PHASE_CALLED) return
     const tid = Atomics.load(op.control, kThread)
-    const thread = tid ? this.piscina.threads.find((t) => t.threadId === tid) : undefined
-    if (!thread) {
-      // Not started yet (queued, or its thread is still booting): it will see
-      // the request when it starts; look again after another grace period.
-      op.graceTimer = setTimeout(() => this.terminateFor(op), this.graceMs)
-      return
-    }
     op.terminated = true
+    if (this.#terminating.has(tid)) return
+    const thread = this.piscina.threads.find((t) => t.threadId === tid)
+    if (!thread) return // already gone: Piscina fails its tasks, and a cancelled one settles as Cancelled
+    this.#terminating.add(tid)
     process.emitWarning(
-      `gotrio: worker task ${op.workerTask.name} ignored cancellation for ${this.graceMs} ms; terminating worker thread ${tid} (other tasks on that thread fail too)`,
+      `gotrio: worker task ${op.workerTask.name} ignored cancellation for ${this.graceMs} ms; terminating worker thread ${tid} (the task's function was still running; other tasks on that thread settle as Cancelled if they were cancelled, else fail)`,
       { code: 'GOTRIO_WORKER_TERMINATED' },
     )
     // Let the thread leave any shared-memory critical section first (threads.ts).

@@ -4,13 +4,34 @@
  * `TaskPayload`, answered by a `TaskResult`, plus a small control block in
  * shared memory for what must reach a thread whose event loop may be busy.
  *
- * Control block (3 × Int32, CONTROL_BYTES):
+ * Control block (4 × Int32, CONTROL_BYTES):
  *
  * | index | name     | written by                  | read by        | meaning                                                        |
  * |-------|----------|-----------------------------|----------------|----------------------------------------------------------------|
  * | 0     | kState   | owner                       | worker         | 0 running; 1 cancel requested                                   |
  * | 1     | kThread  | worker, once at task start  | owner          | threadId of the worker running it; 0 while still queued         |
  * | 2     | kArgsTaken | worker, once, before reviving the arguments | owner | 1 once the worker took over the moved endpoints of the arguments |
+ * | 3     | kPhase   | worker and owner, by compareExchange (below) | both | PHASE_WAITING, PHASE_CALLED, PHASE_DROPPED, PHASE_ANSWERED |
+ *
+ * kPhase says whether the task's *function* runs, which is what the grace
+ * period is about (a task queued, or whose thread is still booting or loading
+ * its module, runs nothing and must never cost a thread):
+ *  - PHASE_WAITING (0): the function has not been called (queued on a thread,
+ *    the thread booting, the module loading, the arguments being revived).
+ *  - PHASE_CALLED (1): the worker moved WAITING → CALLED by compareExchange
+ *    and then calls the function (unless it then finds kState set).
+ *  - PHASE_DROPPED (2): the owner, cancelling, moved WAITING → DROPPED by
+ *    compareExchange: the function will never be called, the worker answers
+ *    "cancelled" when it reaches the task, no grace timer is armed.
+ *  - PHASE_ANSWERED (3): the worker stores it just before answering: the
+ *    thread no longer runs the task (its answer may not have been read yet by
+ *    a busy owner), so the task is no reason to terminate the thread.
+ * The two compareExchanges from WAITING decide, exactly once, whether the
+ * function runs or the task is dropped. The owner stores kState before its
+ * compareExchange and the worker reads kState after its own, so a request
+ * that loses the race (the function was called first) is still seen by the
+ * worker through kState (all accesses are sequentially consistent Atomics).
+ * The grace timer terminates a thread only if kPhase is still CALLED.
  *
  * Where the blocks live (cost: a SharedArrayBuffer made and cloned per task
  * was a measurable part of a trivial task's round trip): each pool makes one
@@ -73,7 +94,13 @@ import type { MessagePort } from 'node:worker_threads'
 export const kState = 0
 export const kThread = 1
 export const kArgsTaken = 2
-export const CONTROL_BYTES = 3 * Int32Array.BYTES_PER_ELEMENT
+export const kPhase = 3
+export const CONTROL_BYTES = 4 * Int32Array.BYTES_PER_ELEMENT
+
+export const PHASE_WAITING = 0
+export const PHASE_CALLED = 1
+export const PHASE_DROPPED = 2
+export const PHASE_ANSWERED = 3
 
 export const STATE_RUNNING = 0
 export const STATE_CANCEL_REQUESTED = 1
