@@ -4,7 +4,12 @@
  *  - `EndOfChannel`: every sender closed and the buffer is drained (graceful end).
  *  - `ClosedResourceError`: *your own* handle is closed (or was moved to another thread).
  *  - `BrokenResourceError`: the other side is gone (every receiver closed).
+ *
+ * Each is registered with the runtime so it keeps its class when it crosses
+ * threads (a worker task's error, runtime/src/error-classes.ts).
  */
+import { registerErrorClass } from '@gotrio/runtime/lowlevel'
+
 export class WouldBlock extends Error {
   override name = 'WouldBlock'
 }
@@ -20,3 +25,8 @@ export class ClosedResourceError extends Error {
 export class BrokenResourceError extends Error {
   override name = 'BrokenResourceError'
 }
+
+registerErrorClass('WouldBlock', WouldBlock)
+registerErrorClass('EndOfChannel', EndOfChannel)
+registerErrorClass('ClosedResourceError', ClosedResourceError)
+registerErrorClass('BrokenResourceError', BrokenResourceError)

@@ -6,7 +6,14 @@
  * an exception raised in `__aexit__`).
  */
 import { describe, expect, it } from 'vitest'
-import { openMemoryChannel, openSharedChannel } from '@gotrio/channels'
+import {
+  BrokenResourceError,
+  ClosedResourceError,
+  EndOfChannel,
+  WouldBlock,
+  openMemoryChannel,
+  openSharedChannel,
+} from '@gotrio/channels'
 import {
   CancelScope,
   Cancelled,
@@ -27,6 +34,7 @@ import type * as T from './fixtures/first-hour-tasks.js'
 const fx = new URL('./fixtures/first-hour-tasks.ts', import.meta.url)
 const sendUnderAwaitUsing = workerTask<typeof T.sendUnderAwaitUsing>(fx, 'sendUnderAwaitUsing')
 const failUnderAwaitUsing = workerTask<typeof T.failUnderAwaitUsing>(fx, 'failUnderAwaitUsing')
+const throwKind = workerTask<typeof T.throwKind>(fx, 'throwKind')
 
 class RecordError extends Error {
   override name = 'RecordError'
@@ -237,5 +245,55 @@ describe('await using under cancellation, in worker tasks', () => {
       expect((errors[0] as Error).name).toBe('RecordError')
       expect((errors[0] as Error).message).toBe('bad record 7')
     })
+  })
+})
+
+describe('errors keep their class across threads', () => {
+  const cases: [string, abstract new (...a: never[]) => Error][] = [
+    ['TypeError', TypeError],
+    ['RangeError', RangeError],
+    ['SyntaxError', SyntaxError],
+    ['EvalError', EvalError],
+    ['URIError', URIError],
+    ['ReferenceError', ReferenceError],
+    ['AggregateError', AggregateError],
+    ['BrokenResourceError', BrokenResourceError],
+    ['ClosedResourceError', ClosedResourceError],
+    ['EndOfChannel', EndOfChannel],
+    ['WouldBlock', WouldBlock],
+    ['TooSlowError', TooSlowError],
+  ]
+
+  it('built-in and gotrio error classes arrive as those classes, with name, message, stack and cause', async () => {
+    const got = await run(
+      async () => {
+        const out: [string, unknown][] = []
+        for (const [kind] of cases) out.push([kind, await rejection(runInWorker(throwKind, kind))])
+        return out
+      },
+      { workers: 1 },
+    )
+    for (const [i, [kind, e]] of got.entries()) {
+      const cls = cases[i]![1]
+      expect(e, kind).toBeInstanceOf(cls)
+      expect((e as Error).name, kind).toBe(kind)
+      expect((e as Error).stack, kind).toContain('first-hour-tasks.ts')
+    }
+    const type = got[0]![1] as TypeError
+    expect(type.message).toBe('not a number')
+    expect(type.cause).toBeInstanceOf(RangeError)
+    expect((type.cause as Error).message).toBe('inner cause')
+    const group = got[6]![1] as AggregateError
+    expect(group.message).toBe('two failures')
+    expect(group.errors).toHaveLength(2)
+    expect(group.errors[0]).toBeInstanceOf(TypeError)
+    expect((group.errors[1] as Error).name).toBe('RecordError') // not registered: an Error with its name
+    expect((got[7]![1] as Error).message).toBe('every receiver is gone')
+  })
+
+  it('a Cancelled thrown by a worker task arrives as Cancelled', async () => {
+    const e = await run(() => rejection(runInWorker(throwKind, 'Cancelled')), { workers: 1 })
+    expect(e).toBeInstanceOf(Cancelled)
+    expect((e as Error).message).toBe('cancelled by hand')
   })
 })

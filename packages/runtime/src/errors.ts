@@ -5,6 +5,7 @@
  * program's tasks), `NurseryError` (what a nursery's tasks raised, grouped).
  * `InternalError` is a broken invariant: always a bug in gotrio.
  */
+import { registerErrorClass } from './error-classes.js'
 
 /**
  * Thrown by every blocking operation of gotrio (sleep, channel send/receive,
@@ -124,3 +125,10 @@ function describe(e: unknown): string {
   if (e instanceof Error) return `${e.name}: ${e.message}`
   return String(e)
 }
+
+// Errors keep their class across threads (error-classes.ts).
+registerErrorClass('Cancelled', Cancelled)
+registerErrorClass('TooSlowError', TooSlowError)
+registerErrorClass('DeadlockError', DeadlockError)
+registerErrorClass('NurseryError', NurseryError)
+registerErrorClass('InternalError', InternalError)

@@ -15,6 +15,7 @@ export { current, checkCancelled, park, yieldDue, macrotask, type TaskContext } 
 export { Parked, CancelStatus, type TaskInfo, type Closeable } from './status.js'
 export { waitingTasks } from './run.js'
 export { InternalError, assert } from './errors.js'
+export { registerErrorClass, type ErrorClass } from './error-classes.js'
 export { adoptResource, releaseResource, kTransfer, type Transferable, type TransferRecord } from './resources.js'
 export { waitAllTasksBlocked } from './testing.js'
 export {
