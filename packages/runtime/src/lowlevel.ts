@@ -26,5 +26,7 @@ export {
   onBeforeWorkerTerminate,
   cancelRequestedSync,
   checkCancelledSync,
+  syncWaitBegin,
+  syncWaitEnd,
   type WorkerBootstrap,
 } from './threads.js'

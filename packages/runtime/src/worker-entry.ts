@@ -13,13 +13,17 @@ import { checkCancelled, rootContext, runIn, type TaskContext } from './context.
 import { Cancelled } from './errors.js'
 import type { TaskStatus } from './nursery.js'
 import type { Closeable, TaskInfo } from './status.js'
-import { runWorkerBootstraps } from './threads.js'
+import { runWorkerBootstraps, setSyncWaitHook } from './threads.js'
 import { decodeTransferred, encodeForTransfer, hasMarkers, serializeError } from './transfer.js'
 import {
   BOARD_ROW_INTS,
   STATE_CANCEL_REQUESTED,
+  kRowBlocked,
   kRowBusy,
+  kRowReady,
   kRowRunning,
+  kHeld,
+  kKick,
   kRowThread,
   STATE_RUNNING,
   kBell,
@@ -105,6 +109,42 @@ function markBusy(): void {
 function clearBusy(): void {
   busyClearing = false
   Atomics.store(board!, boardRow + kRowBusy, 0)
+  // Back in its event loop, the thread is in no sync wait (whoever began one without ending it).
+  if (blockedPosted) {
+    blockedPosted = false
+    Atomics.store(board!, boardRow + kRowBlocked, 0)
+  }
+  kickIfHeld()
+}
+
+/** The pool words (worker-protocol.ts): the doorbell, the kick word, the held count. */
+const poolWords = shared ? new Int32Array(shared.bell) : undefined
+
+/**
+ * Tells the owner this thread may take a held task now. Called after the
+ * hint that says so was stored; rings only while the owner holds tasks
+ * (the store-then-load order against the owner's is in worker-protocol.ts).
+ */
+function kickIfHeld(): void {
+  if (poolWords === undefined || Atomics.load(poolWords, kHeld) === 0) return
+  Atomics.add(poolWords, kKick, 1)
+  Atomics.notify(poolWords, kKick)
+}
+
+// A sync wait (channels' sendSync/receiveSync) marks this thread blocked, so
+// the pool places nothing behind it and grows when every thread is blocked.
+let blockedPosted = false
+setSyncWaitHook((blocked) => {
+  if (boardRow < 0 || blocked === blockedPosted) return
+  blockedPosted = blocked
+  Atomics.store(board!, boardRow + kRowBlocked, blocked ? 1 : 0)
+  if (blocked) kickIfHeld()
+})
+
+// This thread has loaded the entry: it can take tasks.
+if (board !== undefined && (boardRow = findBoardRow(board)) >= 0) {
+  Atomics.store(board, boardRow + kRowReady, 1)
+  kickIfHeld()
 }
 
 /** A task of this thread between its start and its end, as the doorbell sees it. */

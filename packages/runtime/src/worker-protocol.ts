@@ -80,6 +80,25 @@
  * | 0     | kRowThread  | owner (thread appears: its id; exits: 0)    | worker, owner | the threadId this row belongs to; 0 = free row                            |
  * | 1     | kRowRunning | owner zeroes it; then worker                | owner         | the thread's tasks between their start and their end, now                |
  * | 2     | kRowBusy    | owner zeroes it; then worker                | owner         | 1 from a task's start, and again from the call of its function, until the thread's next loop turn, or until its last task ends |
+ * | 3     | kRowBlocked | owner zeroes it; then worker                | owner         | 1 while the thread is blocked in a sync wait (`sendSync`, `receiveSync`, ... through `syncWaitBegin`/`syncWaitEnd`) |
+ * | 4     | kRowReady   | owner zeroes it; then worker, once          | owner         | 1 once the thread has loaded the worker entry (it can take tasks)  |
+ *
+ * Pool words (`PoolShared.bell`, Int32):
+ *
+ * | index | name  | written by | read by | meaning                                                                     |
+ * |-------|-------|------------|---------|-----------------------------------------------------------------------------|
+ * | 0     | kBell | owner      | workers | the cancellation doorbell (above)                                           |
+ * | 1     | kKick | workers    | owner   | a thread may now take a held task: it became ready, came back to its event loop, or blocked in a sync wait |
+ * | 2     | kHeld | owner      | workers | how many tasks the owner holds because no thread could start them at once  |
+ *
+ * Held tasks (worker-pool.ts): a task is posted to a thread only when that
+ * thread can start it at once; otherwise the owner holds it, so that no task
+ * ever waits behind one that blocks its thread in a sync wait (Go hands a
+ * blocked thread's work to another). A worker rings kKick only while kHeld >
+ * 0: it stores its hint (busy 0, blocked 1, ready 1) and then reads kHeld; the
+ * owner adds to kHeld and then reads the hints; with sequentially consistent
+ * Atomics one of the two sees the other's write, so a held task is never left
+ * without a kick.
  *
  * The owner writes kRowRunning and kRowBusy before kRowThread, and a thread
  * writes its row only after finding its id in kRowThread, so it never writes
@@ -107,14 +126,19 @@ export const STATE_CANCEL_REQUESTED = 1
 
 /** Control blocks per pool slab; more tasks at once than this get blocks of their own. */
 export const SLAB_SLOTS = 1024
-/** Index of the doorbell word in `PoolShared.bell`. */
+/** Indexes of the pool words in `PoolShared.bell` (the table above). */
 export const kBell = 0
+export const kKick = 1
+export const kHeld = 2
+export const POOL_WORDS = 3
 
 /** Thread board rows: see the table above. */
 export const kRowThread = 0
 export const kRowRunning = 1
 export const kRowBusy = 2
-export const BOARD_ROW_INTS = 3
+export const kRowBlocked = 3
+export const kRowReady = 4
+export const BOARD_ROW_INTS = 5
 export const BOARD_ROWS_PER_WORKER = 2
 export const BOARD_SPARE_ROWS = 4
 
@@ -122,7 +146,7 @@ export const BOARD_SPARE_ROWS = 4
 export interface PoolShared {
   /** SLAB_SLOTS control blocks, CONTROL_BYTES each. */
   readonly slab: SharedArrayBuffer
-  /** One Int32: the cancellation doorbell. */
+  /** POOL_WORDS Int32: the cancellation doorbell, the kick word, the held count. */
   readonly bell: SharedArrayBuffer
   /** The thread board: BOARD_ROW_INTS Int32 per row. */
   readonly board: SharedArrayBuffer
