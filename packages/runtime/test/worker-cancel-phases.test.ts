@@ -13,7 +13,9 @@ import {
   TooSlowError,
   currentTime,
   failAfter,
+  moveOnAfter,
   openNursery,
+  throwIfCancelled,
   run,
   runInWorker,
   workerTask,
@@ -29,6 +31,7 @@ const yieldThenSpin = workerTask<typeof T.yieldThenSpin>(fixtures, 'yieldThenSpi
 const sleepThenReturn = workerTask<typeof T.sleepThenReturn>(fixtures, 'sleepThenReturn')
 const countRun = workerTask<typeof P.countRun>(phase, 'countRun')
 const waitReleaseThenAnswer = workerTask<typeof P.waitReleaseThenAnswer>(phase, 'waitReleaseThenAnswer')
+const cpuLoop = workerTask<typeof P.cpuLoopWithThrowIfCancelled>(phase, 'cpuLoopWithThrowIfCancelled')
 
 function warnings(code: string): { seen: string[]; stop: () => void } {
   const seen: string[] = []
@@ -194,6 +197,48 @@ describe('a task that has answered is no reason to terminate its thread', () => 
       expect(r.other).toBe('kept')
       expect(r.answer).toBe(r.tid)
       expect(r.after).toBe(r.tid)
+    } finally {
+      w.stop()
+    }
+  })
+})
+
+describe('throwIfCancelled: CPU loops that meet their deadline', () => {
+  it('on the main thread, a deadline that passes during a CPU loop stops it at the next throwIfCancelled()', async () => {
+    let laps = 0
+    const v = await moveOnAfter(5, async () => {
+      for (;;) {
+        throwIfCancelled() // the loop never awaits: the deadline's timer cannot fire, the check sees it
+        laps++
+      }
+    })
+    expect(v).toBeUndefined()
+    expect(laps).toBeGreaterThan(0)
+  })
+
+  it('outside any cancelled scope it does nothing', () => {
+    expect(() => throwIfCancelled()).not.toThrow()
+  })
+
+  it('in a worker task, a CPU loop with throwIfCancelled() gives failAfter its TooSlowError, and no thread is terminated', async () => {
+    const w = warnings('GOTRIO_WORKER_TERMINATED')
+    try {
+      const sab = new SharedArrayBuffer(16)
+      const e = await run(
+        () =>
+          rejection(
+            failAfter(600_000, (scope) =>
+              openNursery(async (n) => {
+                n.startSoon(cpuLoop, sab)
+                await until(sab, 2, 1) // the loop runs
+                scope.deadline = currentTime()
+              }),
+            ),
+          ),
+        { workers: 1, cancelGraceMs: 600_000 },
+      )
+      expect(e).toBeInstanceOf(TooSlowError)
+      expect(w.seen).toEqual([])
     } finally {
       w.stop()
     }
