@@ -27,6 +27,12 @@ export interface CancelScopeOptions {
   relativeDeadline?: number
   /** Protect the body from cancellation of outer scopes (default false). */
   shield?: boolean
+  /**
+   * Cancel the scope when this signal aborts (a client hung up, a parent
+   * AbortController, `AbortSignal.timeout`). Already aborted: the scope is
+   * cancelled at entry. The listener is removed when the scope exits.
+   */
+  signal?: AbortSignal
 }
 
 /** Milliseconds on a monotonic clock; the clock of every deadline. */
@@ -55,13 +61,20 @@ export class CancelScope implements ScopeLike {
    */
   #everCancelled = false
   #reason: unknown
+  /** The `signal` option, and the listener added to it while entered. */
+  readonly #source: AbortSignal | undefined
+  #onAbort: (() => void) | undefined
 
   constructor(options: CancelScopeOptions = {}) {
     if (typeof options !== 'object' || options === null) {
-      throw new TypeError('CancelScope options must be an object like { deadline, relativeDeadline, shield }')
+      throw new TypeError('CancelScope options must be an object like { deadline, relativeDeadline, shield } (or { signal })')
     }
-    checkOptionKeys('new CancelScope(options)', options, ['deadline', 'relativeDeadline', 'shield'])
-    const { deadline, relativeDeadline, shield } = options
+    checkOptionKeys('new CancelScope(options)', options, ['deadline', 'relativeDeadline', 'shield', 'signal'])
+    const { deadline, relativeDeadline, shield, signal } = options
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new TypeError(`CancelScope option signal must be an AbortSignal (for example controller.signal), got ${typeof signal}`)
+    }
+    this.#source = signal
     if (deadline !== undefined) this.#deadline = checkDeadline('CancelScope deadline', deadline)
     if (relativeDeadline !== undefined) {
       this.#relativeDeadline = checkMs('CancelScope relativeDeadline', relativeDeadline)
@@ -175,14 +188,28 @@ export class CancelScope implements ScopeLike {
     }
     this.#state = 'entered'
     if (this.#relativeDeadline !== Infinity) this.#deadline = currentTime() + this.#relativeDeadline
+    const source = this.#source
+    if (source?.aborted) this.#signalAborted(source)
     this.#status = new CancelStatus(this, parent)
     if (this.#status.effectivelyCancelled) this._onEffectivelyCancelled()
     this.#armTimer()
+    if (source !== undefined && !source.aborted) {
+      this.#onAbort = () => this.#signalAborted(source)
+      source.addEventListener('abort', this.#onAbort, { once: true })
+    }
     return this.#status
+  }
+
+  #signalAborted(source: AbortSignal): void {
+    this.cancel(new Cancelled('the cancel scope was cancelled because its signal was aborted', { cause: source.reason }))
   }
 
   /** @internal */
   _exit(): void {
+    if (this.#onAbort !== undefined) {
+      this.#source!.removeEventListener('abort', this.#onAbort)
+      this.#onAbort = undefined
+    }
     this.#clearTimer()
     this.#status?.detach()
     this.#status = undefined
