@@ -338,7 +338,9 @@ describe('a thread blocked in a sync wait strands nothing', () => {
             for (let i = 0; i < K; i++) {
               const a = arriveS.clone()
               const g = go.clone()
-              results.push(new Promise((resolve, reject) => n.startSoon(async () => resolve(await runInWorker(arriveThenBlock, a, g)).catch(reject))))
+              results.push(
+                new Promise<number>((resolve, reject) => n.startSoon(() => runInWorker(arriveThenBlock, a, g).then(resolve, reject))),
+              )
             }
             arriveS.close()
             go.close()

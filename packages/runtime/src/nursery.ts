@@ -28,7 +28,7 @@ import { current, runIn, type TaskContext } from './context.js'
 import { Cancelled, NurseryError, assert } from './errors.js'
 import { CancelStatus, type ScopeLike, type TaskInfo } from './status.js'
 import { checkFunction } from './validate.js'
-import { isWorkerTask, runWorkerTask, type WorkerTask } from './worker-task.js'
+import { isWorkerTask, runWorkerTask, type CrossThreadArgs, type WorkerTask } from './worker-task.js'
 
 /** Passed to tasks started with `Nursery.start`: call `started(value)` once they are ready. */
 export interface TaskStatus<V = void> {
@@ -58,7 +58,7 @@ export class Nursery {
 
   /** Starts `fn(...args)` as a task of this nursery and returns at once. A `WorkerTask` runs on the pool. */
   startSoon<A extends unknown[]>(fn: (...args: A) => Promise<unknown>, ...args: A): void
-  startSoon<A extends unknown[]>(task: WorkerTask<A, unknown>, ...args: A): void
+  startSoon<A extends unknown[], P extends A = A>(task: WorkerTask<A, unknown>, ...args: P & CrossThreadArgs<P>): void
   startSoon<A extends unknown[]>(fn: ((...args: A) => Promise<unknown>) | WorkerTask<A, unknown>, ...args: A): void {
     this.#checkOpen('startSoon')
     let body: (...args: A) => unknown
@@ -94,7 +94,7 @@ export class Nursery {
    * and its errors reject `start` itself; after, it belongs to the nursery.
    */
   start<V, A extends unknown[]>(fn: (status: TaskStatus<V>, ...args: A) => Promise<unknown>, ...args: A): Promise<V>
-  start<V, A extends unknown[]>(task: WorkerTask<[TaskStatus<V>, ...A], unknown>, ...args: A): Promise<V>
+  start<V, A extends unknown[], P extends A = A>(task: WorkerTask<[TaskStatus<V>, ...A], unknown>, ...args: P & CrossThreadArgs<P>): Promise<V>
   start<V, A extends unknown[]>(
     fn: ((status: TaskStatus<V>, ...args: A) => Promise<unknown>) | WorkerTask<[TaskStatus<V>, ...A], unknown>,
     ...args: A
