@@ -104,14 +104,16 @@ export class ThreadBoard {
   }
 
   /**
-   * True if some thread can start a task at once: it has loaded the entry,
-   * is not blocked in a sync wait, and has no task, or nothing posted but not
-   * yet taken up and is not busy.
+   * True if some thread can start a task at once: it is not blocked in a
+   * sync wait, and has no task (a thread still loading the entry counts: it
+   * starts the task as soon as it has loaded, so a burst on a new pool is
+   * spread over every thread), or nothing posted but not yet taken up and is
+   * not busy.
    */
   canTakeNow(): boolean {
     const c = this.#cells
     for (const [id, base] of this.#rowOf) {
-      if (Atomics.load(c, base + kRowReady) === 0 || Atomics.load(c, base + kRowBlocked) !== 0) continue
+      if (Atomics.load(c, base + kRowBlocked) !== 0) continue
       const t = this.#threads.get(id)
       if (t !== undefined && (t.terminating || t.destroyed)) continue
       const usage = t?.currentUsage ?? 0
