@@ -16,7 +16,7 @@
  *    cancellation or an unshielded outer one), never before.
  */
 import { current, runIn } from './context.ts'
-import { Cancelled, NurseryError } from './errors.ts'
+import { Cancelled, NurseryError, collapseSuppressed } from './errors.ts'
 import { CancelStatus, type ScopeLike } from './status.ts'
 import { checkDeadline, checkFunction, checkMs, checkOptionKeys } from './validate.ts'
 
@@ -27,6 +27,12 @@ export interface CancelScopeOptions {
   relativeDeadline?: number
   /** Protect the body from cancellation of outer scopes (default false). */
   shield?: boolean
+  /**
+   * Cancel the scope when this signal aborts (a client hung up, a parent
+   * AbortController, `AbortSignal.timeout`). Already aborted: the scope is
+   * cancelled at entry. The listener is removed when the scope exits.
+   */
+  signal?: AbortSignal
 }
 
 /** Milliseconds on a monotonic clock; the clock of every deadline. */
@@ -55,13 +61,20 @@ export class CancelScope implements ScopeLike {
    */
   #everCancelled = false
   #reason: unknown
+  /** The `signal` option, and the listener added to it while entered. */
+  readonly #source: AbortSignal | undefined
+  #onAbort: (() => void) | undefined
 
   constructor(options: CancelScopeOptions = {}) {
     if (typeof options !== 'object' || options === null) {
-      throw new TypeError('CancelScope options must be an object like { deadline, relativeDeadline, shield }')
+      throw new TypeError('CancelScope options must be an object like { deadline, relativeDeadline, shield } (or { signal })')
     }
-    checkOptionKeys('new CancelScope(options)', options, ['deadline', 'relativeDeadline', 'shield'])
-    const { deadline, relativeDeadline, shield } = options
+    checkOptionKeys('new CancelScope(options)', options, ['deadline', 'relativeDeadline', 'shield', 'signal'])
+    const { deadline, relativeDeadline, shield, signal } = options
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new TypeError(`CancelScope option signal must be an AbortSignal (for example controller.signal), got ${typeof signal}`)
+    }
+    this.#source = signal
     if (deadline !== undefined) this.#deadline = checkDeadline('CancelScope deadline', deadline)
     if (relativeDeadline !== undefined) {
       this.#relativeDeadline = checkMs('CancelScope relativeDeadline', relativeDeadline)
@@ -175,14 +188,28 @@ export class CancelScope implements ScopeLike {
     }
     this.#state = 'entered'
     if (this.#relativeDeadline !== Infinity) this.#deadline = currentTime() + this.#relativeDeadline
+    const source = this.#source
+    if (source?.aborted) this.#signalAborted(source)
     this.#status = new CancelStatus(this, parent)
     if (this.#status.effectivelyCancelled) this._onEffectivelyCancelled()
     this.#armTimer()
+    if (source !== undefined && !source.aborted) {
+      this.#onAbort = () => this.#signalAborted(source)
+      source.addEventListener('abort', this.#onAbort, { once: true })
+    }
     return this.#status
+  }
+
+  #signalAborted(source: AbortSignal): void {
+    this.cancel(new Cancelled('the cancel scope was cancelled because its signal was aborted', { cause: source.reason }))
   }
 
   /** @internal */
   _exit(): void {
+    if (this.#onAbort !== undefined) {
+      this.#source!.removeEventListener('abort', this.#onAbort)
+      this.#onAbort = undefined
+    }
     this.#clearTimer()
     this.#status?.detach()
     this.#status = undefined
@@ -203,9 +230,12 @@ export class CancelScope implements ScopeLike {
   /**
    * @internal What `run` does with an error from its body: a `Cancelled` is
    * caught if this scope owns the cancellation (see `_ownsCancellation`);
-   * inside a group, the `Cancelled`s are removed and the rest rethrown.
+   * inside a group, the `Cancelled`s are removed and the rest rethrown. A
+   * `SuppressedError` from `using`/`await using` made only of `Cancelled`s
+   * counts as one; one holding a real error is that error (`collapseSuppressed`).
    */
-  _filterError(error: unknown, owns: boolean = this._ownsCancellation()): undefined {
+  _filterError(raised: unknown, owns: boolean = this._ownsCancellation()): undefined {
+    const error = collapseSuppressed(raised)
     if (!owns) throw error
     if (error instanceof Cancelled) {
       this.#cancelledCaught = true
@@ -213,8 +243,8 @@ export class CancelScope implements ScopeLike {
     }
     if (error instanceof AggregateError) {
       const rest = withoutCancelled(error.errors)
-      if (rest.length === error.errors.length) throw error
-      this.#cancelledCaught = true
+      if (sameErrors(rest, error.errors)) throw error
+      if (containsCancelled(error.errors)) this.#cancelledCaught = true
       if (rest.length === 0) return undefined
       throw new NurseryError(rest)
     }
@@ -285,13 +315,25 @@ export function expireDueDeadlines(status: CancelStatus): void {
 /** Removes every `Cancelled` from a list of errors, looking into nested groups. */
 export function withoutCancelled(errors: readonly unknown[]): unknown[] {
   const rest: unknown[] = []
-  for (const e of errors) {
+  for (const raised of errors) {
+    const e = collapseSuppressed(raised) // a disposal's Cancelled on top of a Cancelled is one Cancelled
     if (e instanceof Cancelled) continue
     if (e instanceof AggregateError) {
       const inner = withoutCancelled(e.errors)
       if (inner.length === 0) continue
-      rest.push(inner.length === e.errors.length ? e : new NurseryError(inner))
+      rest.push(sameErrors(inner, e.errors) ? e : new NurseryError(inner))
     } else rest.push(e)
   }
   return rest
+}
+
+function sameErrors(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+function containsCancelled(errors: readonly unknown[]): boolean {
+  return errors.some((raised) => {
+    const e = collapseSuppressed(raised)
+    return e instanceof Cancelled || (e instanceof AggregateError && containsCancelled(e.errors))
+  })
 }

@@ -5,6 +5,8 @@
  * program's tasks), `NurseryError` (what a nursery's tasks raised, grouped).
  * `InternalError` is a broken invariant: always a bug in gotrio.
  */
+import { registerErrorClass } from './error-classes.ts'
+import { WouldBlock } from './would-block.ts'
 
 /**
  * Thrown by every blocking operation of gotrio (sleep, channel send/receive,
@@ -84,7 +86,53 @@ export function assert(condition: unknown, invariant: string): asserts condition
   if (!condition) throw new InternalError(`invariant violated: ${invariant}`)
 }
 
+/** The shape of a `SuppressedError` (native, or the helper that TypeScript/esbuild emit for `using` on older runtimes). */
+interface SuppressedLike extends Error {
+  readonly error: unknown
+  readonly suppressed: unknown
+}
+
+function isSuppressedError(e: unknown): e is SuppressedLike {
+  if (!(e instanceof Error) || !('error' in e) || !('suppressed' in e)) return false
+  const native = (globalThis as { SuppressedError?: new (...a: never[]) => Error }).SuppressedError
+  return (native !== undefined && e instanceof native) || e.name === 'SuppressedError'
+}
+
+/**
+ * What an error raised while disposing a resource (`using`, `await using`)
+ * means for cancellation, following Trio's rule for an exception raised in
+ * `__aexit__`. `aclose()` is a checkpoint, so disposing inside a cancelled
+ * scope throws `Cancelled` on top of whatever was unwinding, and the language
+ * wraps the two in a `SuppressedError` (`error`: the disposal's error,
+ * `suppressed`: the one it interrupted). Looking inside, at any depth:
+ *  - only `Cancelled`s: it is a `Cancelled` (the one that was unwinding), so the
+ *    scope that owns the cancellation catches it;
+ *  - one `Cancelled` and one real error: the real error, never hidden by the
+ *    cancellation (whichever of the two it was);
+ *  - two real errors: the `SuppressedError` (rebuilt if a part changed).
+ * Anything that is not a `SuppressedError` is returned unchanged.
+ */
+export function collapseSuppressed(e: unknown): unknown {
+  if (!isSuppressedError(e)) return e
+  const error = collapseSuppressed(e.error)
+  const suppressed = collapseSuppressed(e.suppressed)
+  if (error instanceof Cancelled) return suppressed // a Cancelled (the one that was unwinding) or the real error
+  if (suppressed instanceof Cancelled) return error
+  if (error === e.error && suppressed === e.suppressed) return e
+  const native = (globalThis as { SuppressedError?: new (error: unknown, suppressed: unknown, message?: string) => Error }).SuppressedError
+  if (native) return new native(error, suppressed, e.message)
+  return Object.assign(new Error(e.message), { name: 'SuppressedError', error, suppressed })
+}
+
 function describe(e: unknown): string {
   if (e instanceof Error) return `${e.name}: ${e.message}`
   return String(e)
 }
+
+// Errors keep their class across threads (error-classes.ts).
+registerErrorClass('Cancelled', Cancelled)
+registerErrorClass('TooSlowError', TooSlowError)
+registerErrorClass('DeadlockError', DeadlockError)
+registerErrorClass('NurseryError', NurseryError)
+registerErrorClass('WouldBlock', WouldBlock)
+registerErrorClass('InternalError', InternalError)

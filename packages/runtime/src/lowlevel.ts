@@ -15,6 +15,7 @@ export { current, checkCancelled, park, yieldDue, macrotask, type TaskContext } 
 export { Parked, CancelStatus, type TaskInfo, type Closeable } from './status.ts'
 export { waitingTasks } from './run.ts'
 export { InternalError, assert } from './errors.ts'
+export { registerErrorClass, type ErrorClass } from './error-classes.ts'
 export { adoptResource, releaseResource, kTransfer, type Transferable, type TransferRecord } from './resources.ts'
 export { waitAllTasksBlocked } from './testing.ts'
 export {
@@ -25,6 +26,8 @@ export {
   onBeforeWorkerTerminate,
   cancelRequestedSync,
   checkCancelledSync,
+  syncWaitBegin,
+  syncWaitEnd,
   type WorkerBootstrap,
 } from './threads.ts'
 export { kTaskRunner, runWorkerTask, moduleUrl, type Runner as WorkerTaskRunner } from './worker-task.ts'

@@ -28,7 +28,7 @@ import { current, runIn, storage, type TaskContext } from './context.ts'
 import { Cancelled, NurseryError, assert } from './errors.ts'
 import { CancelStatus, type ScopeLike, type TaskInfo } from './status.ts'
 import { checkFunction } from './validate.ts'
-import { isWorkerTask, runWorkerTask, type WorkerTask } from './worker-task.ts'
+import { isWorkerTask, runWorkerTask, type CrossThreadArgs, type WorkerTask } from './worker-task.ts'
 
 /** Passed to tasks started with `Nursery.start`: call `started(value)` once they are ready. */
 export interface TaskStatus<V = void> {
@@ -60,7 +60,7 @@ export class Nursery {
 
   /** Starts `fn(...args)` as a task of this nursery and returns at once. A `WorkerTask` runs on the pool. */
   startSoon<A extends unknown[]>(fn: (...args: A) => Promise<unknown>, ...args: A): void
-  startSoon<A extends unknown[]>(task: WorkerTask<A, unknown>, ...args: A): void
+  startSoon<A extends unknown[], P extends A = A>(task: WorkerTask<A, unknown>, ...args: P & CrossThreadArgs<P>): void
   startSoon<A extends unknown[]>(fn: ((...args: A) => Promise<unknown>) | WorkerTask<A, unknown>, ...args: A): void {
     this.#checkOpen('startSoon')
     let body: (...args: A) => unknown
@@ -113,7 +113,7 @@ export class Nursery {
    * and its errors reject `start` itself; after, it belongs to the nursery.
    */
   start<V, A extends unknown[]>(fn: (status: TaskStatus<V>, ...args: A) => Promise<unknown>, ...args: A): Promise<V>
-  start<V, A extends unknown[]>(task: WorkerTask<[TaskStatus<V>, ...A], unknown>, ...args: A): Promise<V>
+  start<V, A extends unknown[], P extends A = A>(task: WorkerTask<[TaskStatus<V>, ...A], unknown>, ...args: P & CrossThreadArgs<P>): Promise<V>
   start<V, A extends unknown[]>(
     fn: ((status: TaskStatus<V>, ...args: A) => Promise<unknown>) | WorkerTask<[TaskStatus<V>, ...A], unknown>,
     ...args: A

@@ -111,4 +111,23 @@ export function checkCancelledSync(): void {
   if (cancelRequestedSync()) throw new Cancelled()
 }
 
+/**
+ * Blocked in a sync wait: code about to block its thread in `Atomics.wait`
+ * (`sendSync`, `receiveSync`, ...) calls `syncWaitBegin()` just before the
+ * wait and `syncWaitEnd()` just after, so the pool places no task on this
+ * thread meanwhile and starts another thread when all of them are blocked
+ * (worker-pool.ts, "Held tasks"). No-ops outside a pool thread.
+ */
+let syncWaitHook: ((blocked: boolean) => void) | undefined
+export function syncWaitBegin(): void {
+  syncWaitHook?.(true)
+}
+export function syncWaitEnd(): void {
+  syncWaitHook?.(false)
+}
+/** @internal worker-entry.ts installs the hook that posts the thread's hint. */
+export function setSyncWaitHook(hook: (blocked: boolean) => void): void {
+  syncWaitHook = hook
+}
+
 export { isMainThread, threadId }

@@ -9,7 +9,8 @@
  * (where endpoints are passed in practice), not into Maps, Sets or class
  * instances, which structured clone would flatten anyway.
  */
-import { Cancelled } from './errors.ts'
+import { makeError } from './error-classes.ts'
+import './errors.ts' // registers the runtime's error classes
 import { kTransfer, type TransferRecord } from './resources.ts'
 
 const MARK = '__gotrio_transfer__'
@@ -159,16 +160,16 @@ function isErrorRecord(v: unknown): v is ErrorRecord {
   return typeof v === 'object' && v !== null && (v as { isError?: unknown }).isError === true
 }
 
-/** Rebuilds an error from `serializeError`: an `Error` (or `AggregateError`) with the original name, message, stack and cause. */
+/**
+ * Rebuilds an error from `serializeError`: an instance of the class registered
+ * under its name (error-classes.ts; a `TypeError` stays a `TypeError`, a
+ * `Cancelled` a `Cancelled`), else an `Error` (or `AggregateError`), with the
+ * original name, message, stack, cause, errors and own fields.
+ */
 export function deserializeError(v: unknown): unknown {
   if (!isErrorRecord(v)) return v
-  const cause = v.cause === undefined ? undefined : deserializeError(v.cause)
-  const opts = 'cause' in v ? { cause } : undefined
-  const e = v.errors
-    ? new AggregateError(v.errors.map(deserializeError), v.message, opts)
-    : v.name === 'Cancelled'
-      ? new Cancelled(v.message, opts) // a cancellation stays one across threads
-      : new Error(v.message, opts)
+  const opts = 'cause' in v ? { cause: deserializeError(v.cause) } : undefined
+  const e = makeError(v.name, v.message, opts, v.errors?.map(deserializeError))
   Object.defineProperty(e, 'name', { value: v.name, writable: true, configurable: true, enumerable: false })
   if (v.stack !== undefined) e.stack = v.stack
   Object.assign(e, v.props)

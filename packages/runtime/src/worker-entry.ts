@@ -13,20 +13,28 @@ import { checkCancelled, rootContext, runIn, type TaskContext } from './context.
 import { Cancelled } from './errors.ts'
 import type { TaskStatus } from './nursery.ts'
 import type { Closeable, TaskInfo } from './status.ts'
-import { runWorkerBootstraps } from './threads.ts'
+import { runWorkerBootstraps, setSyncWaitHook } from './threads.ts'
 import { noteRunning } from './deadlock/local.ts'
 import { decodeTransferred, encodeForTransfer, hasMarkers, serializeError } from './transfer.ts'
 import {
   BOARD_ROW_INTS,
   STATE_CANCEL_REQUESTED,
+  kRowBlocked,
   kRowBusy,
+  kRowReady,
   kRowRunning,
+  kHeld,
+  kKick,
   kRowThread,
   STATE_RUNNING,
   kBell,
   kState,
   kArgsTaken,
+  kPhase,
   kThread,
+  PHASE_ANSWERED,
+  PHASE_CALLED,
+  PHASE_WAITING,
   slotView,
   type PoolShared,
   type StartedMessage,
@@ -103,6 +111,42 @@ function markBusy(): void {
 function clearBusy(): void {
   busyClearing = false
   Atomics.store(board!, boardRow + kRowBusy, 0)
+  // Back in its event loop, the thread is in no sync wait (whoever began one without ending it).
+  if (blockedPosted) {
+    blockedPosted = false
+    Atomics.store(board!, boardRow + kRowBlocked, 0)
+  }
+  kickIfHeld()
+}
+
+/** The pool words (worker-protocol.ts): the doorbell, the kick word, the held count. */
+const poolWords = shared ? new Int32Array(shared.bell) : undefined
+
+/**
+ * Tells the owner this thread may take a held task now. Called after the
+ * hint that says so was stored; rings only while the owner holds tasks
+ * (the store-then-load order against the owner's is in worker-protocol.ts).
+ */
+function kickIfHeld(): void {
+  if (poolWords === undefined || Atomics.load(poolWords, kHeld) === 0) return
+  Atomics.add(poolWords, kKick, 1)
+  Atomics.notify(poolWords, kKick)
+}
+
+// A sync wait (channels' sendSync/receiveSync) marks this thread blocked, so
+// the pool places nothing behind it and grows when every thread is blocked.
+let blockedPosted = false
+setSyncWaitHook((blocked) => {
+  if (boardRow < 0 || blocked === blockedPosted) return
+  blockedPosted = blocked
+  Atomics.store(board!, boardRow + kRowBlocked, blocked ? 1 : 0)
+  if (blocked) kickIfHeld()
+})
+
+// This thread has loaded the entry: it can take tasks.
+if (board !== undefined && (boardRow = findBoardRow(board)) >= 0) {
+  Atomics.store(board, boardRow + kRowReady, 1)
+  kickIfHeld()
 }
 
 /** A task of this thread between its start and its end, as the doorbell sees it. */
@@ -209,12 +253,19 @@ function callExport(mod: Record<string, unknown>, p: TaskPayload, control: Int32
   }
   const f = fn as (...a: unknown[]) => unknown
   Atomics.store(control, kArgsTaken, 1) // from here the moved endpoints are this thread's (worker-protocol.ts)
-  if (hasMarkers(p.args)) return decodeTransferred(p.args).then((args) => invoke(f, p, args as unknown[]))
-  return invoke(f, p, p.args as unknown[])
+  if (hasMarkers(p.args)) return decodeTransferred(p.args).then((args) => invoke(f, p, args as unknown[], control))
+  return invoke(f, p, p.args as unknown[], control)
 }
 
-function invoke(fn: (...a: unknown[]) => unknown, p: TaskPayload, args: unknown[]): unknown {
-  // Cancelled while queued: do not start it at all (its endpoints are closed when it ends).
+function invoke(fn: (...a: unknown[]) => unknown, p: TaskPayload, args: unknown[], control: Int32Array): unknown {
+  // Cancelled before its function was called (queued, or while its thread
+  // booted or loaded the module): the function never runs, and its endpoints
+  // are closed when it ends. The compareExchange decides this once against
+  // the owner's (worker-protocol.ts, kPhase); kState is read after it.
+  if (Atomics.compareExchange(control, kPhase, PHASE_WAITING, PHASE_CALLED) !== PHASE_WAITING) {
+    throw new Cancelled('the worker task was cancelled before it started, and dropped')
+  }
+  if (Atomics.load(control, kState) !== STATE_RUNNING) throw new Cancelled('the worker task was cancelled before it started')
   checkCancelled()
   markBusy()
   const result = p.startedPort ? fn(startedStatus(p.startedPort), ...args) : fn(...args)
@@ -259,6 +310,9 @@ function end(p: TaskPayload, me: Running, task: WorkerTaskInfo, result: TaskResu
   // running after its end (a promise it did not await) no longer sees the
   // block through checkCancelledSync(). Nothing here writes the block again.
   task.cancelFlag = undefined
+  // No longer running: the owner's grace timer must not terminate this
+  // thread for this task, even if its answer is read late (worker-protocol.ts).
+  Atomics.store(me.control, kPhase, PHASE_ANSWERED)
   return result
 }
 

@@ -44,9 +44,16 @@ import {
   SLAB_SLOTS,
   STATE_CANCEL_REQUESTED,
   kBell,
+  kHeld,
+  kKick,
+  POOL_WORDS,
   kState,
   kArgsTaken,
+  kPhase,
   kThread,
+  PHASE_CALLED,
+  PHASE_WAITING,
+  PHASE_DROPPED,
   slotView,
   type PoolShared,
   type StartedMessage,
@@ -58,6 +65,15 @@ import { ThreadBoard } from './balancer.ts'
 import { kTransfer } from './resources.ts'
 
 const POOL = 'gotrio.workerPool'
+/**
+ * Threads the pool may start beyond `workers` while every thread is blocked
+ * in a sync wait and tasks wait for one (see "Held tasks" below). Extra
+ * threads leave once idle for EXTRA_IDLE_MS.
+ */
+export const MAX_EXTRA_THREADS = 16
+const EXTRA_IDLE_MS = 10_000
+/** While tasks are held: how often the pool looks again without a kick (see #armKick). */
+const HELD_RECHECK_MS = 100
 /** Worker tasks that may interleave on one thread. Effectively unbounded: waiting tasks cost no thread. */
 const TASKS_PER_THREAD = 1_000_000
 
@@ -80,6 +96,8 @@ class WorkerTaskOp extends Parked<unknown> {
    */
   answered = false
   graceTimer: ReturnType<typeof setTimeout> | undefined
+  /** Set while the pool holds the task (no thread could start it at once): what posting it needs. */
+  held: HeldTask | undefined
   /** For `start`: the owner's end of the started() port, and the delivery of its value once posted. */
   startedPort: MessagePort | undefined
   startedDelivered: Promise<void> | undefined
@@ -121,10 +139,23 @@ class WorkerTaskOp extends Parked<unknown> {
     return false
   }
 
+  /**
+   * Cancellation, by the task's phase (worker-protocol.ts, kPhase): a task
+   * whose function has not been called is dropped (it will answer "cancelled"
+   * without running, and no grace period applies: nothing runs that could
+   * ignore the request); a running one is told through the doorbell and gets
+   * `cancelGraceMs`; an answered one needs nothing.
+   */
   requestCancel(): void {
     if (this.cancelRequested || this.answered) return
     this.cancelRequested = true
-    Atomics.store(this.control, kState, STATE_CANCEL_REQUESTED)
+    if (this.held !== undefined) {
+      this.pool.dropHeld(this) // never reached a thread: settles now
+      return
+    }
+    Atomics.store(this.control, kState, STATE_CANCEL_REQUESTED) // before the compareExchange: see kPhase
+    const phase = Atomics.compareExchange(this.control, kPhase, PHASE_WAITING, PHASE_DROPPED)
+    if (phase !== PHASE_CALLED) return // dropped now, or already answered
     this.pool.ringBell()
     this.graceTimer = setTimeout(() => this.pool.terminateFor(this), this.pool.graceMs)
   }
@@ -136,6 +167,7 @@ class WorkerTaskOp extends Parked<unknown> {
   /** Piscina's answer: the task's result. Returns the caller's value (or its promise). */
   onResult(r: TaskResult): unknown {
     this.answered = true
+    this.pool.taskAnswered()
     clearTimeout(this.graceTimer)
     const port = this.startedPort
     if (port) {
@@ -169,6 +201,7 @@ class WorkerTaskOp extends Parked<unknown> {
   /** Piscina's failure: the payload could not be sent, or the thread died (crash, exit, termination). Rejects with what the caller sees. */
   async onFailure(e: unknown): Promise<never> {
     this.answered = true
+    this.pool.taskAnswered()
     clearTimeout(this.graceTimer)
     this.startedPort?.close()
     // The worker never took over the moved endpoints: close them here
@@ -187,12 +220,18 @@ class WorkerTaskOp extends Parked<unknown> {
     // Otherwise the slot goes back only once its thread has exited: a thread
     // being terminated may still write it (worker-protocol.ts).
     if (this.slot >= 0) this.pool.giveSlotAfterExit(this.slot, tid)
+    const msg = e instanceof Error ? e.message : String(e)
     if (this.terminated) {
       throw new Cancelled(
-        `worker task ${name} ignored cancellation for ${this.pool.graceMs} ms (a CPU loop without checkpoint()?); its worker thread ${tid} was terminated`,
+        `worker task ${name} ignored cancellation for ${this.pool.graceMs} ms after its function started (a CPU loop without throwIfCancelled() or checkpoint()?); its worker thread ${tid} was terminated`,
+        { cause: e },
       )
     }
-    const msg = e instanceof Error ? e.message : String(e)
+    // A cancelled task settles as cancelled whatever happens to its thread
+    // afterwards (API.md, "Cancellation"): another task's termination, a crash.
+    if (this.cancelRequested) {
+      throw new Cancelled(`worker task ${name} was cancelled, and its worker thread${tid ? ` ${tid}` : ''} then died: ${msg}`, { cause: e })
+    }
     throw new Error(`worker task ${name} failed because its worker thread${tid ? ` ${tid}` : ''} died: ${msg}`, { cause: e })
   }
 
@@ -200,6 +239,14 @@ class WorkerTaskOp extends Parked<unknown> {
   release(): void {
     if (this.slot >= 0) this.pool.giveSlot(this.slot)
   }
+}
+
+/** A task the pool holds until a thread can start it at once. */
+interface HeldTask {
+  readonly payload: TaskPayload
+  readonly options: { transferList: MessagePort[] } | undefined
+  readonly resolve: (v: unknown) => void
+  readonly reject: (e: unknown) => void
 }
 
 /**
@@ -245,7 +292,16 @@ export class WorkerPool implements RuntimeService {
   readonly graceMs: number
   readonly #bootGeneration: number
   readonly #slots: ControlSlots
+  /** The pool words (worker-protocol.ts): kBell, kKick, kHeld. */
   readonly #bell: Int32Array
+  readonly #board: ThreadBoard
+  readonly #workers: number
+  /** Tasks held until a thread can start them at once, oldest first ("Held tasks"). */
+  readonly #held: WorkerTaskOp[] = []
+  /** Tasks handed to Piscina; minus `board.picked`, those waiting in Piscina's own queue. */
+  #handed = 0
+  #kickArmed = false
+  #keepAlive: ReturnType<typeof setInterval> | undefined
   /** Ids of this pool's threads that have exited, and slots waiting for an exit (giveSlotAfterExit). */
   readonly #exited = new Set<number>()
   readonly #slotsAtExit = new Map<number, number[]>()
@@ -253,18 +309,23 @@ export class WorkerPool implements RuntimeService {
   readonly booted = new Int32Array(new SharedArrayBuffer(4))
   /** The threads the pool keeps (minThreads = maxThreads). */
   readonly threads: number
+  /** Threads this pool has decided to terminate: each is terminated once (terminateFor). */
+  readonly #terminating = new Set<number>()
 
   constructor(runtime: Runtime) {
     this.graceMs = runtime.cancelGraceMs
     this.threads = runtime.workers
     this.#bootGeneration = bootstrapGeneration()
-    const boardRows = runtime.workers * BOARD_ROWS_PER_WORKER + BOARD_SPARE_ROWS
+    this.#workers = runtime.workers
+    const boardRows = (runtime.workers + MAX_EXTRA_THREADS) * BOARD_ROWS_PER_WORKER + BOARD_SPARE_ROWS
     const shared: PoolShared = {
       slab: new SharedArrayBuffer(SLAB_SLOTS * CONTROL_BYTES),
-      bell: new SharedArrayBuffer(4),
+      bell: new SharedArrayBuffer(POOL_WORDS * Int32Array.BYTES_PER_ELEMENT),
       board: new SharedArrayBuffer(boardRows * BOARD_ROW_INTS * Int32Array.BYTES_PER_ELEMENT),
     }
-    const board = new ThreadBoard(shared.board)
+    // The balancer may leave a task to a new thread only once the pool has decided to grow (#grow).
+    const board = new ThreadBoard(shared.board, () => this.piscina.threads.length < this.piscina.options.maxThreads)
+    this.#board = board
     this.#slots = new ControlSlots(shared.slab)
     this.#bell = new Int32Array(shared.bell)
     const entry = new URL(`./worker-entry${extname(import.meta.url)}`, import.meta.url)
@@ -273,7 +334,7 @@ export class WorkerPool implements RuntimeService {
       minThreads: runtime.workers,
       maxThreads: runtime.workers,
       concurrentTasksPerWorker: TASKS_PER_THREAD,
-      idleTimeout: Infinity,
+      idleTimeout: EXTRA_IDLE_MS, // only threads beyond minThreads (extra ones) ever leave
       loadBalancer: board.pick,
       workerData: { bootstraps: workerBootstraps(), gotrioBoot: { entry: entry.href, tsx: tsxLoader(entry.href), shared, booted: this.booted.buffer } },
       ...(runtime.resourceLimits ? { resourceLimits: runtime.resourceLimits } : {}),
@@ -282,23 +343,34 @@ export class WorkerPool implements RuntimeService {
     // `worker.threadId` to -1 once the thread has exited (so Piscina's
     // workerDestroy reports -1): remember each id when its thread appears.
     const watched = new WeakSet<object>()
+    // Piscina announces the threads it starts with at once, and a later one
+    // (a replacement, an extra one) only once it has loaded the entry: such a
+    // thread's row says "ready" from the start (its own store found no row).
+    let later = false
     const watchThreads = (): void => {
       for (const t of this.piscina.threads) {
         // A thread still without a board row (all were taken) is offered one
         // again whenever a thread appears; add() ignores threads that have one.
-        if (t.threadId > 0) board.add(t.threadId)
+        if (t.threadId > 0) board.add(t.threadId, later)
         if (watched.has(t)) continue
         watched.add(t)
         const tid = t.threadId
         t.once('exit', () => {
           board.remove(tid)
+          this.#shrink(tid)
+          // Piscina replaces a dead thread only when given a task: held tasks may have to be posted now.
+          if (this.#held.length > 0) setImmediate(() => this.taskAnswered())
           notifyWorkerExit(tid)
           this.#threadExited(tid)
         })
       }
     }
     watchThreads()
-    this.piscina.on('workerCreate', watchThreads)
+    later = true
+    this.piscina.on('workerCreate', () => {
+      watchThreads()
+      this.taskAnswered() // a thread that can take held tasks
+    })
     // A thread that dies with no task running is replaced; nothing to report to a task.
     this.piscina.on('error', (e: unknown) => process.emitWarning(`gotrio: a worker thread failed: ${String(e)}`))
   }
@@ -307,6 +379,118 @@ export class WorkerPool implements RuntimeService {
   ringBell(): void {
     Atomics.add(this.#bell, kBell, 1)
     Atomics.notify(this.#bell, kBell)
+  }
+
+  /**
+   * Held tasks. A task is posted to a thread only when one can start it at
+   * once (`ThreadBoard.canTakeNow`); otherwise it is held here, in order, and
+   * posted when a thread can: on a task's answer, or on a kick from a thread
+   * that became ready, came back to its event loop or blocked in a sync wait
+   * (worker-protocol.ts, kKick/kHeld). So no task waits in the port of a thread
+   * that then blocks in `sendSync`/`receiveSync` (it might be the very task
+   * that would unblock it), and a cancelled held task is dropped at once.
+   * When every thread is blocked in a sync wait, the pool grows by one thread
+   * (up to `workers + MAX_EXTRA_THREADS`) instead of hanging, as Go hands a
+   * blocked thread's processor to another. At the limit it posts behind a
+   * blocked thread, which may hang: a program with that many stages blocked
+   * in sync waits at once needs `workers` raised or async `send`/`receive`.
+   */
+  #post(op: WorkerTaskOp, payload: TaskPayload, options: { transferList: MessagePort[] } | undefined): Promise<unknown> {
+    this.#handed++
+    return this.piscina.run(payload, options).then(
+      (r: TaskResult) => op.onResult(r),
+      (e: unknown) => op.onFailure(e),
+    )
+  }
+
+  #hold(op: WorkerTaskOp, payload: TaskPayload, options: { transferList: MessagePort[] } | undefined): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      op.held = { payload, options, resolve, reject }
+      this.#held.push(op)
+      Atomics.add(this.#bell, kHeld, 1) // then read the hints again: see worker-protocol.ts
+      this.#drain()
+    })
+  }
+
+  /** Posts held tasks while a thread can take one; grows when every thread is blocked. */
+  #drain(): void {
+    while (this.#held.length > 0) {
+      // A task still in Piscina's own queue goes first; a thread's kick follows once it is taken up.
+      if (this.#handed !== this.#board.picked) break
+      // Fewer threads than `workers` (one died, and Piscina replaces threads only when given a
+      // task): post, so that Piscina starts one and gives it the task.
+      const short = this.piscina.threads.length < this.#workers
+      if (!short && !this.#board.canTakeNow() && !(this.#board.allBlocked() && this.#grow())) break
+      const op = this.#held.shift()!
+      Atomics.sub(this.#bell, kHeld, 1)
+      const h = op.held!
+      op.held = undefined
+      this.#post(op, h.payload, h.options).then(h.resolve, h.reject)
+    }
+    if (this.#held.length > 0) this.#armKick()
+    else if (this.#keepAlive !== undefined) {
+      clearInterval(this.#keepAlive)
+      this.#keepAlive = undefined
+    }
+  }
+
+  /** Raises Piscina's thread limit by one, if under the cap; the balancer then leaves the next task to a new thread. */
+  #grow(): boolean {
+    const opts = this.piscina.options as { maxThreads: number }
+    if (this.piscina.threads.length < opts.maxThreads) return true // one is being started already
+    if (opts.maxThreads >= this.#workers + MAX_EXTRA_THREADS) return false
+    opts.maxThreads++
+    return true
+  }
+
+  /** A thread has exited: the limit goes back down to the threads left (never below `workers`). */
+  #shrink(tid: number): void {
+    const opts = this.piscina.options as { maxThreads: number }
+    const left = this.piscina.threads.filter((t) => t.threadId > 0 && t.threadId !== tid).length
+    opts.maxThreads = Math.max(this.#workers, Math.min(opts.maxThreads, left))
+  }
+
+  /**
+   * One Atomics.waitAsync on the kick word while tasks are held, and a slow
+   * timer: an Atomics.waitAsync does not keep the process alive, but a held
+   * task must (its thread may still be booting), and the timer's drain is a
+   * second chance should a kick ever be missed.
+   */
+  #armKick(): void {
+    this.#keepAlive ??= setInterval(() => this.taskAnswered(), HELD_RECHECK_MS)
+    if (this.#kickArmed) return
+    this.#kickArmed = true
+    const w = Atomics.waitAsync(this.#bell, kKick, Atomics.load(this.#bell, kKick))
+    const again = (): void => {
+      this.#kickArmed = false
+      this.#drain()
+    }
+    if (w.async) void w.value.then(again)
+    else queueMicrotask(again)
+  }
+
+  /** An answer came: a thread may be able to take a held task. */
+  taskAnswered(): void {
+    if (this.#held.length > 0) this.#drain()
+  }
+
+  /** A held task was cancelled: it never reached a thread, so it settles as Cancelled now. */
+  dropHeld(op: WorkerTaskOp): void {
+    const i = this.#held.indexOf(op)
+    if (i >= 0) {
+      this.#held.splice(i, 1)
+      Atomics.sub(this.#bell, kHeld, 1)
+      if (this.#held.length === 0) this.#drain() // stops the keep-alive timer
+    }
+    const h = op.held!
+    op.held = undefined
+    op.answered = true
+    op.startedPort?.close()
+    op.fail(undefined) // unlinks it from its scope
+    op.release()
+    void closeMoved(op.encodedArgs).then(() =>
+      h.reject(new Cancelled(`worker task ${op.workerTask.name} was cancelled while it waited for a thread; it never ran`)),
+    )
   }
 
   giveSlot(slot: number): void {
@@ -335,6 +519,7 @@ export class WorkerPool implements RuntimeService {
 
   #threadExited(tid: number): void {
     this.#exited.add(tid)
+    this.#terminating.delete(tid)
     for (const key of [tid, 0]) {
       for (const slot of this.#slotsAtExit.get(key) ?? []) this.#slots.give(slot)
       this.#slotsAtExit.delete(key)
@@ -382,25 +567,30 @@ export class WorkerPool implements RuntimeService {
       options = { transferList: [mc.port2] }
       mc.port1.on('message', (m: StartedMessage) => op.deliverStarted(m))
     }
-    return this.piscina.run(payload, options).then(
-      (r: TaskResult) => op.onResult(r),
-      (e: unknown) => op.onFailure(e),
-    )
+    if (this.#held.length === 0 && this.#handed === this.#board.picked && (this.#board.canTakeNow() || this.piscina.threads.length < this.#workers)) {
+      return this.#post(op, payload, options)
+    }
+    return this.#hold(op, payload, options)
   }
 
-  /** The grace period is over and the task still runs: terminate its thread (last resort, DESIGN.md 5). */
+  /**
+   * The grace period is over. Terminates the task's thread (the last resort,
+   * DESIGN.md 5) only if the task's function is still running: not for a
+   * task that has answered (a busy owner may read the answer late), and a
+   * thread at most once (other cancelled tasks on it settle as cancelled when
+   * Piscina fails them).
+   */
   terminateFor(op: WorkerTaskOp): void {
+    op.graceTimer = undefined
+    if (op.answered || Atomics.load(op.control, kPhase) !== PHASE_CALLED) return
     const tid = Atomics.load(op.control, kThread)
-    const thread = tid ? this.piscina.threads.find((t) => t.threadId === tid) : undefined
-    if (!thread) {
-      // Not started yet (queued, or its thread is still booting): it will see
-      // the request when it starts; look again after another grace period.
-      op.graceTimer = setTimeout(() => this.terminateFor(op), this.graceMs)
-      return
-    }
     op.terminated = true
+    if (this.#terminating.has(tid)) return
+    const thread = this.piscina.threads.find((t) => t.threadId === tid)
+    if (!thread) return // already gone: Piscina fails its tasks, and a cancelled one settles as Cancelled
+    this.#terminating.add(tid)
     process.emitWarning(
-      `gotrio: worker task ${op.workerTask.name} ignored cancellation for ${this.graceMs} ms; terminating worker thread ${tid} (other tasks on that thread fail too)`,
+      `gotrio: worker task ${op.workerTask.name} ignored cancellation for ${this.graceMs} ms; terminating worker thread ${tid} (the task's function was still running; other tasks on that thread settle as Cancelled if they were cancelled, else fail)`,
       { code: 'GOTRIO_WORKER_TERMINATED' },
     )
     // Let the thread leave any shared-memory critical section first (threads.ts).

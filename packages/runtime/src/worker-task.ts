@@ -8,6 +8,7 @@ import { isAbsolute } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { TaskStatus } from './nursery.ts'
 import { noteOutstanding } from './deadlock/local.ts'
+import type { kTransfer } from './resources.ts'
 
 const kWorkerTask: unique symbol = Symbol.for('gotrio.WorkerTask')
 /**
@@ -77,8 +78,31 @@ export function moduleUrl(module: URL | string): string {
   return module // a bare package specifier, resolved by the worker
 }
 
+/** What the compiler says when a worker task is given an endpoint that cannot leave its thread. */
+export interface ThreadLocalArgument {
+  'a memory-channel endpoint cannot cross threads: pass an endpoint of openSharedChannel() instead': never
+}
+
+/**
+ * The arguments `P` of a worker task as they may cross threads: a value
+ * whose transfer is typed as impossible (`[kTransfer]` returning `never`:
+ * memory-channel endpoints) becomes `ThreadLocalArgument`, so passing one is a
+ * type error that names the fix, in the arguments themselves and, a few levels
+ * deep, inside arrays and objects. The runtime refuses them too (a TypeError
+ * naming `openSharedChannel`), for code the compiler does not see.
+ */
+export type CrossThreadArgs<P, Depth extends unknown[] = []> = Depth['length'] extends 5
+  ? P
+  : P extends { [kTransfer](check?: boolean): never }
+    ? ThreadLocalArgument
+    : P extends (...a: never[]) => unknown
+      ? P
+      : P extends object
+        ? { [K in keyof P]: CrossThreadArgs<P[K], [...Depth, 1]> }
+        : P
+
 /** Runs a worker task on the pool and waits for its result; cancellable like any gotrio operation. */
-export function runInWorker<A extends unknown[], R>(task: WorkerTask<A, R>, ...args: A): Promise<R> {
+export function runInWorker<A extends unknown[], R, P extends A = A>(task: WorkerTask<A, R>, ...args: P & CrossThreadArgs<P>): Promise<R> {
   if (!isWorkerTask(task)) throw new TypeError('runInWorker(task, ...args): task must be made with workerTask(module, exportName)')
   return runWorkerTask(task, args, undefined) as Promise<R>
 }

@@ -20,7 +20,7 @@ import * as __ring from './ring.ts'
 import * as __waiting from './waiting.ts'
 import type { Incoming, Outgoing } from './waiting.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
-const { checkCancelledSync } = __lowlevel
+const { checkCancelledSync, syncWaitBegin, syncWaitEnd } = __lowlevel
 const { free } = __arena
 const { CODEC_BYTES, H_SEQ_RECV, H_SEQ_SEND } = __layout
 const { DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK, HANDED, SIDE_SEND } = __ring
@@ -62,6 +62,7 @@ function pollWhileBlocked(ring: Ring, forReceive: boolean, index: number): void 
   const i32 = ring.i32
   for (let k = 0; k < POLLS && ring.looksBlocked(forReceive); k++) {
     checkCancelledSync()
+    syncWaitBegin() // until the op returns: the pool places no task behind a blocked thread (runtime README)
     Atomics.wait(i32, index, Atomics.load(i32, index), POLL_MS)
   }
 }
@@ -70,11 +71,20 @@ function pollWhileBlocked(ring: Ring, forReceive: boolean, index: number): void 
 function waitSlice(ring: Ring, index: number, seen: number): void {
   const i32 = ring.i32
   for (let k = 0; k < SPINS; k++) if (Atomics.load(i32, index) !== seen) return
+  syncWaitBegin() // until the op returns (syncWaitEnd in blockingSend/blockingReceive)
   Atomics.wait(i32, index, seen, SLICE_MS)
 }
 
 /** `num` is the value for numeric codecs (`out` undefined: nothing to commit); `out` the encoded bytes otherwise. */
 export function blockingSend(ring: Ring, num: number, out: Outgoing | undefined, broken: () => Error): void {
+  try {
+    blockingSendWaits(ring, num, out, broken)
+  } finally {
+    syncWaitEnd()
+  }
+}
+
+function blockingSendWaits(ring: Ring, num: number, out: Outgoing | undefined, broken: () => Error): void {
   refuseMainThread('SharedSendChannel.sendSync()', 'await send() (or sendNowait())')
   const seq = ring.h + H_SEQ_SEND
   let offered = false
@@ -155,6 +165,14 @@ export function blockingSend(ring: Ring, num: number, out: Outgoing | undefined,
  * bytes); the caller decodes it before this thread's next operation.
  */
 export function blockingReceive(ring: Ring, end: () => Error, scratchOk: boolean): Incoming | undefined {
+  try {
+    return blockingReceiveWaits(ring, end, scratchOk)
+  } finally {
+    syncWaitEnd()
+  }
+}
+
+function blockingReceiveWaits(ring: Ring, end: () => Error, scratchOk: boolean): Incoming | undefined {
   refuseMainThread('SharedReceiveChannel.receiveSync()', 'await receive() (or receiveNowait(), or for await)')
   const seq = ring.h + H_SEQ_RECV
   const numeric = ring.codec !== CODEC_BYTES
