@@ -47,7 +47,7 @@ import * as __waiter from './waiter.ts'
 import type { SelectWaiter as SelectWaiterT } from './waiter.ts'
 // Local bindings (see the note in shared/ring.ts: tsx turns imports into getter reads).
 const { Cancelled } = __runtime
-const { current, park, yieldDue, macrotask, checkCancelledSync, InternalError } = __lowlevel
+const { current, park, yieldDue, macrotask, checkCancelledSync, syncWaitBegin, syncWaitEnd, InternalError } = __lowlevel
 const { BrokenResourceError, ClosedResourceError, EndOfChannel, WouldBlock } = __errors
 const { RECEIVE, badCase } = __case
 const { attemptLocked, outcome, freeOut, takeIncoming, registerShared, registerOffer } = __shared
@@ -538,7 +538,9 @@ function waitSync(cases: readonly AnyCase[], outs: (Outgoing | undefined)[] | un
   if (n === 0) {
     for (;;) {
       checkCancelledSync()
+      syncWaitBegin()
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SLICE_MS)
+      syncWaitEnd()
     }
   }
   let slice = MIN_SLICE_MS
@@ -551,7 +553,9 @@ function waitSync(cases: readonly AnyCase[], outs: (Outgoing | undefined)[] | un
     }
     if (!moved) {
       const k = turn++ % n
+      syncWaitBegin() // the pool places no task behind a thread blocked here (runtime README)
       Atomics.wait(rings[k]!.i32, seqIndex[k]!, seen[k]!, n === 1 ? SLICE_MS : slice)
+      syncWaitEnd()
       if (slice < MAX_MULTI_SLICE_MS) slice *= 2
     } else slice = MIN_SLICE_MS
     try {

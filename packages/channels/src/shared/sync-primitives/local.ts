@@ -19,7 +19,7 @@
  */
 import { isMainThread, threadId } from 'node:worker_threads'
 import { Cancelled } from '@gotrio/runtime'
-import { Parked, cancelRequestedSync, type TaskInfo } from '@gotrio/runtime/lowlevel'
+import { Parked, cancelRequestedSync, syncWaitBegin, syncWaitEnd, type TaskInfo } from '@gotrio/runtime/lowlevel'
 import { alloc, free } from '../arena.ts'
 import { Cell, TOO_LATE } from './cell.ts'
 import { N_WORD, NODE_BYTES, NODE_GRANTED, NODE_WAITING, S_STATE } from './layout.ts'
@@ -276,24 +276,34 @@ export function refuseMainThread(fn: string, instead: string): void {
 export function waitGrantedSync(cell: Cell, node: number, isLock: boolean): void {
   const a = cell.a
   const w = (node >> 2) + N_WORD
-  for (;;) {
-    for (let k = 0; k < SPINS_SYNC; k++) if (Atomics.load(a, w) === NODE_GRANTED) return
-    Atomics.wait(a, w, NODE_WAITING, SLICE_MS)
-    if (Atomics.load(a, w) === NODE_GRANTED) return
-    if (cancelRequestedSync() && cell.withdraw(node, isLock) !== TOO_LATE) {
-      giveNode(node)
-      throw new Cancelled()
+  syncWaitBegin() // the pool places no task behind a thread blocked here (runtime README)
+  try {
+    for (;;) {
+      for (let k = 0; k < SPINS_SYNC; k++) if (Atomics.load(a, w) === NODE_GRANTED) return
+      Atomics.wait(a, w, NODE_WAITING, SLICE_MS)
+      if (Atomics.load(a, w) === NODE_GRANTED) return
+      if (cancelRequestedSync() && cell.withdraw(node, isLock) !== TOO_LATE) {
+        giveNode(node)
+        throw new Cancelled()
+      }
     }
+  } finally {
+    syncWaitEnd()
   }
 }
 
 /** Blocks until the event word is set; on cancellation unregisters and throws `Cancelled` (unless set meanwhile). */
 export function waitEventSync(cell: Cell, index: number): void {
   const i = cell.i
-  for (;;) {
-    for (let k = 0; k < SPINS_SYNC; k++) if (Atomics.load(i, index) !== 0) return
-    Atomics.wait(i, index, 0, SLICE_MS)
-    if (Atomics.load(i, index) !== 0) return
-    if (cancelRequestedSync() && cell.eventUnregister(TID1)) throw new Cancelled()
+  syncWaitBegin() // the pool places no task behind a thread blocked here (runtime README)
+  try {
+    for (;;) {
+      for (let k = 0; k < SPINS_SYNC; k++) if (Atomics.load(i, index) !== 0) return
+      Atomics.wait(i, index, 0, SLICE_MS)
+      if (Atomics.load(i, index) !== 0) return
+      if (cancelRequestedSync() && cell.eventUnregister(TID1)) throw new Cancelled()
+    }
+  } finally {
+    syncWaitEnd()
   }
 }
