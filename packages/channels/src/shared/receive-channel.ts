@@ -8,7 +8,7 @@
  * receive queues behind this thread's earlier receivers.
  */
 import { threadId } from 'node:worker_threads'
-import { ReceiveOp, type LocalChannel } from './waiting.js'
+import { ReceiveManyOp, ReceiveOp, type LocalChannel } from './waiting.js'
 import * as __lowlevel from '@gotrio/runtime/lowlevel'
 import * as __errors from '../errors.js'
 import type { ReceiveChannel } from '../types.js'
@@ -22,7 +22,7 @@ import * as __ring from './ring.js'
 import type { Ring } from './ring.js'
 import * as __sync from './sync.js'
 import * as __waiting from './waiting.js'
-import type { Incoming } from './waiting.js'
+import type { Batch, Incoming } from './waiting.js'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { checkCancelled, current, macrotask, park, yieldDue } = __lowlevel
 const { ClosedResourceError, EndOfChannel, WouldBlock } = __errors
@@ -31,7 +31,7 @@ const { FAST_TAG } = __fast
 const { SPINS_ASYNC } = __base
 const { SIDE_RECV } = __ring
 const { blockingReceive } = __sync
-const { DONE, WAIT, END, WOULD_BLOCK, captureIncoming, incomingBytes, releaseIncoming } = __waiting
+const { DONE, WAIT, END, WOULD_BLOCK, captureIncoming, incomingBytes, newBatch, releaseIncoming, takeBatchLocked } = __waiting
 
 // Local copies: under tsx, reads of imported bindings go through getters (measured: a 20x slower hot path).
 const {
@@ -67,6 +67,24 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     } finally {
       releaseIncoming(v)
     }
+  }
+
+  /** @internal a taken batch's values, after unlocking (Decoder). Every entry is released; the first decode error is thrown after. */
+  decodeBatch(b: Batch): unknown[] {
+    if (b.items.length === 0) return b.nums
+    const values: unknown[] = new Array(b.items.length)
+    let error: unknown
+    let failed = false
+    for (let k = 0; k < b.items.length; k++) {
+      try {
+        values[k] = this.decode(b.items[k]!)
+      } catch (e) {
+        if (!failed) error = e
+        failed = true
+      }
+    }
+    if (failed) throw error
+    return values
   }
 
   /**
@@ -141,6 +159,80 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     if (r === DONE) return this.finish(ring, v)
     if (r === END) throw endError()
     throw new WouldBlock('SharedReceiveChannel.receiveNowait: no value is available')
+  }
+
+  /**
+   * API.md "Batches": waits until at least one value is available (or the
+   * channel ended), then takes, in FIFO order, up to `max` values in one
+   * operation (one lock, one wake-up, one promise): the first, and whatever
+   * else is there without waiting, values of senders already waiting included
+   * (size 0: the waiting senders' values). One receive in every other respect:
+   * EndOfChannel once drained, Cancelled having taken nothing, FIFO among this
+   * thread's receivers. `max`: a positive integer or Infinity.
+   */
+  async receiveMany(max: number): Promise<T[]> {
+    checkBatchMax('SharedReceiveChannel.receiveMany', max)
+    const ctx = current()
+    checkCancelled(ctx)
+    const l = this.open()
+    const ring = l.ring
+    if (l.recv.queue.length === 0 && ring.looksBlocked(true)) ring.spin(true, SPINS_ASYNC)
+    let r: number
+    let b: Batch | undefined
+    let elsewhere = false
+    ring.lock()
+    try {
+      if (l.recv.queue.length > 0) {
+        r = WAIT
+        ring.seen = ring.registerLocked(threadId, SIDE_RECV) // FIFO: behind this thread's earlier receivers
+      } else {
+        r = ring.receiveLocked(threadId, false, false)
+        if (r === DONE) takeBatchLocked(ring, max, (b = newBatch()))
+      }
+      if (r === WAIT) elsewhere = ring.elsewhereLocked(threadId)
+    } finally {
+      ring.unlock()
+    }
+    if (r === DONE) {
+      const values = this.decodeBatch(b!) as T[]
+      if (yieldDue()) await macrotask()
+      return values
+    }
+    if (r === END) throw endError()
+    const op = new ReceiveManyOp<T>(l.recv, this, max, this, recvErrors)
+    l.recv.enqueue(op, ring.seen, elsewhere)
+    return park(op, ctx)
+  }
+
+  /** `receiveMany` without waiting: throws WouldBlock (nothing taken) when no value is there. */
+  receiveManyNowait(max: number): T[] {
+    checkBatchMax('SharedReceiveChannel.receiveManyNowait', max)
+    const l = this.open()
+    const ring = l.ring
+    let r: number
+    let b: Batch | undefined
+    ring.lock()
+    try {
+      r = l.recv.queue.length > 0 ? WOULD_BLOCK : ring.receiveLocked(threadId, false, true)
+      if (r === DONE) takeBatchLocked(ring, max, (b = newBatch()))
+    } finally {
+      ring.unlock()
+    }
+    if (r === DONE) return this.decodeBatch(b!) as T[]
+    if (r === END) throw endError()
+    throw new WouldBlock('SharedReceiveChannel.receiveManyNowait: no value is available')
+  }
+
+  /**
+   * `receiveMany`, blocking this worker thread with `Atomics.wait` (as
+   * `receiveSync`). Throws on the main thread: use `await receiveMany()` there.
+   */
+  receiveManySync(max: number): T[] {
+    checkBatchMax('SharedReceiveChannel.receiveManySync', max)
+    const ring = this.open().ring
+    const b = newBatch()
+    blockingReceive(ring, endError, false, b, max, 'SharedReceiveChannel.receiveManySync()')
+    return this.decodeBatch(b) as T[]
   }
 
   /**
@@ -227,3 +319,16 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
 }
 
 const NOT_READY: unique symbol = Symbol('not ready')
+
+/**
+ * API.md "Batches": `max` is a positive integer or Infinity. TypeError for
+ * anything else that is not an integer, RangeError for an integer below 1.
+ */
+function checkBatchMax(fn: string, max: unknown): void {
+  if (typeof max !== 'number' || (!Number.isInteger(max) && max !== Infinity)) {
+    throw new TypeError(
+      `${fn}: max must be a positive integer or Infinity (how many values to take at most), got ${typeof max === 'string' ? `'${max}'` : String(max)}`,
+    )
+  }
+  if (max < 1) throw new RangeError(`${fn}: max must be a positive integer or Infinity (at least 1 value per batch), got ${max}`)
+}

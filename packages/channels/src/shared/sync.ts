@@ -18,13 +18,13 @@ import * as __arena from './arena.js'
 import * as __layout from './layout.js'
 import * as __ring from './ring.js'
 import * as __waiting from './waiting.js'
-import type { Incoming, Outgoing } from './waiting.js'
+import type { Batch, Incoming, Outgoing } from './waiting.js'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { checkCancelledSync } = __lowlevel
 const { free } = __arena
 const { CODEC_BYTES, H_SEQ_RECV, H_SEQ_SEND } = __layout
 const { DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK, HANDED, SIDE_SEND } = __ring
-const { captureIncoming } = __waiting
+const { captureIncoming, takeBatchLocked } = __waiting
 
 const SPINS = 200
 const SLICE_MS = 20
@@ -148,14 +148,17 @@ export function blockingSend(ring: Ring, num: number, out: Outgoing | undefined,
 }
 
 /**
- * Receives, blocking. Returns the taken value's Incoming, or undefined when
+ * Receives, blocking. With `batch` (receiveManySync), the first value and up
+ * to `max - 1` more that are there in the same critical section go into
+ * `batch` (waiting.ts takeBatchLocked) and it returns undefined. Otherwise
+ * returns the taken value's Incoming, or undefined when
  * nothing had to be allocated: a number (numeric codecs) is then in
  * `ring.outNum`, and with `scratchOk` (not a user codec) a small inline value
  * without endpoints is in the ring's scratch buffer (`inlineScratch`, outLen
  * bytes); the caller decodes it before this thread's next operation.
  */
-export function blockingReceive(ring: Ring, end: () => Error, scratchOk: boolean): Incoming | undefined {
-  refuseMainThread('SharedReceiveChannel.receiveSync()', 'await receive() (or receiveNowait(), or for await)')
+export function blockingReceive(ring: Ring, end: () => Error, scratchOk: boolean, batch?: Batch, max = 1, fn = 'SharedReceiveChannel.receiveSync()'): Incoming | undefined {
+  refuseMainThread(fn, batch === undefined ? 'await receive() (or receiveNowait(), or for await)' : 'await receiveMany() (or receiveManyNowait())')
   const seq = ring.h + H_SEQ_RECV
   const numeric = ring.codec !== CODEC_BYTES
   let registered = false
@@ -170,6 +173,10 @@ export function blockingReceive(ring: Ring, end: () => Error, scratchOk: boolean
     try {
       r = ring.receiveLocked(threadId, registered, false)
       if (r === DONE) {
+        if (batch !== undefined) {
+          takeBatchLocked(ring, max, batch)
+          return undefined
+        }
         if (numeric) return undefined
         if (scratchOk && ring.outAt >= 0 && !ring.outHasEndpoints) {
           ring.inlineToScratch()
@@ -191,7 +198,8 @@ export function blockingReceive(ring: Ring, end: () => Error, scratchOk: boolean
       ring.lock()
       try {
         w = ring.withdrawReceiveLocked(threadId)
-        if (w === DONE && !numeric) v = captureIncoming(ring)
+        if (w === DONE && batch !== undefined) takeBatchLocked(ring, 1, batch)
+        else if (w === DONE && !numeric) v = captureIncoming(ring)
       } finally {
         ring.unlock()
       }

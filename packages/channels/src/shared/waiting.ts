@@ -102,6 +102,38 @@ export function captureIncoming(ring: Ring): Incoming {
   return { num: ring.outNum, bytes, len: ring.outLen, hasEndpoints: ring.outHasEndpoints }
 }
 
+/**
+ * A batch being taken (receiveMany): the numbers (numeric codecs), or the
+ * captured entries (byte codecs), in FIFO order.
+ */
+export interface Batch {
+  nums: number[]
+  items: Incoming[]
+}
+
+export function newBatch(): Batch {
+  return { nums: [], items: [] }
+}
+
+/**
+ * Under the lock, right after a take that returned DONE: records that value in
+ * `b`, then takes up to `max - 1` more that are there now, in the same
+ * critical section (values of senders already waiting included: their offers
+ * are in the ring; size 0 takes the waiting senders' offers but never a value
+ * promised to another waiting receiver, because these extra takes are
+ * unregistered ones: ring.ts R3). One lock, one wake-up and one promise for
+ * the batch. Stops at WOULD_BLOCK or END (the END is seen by the next call).
+ */
+export function takeBatchLocked(ring: Ring, max: number, b: Batch): void {
+  const numeric = ring.codec !== CODEC_BYTES
+  for (let k = 1; ; k++) {
+    if (numeric) b.nums.push(ring.outNum)
+    else b.items.push(captureIncoming(ring))
+    if (k >= max) return
+    if (ring.receiveLocked(threadId, false, true) !== DONE) return
+  }
+}
+
 /** The bytes of a taken byte value (out-of-line: a view valid until `release`). */
 export function incomingBytes(ring: Ring, v: Incoming): Uint8Array {
   return v.bytes ?? ring.a.u8.subarray(v.num, v.num + v.len)
@@ -114,6 +146,8 @@ export function releaseIncoming(v: Incoming): void {
 /** Hooks the public handles give the waiting machinery. */
 export interface Decoder {
   decode(v: Incoming): unknown
+  /** After unlocking: a taken batch's values (every captured entry is released, even if one fails to decode). */
+  decodeBatch(b: Batch): unknown[]
 }
 
 // ---- per-thread channel state ---------------------------------------------------
@@ -432,6 +466,75 @@ export class ReceiveOp<T> extends SharedOp<T> {
     }
     if (r === WOULD_BLOCK) return true
     this.deliver(v!)() // too late: a promised value is ours (a cancelled receive loses nothing)
+    return false
+  }
+}
+
+/**
+ * A parked `receiveMany(max)`: one registered receiver, exactly like a
+ * ReceiveOp until its first value; in the critical section that takes it, it
+ * also takes what else is there (takeBatchLocked). Withdrawal is ReceiveOp's:
+ * a cancelled batch took nothing, or (too late, a promised size-0 value) it
+ * completes with that one value.
+ */
+export class ReceiveManyOp<T> extends SharedOp<T[]> {
+  readonly waitsOn = 'SharedReceiveChannel.receiveMany'
+  constructor(
+    side: LocalSide,
+    owner: object,
+    readonly max: number,
+    readonly decoder: Decoder,
+    readonly errors: { end(): Error; closed(): Error },
+  ) {
+    super(side, owner)
+  }
+
+  private deliver(b: Batch): () => void {
+    return () => {
+      let values: unknown[]
+      try {
+        values = this.decoder.decodeBatch(b)
+      } catch (e) {
+        this.fail(e)
+        return
+      }
+      this.wake(values as T[])
+    }
+  }
+
+  attemptLocked(): (() => void) | undefined {
+    const ring = this.side.local.ring
+    const r = ring.receiveLocked(threadId, true, false)
+    if (r === WAIT) return undefined
+    if (r === END) return () => this.fail(this.errors.end())
+    const b = newBatch()
+    takeBatchLocked(ring, this.max, b)
+    return this.deliver(b)
+  }
+
+  closeLocked(): () => void {
+    const ring = this.side.local.ring
+    const r = ring.withdrawReceiveLocked(threadId)
+    if (r !== DONE) return () => this.fail(this.errors.closed())
+    const b = newBatch()
+    takeBatchLocked(ring, 1, b)
+    return this.deliver(b)
+  }
+
+  abort(): boolean {
+    this.side.remove(this)
+    const ring = this.side.local.ring
+    let r: number
+    const b = newBatch()
+    ring.lock()
+    try {
+      r = ring.withdrawReceiveLocked(threadId)
+      if (r === DONE) takeBatchLocked(ring, 1, b)
+    } finally {
+      ring.unlock()
+    }
+    if (r === WOULD_BLOCK) return true
+    this.deliver(b)() // too late: a promised value is ours (a cancelled receive loses nothing)
     return false
   }
 }

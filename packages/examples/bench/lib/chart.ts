@@ -33,6 +33,7 @@ const COLORS: Record<Impl, string> = {
   'gotrio-main': '#e8590c',
   'gotrio-shared': '#f59f00',
   'gotrio-shared-drain': '#fcc419',
+  'gotrio-shared-batch': '#ffd43b',
   'gotrio-shared-w2w': '#ffe066',
   'gotrio-workers': '#c92a2a',
   'gotrio-pool': '#d6336c',
@@ -43,6 +44,7 @@ const COLORS: Record<Impl, string> = {
   'node-als-floor': '#adb5bd',
   'node-sab-ring': '#ced4da',
   'node-sab-ring-mpmc': '#dee2e6',
+  'node-sab-handoff': '#e9ecef',
   'piscina-raw': '#495057',
   'node-workers-raw': '#343a40',
 }
