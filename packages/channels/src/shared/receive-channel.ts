@@ -16,7 +16,6 @@ import * as __codec from './codec.js'
 import * as __fast from './fast-structured.js'
 import type { ResolvedCodec } from './codec.js'
 import { SharedEndpoint } from './endpoint-base.js'
-import * as __base from './endpoint-base.js'
 import * as L from './layout.js'
 import * as __ring from './ring.js'
 import type { Ring } from './ring.js'
@@ -28,7 +27,6 @@ const { checkCancelled, current, macrotask, park, yieldDue } = __lowlevel
 const { ClosedResourceError, EndOfChannel, WouldBlock } = __errors
 const { decodeBytes } = __codec
 const { FAST_TAG } = __fast
-const { SPINS_ASYNC } = __base
 const { SIDE_RECV } = __ring
 const { blockingReceive } = __sync
 const { DONE, WAIT, END, WOULD_BLOCK, captureIncoming, incomingBytes, newBatch, releaseIncoming, takeBatchLocked } = __waiting
@@ -111,12 +109,17 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     return decodeBytes(this.codec, b[0] === FAST_TAG ? b : b.slice(0, ring.outLen), false) as T
   }
 
-  async receive(): Promise<T> {
+  receive(): Promise<T> {
+    return this.receiveOrPark(true)
+  }
+
+  /** `receive()`; `spin` false when the caller already spun (the async iterator's receiveIfReady). */
+  private async receiveOrPark(spin: boolean): Promise<T> {
     const ctx = current()
     checkCancelled(ctx)
     const l = this.open()
     const ring = l.ring
-    if (l.recv.queue.length === 0 && ring.looksBlocked(true)) ring.spin(true, SPINS_ASYNC)
+    if (spin && l.recv.queue.length === 0) ring.spinIfUseful(SIDE_RECV)
     let r: number
     let v: Incoming | undefined
     let elsewhere = false
@@ -176,7 +179,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     checkCancelled(ctx)
     const l = this.open()
     const ring = l.ring
-    if (l.recv.queue.length === 0 && ring.looksBlocked(true)) ring.spin(true, SPINS_ASYNC)
+    if (l.recv.queue.length === 0) ring.spinIfUseful(SIDE_RECV)
     let r: number
     let b: Batch | undefined
     let elsewhere = false
@@ -276,7 +279,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
         } catch (e) {
           return e instanceof EndOfChannel ? Promise.resolve(done) : Promise.reject(e)
         }
-        if (v === NOT_READY) return this.receive().then((value) => ({ value, done: false }), onEnd)
+        if (v === NOT_READY) return this.receiveOrPark(false).then((value) => ({ value, done: false }), onEnd)
         const res: IteratorResult<T> = { value: v, done: false }
         return yieldDue() ? macrotask().then(() => res) : Promise.resolve(res)
       },
@@ -291,7 +294,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     const l = this.open()
     if (l.recv.queue.length > 0) return NOT_READY
     const ring = l.ring
-    if (ring.looksBlocked(true)) ring.spin(true, SPINS_ASYNC)
+    ring.spinIfUseful(SIDE_RECV)
     let r: number
     let v: Incoming | undefined
     ring.lock()

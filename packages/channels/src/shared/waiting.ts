@@ -183,6 +183,8 @@ export function dropLocal(l: LocalChannel): void {
 
 /** A parked operation that the side's dispatcher retries under the lock. */
 abstract class SharedOp<T> extends Parked<T> {
+  /** performance.now() when it was queued: how long it parked decides the side's next spin budget (spin.ts). */
+  readonly parkedAt = performance.now()
   constructor(
     readonly side: LocalSide,
     readonly owner: object,
@@ -266,12 +268,14 @@ export class LocalSide {
           // later ones without a place wait behind it rather than overtake it.
           // Senders whose offers are already in the ring are in line: check them all.
           let sendBlocked = false
+          const spinBudget = this.side === SIDE_SEND ? ring.sendSpin : ring.recvSpin
           for (const op of [...this.queue]) {
             if (sendBlocked && !(op as SendOp).inLine) continue
             const act = op.attemptLocked()
             if (act) {
               this.remove(op)
               actions.push(act)
+              spinBudget.parked(performance.now() - op.parkedAt)
             } else if (this.side === SIDE_RECV) break // nothing more to take for later receivers
             else if (!(op as SendOp).inLine) sendBlocked = true
           }
@@ -364,7 +368,11 @@ export class SendOp extends SharedOp<void> {
     // Taken. Like Trio's send, which yields to the receiver it handed the value
     // to, resume the sender a macrotask later, so a receiver of this thread runs
     // its continuation first (`send` returns after the receiver has the value).
+    // When every receive handle is in other threads, the taker was one of them
+    // and nothing of this thread runs in between: resume at once (a macrotask
+    // per value is most of a cross-thread hand-off's cost).
     this.taken = true
+    if (ring.partnerElsewhere(threadId, SIDE_SEND) && ring.localReceivers() === 0) return () => this.wake()
     return () => setImmediate(() => this.wake())
   }
 
