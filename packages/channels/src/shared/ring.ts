@@ -238,7 +238,7 @@ export class Ring extends RingSlots {
    * value handed to a waiting receiver) and who is *not* registered spins
    * until the entry is taken (size 0) or inside the buffer (capacity > 0).
    * Returns SPIN_TAKEN (the send is complete: see "The unregistered offer"
-   * below), SPIN_BROKEN (every receiver closed: decide under the lock) or
+   * at the top of this file), SPIN_BROKEN (every receiver closed: decide under the lock) or
    * SPIN_TIMEOUT (register under the lock, `offerLocked`, and park).
    */
   spinOffer(ticket: number): number {

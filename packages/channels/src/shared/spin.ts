@@ -50,8 +50,12 @@ export const SPIN_MIN = 32
 export const SPIN_MAX = 2048
 const SPIN_START = 256
 
-/** False on a one-core machine: nothing else can run while this thread spins. */
-export const CAN_SPIN = availableParallelism() > 1
+/**
+ * False on a one-core machine: nothing else can run while this thread spins.
+ * `GOTRIO_SHARED_SPIN=0` in the environment turns spinning off too (for
+ * bisecting, and for comparing with and without it in one measurement run).
+ */
+export const CAN_SPIN = availableParallelism() > 1 && process.env.GOTRIO_SHARED_SPIN !== '0'
 
 export class SpinBudget {
   /** Reads the next spin may take (0: never spin). */

@@ -13,6 +13,26 @@
  * threads, whichever thread's waiter gets the lock first is served: like Go's
  * spec, no order between threads is promised (values stay FIFO always).
  *
+ * The waiter seam (what a multi-channel wait such as `select` plugs into):
+ *  - register: in one critical section, an attempt that cannot complete
+ *    counts the operation in SEND_/RECV_WAITING and the thread's owner entry
+ *    (`Ring.register`, done by sendLocked/receiveLocked, or `registerLocked`
+ *    for one that queues behind this thread's earlier ones) and reads the
+ *    side's futex word (`Ring.readSeq`, which arms it). Any change that may
+ *    let it proceed bumps that word later, so a wait on the value read cannot
+ *    miss it (ring.ts "Wake-ups").
+ *  - retry: after a wake, `attemptLocked` re-runs the attempt as registered
+ *    (`registered = true`: it unregisters on any result but WAIT).
+ *  - withdraw: under the lock, `withdrawReceiveLocked` (DONE if the receiver
+ *    was needed for a promised size-0 value: it must take it) or
+ *    `offerLocked(..., withdraw = true)` / `withdrawSendLocked` for senders
+ *    (DONE if its offer was already taken). Every withdrawal says whether the
+ *    operation took effect, which is what "the cases that did not commit had no
+ *    effect" needs.
+ *  - the unregistered offer (send-channel.ts, ring.ts) is a sender's private
+ *    shortcut: it cannot be withdrawn while it spins, so an operation that may
+ *    have to be withdrawn by someone else (a select case) must not use it.
+ *
  * Keep-alive (DESIGN.md 2): `Atomics.waitAsync` does not keep Node's event
  * loop alive. While an operation of this thread is parked on a channel side
  * that *another thread* may complete (a handle of the channel is held in
