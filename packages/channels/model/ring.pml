@@ -18,6 +18,8 @@
  *            if that does not show the entry taken (or inside the buffer)
  *            does it register under the lock (ring.ts "The unregistered
  *            offer"; send-channel.ts send, spinFirst)             default 0
+ *   SPIN_UNARMED  mutation: an unregistered offer registers in offerLocked
+ *            without reading (arming) the futex word: must fail
  *   NCANCEL  cancellations (withdraw, then retry) per process      default 1
  *   CANCELP, CANCELC  bit masks: producers / consumers that may be
  *            cancelled (the others never are)                      default 3, 3
@@ -416,8 +418,14 @@ inline offerLocked() {
      :: else ->
         if
         :: !withdraw ->
+#ifdef SPIN_UNARMED
+           /* mutation (run-spin.sh --spin-unarmed): register without reading the word */
+           if :: !registered -> regS() :: else -> readSeqS() fi;
+#else
            if :: !registered -> regS() :: else -> skip fi;   /* an unregistered offer registers here */
-           readSeqS(); r = WAIT
+           readSeqS();
+#endif
+           r = WAIT
         :: else ->
            assert(ahead < count);
            slot = (headIdx + ahead) % SLOTS;

@@ -91,7 +91,7 @@ import * as __overflow from './overflow.js'
 import { ownerAdd, ownerGet, ownerTake } from './owners.js'
 import { checkRing } from './ring-check.js'
 import { RingSlots } from './ring-slots.js'
-import { SpinBudget } from './spin.js'
+import { SpinBudget, spinAllowed } from './spin.js'
 import { threadId } from 'node:worker_threads'
 import * as L from './layout.js'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
@@ -228,7 +228,7 @@ export class Ring extends RingSlots {
   spinIfUseful(side: number): void {
     const forReceive = side === SIDE_RECV
     const b = forReceive ? this.recvSpin : this.sendSpin
-    if (b.n === 0 || !this.looksBlocked(forReceive) || !this.partnerElsewhere(threadId, side)) return
+    if (b.n === 0 || !this.looksBlocked(forReceive) || !this.partnerElsewhere(threadId, side) || !spinAllowed()) return
     // A lost spin decides nothing yet: the park's length does (spin.ts).
     if (this.spin(forReceive, b.n)) b.won()
   }

@@ -20,6 +20,7 @@ import { SharedEndpoint } from './endpoint-base.js'
 import * as L from './layout.js'
 import * as __ring from './ring.js'
 import type { Ring } from './ring.js'
+import * as __spin from './spin.js'
 import * as __sync from './sync.js'
 import * as __waiting from './waiting.js'
 import type { Outgoing } from './waiting.js'
@@ -29,6 +30,7 @@ const { BrokenResourceError, ClosedResourceError, WouldBlock } = __errors
 const { alloc, free } = __arena
 const { encodeBytes, checkNumber } = __codec
 const { SIDE_SEND, HANDED, SPIN_TAKEN } = __ring
+const { spinAllowed } = __spin
 const { blockingSend } = __sync
 const { DONE, OFFERED, WAIT, BROKEN, WOULD_BLOCK } = __waiting
 
@@ -107,7 +109,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
         elsewhere = ring.elsewhereLocked(threadId)
         // A receiver may take an offer while this thread spins: an unregistered
         // offer first (ring.ts "The unregistered offer"; spin.ts).
-        spinFirst = ring.sendSpin.n !== 0 && ring.partnerElsewhere(threadId, SIDE_SEND)
+        spinFirst = ring.sendSpin.n !== 0 && ring.partnerElsewhere(threadId, SIDE_SEND) && spinAllowed()
         r = enc === undefined
           ? ring.sendLocked(threadId, num, undefined, 0, 0, false, false, spinFirst)
           : ring.sendLocked(threadId, 0, enc.bytes, enc.ool, enc.flags, false, false, spinFirst)

@@ -11,7 +11,8 @@
  *
  * Rules:
  *  - Never on a one-core machine (`os.availableParallelism() === 1`): the
- *    partner cannot run while we spin, so every spin is lost time.
+ *    partner cannot run while we spin, so every spin is lost time. Nor while
+ *    the machine is saturated (`spinAllowed`: load average >= cores).
  *  - Only when a handle of the other side is held in another thread (or is in
  *    flight): a partner in this thread cannot act while this thread spins
  *    (ring.ts `partnerElsewhere`).
@@ -37,7 +38,7 @@
  *    spin helps: back to SPIN_MIN for COOLDOWN_PARKS parks. An idle partner
  *    (long parks) halves the budget down to SPIN_MIN reads per park.
  */
-import { availableParallelism } from 'node:os'
+import { availableParallelism, loadavg } from 'node:os'
 
 /**
  * Budgets count loop iterations of one or two `Atomics.load`s each; measured
@@ -56,6 +57,31 @@ const SPIN_START = 256
  * bisecting, and for comparing with and without it in one measurement run).
  */
 export const CAN_SPIN = availableParallelism() > 1 && process.env.GOTRIO_SHARED_SPIN !== '0'
+
+const CORES = availableParallelism()
+/** How often (ms) `spinAllowed` re-reads the load average. */
+const LOAD_CHECK_MS = 500
+let nextLoadCheck = 0
+let busy = false
+
+/**
+ * False while the machine has no idle core to spare: the 1-minute load
+ * average is at least the number of cores (read at most every 500 ms). Go's
+ * scheduler spins only while some processor is idle, for the same reason:
+ * with more runnable threads than cores, the partner we would wait for is
+ * likely not running, and our spin takes the core it needs (measured on the
+ * 2-core VM at load average ~20: a size-0 hand-off 1.7-3x slower with
+ * spinning than without).
+ */
+export function spinAllowed(): boolean {
+  if (!CAN_SPIN) return false
+  const now = performance.now()
+  if (now >= nextLoadCheck) {
+    nextLoadCheck = now + LOAD_CHECK_MS
+    busy = loadavg()[0]! >= CORES
+  }
+  return !busy
+}
 
 export class SpinBudget {
   /** Reads the next spin may take (0: never spin). */
