@@ -198,6 +198,16 @@ export class Ring extends RingSlots {
     this.notifyRecv = true
   }
 
+  /**
+   * Under the lock: wakes the waiters of `side` to retry (a bump, gated as
+   * any: a waiter that has not read the word since the last bump holds an
+   * older value and returns at once). Retrying is always safe.
+   */
+  kickLocked(side: number): void {
+    if (side === SIDE_SEND) this.bumpSend()
+    else this.bumpRecv()
+  }
+
   // ---- spinning (spin.ts) -------------------------------------------------
 
   /** This thread's adaptive spin budgets for the two sides (spin.ts). */
@@ -317,6 +327,13 @@ export class Ring extends RingSlots {
       if (used !== 0 && used + oolBytes > this.budget) return false
     }
     if (this.overflows && this.needsOverflow()) return overflowReserve(this)
+    // A ring full of entries may be partly withdrawn offers: tombstones at the
+    // head are skipped here too, not only by receivers. Otherwise receivers
+    // that registered (LIVE = 0) before the offers ahead of them were withdrawn
+    // sleep, no receive attempt runs to skip the tombstones, and a sender that
+    // finds no room waits for a bump only such an attempt would make: both
+    // sides parked forever (soak, 2026-12-02, size 0, seed 920873146).
+    if (this.get(H_COUNT) === this.slots) this.skipTombstones()
     return this.get(H_COUNT) !== this.slots
   }
 

@@ -313,6 +313,21 @@ export class LocalSide {
     }
   }
 
+  /**
+   * Under the lock, after an operation of this side left the queue without
+   * completing (cancelled, or its handle closed): if others of this thread
+   * still wait, make the dispatcher retry them. A later sender may be queued
+   * behind the one that left without a place in the ring (FIFO within a
+   * thread), and nothing else would wake it: its progress was to come from
+   * the earlier one's offer being taken (soak, 2026-12-02: a size-0 sender on
+   * main parked forever after the sender ahead of it was cancelled, with two
+   * receivers waiting; also the model test's known disagreement "send, send,
+   * cancel(first), receiveNowait").
+   */
+  kickLocked(): void {
+    if (this.queue.length > 0) this.local.ring.kickLocked(this.side)
+  }
+
   /** This handle closed: settle its parked operations (ClosedResourceError, or too late: completed). */
   closeOwner(owner: object): void {
     const mine = this.queue.filter((op) => op.owner === owner)
@@ -324,6 +339,7 @@ export class LocalSide {
         this.remove(op)
         actions.push(op.closeLocked())
       }
+      this.kickLocked()
     } finally {
       this.local.ring.unlock()
     }
@@ -429,6 +445,7 @@ export class SendOp extends SharedOp<void> {
     ring.lock()
     try {
       r = this.withdrawLocked()
+      this.side.kickLocked()
     } finally {
       ring.unlock()
     }
@@ -489,6 +506,7 @@ export class ReceiveOp<T> extends SharedOp<T> {
     try {
       r = ring.withdrawReceiveLocked(threadId)
       if (r === DONE) v = captureIncoming(ring)
+      this.side.kickLocked()
     } finally {
       ring.unlock()
     }
@@ -558,6 +576,7 @@ export class ReceiveManyOp<T> extends SharedOp<T[]> {
     try {
       r = ring.withdrawReceiveLocked(threadId)
       if (r === DONE) takeBatchLocked(ring, 1, b)
+      this.side.kickLocked()
     } finally {
       ring.unlock()
     }
