@@ -352,6 +352,7 @@ inline sendLocked() {
      if :: registered -> unregS() :: else -> skip fi;
      r = BROKEN
   :: else ->
+     if :: count == SLOTS -> skipTombstones() :: else -> skip fi;   /* hasRoom: a full ring skips its head's tombstones */
      if
      :: count < SLOTS ->                                      /* hasRoom (no out-of-line bytes) */
         if
