@@ -12,6 +12,14 @@
  *   NV       values each producer sends                            default 2
  *   SYNCP    bit mask: producer i uses sendSync (sync.ts) instead
  *            of await send() (endpoints.ts + waiting.ts)           default 0
+ *   SPINP    bit mask: producer i (an async one) sends with the
+ *            unregistered offer: its entry goes into the ring without
+ *            registering, it spins on HEAD_SEQ outside the lock, and only
+ *            if that does not show the entry taken (or inside the buffer)
+ *            does it register under the lock (ring.ts "The unregistered
+ *            offer"; send-channel.ts send, spinFirst)             default 0
+ *   SPIN_UNARMED  mutation: an unregistered offer registers in offerLocked
+ *            without reading (arming) the futex word: must fail
  *   NCANCEL  cancellations (withdraw, then retry) per process      default 1
  *   CANCELP, CANCELC  bit masks: producers / consumers that may be
  *            cancelled (the others never are)                      default 3, 3
@@ -52,6 +60,9 @@
 #endif
 #ifndef SYNCP
 #define SYNCP 0
+#endif
+#ifndef SPINP
+#define SPINP 0
 #endif
 #ifndef NCANCEL
 #define NCANCEL 1
@@ -118,7 +129,7 @@ byte withdrawn[NP];             /* the value (with its instance bit) producer p 
 #define LOCALS \
   byte r, seen, ticket, slot, old, got, ho, rw, k, k2, v, cancels; \
   short ahead; \
-  bit registered, offered, promised, nS, nR, ns, nr, withdraw, nowait, inst
+  bit registered, offered, promised, nS, nR, ns, nr, withdraw, nowait, inst, spinf
 
 /* ======================= futex primitives ======================= */
 
@@ -341,6 +352,7 @@ inline sendLocked() {
      if :: registered -> unregS() :: else -> skip fi;
      r = BROKEN
   :: else ->
+     if :: count == SLOTS -> skipTombstones() :: else -> skip fi;   /* hasRoom: a full ring skips its head's tombstones */
      if
      :: count < SLOTS ->                                      /* hasRoom (no out-of-line bytes) */
         if
@@ -353,7 +365,7 @@ inline sendLocked() {
            :: else ->
               ticket = headSeq + count;
               push(E_OFFER, v);
-              if :: !registered -> regS() :: else -> skip fi;
+              if :: !registered && !spinf -> regS() :: else -> skip fi;
               r = OFFERED
            fi
         :: else ->
@@ -362,12 +374,12 @@ inline sendLocked() {
               ticket = headSeq + count;
               push(E_VALUE, v);
               handoffs++;
-              if :: !registered -> regS() :: else -> skip fi;
+              if :: !registered && !spinf -> regS() :: else -> skip fi;
               r = HANDED
            :: else ->
               ticket = headSeq + count;
               push(E_OFFER, v);
-              if :: !registered -> regS() :: else -> skip fi;
+              if :: !registered && !spinf -> regS() :: else -> skip fi;
               r = OFFERED
            fi
         fi
@@ -395,18 +407,26 @@ inline liveAhead() {
   fi
 }
 
-/* Ring.offerLocked(tid, ticket, withdraw) */
+/* Ring.offerLocked(tid, ticket, withdraw, registered) */
 inline offerLocked() {
   ahead = ticket - headSeq;
   if :: ahead >= 0 && CAP > 0 -> liveAhead() :: else -> rw = CAP fi;
   if
-  :: ahead < 0 || (CAP > 0 && rw < CAP) -> rw = 0; unregS(); r = DONE
+  :: ahead < 0 || (CAP > 0 && rw < CAP) -> rw = 0; if :: registered -> unregS() :: else -> skip fi; r = DONE
   :: else ->
      if
-     :: recvOpen == 0 -> unregS(); r = BROKEN
+     :: recvOpen == 0 -> if :: registered -> unregS() :: else -> skip fi; r = BROKEN
      :: else ->
         if
-        :: !withdraw -> readSeqS(); r = WAIT
+        :: !withdraw ->
+#ifdef SPIN_UNARMED
+           /* mutation (run-spin.sh --spin-unarmed): register without reading the word */
+           if :: !registered -> regS() :: else -> readSeqS() fi;
+#else
+           if :: !registered -> regS() :: else -> skip fi;   /* an unregistered offer registers here */
+           readSeqS();
+#endif
+           r = WAIT
         :: else ->
            assert(ahead < count);
            slot = (headIdx + ahead) % SLOTS;
@@ -519,10 +539,11 @@ sendNext:
   fi;
   v = p * 16 + inst * 8 + k;
   registered = 0; offered = 0; promised = 0; seen = 0; ticket = 0;
+  spinf = ((SPINP >> p) & 1) && !sync;
   /* first attempt: send() / blockingSend's first loop turn */
   CS_BEGIN
     sendLocked();
-    if :: r == OFFERED || r == HANDED -> readSeqS() :: else -> skip fi;
+    if :: (r == OFFERED || r == HANDED) && !spinf -> readSeqS() :: else -> skip fi;
     printf("MSC: P%d send(%d): %d\n", p, v, r);
   CS_END;
   if
@@ -530,6 +551,32 @@ sendNext:
   :: r == BROKEN -> goto closeSend
   :: r == HANDED && sync -> goto syncHanded
   :: else -> skip
+  fi;
+  if
+  :: spinf && (r == OFFERED || r == HANDED) ->
+     /* The unregistered offer: Ring.spinOffer reads HEAD_SEQ (and RECV_OPEN)
+      * without the lock, any number of times; then either it saw the entry
+      * taken / inside the buffer (the send is complete, no lock), or it gives
+      * up and decides under the lock (offerLocked, registered = 0). */
+     offered = 1; promised = (r == HANDED);
+     if
+     :: (ticket - headSeq < 0 || (CAP > 0 && ticket - headSeq < CAP)) ->   /* one racy read of HEAD_SEQ */
+        printf("MSC: P%d spin: taken\n", p);
+        spinf = 0; k++; goto sendNext
+     :: true -> skip                                        /* ran out, or saw RECV_OPEN = 0 */
+     fi;
+     CS_BEGIN
+       withdraw = 0; offerLocked();
+       printf("MSC: P%d spin ran out, offerLocked: %d\n", p, r);
+     CS_END;
+     spinf = 0;
+     if
+     :: r == WAIT -> skip                                   /* now registered and armed */
+     :: r == DONE -> k++; goto sendNext
+     :: r == BROKEN && promised -> k++; goto sendNext
+     :: r == BROKEN && !promised -> goto closeSend
+     fi
+  :: else -> spinf = 0
   fi;
   registered = 1;
   if :: r == OFFERED || r == HANDED -> offered = 1; promised = (r == HANDED) :: else -> skip fi;

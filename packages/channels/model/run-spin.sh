@@ -7,6 +7,9 @@
 #   bash packages/channels/model/run-spin.sh --before-fix # the code before those fixes: shows the two lost wake-ups
 #   bash packages/channels/model/run-spin.sh --ungated    # with every bump ungated, as before 4caa4ae (-DUNGATED)
 #   bash packages/channels/model/run-spin.sh --unarmed    # bumps not gated on H_ARMED, as before the armed bits (-DUNARMED)
+#   bash packages/channels/model/run-spin.sh --spin-unarmed --only cap0-2p2c-spin
+#                                                         # mutation: an unregistered offer that registers without
+#                                                         # reading the futex word must be caught (a sender parked forever)
 #   bash packages/channels/model/run-spin.sh --only NAME   # one configuration (see CONFIGS)
 #
 # Every configuration is an exhaustive safety run (assertions + invalid end
@@ -24,6 +27,7 @@ while [ $# -gt 0 ]; do
     --fixed) variant=faithful; extra="-DFIXED" ;;   # the default; kept for old commands
     --ungated) variant=ungated; extra="-DFIXED -DUNGATED" ;;
     --unarmed) variant=unarmed; extra="-DFIXED -DUNARMED" ;;
+    --spin-unarmed) variant=spin-unarmed; extra="-DFIXED -DSPIN_UNARMED" ;;   # a mutation the *-spin* configurations must catch
     --only) only="$2"; shift ;;
     *) echo "run-spin.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -51,6 +55,14 @@ CONFIGS=(
   "cap1-ring-full-2p2c|-DSIMPLE_LOCK -DCAP=1 -DOVF=0 -DNP=2 -DNC=2 -DNV=2 -DCANCELP=1 -DCANCELC=0"
   "cap2-2p1c-cancel|-DSIMPLE_LOCK -DCAP=2 -DNP=2 -DNC=1 -DNV=2 -DCANCELP=3 -DCANCELC=1"
   "cap1-2p2c-early-close|-DSIMPLE_LOCK -DCAP=1 -DNP=2 -DNC=2 -DNV=1 -DRCLOSE=3 -DCANCELP=1 -DCANCELC=0"
+  "cap0-2p2c-spin|-DSIMPLE_LOCK -DCAP=0 -DNP=2 -DNC=2 -DNV=1 -DSPINP=3 -DNCANCEL=0"
+  "cap0-1p1c-spin-2values|-DSIMPLE_LOCK -DCAP=0 -DNP=1 -DNC=1 -DNV=2 -DSPINP=1 -DCANCELP=1 -DCANCELC=1"
+  "cap0-2p1c-spin-cancel|-DSIMPLE_LOCK -DCAP=0 -DNP=2 -DNC=1 -DNV=1 -DSPINP=3 -DCANCELP=3 -DCANCELC=1"
+  "cap0-1p2c-spin-cancel|-DSIMPLE_LOCK -DCAP=0 -DNP=1 -DNC=2 -DNV=2 -DSPINP=1 -DCANCELP=1 -DCANCELC=3"
+  "cap0-2p2c-spin-mixed-close|-DSIMPLE_LOCK -DCAP=0 -DNP=2 -DNC=2 -DNV=1 -DSPINP=1 -DSYNCP=2 -DRCLOSE=1 -DCANCELP=1 -DCANCELC=0"
+  "cap1-2p2c-spin-cancel|-DSIMPLE_LOCK -DCAP=1 -DNP=2 -DNC=2 -DNV=1 -DSPINP=3 -DCANCELP=1 -DCANCELC=1"
+  "cap1-2p2c-spin-early-close|-DSIMPLE_LOCK -DCAP=1 -DNP=2 -DNC=2 -DNV=1 -DSPINP=3 -DRCLOSE=3 -DCANCELP=1 -DCANCELC=0"
+  "futex-lock-cap0-2p1c-spin|-DCAP=0 -DNP=2 -DNC=1 -DNV=1 -DSPINP=3 -DNCANCEL=0"
   "futex-lock-cap0-2p1c|-DCAP=0 -DNP=2 -DNC=1 -DNV=1 -DNCANCEL=0"
   "futex-lock-cap1-1p2c|-DCAP=1 -DNP=1 -DNC=2 -DNV=1 -DNCANCEL=0"
 )

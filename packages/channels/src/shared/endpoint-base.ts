@@ -58,9 +58,6 @@ const {
 
 const TRANSFER_MODULE = new URL(`./transfer${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`, import.meta.url).href
 
-/** Reads to spin before an async operation parks (~2-5 µs; a park + wake costs more). */
-export const SPINS_ASYNC = 1000
-
 const OPEN = 0
 const CLOSED = 1
 const MOVED = 2

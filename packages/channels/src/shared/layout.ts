@@ -6,7 +6,12 @@
  *
  * Header (Int32 index relative to the channel's base index; "lock" = written
  * only while holding the channel lock `H_LOCK`, read by anyone under the lock
- * unless noted):
+ * unless noted). Read without the lock, as hints only (spinning, spin.ts;
+ * `statistics()`): H_LIVE, H_OV_COUNT, H_SEND_OPEN, H_RECV_OPEN, the owner
+ * table; and by a sender spinning on its unregistered offer, H_HEAD_SEQ, whose
+ * racy read is final once it passes the offer's ticket (ring.ts "The
+ * unregistered offer": it only grows). No word is written without the lock
+ * except the futex words' Atomics.add (under it too) and H_LOCK itself.
  *
  * | idx | name            | written by                 | meaning                                                         |
  * |-----|-----------------|----------------------------|-----------------------------------------------------------------|

@@ -8,7 +8,7 @@
  * receive queues behind this thread's earlier receivers.
  */
 import { threadId } from 'node:worker_threads'
-import { ReceiveOp, type LocalChannel } from './waiting.ts'
+import { ReceiveManyOp, ReceiveOp, type LocalChannel } from './waiting.ts'
 import * as __lowlevel from '@gotrio/runtime/lowlevel'
 import * as __errors from '../errors.ts'
 import type { ReceiveChannel } from '../types.ts'
@@ -23,16 +23,15 @@ import * as __ring from './ring.ts'
 import type { Ring } from './ring.ts'
 import * as __sync from './sync.ts'
 import * as __waiting from './waiting.ts'
-import type { Incoming } from './waiting.ts'
+import type { Batch, Incoming } from './waiting.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { checkCancelled, current, macrotask, park, yieldDue } = __lowlevel
 const { ClosedResourceError, EndOfChannel, WouldBlock } = __errors
 const { decodeBytes } = __codec
 const { FAST_TAG } = __fast
-const { SPINS_ASYNC } = __base
 const { SIDE_RECV } = __ring
 const { blockingReceive } = __sync
-const { DONE, WAIT, END, WOULD_BLOCK, captureIncoming, incomingBytes, releaseIncoming } = __waiting
+const { DONE, WAIT, END, WOULD_BLOCK, captureIncoming, incomingBytes, newBatch, releaseIncoming, takeBatchLocked } = __waiting
 
 // Local copies: under tsx, reads of imported bindings go through getters (measured: a 20x slower hot path).
 const {
@@ -70,6 +69,24 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     }
   }
 
+  /** @internal a taken batch's values, after unlocking (Decoder). Every entry is released; the first decode error is thrown after. */
+  decodeBatch(b: Batch): unknown[] {
+    if (b.items.length === 0) return b.nums
+    const values: unknown[] = new Array(b.items.length)
+    let error: unknown
+    let failed = false
+    for (let k = 0; k < b.items.length; k++) {
+      try {
+        values[k] = this.decode(b.items[k]!)
+      } catch (e) {
+        if (!failed) error = e
+        failed = true
+      }
+    }
+    if (failed) throw error
+    return values
+  }
+
   /**
    * Under the lock, after a take: what decoding needs once unlocked. Numbers
    * stay in `ring.outNum` and small inline structured values are copied to the
@@ -94,12 +111,17 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     return decodeBytes(this.codec, b[0] === FAST_TAG ? b : b.slice(0, ring.outLen), false) as T
   }
 
-  async receive(): Promise<T> {
+  receive(): Promise<T> {
+    return this.receiveOrPark(true)
+  }
+
+  /** `receive()`; `spin` false when the caller already spun (the async iterator's receiveIfReady). */
+  private async receiveOrPark(spin: boolean): Promise<T> {
     const ctx = current()
     checkCancelled(ctx)
     const l = this.open()
     const ring = l.ring
-    if (l.recv.queue.length === 0 && ring.looksBlocked(true)) ring.spin(true, SPINS_ASYNC)
+    if (spin && l.recv.queue.length === 0) ring.spinIfUseful(SIDE_RECV)
     let r: number
     let v: Incoming | undefined
     let elsewhere = false
@@ -145,6 +167,80 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
   }
 
   /**
+   * API.md "Batches": waits until at least one value is available (or the
+   * channel ended), then takes, in FIFO order, up to `max` values in one
+   * operation (one lock, one wake-up, one promise): the first, and whatever
+   * else is there without waiting, values of senders already waiting included
+   * (size 0: the waiting senders' values). One receive in every other respect:
+   * EndOfChannel once drained, Cancelled having taken nothing, FIFO among this
+   * thread's receivers. `max`: a positive integer or Infinity.
+   */
+  async receiveMany(max: number): Promise<T[]> {
+    checkBatchMax('SharedReceiveChannel.receiveMany', max)
+    const ctx = current()
+    checkCancelled(ctx)
+    const l = this.open()
+    const ring = l.ring
+    if (l.recv.queue.length === 0) ring.spinIfUseful(SIDE_RECV)
+    let r: number
+    let b: Batch | undefined
+    let elsewhere = false
+    ring.lock()
+    try {
+      if (l.recv.queue.length > 0) {
+        r = WAIT
+        ring.seen = ring.registerLocked(threadId, SIDE_RECV) // FIFO: behind this thread's earlier receivers
+      } else {
+        r = ring.receiveLocked(threadId, false, false)
+        if (r === DONE) takeBatchLocked(ring, max, (b = newBatch()))
+      }
+      if (r === WAIT) elsewhere = ring.elsewhereLocked(threadId)
+    } finally {
+      ring.unlock()
+    }
+    if (r === DONE) {
+      const values = this.decodeBatch(b!) as T[]
+      if (yieldDue()) await macrotask()
+      return values
+    }
+    if (r === END) throw endError()
+    const op = new ReceiveManyOp<T>(l.recv, this, max, this, recvErrors)
+    l.recv.enqueue(op, ring.seen, elsewhere)
+    return park(op, ctx)
+  }
+
+  /** `receiveMany` without waiting: throws WouldBlock (nothing taken) when no value is there. */
+  receiveManyNowait(max: number): T[] {
+    checkBatchMax('SharedReceiveChannel.receiveManyNowait', max)
+    const l = this.open()
+    const ring = l.ring
+    let r: number
+    let b: Batch | undefined
+    ring.lock()
+    try {
+      r = l.recv.queue.length > 0 ? WOULD_BLOCK : ring.receiveLocked(threadId, false, true)
+      if (r === DONE) takeBatchLocked(ring, max, (b = newBatch()))
+    } finally {
+      ring.unlock()
+    }
+    if (r === DONE) return this.decodeBatch(b!) as T[]
+    if (r === END) throw endError()
+    throw new WouldBlock('SharedReceiveChannel.receiveManyNowait: no value is available')
+  }
+
+  /**
+   * `receiveMany`, blocking this worker thread with `Atomics.wait` (as
+   * `receiveSync`). Throws on the main thread: use `await receiveMany()` there.
+   */
+  receiveManySync(max: number): T[] {
+    checkBatchMax('SharedReceiveChannel.receiveManySync', max)
+    const ring = this.open().ring
+    const b = newBatch()
+    blockingReceive(ring, endError, false, b, max, 'SharedReceiveChannel.receiveManySync()')
+    return this.decodeBatch(b) as T[]
+  }
+
+  /**
    * Receives, blocking this worker thread with `Atomics.wait`. Cancellation is
    * seen between waits of at most 20 ms. Throws on the main thread: use
    * `await receive()` there.
@@ -152,38 +248,6 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
   receiveSync(): T {
     const ring = this.open().ring
     return this.finish(ring, blockingReceive(ring, endError, this.codec.user === undefined))
-  }
-
-  /**
-   * Batches (API.md "Batches"): one `receive()`, then as many
-   * `receiveNowait()`s as find a value, up to `max`. Correct (cancellation
-   * takes nothing: only the first step waits), but not yet one ring operation
-   * per batch: the shared channels' own batch work replaces this.
-   */
-  async receiveMany(max: number): Promise<T[]> {
-    const n = checkBatchMax('SharedReceiveChannel.receiveMany(max)', max)
-    const out = [await this.receive()]
-    this.#fillNowait(out, n)
-    return out
-  }
-
-  /** 1..`max` values without waiting, or WouldBlock (nothing taken); see receiveMany. */
-  receiveManyNowait(max: number): T[] {
-    const n = checkBatchMax('SharedReceiveChannel.receiveManyNowait(max)', max)
-    const out = [this.receiveNowait()]
-    this.#fillNowait(out, n)
-    return out
-  }
-
-  #fillNowait(out: T[], max: number): void {
-    while (out.length < max) {
-      try {
-        out.push(this.receiveNowait())
-      } catch (e) {
-        if (e instanceof __errors.WouldBlock || e instanceof __errors.EndOfChannel) return
-        throw e
-      }
-    }
   }
 
   clone(): SharedReceiveChannel<T> {
@@ -217,7 +281,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
         } catch (e) {
           return e instanceof EndOfChannel ? Promise.resolve(done) : Promise.reject(e)
         }
-        if (v === NOT_READY) return this.receive().then((value) => ({ value, done: false }), onEnd)
+        if (v === NOT_READY) return this.receiveOrPark(false).then((value) => ({ value, done: false }), onEnd)
         const res: IteratorResult<T> = { value: v, done: false }
         return yieldDue() ? macrotask().then(() => res) : Promise.resolve(res)
       },
@@ -232,7 +296,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     const l = this.open()
     if (l.recv.queue.length > 0) return NOT_READY
     const ring = l.ring
-    if (ring.looksBlocked(true)) ring.spin(true, SPINS_ASYNC)
+    ring.spinIfUseful(SIDE_RECV)
     let r: number
     let v: Incoming | undefined
     ring.lock()
@@ -260,3 +324,4 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
 }
 
 const NOT_READY: unique symbol = Symbol('not ready')
+

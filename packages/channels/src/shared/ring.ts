@@ -78,12 +78,45 @@
  * one withdrawable offer there (`selectOfferLocked`): an ENTRY_OFFER like a
  * waiting plain sender's, taken by any receiver; the select withdraws it
  * (`offerLocked`) before it commits anything else (select/shared.ts "Offers").
+ *
+ * The unregistered offer (spinning senders, spin.ts). An async `send` whose
+ * value goes into the ring as an ENTRY_OFFER (size 0, or a full buffer) or as
+ * a size-0 value HANDED to a waiting receiver, while a receive handle is held
+ * in another thread, first spins instead of registering: `sendLocked(...,
+ * spinFirst)` pushes the entry but does not count the sender in SEND_WAITING,
+ * and it reads HEAD_SEQ (and RECV_OPEN) without the lock (`spinOffer`).
+ *  - The entry itself is an ordinary one: R1-R6 speak of entries and of
+ *    registered waiters, and an unregistered sender is neither counted nor
+ *    asleep, so nothing else changes. Receivers take it as any offer;
+ *    `advanceHead`'s bumpSend finds no registered sender (or one not armed)
+ *    and skips the notify, which is the point.
+ *  - Done without the lock: HEAD_SEQ only grows (a take or a skipped
+ *    tombstone; only this sender could tombstone its entry, and it does not
+ *    while spinning; the last receiver's close drops entries without moving
+ *    HEAD_SEQ). So once a racy read shows HEAD_SEQ past the ticket (size 0:
+ *    taken) or within `capacity` of it (inside the buffer), that is final and
+ *    the send is complete, as `offerLocked` would say. The sender reads nothing
+ *    of the entry afterwards, so no ordering beyond that read is needed; its
+ *    next operation takes the lock, which orders it after the take.
+ *  - Otherwise (the spin ran out, or RECV_OPEN read 0): `offerLocked(...,
+ *    registered = false)` decides under the lock: DONE (taken meanwhile) or
+ *    BROKEN without touching the counts, or it registers the sender and reads
+ *    the futex word (arming it) in the same critical section: from there on
+ *    it is a registered offer, withdrawable (cancel, close), woken by the take
+ *    that passes its ticket. A take between the spin's last read and that
+ *    critical section is seen there (DONE), so no wake-up can be missed.
+ *  - Cancellation cannot interleave: the spin is synchronous in the sender's
+ *    thread, and the handle cannot close meanwhile (only that thread uses it).
+ *  - A thread that dies while spinning leaves an entry with no waiter: it is
+ *    delivered as any offer of a dead sender (README, "A dead thread's handles").
  */
 import * as __lock from './lock.ts'
 import * as __overflow from './overflow.ts'
 import { ownerAdd, ownerGet, ownerTake } from './owners.ts'
 import { checkRing } from './ring-check.ts'
 import { RingSlots } from './ring-slots.ts'
+import { SpinBudget, spinAllowed } from './spin.ts'
+import { threadId } from 'node:worker_threads'
 import * as L from './layout.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { lock, unlock, criticalEnter, criticalLeave } = __lock
@@ -106,6 +139,11 @@ export const WOULD_BLOCK = 4
 export const END = 5
 /** Size 0: handed to a waiting receiver (delivered; `ticket` says when it is taken). */
 export const HANDED = 6
+
+/** spinOffer results. */
+export const SPIN_TIMEOUT = 0
+export const SPIN_TAKEN = 1
+export const SPIN_BROKEN = 2
 
 export const SIDE_SEND = 0
 export const SIDE_RECV = 1
@@ -185,22 +223,88 @@ export class Ring extends RingSlots {
     this.notifyRecv = true
   }
 
-  // ---- spinning ---------------------------------------------------------
+  /**
+   * Under the lock: wakes the waiters of `side` to retry (a bump, gated as
+   * any: a waiter that has not read the word since the last bump holds an
+   * older value and returns at once). Retrying is always safe.
+   */
+  kickLocked(side: number): void {
+    if (side === SIDE_SEND) this.bumpSend()
+    else this.bumpRecv()
+  }
+
+  // ---- spinning (spin.ts) -------------------------------------------------
+
+  /** This thread's adaptive spin budgets for the two sides (spin.ts). */
+  readonly sendSpin = new SpinBudget()
+  readonly recvSpin = new SpinBudget()
 
   /**
-   * Before registering as a waiter, spin briefly (reads only, no lock) while
-   * the other side is probably mid-operation on the other core: a wake-up
-   * (futex syscall, promise, event-loop turn) costs 1-2 µs, a value ~50 ns
-   * (DESIGN.md 1). Returns early once a receive (`forReceive`) or a send could
-   * proceed, or the channel ends; the caller still decides under the lock.
+   * Before registering as a waiter, spin (reads only, no lock) while the other
+   * side is probably mid-operation on another core: a wake-up (futex syscall,
+   * promise, event-loop turn) costs microseconds, a value ~0.1-1 µs. Returns
+   * true once a receive (`forReceive`) or a send could proceed, or the channel
+   * ended; the caller still decides under the lock. False: the spin ran out.
    */
-  spin(forReceive: boolean, spins: number): void {
+  spin(forReceive: boolean, spins: number): boolean {
     const i = this.i32
     for (let k = 0; k < spins; k++) {
       if (forReceive) {
-        if (Atomics.load(i, H_LIVE) > 0 || Atomics.load(i, H_SEND_OPEN) === 0) return
-      } else if (Atomics.load(i, H_LIVE) + (this.overflows ? Atomics.load(i, H_OV_COUNT) : 0) < this.capacity || Atomics.load(i, H_RECV_OPEN) === 0) return
+        if (Atomics.load(i, H_LIVE) > 0 || Atomics.load(i, H_SEND_OPEN) === 0) return true
+      } else if (Atomics.load(i, H_LIVE) + (this.overflows ? Atomics.load(i, H_OV_COUNT) : 0) < this.capacity || Atomics.load(i, H_RECV_OPEN) === 0) return true
     }
+    return false
+  }
+
+  /**
+   * Spins (adaptively, spin.ts) before an operation of `side` that looks
+   * blocked takes the lock to register, if a partner may act meanwhile.
+   */
+  spinIfUseful(side: number): void {
+    const forReceive = side === SIDE_RECV
+    const b = forReceive ? this.recvSpin : this.sendSpin
+    if (b.n === 0 || !this.looksBlocked(forReceive) || !this.partnerElsewhere(threadId, side) || !spinAllowed()) return
+    // A lost spin decides nothing yet: the park's length does (spin.ts).
+    if (this.spin(forReceive, b.n)) b.won()
+  }
+
+  /**
+   * A sender whose entry with `ticket` is in the ring (an offer, or a size-0
+   * value handed to a waiting receiver) and who is *not* registered spins
+   * until the entry is taken (size 0) or inside the buffer (capacity > 0).
+   * Returns SPIN_TAKEN (the send is complete: see "The unregistered offer"
+   * at the top of this file), SPIN_BROKEN (every receiver closed: decide under the lock) or
+   * SPIN_TIMEOUT (register under the lock, `offerLocked`, and park).
+   */
+  spinOffer(ticket: number): number {
+    const i = this.i32
+    const b = this.sendSpin
+    const cap = this.capacity
+    for (let k = 0, n = b.n; k < n; k++) {
+      const ahead = (ticket - Atomics.load(i, H_HEAD_SEQ)) | 0
+      if (ahead < 0 || (cap > 0 && ahead < cap)) {
+        b.won()
+        return SPIN_TAKEN
+      }
+      if (Atomics.load(i, H_RECV_OPEN) === 0) return SPIN_BROKEN
+    }
+    return SPIN_TIMEOUT
+  }
+
+  /** Receive handles held in this thread (owner table; under the lock, or racy). */
+  localReceivers(): number {
+    return ownerGet(this.i32, threadId, O_RECV_HANDLES)
+  }
+
+  /**
+   * True if a handle of the side opposite to `side` is open outside thread
+   * `tid` (or in flight): someone who may complete this side's operation while
+   * this thread spins. A racy read (no lock): a hint for spinning only.
+   */
+  partnerElsewhere(tid: number, side: number): boolean {
+    return side === SIDE_RECV
+      ? Atomics.load(this.i32, H_SEND_OPEN) > ownerGet(this.i32, tid, O_SEND_HANDLES)
+      : Atomics.load(this.i32, H_RECV_OPEN) > ownerGet(this.i32, tid, O_RECV_HANDLES)
   }
 
   /** True if a receive or send would have to wait now (a racy read, for deciding whether to spin). */
@@ -248,6 +352,13 @@ export class Ring extends RingSlots {
       if (used !== 0 && used + oolBytes > this.budget) return false
     }
     if (this.overflows && this.needsOverflow()) return overflowReserve(this)
+    // A ring full of entries may be partly withdrawn offers: tombstones at the
+    // head are skipped here too, not only by receivers. Otherwise receivers
+    // that registered (LIVE = 0) before the offers ahead of them were withdrawn
+    // sleep, no receive attempt runs to skip the tombstones, and a sender that
+    // finds no room waits for a bump only such an attempt would make: both
+    // sides parked forever (soak, 2026-12-02, size 0, seed 920873146).
+    if (this.get(H_COUNT) === this.slots) this.skipTombstones()
     return this.get(H_COUNT) !== this.slots
   }
 
@@ -264,7 +375,7 @@ export class Ring extends RingSlots {
    * Returns DONE, OFFERED (size 0; `ticket` set), WAIT (`seen` set; now
    * registered), WOULD_BLOCK or BROKEN.
    */
-  sendLocked(tid: number, num: number, bytes: Uint8Array | undefined, ool: number, flags: number, registered: boolean, nowait: boolean): number {
+  sendLocked(tid: number, num: number, bytes: Uint8Array | undefined, ool: number, flags: number, registered: boolean, nowait: boolean, spinFirst = false): number {
     if (this.get(H_RECV_OPEN) === 0) {
       if (registered) this.unregister(tid, SIDE_SEND)
       return BROKEN
@@ -289,7 +400,7 @@ export class Ring extends RingSlots {
         if (!nowait && !this.overflows) {
           this.ticket = (this.get(H_HEAD_SEQ) + count) | 0
           this.push(ENTRY_OFFER | flags, num, bytes, ool)
-          if (!registered) this.register(tid, SIDE_SEND)
+          if (!registered && !spinFirst) this.register(tid, SIDE_SEND)
           return OFFERED
         }
       } else {
@@ -306,7 +417,7 @@ export class Ring extends RingSlots {
           // Delivered (a waiting receiver will take it, R2). `send` still waits
           // for the take (`ticket`), as Trio's send yields to the receiver it woke,
           // and stays registered so the take notifies it; no longer cancellable.
-          if (!registered) this.register(tid, SIDE_SEND)
+          if (!registered && !spinFirst) this.register(tid, SIDE_SEND)
           return HANDED
         }
         if (!nowait) {
@@ -314,7 +425,7 @@ export class Ring extends RingSlots {
           // until the offers are taken (FIFO among senders).
           this.ticket = (this.get(H_HEAD_SEQ) + this.get(H_COUNT)) | 0
           this.push(ENTRY_OFFER | flags, num, bytes, ool)
-          if (!registered) this.register(tid, SIDE_SEND)
+          if (!registered && !spinFirst) this.register(tid, SIDE_SEND)
           return OFFERED
         }
       }
@@ -330,19 +441,22 @@ export class Ring extends RingSlots {
    * if the receivers all closed (the offer was dropped), else WAIT. With
    * `withdraw`, a WAIT becomes a withdrawal (tombstone) and returns WOULD_BLOCK.
    */
-  offerLocked(tid: number, ticket: number, withdraw: boolean): number {
+  offerLocked(tid: number, ticket: number, withdraw: boolean, registered = true): number {
     const ahead = (ticket - this.get(H_HEAD_SEQ)) | 0 // entries before it; < 0: taken
     if (ahead < 0 || (this.capacity > 0 && this.liveAhead(ahead) < this.capacity)) {
       // Taken, or (capacity > 0) inside the buffer: the send is complete, even
       // if the last receiver has closed since (it was buffered, then dropped).
-      this.unregister(tid, SIDE_SEND)
+      if (registered) this.unregister(tid, SIDE_SEND)
       return DONE
     }
     if (this.get(H_RECV_OPEN) === 0) {
-      this.unregister(tid, SIDE_SEND)
+      if (registered) this.unregister(tid, SIDE_SEND)
       return BROKEN
     }
     if (!withdraw) {
+      // An unregistered offer (its sender spun first) registers now, in the
+      // critical section that reads the futex word: see "The unregistered offer".
+      if (!registered) this.register(tid, SIDE_SEND)
       this.seen = this.readSeq(SIDE_SEND)
       return WAIT
     }

@@ -21,6 +21,7 @@ import * as __base from './endpoint-base.ts'
 import * as L from './layout.ts'
 import * as __ring from './ring.ts'
 import type { Ring } from './ring.ts'
+import * as __spin from './spin.ts'
 import * as __sync from './sync.ts'
 import * as __waiting from './waiting.ts'
 import type { Outgoing } from './waiting.ts'
@@ -29,8 +30,8 @@ const { checkCancelled, current, macrotask, park, yieldDue } = __lowlevel
 const { BrokenResourceError, ClosedResourceError, WouldBlock } = __errors
 const { alloc, free } = __arena
 const { encodeBytes, checkNumber } = __codec
-const { SPINS_ASYNC } = __base
-const { SIDE_SEND, HANDED } = __ring
+const { SIDE_SEND, HANDED, SPIN_TAKEN } = __ring
+const { spinAllowed } = __spin
 const { blockingSend } = __sync
 const { DONE, OFFERED, WAIT, BROKEN, WOULD_BLOCK } = __waiting
 
@@ -91,24 +92,32 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     const numeric = ring.codec !== CODEC_BYTES
     const num = numeric ? checkNumber(ring.codec, 'SharedSendChannel.send', value) : 0
     const enc = numeric ? undefined : this.encode(ring, 'SharedSendChannel.send', value)
-    if (l.send.queue.length === 0 && ring.looksBlocked(false)) ring.spin(false, SPINS_ASYNC)
+    const idle = l.send.queue.length === 0
+    if (idle) ring.spinIfUseful(SIDE_SEND)
     let r: number
     let seen = 0
     let elsewhere = false
+    let spinFirst = false
     ring.lock()
     try {
-      if (l.send.queue.length > 0 && l.send.queue.some((op) => !(op as SendOp).inLine)) {
+      if (!idle && l.send.queue.some((op) => !(op as SendOp).inLine)) {
         // FIFO: behind this thread's earlier sender that has no place in the
         // ring yet. (Senders whose offers are in the ring are in line already.)
         r = WAIT
         seen = ring.registerLocked(threadId, SIDE_SEND)
+        elsewhere = ring.elsewhereLocked(threadId)
       } else {
+        elsewhere = ring.elsewhereLocked(threadId)
+        // A receiver may take an offer while this thread spins: an unregistered
+        // offer first (ring.ts "The unregistered offer"; spin.ts).
+        spinFirst = ring.sendSpin.n !== 0 && ring.partnerElsewhere(threadId, SIDE_SEND) && spinAllowed()
         r = enc === undefined
-          ? ring.sendLocked(threadId, num, undefined, 0, 0, false, false)
-          : ring.sendLocked(threadId, 0, enc.bytes, enc.ool, enc.flags, false, false)
-        seen = r === OFFERED || r === HANDED ? ring.readSeq(SIDE_SEND) : ring.seen
+          ? ring.sendLocked(threadId, num, undefined, 0, 0, false, false, spinFirst)
+          : ring.sendLocked(threadId, 0, enc.bytes, enc.ool, enc.flags, false, false, spinFirst)
+        if (r === OFFERED || r === HANDED) {
+          if (!spinFirst) seen = ring.readSeq(SIDE_SEND)
+        } else seen = ring.seen
       }
-      if (r === WAIT || r === OFFERED || r === HANDED) elsewhere = ring.elsewhereLocked(threadId)
     } finally {
       ring.unlock()
     }
@@ -123,6 +132,28 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     }
     const out = enc ?? numericOut(num)
     if (r === OFFERED || r === HANDED) out.committed()
+    if (spinFirst && (r === OFFERED || r === HANDED)) {
+      const ticket = ring.ticket
+      if (ring.spinOffer(ticket) !== SPIN_TAKEN) {
+        ring.lock()
+        try {
+          const r2 = ring.offerLocked(threadId, ticket, false, false)
+          if (r2 === WAIT) {
+            seen = ring.seen // now registered and armed
+            elsewhere = ring.elsewhereLocked(threadId)
+          } else if (r2 === BROKEN && r !== HANDED) r = BROKEN
+          else r = DONE // taken meanwhile; or a handed value whose receivers closed since (delivered, as SendOp counts it)
+        } finally {
+          ring.unlock()
+        }
+        if (r === BROKEN) throw brokenError() // the offer was dropped with the buffer (its endpoints closed there)
+      } else r = DONE
+      if (r === DONE) {
+        if (yieldDue()) await macrotask()
+        return
+      }
+      ring.ticket = ticket
+    }
     const op = new SendOp(l.send, this, out, r === OFFERED || r === HANDED ? ring.ticket : undefined, r === HANDED, sendErrors)
     l.send.enqueue(op, seen, elsewhere)
     return park(op, ctx)

@@ -18,13 +18,13 @@ import * as __arena from './arena.ts'
 import * as __layout from './layout.ts'
 import * as __ring from './ring.ts'
 import * as __waiting from './waiting.ts'
-import type { Incoming, Outgoing } from './waiting.ts'
+import type { Batch, Incoming, Outgoing } from './waiting.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { checkCancelledSync, syncWaitBegin, syncWaitEnd } = __lowlevel
 const { free } = __arena
 const { CODEC_BYTES, H_SEQ_RECV, H_SEQ_SEND } = __layout
 const { DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK, HANDED, SIDE_SEND } = __ring
-const { captureIncoming } = __waiting
+const { captureIncoming, takeBatchLocked } = __waiting
 
 const SPINS = 200
 const SLICE_MS = 20
@@ -158,22 +158,32 @@ function blockingSendWaits(ring: Ring, num: number, out: Outgoing | undefined, b
 }
 
 /**
- * Receives, blocking. Returns the taken value's Incoming, or undefined when
+ * Receives, blocking. With `batch` (receiveManySync), the first value and up
+ * to `max - 1` more that are there in the same critical section go into
+ * `batch` (waiting.ts takeBatchLocked) and it returns undefined. Otherwise
+ * returns the taken value's Incoming, or undefined when
  * nothing had to be allocated: a number (numeric codecs) is then in
  * `ring.outNum`, and with `scratchOk` (not a user codec) a small inline value
  * without endpoints is in the ring's scratch buffer (`inlineScratch`, outLen
  * bytes); the caller decodes it before this thread's next operation.
  */
-export function blockingReceive(ring: Ring, end: () => Error, scratchOk: boolean): Incoming | undefined {
+export function blockingReceive(
+  ring: Ring,
+  end: () => Error,
+  scratchOk: boolean,
+  batch?: Batch,
+  max = 1,
+  fn = 'SharedReceiveChannel.receiveSync()',
+): Incoming | undefined {
   try {
-    return blockingReceiveWaits(ring, end, scratchOk)
+    return blockingReceiveWaits(ring, end, scratchOk, batch, max, fn)
   } finally {
     syncWaitEnd()
   }
 }
 
-function blockingReceiveWaits(ring: Ring, end: () => Error, scratchOk: boolean): Incoming | undefined {
-  refuseMainThread('SharedReceiveChannel.receiveSync()', 'await receive() (or receiveNowait(), or for await)')
+function blockingReceiveWaits(ring: Ring, end: () => Error, scratchOk: boolean, batch: Batch | undefined, max: number, fn: string): Incoming | undefined {
+  refuseMainThread(fn, batch === undefined ? 'await receive() (or receiveNowait(), or for await)' : 'await receiveMany() (or receiveManyNowait())')
   const seq = ring.h + H_SEQ_RECV
   const numeric = ring.codec !== CODEC_BYTES
   let registered = false
@@ -188,6 +198,10 @@ function blockingReceiveWaits(ring: Ring, end: () => Error, scratchOk: boolean):
     try {
       r = ring.receiveLocked(threadId, registered, false)
       if (r === DONE) {
+        if (batch !== undefined) {
+          takeBatchLocked(ring, max, batch)
+          return undefined
+        }
         if (numeric) return undefined
         if (scratchOk && ring.outAt >= 0 && !ring.outHasEndpoints) {
           ring.inlineToScratch()
@@ -209,7 +223,8 @@ function blockingReceiveWaits(ring: Ring, end: () => Error, scratchOk: boolean):
       ring.lock()
       try {
         w = ring.withdrawReceiveLocked(threadId)
-        if (w === DONE && !numeric) v = captureIncoming(ring)
+        if (w === DONE && batch !== undefined) takeBatchLocked(ring, 1, batch)
+        else if (w === DONE && !numeric) v = captureIncoming(ring)
       } finally {
         ring.unlock()
       }

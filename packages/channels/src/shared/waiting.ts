@@ -13,6 +13,26 @@
  * threads, whichever thread's waiter gets the lock first is served: like Go's
  * spec, no order between threads is promised (values stay FIFO always).
  *
+ * The waiter seam (what a multi-channel wait such as `select` plugs into):
+ *  - register: in one critical section, an attempt that cannot complete
+ *    counts the operation in SEND_/RECV_WAITING and the thread's owner entry
+ *    (`Ring.register`, done by sendLocked/receiveLocked, or `registerLocked`
+ *    for one that queues behind this thread's earlier ones) and reads the
+ *    side's futex word (`Ring.readSeq`, which arms it). Any change that may
+ *    let it proceed bumps that word later, so a wait on the value read cannot
+ *    miss it (ring.ts "Wake-ups").
+ *  - retry: after a wake, `attemptLocked` re-runs the attempt as registered
+ *    (`registered = true`: it unregisters on any result but WAIT).
+ *  - withdraw: under the lock, `withdrawReceiveLocked` (DONE if the receiver
+ *    was needed for a promised size-0 value: it must take it) or
+ *    `offerLocked(..., withdraw = true)` / `withdrawSendLocked` for senders
+ *    (DONE if its offer was already taken). Every withdrawal says whether the
+ *    operation took effect, which is what "the cases that did not commit had no
+ *    effect" needs.
+ *  - the unregistered offer (send-channel.ts, ring.ts) is a sender's private
+ *    shortcut: it cannot be withdrawn while it spins, so an operation that may
+ *    have to be withdrawn by someone else (a select case) must not use it.
+ *
  * Keep-alive (DESIGN.md 2): `Atomics.waitAsync` does not keep Node's event
  * loop alive. While an operation of this thread is parked on a channel side
  * that *another thread* may complete (a handle of the channel is held in
@@ -102,6 +122,38 @@ export function captureIncoming(ring: Ring): Incoming {
   return { num: ring.outNum, bytes, len: ring.outLen, hasEndpoints: ring.outHasEndpoints }
 }
 
+/**
+ * A batch being taken (receiveMany): the numbers (numeric codecs), or the
+ * captured entries (byte codecs), in FIFO order.
+ */
+export interface Batch {
+  nums: number[]
+  items: Incoming[]
+}
+
+export function newBatch(): Batch {
+  return { nums: [], items: [] }
+}
+
+/**
+ * Under the lock, right after a take that returned DONE: records that value in
+ * `b`, then takes up to `max - 1` more that are there now, in the same
+ * critical section (values of senders already waiting included: their offers
+ * are in the ring; size 0 takes the waiting senders' offers but never a value
+ * promised to another waiting receiver, because these extra takes are
+ * unregistered ones: ring.ts R3). One lock, one wake-up and one promise for
+ * the batch. Stops at WOULD_BLOCK or END (the END is seen by the next call).
+ */
+export function takeBatchLocked(ring: Ring, max: number, b: Batch): void {
+  const numeric = ring.codec !== CODEC_BYTES
+  for (let k = 1; ; k++) {
+    if (numeric) b.nums.push(ring.outNum)
+    else b.items.push(captureIncoming(ring))
+    if (k >= max) return
+    if (ring.receiveLocked(threadId, false, true) !== DONE) return
+  }
+}
+
 /** The bytes of a taken byte value (out-of-line: a view valid until `release`). */
 export function incomingBytes(ring: Ring, v: Incoming): Uint8Array {
   return v.bytes ?? ring.a.u8.subarray(v.num, v.num + v.len)
@@ -114,6 +166,8 @@ export function releaseIncoming(v: Incoming): void {
 /** Hooks the public handles give the waiting machinery. */
 export interface Decoder {
   decode(v: Incoming): unknown
+  /** After unlocking: a taken batch's values (every captured entry is released, even if one fails to decode). */
+  decodeBatch(b: Batch): unknown[]
 }
 
 // ---- per-thread channel state ---------------------------------------------------
@@ -164,6 +218,8 @@ export abstract class SharedOp<T> extends Parked<T> {
   readonly fromSelect: boolean = false
   readonly side: LocalSide
   readonly owner: object
+  /** performance.now() when it was queued: how long it parked decides the side's next spin budget (spin.ts). */
+  readonly parkedAt = performance.now()
   constructor(side: LocalSide, owner: object) {
     super()
     this.side = side
@@ -248,12 +304,14 @@ export class LocalSide {
           // later ones without a place wait behind it rather than overtake it.
           // Senders whose offers are already in the ring are in line: check them all.
           let sendBlocked = false
+          const spinBudget = this.side === SIDE_SEND ? ring.sendSpin : ring.recvSpin
           for (const op of [...this.queue]) {
             if (sendBlocked && !(op as SendOp).inLine) continue
             const act = op.attemptLocked()
             if (act) {
               this.remove(op)
               actions.push(act)
+              spinBudget.parked(performance.now() - op.parkedAt)
             } else if (this.side === SIDE_RECV && !op.fromSelect) break // nothing more to take for later receivers
             else if (!(op as SendOp).inLine) sendBlocked = true
           }
@@ -271,6 +329,21 @@ export class LocalSide {
     }
   }
 
+  /**
+   * Under the lock, after an operation of this side left the queue without
+   * completing (cancelled, or its handle closed): if others of this thread
+   * still wait, make the dispatcher retry them. A later sender may be queued
+   * behind the one that left without a place in the ring (FIFO within a
+   * thread), and nothing else would wake it: its progress was to come from
+   * the earlier one's offer being taken (soak, 2026-12-02: a size-0 sender on
+   * main parked forever after the sender ahead of it was cancelled, with two
+   * receivers waiting; also the model test's known disagreement "send, send,
+   * cancel(first), receiveNowait").
+   */
+  kickLocked(): void {
+    if (this.queue.length > 0) this.local.ring.kickLocked(this.side)
+  }
+
   /** This handle closed: settle its parked operations (ClosedResourceError, or too late: completed). */
   closeOwner(owner: object): void {
     const mine = this.queue.filter((op) => op.owner === owner)
@@ -282,6 +355,7 @@ export class LocalSide {
         this.remove(op)
         actions.push(op.closeLocked())
       }
+      this.kickLocked()
     } finally {
       this.local.ring.unlock()
     }
@@ -350,7 +424,11 @@ export class SendOp extends SharedOp<void> {
     // Taken. Like Trio's send, which yields to the receiver it handed the value
     // to, resume the sender a macrotask later, so a receiver of this thread runs
     // its continuation first (`send` returns after the receiver has the value).
+    // When every receive handle is in other threads, the taker was one of them
+    // and nothing of this thread runs in between: resume at once (a macrotask
+    // per value is most of a cross-thread hand-off's cost).
     this.taken = true
+    if (ring.partnerElsewhere(threadId, SIDE_SEND) && ring.localReceivers() === 0) return () => this.wake()
     return () => setImmediate(() => this.wake())
   }
 
@@ -387,6 +465,7 @@ export class SendOp extends SharedOp<void> {
     ring.lock()
     try {
       r = this.withdrawLocked()
+      this.side.kickLocked()
     } finally {
       ring.unlock()
     }
@@ -446,11 +525,82 @@ export class ReceiveOp<T> extends SharedOp<T> {
     try {
       r = ring.withdrawReceiveLocked(threadId)
       if (r === DONE) v = captureIncoming(ring)
+      this.side.kickLocked()
     } finally {
       ring.unlock()
     }
     if (r === WOULD_BLOCK) return true
     this.deliver(v!)() // too late: a promised value is ours (a cancelled receive loses nothing)
+    return false
+  }
+}
+
+/**
+ * A parked `receiveMany(max)`: one registered receiver, exactly like a
+ * ReceiveOp until its first value; in the critical section that takes it, it
+ * also takes what else is there (takeBatchLocked). Withdrawal is ReceiveOp's:
+ * a cancelled batch took nothing, or (too late, a promised size-0 value) it
+ * completes with that one value.
+ */
+export class ReceiveManyOp<T> extends SharedOp<T[]> {
+  readonly waitsOn = 'SharedReceiveChannel.receiveMany'
+  readonly max: number
+  readonly decoder: Decoder
+  readonly errors: { end(): Error; closed(): Error }
+  constructor(side: LocalSide, owner: object, max: number, decoder: Decoder, errors: { end(): Error; closed(): Error }) {
+    super(side, owner)
+    this.max = max
+    this.decoder = decoder
+    this.errors = errors
+  }
+
+  private deliver(b: Batch): () => void {
+    return () => {
+      let values: unknown[]
+      try {
+        values = this.decoder.decodeBatch(b)
+      } catch (e) {
+        this.fail(e)
+        return
+      }
+      this.wake(values as T[])
+    }
+  }
+
+  attemptLocked(): (() => void) | undefined {
+    const ring = this.side.local.ring
+    const r = ring.receiveLocked(threadId, true, false)
+    if (r === WAIT) return undefined
+    if (r === END) return () => this.fail(this.errors.end())
+    const b = newBatch()
+    takeBatchLocked(ring, this.max, b)
+    return this.deliver(b)
+  }
+
+  closeLocked(): () => void {
+    const ring = this.side.local.ring
+    const r = ring.withdrawReceiveLocked(threadId)
+    if (r !== DONE) return () => this.fail(this.errors.closed())
+    const b = newBatch()
+    takeBatchLocked(ring, 1, b)
+    return this.deliver(b)
+  }
+
+  abort(): boolean {
+    this.side.remove(this)
+    const ring = this.side.local.ring
+    let r: number
+    const b = newBatch()
+    ring.lock()
+    try {
+      r = ring.withdrawReceiveLocked(threadId)
+      if (r === DONE) takeBatchLocked(ring, 1, b)
+      this.side.kickLocked()
+    } finally {
+      ring.unlock()
+    }
+    if (r === WOULD_BLOCK) return true
+    this.deliver(b)() // too late: a promised value is ours (a cancelled receive loses nothing)
     return false
   }
 }

@@ -21,6 +21,9 @@ export interface SharedSendChannel<T> extends SendChannel<T> {
 }
 export interface SharedReceiveChannel<T> extends ReceiveChannel<T> {
   receiveSync(): T
+  /** API.md "Batches". */
+  receiveMany(max: number): Promise<T[]>
+  receiveManySync(max: number): T[]
   clone(): SharedReceiveChannel<T>
 }
 

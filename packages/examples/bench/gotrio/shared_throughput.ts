@@ -3,19 +3,21 @@
  * channel (buffer 1024); compare node/postmessage.ts (one postMessage per value) and
  * node/als_floor.ts (the cost of a bare `for await` under AsyncLocalStorage, Node 20's floor).
  *
- * usage: shared_throughput.ts <int32|structured> <forawait|drain|w2w> <n> [sync|async]
+ * usage: shared_throughput.ts <int32|structured> <forawait|drain|batch|w2w> <n> [sync|async]
  *   int32       -> codec 'int32', the values 0..N-1
  *   structured  -> the default codec, the values { seq: i, tag: 'item' }
  *   forawait    -> (gotrio-shared) the main thread consumes with `for await`
  *   drain       -> (gotrio-shared-drain) the main thread calls receiveNowait() in a loop and
  *                  `await receive()` only when it throws WouldBlock
+ *   batch       -> (gotrio-shared-batch) the main thread consumes with `await receiveMany(64)`:
+ *                  one promise per batch of up to 64 values instead of one per value
  *   w2w         -> (gotrio-shared-w2w) a second worker task consumes with receiveSync: worker ->
  *                  worker, no promise anywhere; timed inside the consumer, from its first value
  *                  to EndOfChannel, per value after the first
  *   sync        -> (default) the producer is a dedicated thread calling sendSync, which blocks
  *                  its thread when the ring is full: the API's tool for a pure producer loop
  *   async       -> the producer awaits send() instead (as the seed programs do)
- * forawait and drain: the clock runs from starting the producer task to the consumer's
+ * forawait, drain and batch: the clock runs from starting the producer task to the consumer's
  * EndOfChannel.
  */
 import { availableParallelism } from 'node:os'
@@ -25,11 +27,11 @@ import { loadGotrio, type SharedReceiveChannel, type SharedSendChannel } from '.
 
 type Item = number | { seq: number; tag: string }
 const kind = stringArg(0, 'int32|structured', ['int32', 'structured'] as const)
-const form = stringArg(1, 'forawait|drain|w2w', ['forawait', 'drain', 'w2w'] as const)
+const form = stringArg(1, 'forawait|drain|batch|w2w', ['forawait', 'drain', 'batch', 'w2w'] as const)
 const n = intArg(2, 'n')
 const mode = process.argv[5] === undefined ? 'sync' : stringArg(3, 'sync|async', ['sync', 'async'] as const)
 const benchmark = kind === 'int32' ? 'shared_int32_throughput' : 'shared_structured_throughput'
-const impl = form === 'forawait' ? 'gotrio-shared' : form === 'drain' ? 'gotrio-shared-drain' : 'gotrio-shared-w2w'
+const impl = form === 'forawait' ? 'gotrio-shared' : form === 'drain' ? 'gotrio-shared-drain' : form === 'batch' ? 'gotrio-shared-batch' : 'gotrio-shared-w2w'
 
 const api = loadGotrio(benchmark, impl, { runtime: ['run', 'openNursery', 'workerTask', 'runInWorker'], channels: ['openSharedChannel'] })
 
@@ -52,6 +54,21 @@ async function drain(rx: SharedReceiveChannel<Item>, check: OrderCheck): Promise
     check.see(typeof v === 'number' ? v : v.seq)
   }
 }
+
+/** The batch form: one `await receiveMany(64)` per batch until EndOfChannel. */
+async function batches(rx: SharedReceiveChannel<Item>, check: OrderCheck): Promise<void> {
+  for (;;) {
+    let vs: Item[]
+    try {
+      vs = await rx.receiveMany(BATCH)
+    } catch (e) {
+      if (e instanceof EndOfChannel) return
+      throw e
+    }
+    for (const v of vs) check.see(typeof v === 'number' ? v : v.seq)
+  }
+}
+const BATCH = 64
 
 if (api) {
   const { rt, ch } = api
@@ -77,6 +94,7 @@ if (api) {
       }
       await using rx = r
       if (form === 'drain') await drain(rx, check)
+      else if (form === 'batch') await batches(rx, check)
       else for await (const v of rx) check.see(typeof v === 'number' ? v : v.seq)
       checksum = check.checksum()
     })

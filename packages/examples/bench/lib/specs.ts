@@ -12,9 +12,9 @@ import { channelChecksum, primesBelow, roundtripChecksum, spawnChecksum } from '
 import { lockJobs, lockRatioSpecs } from './lock-specs.ts'
 
 export const IMPLS = [
-  'gotrio-main', 'gotrio-shared', 'gotrio-shared-drain', 'gotrio-shared-w2w', 'gotrio-workers', 'gotrio-pool',
+  'gotrio-main', 'gotrio-shared', 'gotrio-shared-drain', 'gotrio-shared-batch', 'gotrio-shared-w2w', 'gotrio-workers', 'gotrio-pool',
   'python-trio', 'python-trio-threads', 'go', 'postmessage', 'node-als-floor', 'node-sab-ring', 'node-sab-ring-mpmc',
-  'piscina-raw', 'node-workers-raw', 'gotrio-nats', 'nats-raw',
+  'node-sab-handoff', 'piscina-raw', 'node-workers-raw', 'gotrio-nats', 'nats-raw',
   'gotrio-shared-sync', 'node-cas-spin', 'gotrio-pool-warm',
   'peer-effection', 'peer-ts-chan', 'peer-ts-chan-unsafe', 'peer-multithreading',
 ] as const
@@ -102,6 +102,8 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
     channel(benchmark, 'gotrio-shared', 'node', 'gotrio/seed_producer.ts', ['shared', buffer],
       unbuffered ? [20_000, 10_000, 1_000] : [200_000, 100_000, 1_000])
     channel(benchmark, 'python-trio', 'python', 'python/seed_producer.py', [buffer], [200_000, 100_000, 1_000])
+    // The floor under the size-0 rows with a worker producer: a bare one-word hand-off, no library.
+    if (unbuffered) channel(benchmark, 'node-sab-handoff', 'node', 'node/sab_handoff.ts', [], [2_000_000, 1_000_000, 1_000])
     channel(benchmark, 'go', 'go', 'seed_producer', [buffer],
       unbuffered ? [5_000_000, 2_000_000, 1_000] : [20_000_000, 8_000_000, 1_000])
   }
@@ -178,6 +180,7 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
     const g = [...gotrioSizes] as Sizes
     channel(benchmark, 'gotrio-shared', 'node', 'gotrio/shared_throughput.ts', [kind, 'forawait'], g)
     channel(benchmark, 'gotrio-shared-drain', 'node', 'gotrio/shared_throughput.ts', [kind, 'drain'], g)
+    if (kind === 'int32') channel(benchmark, 'gotrio-shared-batch', 'node', 'gotrio/shared_throughput.ts', [kind, 'batch'], g)
     channel(benchmark, 'gotrio-shared-w2w', 'node', 'gotrio/shared_throughput.ts', [kind, 'w2w'], g)
     channel(benchmark, 'postmessage', 'node', 'node/postmessage.ts', [kind], [...otherSizes] as Sizes)
     channel(benchmark, 'node-als-floor', 'node', 'node/als_floor.ts', [kind], [...otherSizes] as Sizes)
@@ -259,6 +262,25 @@ export function ratioSpecs(cores: number): RatioSpec[] {
   for (const b of perItem) {
     specs.push({ label: `${b}: gotrio-shared ÷ Go (× Go's time)`, numerator: ref(b, 'gotrio-shared'), denominator: ref(b, 'go') })
   }
+  // Size 0 with a worker producer against the bare one-word hand-off (node/sab_handoff.ts):
+  // a rendezvous across threads cannot beat that round trip.
+  for (const [b, goal] of [['seed_producer_unbuffered', 1.5], ['chan_of_chan', 2]] as const) {
+    specs.push({
+      label: `${b}: gotrio-shared ÷ node-sab-handoff (× the bare hand-off's time)`,
+      numerator: ref(b, 'gotrio-shared'), denominator: ref('seed_producer_unbuffered', 'node-sab-handoff'),
+      goal: { op: '<=', value: goal, text: `≤ ${goal}` },
+    })
+    specs.push({
+      label: `${b}: Trio ÷ gotrio-shared (× faster than Trio, producers in workers)`,
+      numerator: ref(b, 'python-trio'), denominator: ref(b, 'gotrio-shared'),
+      goal: { op: '>=', value: 10, text: '≥ 10' },
+    })
+  }
+  specs.push({
+    label: 'shared_int32_throughput: gotrio-shared-batch (receiveMany(64)) ÷ Go buffered channel (× Go\'s time)',
+    numerator: ref('shared_int32_throughput', 'gotrio-shared-batch'), denominator: ref('seed_producer_buffered', 'go'),
+    goal: { op: '<=', value: 1, text: '≤ 1' },
+  })
   specs.push({
     label: 'select: gotrio-main ÷ Go (× Go\'s time)',
     numerator: ref('select', 'gotrio-main'), denominator: ref('select', 'go'),

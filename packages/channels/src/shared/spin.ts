@@ -1,0 +1,123 @@
+/**
+ * Adaptive spinning before parking: how long an operation that would wait
+ * reads shared memory (no lock, no writes) hoping the other side acts first.
+ *
+ * Why: parking costs a registration under the lock, a futex bump and notify
+ * by the other side, and a wake-up (an event-loop turn for `Atomics.waitAsync`,
+ * a futex syscall for `Atomics.wait`): microseconds, tens of them on a busy
+ * machine. A value crossing between two running threads costs a round trip of
+ * a cache line, ~0.1-1 µs. When the partner thread is active, a short spin
+ * turns a park and a wake into that round trip.
+ *
+ * Rules:
+ *  - Never on a one-core machine (`os.availableParallelism() === 1`): the
+ *    partner cannot run while we spin, so every spin is lost time. Nor while
+ *    the machine is oversubscribed (`spinAllowed`: load average > cores + 1).
+ *  - Only when a handle of the other side is held in another thread (or is in
+ *    flight): a partner in this thread cannot act while this thread spins
+ *    (ring.ts `partnerElsewhere`).
+ *  - Bounded: at most SPIN_MAX reads (tens of µs), then the operation parks
+ *    as before. A main thread that spins therefore delays its timers and I/O
+ *    by at most one bound per operation, and every completed async operation
+ *    still yields a macrotask when the fairness rule says so (`yieldDue`).
+ *  - Adaptive, per thread, channel and side, to whether recent spins paid
+ *    off: a spin that ends because the awaited change happened doubles the
+ *    next budget (up to SPIN_MAX). One that runs out decides nothing yet: the
+ *    operation parks, and when it completes, the time it was parked says
+ *    whether a longer spin would have caught it. Parked for less than
+ *    GROW_BELOW_MS (the partner came soon after): double. Longer (the partner
+ *    was idle): halve, down to SPIN_MIN. Why not halve at once: two threads
+ *    that hand values back and forth while both park pay a wake-up per value,
+ *    and each one's partner then always arrives "a wake-up late", so a spin
+ *    shorter than a wake-up always loses; halving on every loss locks such a
+ *    pair into parking (measured: a size-0 hand-off stuck at two wake-ups per
+ *    value). A spin long enough to cover one wake-up breaks the cycle, after
+ *    which both sides are awake and every spin is short. But when a spin of
+ *    SPIN_MAX lost and the park was still short, the partner was not running
+ *    (more runnable threads than cores: parking gave it the core), and no
+ *    spin helps: back to SPIN_MIN for COOLDOWN_PARKS parks. An idle partner
+ *    (long parks) halves the budget down to SPIN_MIN reads per park.
+ */
+import { availableParallelism, loadavg } from 'node:os'
+
+/**
+ * Budgets count loop iterations of one or two `Atomics.load`s each; measured
+ * on the 2-core VM under load, ~15-40 ns per iteration (V8 does not make an
+ * Atomics.load loop as cheap as a plain one).
+ */
+/** The smallest budget: ~0.5-1 µs, cheap enough to pay on every park. */
+export const SPIN_MIN = 32
+/** The largest budget: ~30-80 µs, about one event-loop wake-up on a busy machine. */
+export const SPIN_MAX = 2048
+const SPIN_START = 256
+
+/**
+ * False on a one-core machine: nothing else can run while this thread spins.
+ * `GOTRIO_SHARED_SPIN=0` in the environment turns spinning off too (for
+ * bisecting, and for comparing with and without it in one measurement run).
+ */
+export const CAN_SPIN = availableParallelism() > 1 && process.env.GOTRIO_SHARED_SPIN !== '0'
+
+const CORES = availableParallelism()
+/** How often (ms) `spinAllowed` re-reads the load average. */
+const LOAD_CHECK_MS = 500
+let nextLoadCheck = 0
+let busy = false
+
+/**
+ * False while the machine is oversubscribed: the 1-minute load average is
+ * above the number of cores plus one (read at most every 500 ms). Not "at
+ * least the number of cores": two threads handing values to each other on a
+ * 2-core machine are themselves a load of 2, and that is exactly the case
+ * spinning is for; one more runnable thread than cores is tolerated, since the
+ * average lags. Go's
+ * scheduler spins only while some processor is idle, for the same reason:
+ * with more runnable threads than cores, the partner we would wait for is
+ * likely not running, and our spin takes the core it needs (measured on the
+ * 2-core VM at load average ~20: a size-0 hand-off 1.7-3x slower with
+ * spinning than without).
+ */
+export function spinAllowed(): boolean {
+  if (!CAN_SPIN) return false
+  const now = performance.now()
+  if (now >= nextLoadCheck) {
+    nextLoadCheck = now + LOAD_CHECK_MS
+    busy = loadavg()[0]! > CORES + 1
+  }
+  return !busy
+}
+
+export class SpinBudget {
+  /** Reads the next spin may take (0: never spin). */
+  n = CAN_SPIN ? SPIN_START : 0
+
+  /** The awaited change came while spinning. */
+  won(): void {
+    if (this.n !== 0 && this.n < SPIN_MAX) this.n <<= 1
+  }
+
+  /** Parks to wait out before growing on short parks again (after a full-length spin lost). */
+  private cooldown = 0
+
+  /** An operation of this side that spun and then parked completed after `ms` parked. */
+  parked(ms: number): void {
+    if (this.n === 0) return
+    if (ms >= GROW_BELOW_MS) {
+      if (this.n > SPIN_MIN) this.n >>= 1
+    } else if (this.cooldown > 0) this.cooldown--
+    else if (this.n < SPIN_MAX) this.n <<= 1
+    else {
+      // A full-length spin lost, yet the partner came soon after we parked:
+      // it was not running meanwhile (more runnable threads than cores;
+      // parking is what gave it the core). Spinning cannot help here: back
+      // off to the minimum for a while.
+      this.n = SPIN_MIN
+      this.cooldown = COOLDOWN_PARKS
+    }
+  }
+}
+
+const COOLDOWN_PARKS = 64
+
+/** A park shorter than this (ms) would have been caught by a longer spin: grow (a wake-up on a busy machine is ~10-60 µs). */
+export const GROW_BELOW_MS = 0.1
