@@ -312,19 +312,35 @@ export function expireDueDeadlines(status: CancelStatus): void {
   }
 }
 
-/** Removes every `Cancelled` from a list of errors, looking into nested groups. */
+/**
+ * Removes every `Cancelled` from a list of errors, looking into nested groups.
+ * Iterative (an explicit stack): cancelling the outermost of 5,000 nested
+ * nurseries hands the outermost a group nested 5,000 deep, one level per
+ * nursery, and that must cost no JS stack (see the deep-nesting test).
+ */
 export function withoutCancelled(errors: readonly unknown[]): unknown[] {
-  const rest: unknown[] = []
-  for (const raised of errors) {
-    const e = collapseSuppressed(raised) // a disposal's Cancelled on top of a Cancelled is one Cancelled
-    if (e instanceof Cancelled) continue
-    if (e instanceof AggregateError) {
-      const inner = withoutCancelled(e.errors)
-      if (inner.length === 0) continue
-      rest.push(sameErrors(inner, e.errors) ? e : new NurseryError(inner))
-    } else rest.push(e)
+  interface Level {
+    readonly errors: readonly unknown[]
+    i: number
+    readonly rest: unknown[]
+    /** The group whose errors these are; undefined at the top. */
+    readonly group: AggregateError | undefined
   }
-  return rest
+  const stack: Level[] = [{ errors, i: 0, rest: [], group: undefined }]
+  for (;;) {
+    const level = stack[stack.length - 1]!
+    if (level.i < level.errors.length) {
+      const e = collapseSuppressed(level.errors[level.i++]) // a disposal's Cancelled on top of a Cancelled is one Cancelled
+      if (e instanceof Cancelled) continue
+      if (e instanceof AggregateError) stack.push({ errors: e.errors, i: 0, rest: [], group: e })
+      else level.rest.push(e)
+      continue
+    }
+    stack.pop()
+    const group = level.group
+    if (group === undefined) return level.rest
+    if (level.rest.length > 0) stack[stack.length - 1]!.rest.push(sameErrors(level.rest, group.errors) ? group : new NurseryError(level.rest))
+  }
 }
 
 function sameErrors(a: readonly unknown[], b: readonly unknown[]): boolean {
@@ -332,8 +348,14 @@ function sameErrors(a: readonly unknown[], b: readonly unknown[]): boolean {
 }
 
 function containsCancelled(errors: readonly unknown[]): boolean {
-  return errors.some((raised) => {
-    const e = collapseSuppressed(raised)
-    return e instanceof Cancelled || (e instanceof AggregateError && containsCancelled(e.errors))
-  })
+  // Iterative, for the same reason as withoutCancelled.
+  const pending: (readonly unknown[])[] = [errors]
+  for (let list = pending.pop(); list !== undefined; list = pending.pop()) {
+    for (const raised of list) {
+      const e = collapseSuppressed(raised)
+      if (e instanceof Cancelled) return true
+      if (e instanceof AggregateError) pending.push(e.errors)
+    }
+  }
+  return false
 }
