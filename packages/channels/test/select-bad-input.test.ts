@@ -136,3 +136,20 @@ describe('select bad input', () => {
     expect(() => selectNowait(undefined as never)).toThrow(TypeError)
   })
 })
+
+describe('select cases are not thenables', () => {
+  it('a case returned from an async function arrives as the case; its then callback is not called', async () => {
+    const [s, r] = openMemoryChannel<number>(1)
+    let called = 0
+    const make = async () => onReceive(r, (v) => {
+      called++
+      return v
+    })
+    const c = await make()
+    expect(c).toBeInstanceOf(SelectCase)
+    expect(called).toBe(0)
+    s.sendNowait(7)
+    expect(await select(c)).toBe(7)
+    expect(called).toBe(1)
+  })
+})

@@ -34,7 +34,10 @@ export class SelectCase<R> {
   /** @internal the value a send case delivers (undefined for receive cases). */
   readonly value: unknown
   /** @internal called with the received value (receive) or nothing (send) after the commit. */
-  readonly then: ((value?: unknown) => R | Promise<R>) | undefined
+  // Not named `then`: an object with a `then` method is a thenable, so a case
+  // returned from an async function (or awaited by mistake) would be "resolved"
+  // by calling the user's callback.
+  readonly thenFn: ((value?: unknown) => R | Promise<R>) | undefined
   /** @internal receive cases: called when the channel has ended (Go's `ok == false`). */
   readonly onEnd: (() => R | Promise<R>) | undefined
   /** @internal true for shared-channel cases. */
@@ -45,13 +48,13 @@ export class SelectCase<R> {
     kind: number,
     channel: SelectCase<R>['channel'],
     value: unknown,
-    then: SelectCase<R>['then'],
+    thenFn: SelectCase<R>['thenFn'],
     onEnd: SelectCase<R>['onEnd'],
   ) {
     this.kind = kind
     this.channel = channel
     this.value = value
-    this.then = then
+    this.thenFn = thenFn
     this.onEnd = onEnd
     this.shared = channel instanceof SharedSendChannel || channel instanceof SharedReceiveChannel
   }
@@ -111,7 +114,7 @@ export function onReceive<T, R = T>(
   if (onEnd !== undefined && typeof onEnd !== 'function') {
     throw new TypeError(`onReceive(channel, then, onEnd): onEnd must be a function () => result, or omitted; got ${describe(onEnd)}`)
   }
-  return new SelectCase<R>(RECEIVE, channel as SelectCase<R>['channel'], undefined, then as SelectCase<R>['then'], onEnd)
+  return new SelectCase<R>(RECEIVE, channel as SelectCase<R>['channel'], undefined, then as SelectCase<R>['thenFn'], onEnd)
 }
 
 /**
@@ -137,7 +140,7 @@ export function onSend<T, R = void>(channel: SendChannel<T>, value: T, then?: ()
   if (then !== undefined && typeof then !== 'function') {
     throw new TypeError(`onSend(channel, value, then): then must be a function () => result, or omitted; got ${describe(then)}`)
   }
-  return new SelectCase<R>(SEND, channel as SelectCase<R>['channel'], value, then as SelectCase<R>['then'], undefined)
+  return new SelectCase<R>(SEND, channel as SelectCase<R>['channel'], value, then as SelectCase<R>['thenFn'], undefined)
 }
 
 /** The first bad argument of a select call, as the TypeError to report, or undefined. */

@@ -264,8 +264,8 @@ function finish(c: AnyCase, v: unknown): unknown {
   if (v === BROKEN_MARK) {
     throw new BrokenResourceError('select: every receive handle of the channel of an onSend case is closed, nobody can receive the value')
   }
-  if (c.kind === RECEIVE) return c.then !== undefined ? c.then(v) : v
-  return c.then !== undefined ? c.then() : undefined
+  if (c.kind === RECEIVE) return c.thenFn !== undefined ? c.thenFn(v) : v
+  return c.thenFn !== undefined ? c.thenFn() : undefined
 }
 
 function finishAsync(c: AnyCase, v: unknown): Promise<unknown> {
