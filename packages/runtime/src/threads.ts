@@ -22,6 +22,7 @@
 import { isMainThread, threadId } from 'node:worker_threads'
 import { current } from './context.ts'
 import { Cancelled } from './errors.ts'
+import type { CancelStatus } from './status.ts'
 
 export interface WorkerBootstrap {
   /** Module URL with a `bootstrapWorker(data)` export. */
@@ -103,7 +104,13 @@ export function cancelRequestedSync(): boolean {
   const ctx = current()
   if (ctx.status.effectivelyCancelled) return true
   const flag = ctx.task.cancelFlag
-  return flag !== undefined && Atomics.load(flag, 0) !== 0
+  if (flag === undefined || Atomics.load(flag, 0) === 0) return false
+  // The flag cancels the worker task's own scope (once this thread's loop sees
+  // the doorbell); code inside a shielded scope under it does not see that
+  // cancellation, so it must not see the flag either (a shielded cleanup's
+  // sendSync or throwIfCancelled goes on).
+  for (let s: CancelStatus | undefined = ctx.status; s !== undefined; s = s.parent) if (s.scope.shield) return false
+  return true
 }
 
 /** Throws `Cancelled` if `cancelRequestedSync()`. For code that blocks with `Atomics.wait` in slices. */

@@ -32,6 +32,7 @@ const sleepThenReturn = workerTask<typeof T.sleepThenReturn>(fixtures, 'sleepThe
 const countRun = workerTask<typeof P.countRun>(phase, 'countRun')
 const waitReleaseThenAnswer = workerTask<typeof P.waitReleaseThenAnswer>(phase, 'waitReleaseThenAnswer')
 const cpuLoop = workerTask<typeof P.cpuLoopWithThrowIfCancelled>(phase, 'cpuLoopWithThrowIfCancelled')
+const shieldedCheck = workerTask<typeof P.shieldedCheckAfterCancel>(phase, 'shieldedCheckAfterCancel')
 
 function warnings(code: string): { seen: string[]; stop: () => void } {
   const seen: string[] = []
@@ -242,5 +243,21 @@ describe('throwIfCancelled: CPU loops that meet their deadline', () => {
     } finally {
       w.stop()
     }
+  })
+
+  it('in a worker task, a shielded scope hides the cancellation of its task from throwIfCancelled() (Trio: shields protect cleanup)', async () => {
+    const sab = new SharedArrayBuffer(16)
+    await run(
+      () =>
+        moveOnAfter(600_000, (scope) =>
+          openNursery(async (n) => {
+            n.startSoon(shieldedCheck, sab)
+            await until(sab, 2, 1) // the task runs (and spins until it sees the cancel request)
+            scope.cancel()
+          }),
+        ),
+      { workers: 1 },
+    )
+    expect(Atomics.load(new Int32Array(sab), 3)).toBe(1)
   })
 })

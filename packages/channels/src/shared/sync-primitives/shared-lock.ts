@@ -17,7 +17,7 @@ import * as __local from './local.ts'
 import type { LocalSync } from './local.ts'
 // Local bindings: under tsx, reads of imported bindings go through getters (see ../ring.ts); these are on the hot path.
 const { Cancelled, WouldBlock } = __runtime
-const { macrotask, park, yieldDue, current } = __lowlevel
+const { macrotask, park, yieldDue, current, cancelRequestedSync } = __lowlevel
 const { ACQUIRED } = __cell
 const { enter } = __base
 const { S_STATE, S_WAITING } = __layout
@@ -88,10 +88,8 @@ export class SharedLock extends SharedSyncHandle {
    */
   acquireSync(): Disposable {
     refuseMainThread('SharedLock.acquireSync()', 'await acquire() (or acquireNowait())')
-    const ctx = current() // once: checkCancelledSync() would look the context up a second time
-    const flag = ctx.task.cancelFlag
-    if (ctx.status.effectivelyCancelled || (flag !== undefined && Atomics.load(flag, 0) !== 0)) throw new Cancelled()
-    const task = ctx.task
+    if (cancelRequestedSync()) throw new Cancelled() // the worker task's shared flag too, shields honoured
+    const task = current().task
     const l = this.#check(task, 'SharedLock.acquireSync')
     const cell = l.cell
     if (cell.lockFast(ME2) || this.#spin(l, SPINS_SYNC)) return take(l, task)
