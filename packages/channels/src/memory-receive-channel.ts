@@ -208,7 +208,7 @@ export class MemoryReceiveChannel<T> implements ReceiveChannel<T>, Transferable 
     throw cannotCross('MemoryReceiveChannel')
   }
 
-  /** @internal select (select/memory.ts): the channel's engine, or undefined once this handle is closed. */
+  /** @internal select (select/select.ts, select/waiter.ts): the channel's engine, or undefined once this handle is closed. */
   [kSelectState](): MemoryChannelState<T> | undefined {
     return this.#closed ? undefined : this.#state
   }

@@ -136,7 +136,7 @@ export class MemorySendChannel<T> implements SendChannel<T>, Transferable {
     throw cannotCross('MemorySendChannel')
   }
 
-  /** @internal select (select/memory.ts): the channel's engine, or undefined once this handle is closed. */
+  /** @internal select (select/select.ts, select/waiter.ts): the channel's engine, or undefined once this handle is closed. */
   [kSelectState](): MemoryChannelState<T> | undefined {
     return this.#closed ? undefined : this.#state
   }

@@ -73,9 +73,11 @@ describe('select bad input', () => {
     ['a plain object', { receive: async () => 1 }],
     ['a send channel', ms],
     ['a shared send channel', ss],
-  ])('onReceive with a channel that is not a gotrio receive channel (%s) is a TypeError', (_what, ch) => {
-    const e = thrown(() => onReceive(ch as never))
+  ])('onReceive with a channel that is not a gotrio receive channel (%s) is a TypeError of the select', async (_what, ch) => {
+    const c = onReceive(ch as never) // not thrown here: select reports it
+    const e = thrown(() => selectNowait(c))
     expect(e).toBeInstanceOf(TypeError)
+    await expect(select(c)).rejects.toBe(e)
     expect(e.message).toMatch(/^onReceive\(channel\): channel must be a receive channel made by openMemoryChannel or openSharedChannel/)
     if (ch === ms || ch === ss) expect(e.message).toMatch(/use onSend\(channel, value\)/)
     stillUsable()
@@ -85,20 +87,24 @@ describe('select bad input', () => {
     ['undefined', undefined],
     ['a receive channel', mr],
     ['a shared receive channel', sr],
-  ])('onSend with a channel that is not a gotrio send channel (%s) is a TypeError', (_what, ch) => {
-    const e = thrown(() => onSend(ch as never, 1))
+  ])('onSend with a channel that is not a gotrio send channel (%s) is a TypeError of the select', async (_what, ch) => {
+    const c = onSend(ch as never, 1) // not thrown here: select reports it
+    const e = thrown(() => selectNowait(c))
     expect(e).toBeInstanceOf(TypeError)
+    await expect(select(c)).rejects.toBe(e)
     expect(e.message).toMatch(/^onSend\(channel, value\): channel must be a send channel made by openMemoryChannel or openSharedChannel/)
     if (ch === mr || ch === sr) expect(e.message).toMatch(/use onReceive\(channel\)/)
     stillUsable()
   })
 
-  it.each([['a string', 'f'], ['a number', 1], ['null', null], ['an object', {}]])('a then or onEnd that is not a function (%s) is a TypeError', (_what, f) => {
-    expect(() => onReceive(mr, f as never)).toThrow(/^onReceive\(channel, then\): then must be a function/)
-    expect(() => onReceive(mr, undefined, f as never)).toThrow(/^onReceive\(channel, then, onEnd\): onEnd must be a function/)
-    expect(() => onSend(ms, 1, f as never)).toThrow(/^onSend\(channel, value, then\): then must be a function/)
+  it.each([['a string', 'f'], ['a number', 1], ['null', null], ['an object', {}]])('a then or onEnd that is not a function (%s) is a TypeError of the select', async (_what, f) => {
+    expect(() => selectNowait(onReceive(mr, f as never))).toThrow(/^onReceive\(channel, then\): then must be a function/)
+    expect(() => selectNowait(onReceive(mr, undefined, f as never))).toThrow(/^onReceive\(channel, then, onEnd\): onEnd must be a function/)
+    expect(() => selectNowait(onSend(ms, 1, f as never))).toThrow(/^onSend\(channel, value, then\): then must be a function/)
     for (const make of [() => onReceive(mr, f as never), () => onReceive(mr, undefined, f as never), () => onSend(ms, 1, f as never)]) {
-      expect(thrown(make)).toBeInstanceOf(TypeError)
+      ms.sendNowait(9) // ready cases: still nothing commits
+      await expect(select(make())).rejects.toBeInstanceOf(TypeError)
+      expect(mr.receiveNowait()).toBe(9)
     }
     stillUsable()
   })

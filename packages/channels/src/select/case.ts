@@ -42,6 +42,14 @@ export class SelectCase<R> {
   readonly onEnd: (() => R | Promise<R>) | undefined
   /** @internal true for shared-channel cases. */
   readonly shared: boolean
+  /**
+   * @internal bad input found when the case was made (not a gotrio channel of
+   * the right side, a `then`/`onEnd` that is not a function). Not thrown by
+   * onReceive/onSend: `select` reports every error as a rejection (API.md), so
+   * the select call that gets this case rejects with it (selectNowait and
+   * selectSync throw it), before anything commits.
+   */
+  readonly error: TypeError | undefined
 
   /** @internal use onReceive() or onSend() */
   constructor(
@@ -50,7 +58,9 @@ export class SelectCase<R> {
     value: unknown,
     thenFn: SelectCase<R>['thenFn'],
     onEnd: SelectCase<R>['onEnd'],
+    error?: TypeError,
   ) {
+    this.error = error
     this.kind = kind
     this.channel = channel
     this.value = value
@@ -87,7 +97,8 @@ function describe(x: unknown): string {
  * ```
  *
  * TypeError if `channel` is not a gotrio receive channel (memory or shared)
- * or `then`/`onEnd` is given and not a function.
+ * or `then`/`onEnd` is given and not a function: reported by the select call
+ * that gets the case (a rejection of `select`), not thrown here.
  *
  * Typing (API.md's `onReceive<T, R = T>`, made precise): without `then` the
  * case's result is the value's type (plus onEnd's), never one inferred from
@@ -102,18 +113,18 @@ export function onReceive<T, R = T>(
   then?: (value: T) => R | Promise<R>,
   onEnd?: () => R | Promise<R>,
 ): SelectCase<R> {
+  let error: TypeError | undefined
   if (!(channel instanceof MemoryReceiveChannel || channel instanceof SharedReceiveChannel)) {
     const hint = channel instanceof MemorySendChannel || channel instanceof SharedSendChannel ? ' (this is a send channel: use onSend(channel, value))' : ''
-    throw new TypeError(
+    error = new TypeError(
       `onReceive(channel): channel must be a receive channel made by openMemoryChannel or openSharedChannel, got ${describe(channel)}${hint}`,
     )
+  } else if (then !== undefined && typeof then !== 'function') {
+    error = new TypeError(`onReceive(channel, then): then must be a function (value) => result, or omitted; got ${describe(then)}`)
+  } else if (onEnd !== undefined && typeof onEnd !== 'function') {
+    error = new TypeError(`onReceive(channel, then, onEnd): onEnd must be a function () => result, or omitted; got ${describe(onEnd)}`)
   }
-  if (then !== undefined && typeof then !== 'function') {
-    throw new TypeError(`onReceive(channel, then): then must be a function (value) => result, or omitted; got ${describe(then)}`)
-  }
-  if (onEnd !== undefined && typeof onEnd !== 'function') {
-    throw new TypeError(`onReceive(channel, then, onEnd): onEnd must be a function () => result, or omitted; got ${describe(onEnd)}`)
-  }
+  if (error !== undefined) return new SelectCase<R>(RECEIVE, channel as SelectCase<R>['channel'], undefined, undefined, undefined, error)
   return new SelectCase<R>(RECEIVE, channel as SelectCase<R>['channel'], undefined, then as SelectCase<R>['thenFn'], onEnd)
 }
 
@@ -125,21 +136,23 @@ export function onReceive<T, R = T>(
  * with `BrokenResourceError` (Go panics on a send to a closed channel).
  *
  * TypeError if `channel` is not a gotrio send channel (memory or shared) or
- * `then` is given and not a function. The value is checked by the channel's
+ * `then` is given and not a function, reported by the select call (as for
+ * onReceive). The value is checked by the channel's
  * codec when the case is tried (shared channels), as for `send`.
  */
 export function onSend<T>(channel: SendChannel<T>, value: T): SelectCase<void>
 export function onSend<T, R>(channel: SendChannel<T>, value: T, then: () => R | Promise<R>): SelectCase<R>
 export function onSend<T, R = void>(channel: SendChannel<T>, value: T, then?: () => R | Promise<R>): SelectCase<R> {
+  let error: TypeError | undefined
   if (!(channel instanceof MemorySendChannel || channel instanceof SharedSendChannel)) {
     const hint = channel instanceof MemoryReceiveChannel || channel instanceof SharedReceiveChannel ? ' (this is a receive channel: use onReceive(channel))' : ''
-    throw new TypeError(
+    error = new TypeError(
       `onSend(channel, value): channel must be a send channel made by openMemoryChannel or openSharedChannel, got ${describe(channel)}${hint}`,
     )
+  } else if (then !== undefined && typeof then !== 'function') {
+    error = new TypeError(`onSend(channel, value, then): then must be a function () => result, or omitted; got ${describe(then)}`)
   }
-  if (then !== undefined && typeof then !== 'function') {
-    throw new TypeError(`onSend(channel, value, then): then must be a function () => result, or omitted; got ${describe(then)}`)
-  }
+  if (error !== undefined) return new SelectCase<R>(SEND, channel as SelectCase<R>['channel'], value, undefined, undefined, error)
   return new SelectCase<R>(SEND, channel as SelectCase<R>['channel'], value, then as SelectCase<R>['thenFn'], undefined)
 }
 
@@ -152,6 +165,7 @@ export function badCase(fn: string, cases: readonly unknown[]): TypeError | unde
         `${fn}: argument ${k} must be a case made by onReceive(channel, ...) or onSend(channel, value, ...), got ${describe(c)}`,
       )
     }
+    if (c.error !== undefined) return c.error
   }
   return undefined
 }
