@@ -122,6 +122,9 @@ class RemoteOp extends Parked<unknown> {
     if (ev === 'accept') {
       if (this.accepted || this.cancelRequested || this.settled) {
         m.respond('stop')
+        // Cancelled while queued and the withdrawal could not delete the stored copy (gone, or
+        // the request failed): the host that took it is told to stop, so nothing runs; settle.
+        if (this.cancelRequested && !this.accepted && !this.settled) this.finish(false, new Cancelled())
         return
       }
       const info = deserialize(m.data) as { host: string; leaseMs: number }

@@ -123,6 +123,7 @@ export class SendQueue {
         if (lost || this.link.recvClosed) {
           this.ops.shift()
           op.fail(lost ?? broken(this.link.name))
+          this.#checkDrained() // an aclose() waiting for the queue to empty must not wait on a dropped op
           continue
         }
         op.inFlight = true
