@@ -132,7 +132,11 @@ export class ReceiveOp<T> extends Parked<unknown> implements QueueNode {
   }
   get waitsOn(): string {
     const k = this.kind
-    return k === NEXT ? 'MemoryReceiveChannel[Symbol.asyncIterator]().next' : k === MANY ? 'MemoryReceiveChannel.receiveMany' : 'MemoryReceiveChannel.receive'
+    return k === NEXT
+      ? 'MemoryReceiveChannel[Symbol.asyncIterator]().next'
+      : k === MANY
+        ? 'MemoryReceiveChannel.receiveMany'
+        : 'MemoryReceiveChannel.receive'
   }
   /**
    * Hands `value` over. On a buffered channel the receiver resumes after the
@@ -311,7 +315,9 @@ export class MemoryChannelState<T> {
 }
 
 export function broken(method: string): BrokenResourceError {
-  return new BrokenResourceError(`MemorySendChannel.${method}: every receive handle of this channel is closed, nobody can receive the value`)
+  return new BrokenResourceError(
+    `MemorySendChannel.${method}: every receive handle of this channel is closed, nobody can receive the value`,
+  )
 }
 
 export function endOfChannel(): EndOfChannel {

@@ -40,7 +40,9 @@ export class MemoryReceiveChannel<T> implements ReceiveChannel<T>, Transferable 
   /** @internal use openMemoryChannel() or clone() */
   constructor(state: MemoryChannelState<T>) {
     if (!(state instanceof MemoryChannelState)) {
-      throw new TypeError('MemoryReceiveChannel cannot be constructed directly: use openMemoryChannel(maxBufferSize), or clone() an existing handle')
+      throw new TypeError(
+        'MemoryReceiveChannel cannot be constructed directly: use openMemoryChannel(maxBufferSize), or clone() an existing handle',
+      )
     }
     this.#state = state
     state.openReceiveChannels++

@@ -44,7 +44,9 @@ export class MemorySendChannel<T> implements SendChannel<T>, Transferable {
   /** @internal use openMemoryChannel() or clone() */
   constructor(state: MemoryChannelState<T>) {
     if (!(state instanceof MemoryChannelState)) {
-      throw new TypeError('MemorySendChannel cannot be constructed directly: use openMemoryChannel(maxBufferSize), or clone() an existing handle')
+      throw new TypeError(
+        'MemorySendChannel cannot be constructed directly: use openMemoryChannel(maxBufferSize), or clone() an existing handle',
+      )
     }
     this.#state = state
     state.openSendChannels++

@@ -44,7 +44,9 @@ describe('openMemoryChannel(maxBufferSize)', () => {
   ])('%s is a TypeError that names the rule', (n, got) => {
     const e = thrown(() => openMemoryChannel(n as unknown as number))
     expect(e).toBeInstanceOf(TypeError)
-    expect(message(e)).toMatch(new RegExp(`^openMemoryChannel\\(maxBufferSize\\): maxBufferSize must be a non-negative integer or Infinity, got ${got}$`))
+    expect(message(e)).toMatch(
+      new RegExp(`^openMemoryChannel\\(maxBufferSize\\): maxBufferSize must be a non-negative integer or Infinity, got ${got}$`),
+    )
   })
 })
 
@@ -213,7 +215,9 @@ describe('openSharedChannel arguments', () => {
     expect(message(a)).toMatch(/openSharedChannel: options must be an object, got null/)
     const b = thrown(() => openSharedChannel(1, { codec: 'int64' as never }))
     expect(b).toBeInstanceOf(TypeError)
-    expect(message(b)).toMatch(/openSharedChannel: options\.codec must be 'structured', 'int32', 'uint32', 'float64' or a Codec .*got int64/)
+    expect(message(b)).toMatch(
+      /openSharedChannel: options\.codec must be 'structured', 'int32', 'uint32', 'float64' or a Codec .*got int64/,
+    )
     const c = thrown(() => openSharedChannel(1, { maxBufferBytes: 0 }))
     expect(c).toBeInstanceOf(RangeError)
     expect(message(c)).toMatch(/openSharedChannel: options\.maxBufferBytes must be an integer from 1 to 2\^31-1 \(bytes\), got 0/)
@@ -221,22 +225,29 @@ describe('openSharedChannel arguments', () => {
 })
 
 describe('shared channel: values the codec refuses, closed handles, sync calls on the main thread', () => {
-  it.each([['x'], [1.5], [2 ** 40], [NaN]])('an int32 channel refuses %s with a TypeError; nothing was sent and it stays usable', async (v) => {
-    const [tx, rx] = openSharedChannel<number>(2, { codec: 'int32' })
-    const e = thrown(() => tx.sendNowait(v as number))
-    expect(e).toBeInstanceOf(TypeError)
-    expect(message(e)).toMatch(/SharedSendChannel\.sendNowait: the 'int32' codec carries an integer in \[-2\^31, 2\^31\), got .*; nothing was sent/)
-    await expect(tx.send(v as number)).rejects.toBeInstanceOf(TypeError)
-    expect(tx.statistics().currentBufferUsed).toBe(0)
-    tx.sendNowait(7)
-    expect(rx.receiveNowait()).toBe(7)
-    tx.close()
-    rx.close()
-  })
+  it.each([['x'], [1.5], [2 ** 40], [NaN]])(
+    'an int32 channel refuses %s with a TypeError; nothing was sent and it stays usable',
+    async (v) => {
+      const [tx, rx] = openSharedChannel<number>(2, { codec: 'int32' })
+      const e = thrown(() => tx.sendNowait(v as number))
+      expect(e).toBeInstanceOf(TypeError)
+      expect(message(e)).toMatch(
+        /SharedSendChannel\.sendNowait: the 'int32' codec carries an integer in \[-2\^31, 2\^31\), got .*; nothing was sent/,
+      )
+      await expect(tx.send(v as number)).rejects.toBeInstanceOf(TypeError)
+      expect(tx.statistics().currentBufferUsed).toBe(0)
+      tx.sendNowait(7)
+      expect(rx.receiveNowait()).toBe(7)
+      tx.close()
+      rx.close()
+    },
+  )
 
   it('a float64 channel refuses a string with a TypeError naming the codec', () => {
     const [tx, rx] = openSharedChannel<number>(1, { codec: 'float64' })
-    expect(message(thrown(() => tx.sendNowait('x' as unknown as number)))).toMatch(/the 'float64' codec carries a number, got string; nothing was sent/)
+    expect(message(thrown(() => tx.sendNowait('x' as unknown as number)))).toMatch(
+      /the 'float64' codec carries a number, got string; nothing was sent/,
+    )
     tx.close()
     rx.close()
   })
@@ -265,7 +276,9 @@ describe('shared channel: values the codec refuses, closed handles, sync calls o
 
   it('sendSync/receiveSync on the main thread are Errors pointing to the async forms; the channel stays usable', async () => {
     const [tx, rx] = openSharedChannel<number>(1)
-    expect(message(thrown(() => tx.sendSync(1)))).toMatch(/sendSync\(\) blocks its thread with Atomics\.wait .*on the main thread use await send\(\)/)
+    expect(message(thrown(() => tx.sendSync(1)))).toMatch(
+      /sendSync\(\) blocks its thread with Atomics\.wait .*on the main thread use await send\(\)/,
+    )
     expect(message(thrown(() => rx.receiveSync()))).toMatch(/receiveSync\(\) blocks its thread .*on the main thread use await receive\(\)/)
     expect(tx.statistics().currentBufferUsed).toBe(0)
     await tx.send(2)

@@ -182,8 +182,7 @@ export function channelContract(kind: string, open: OpenChannel): void {
     describe('close', () => {
       for (const how of ['aclose', 'close'] as const) {
         const trio = how === 'aclose' ? 'trio test_close_basics' : 'trio test_close_sync'
-        const shut = (h: { close(): void; aclose(): Promise<void> }): Promise<void> | void =>
-          how === 'aclose' ? h.aclose() : h.close()
+        const shut = (h: { close(): void; aclose(): Promise<void> }): Promise<void> | void => (how === 'aclose' ? h.aclose() : h.close())
 
         it(`closing the send handle wakes its blocked sender with ClosedResourceError, persistently, and receivers see EndOfChannel (${trio})`, async () => {
           const [s, r] = open<null>(0)

@@ -6,14 +6,7 @@
  * an exception raised in `__aexit__`).
  */
 import { describe, expect, it } from 'vitest'
-import {
-  BrokenResourceError,
-  ClosedResourceError,
-  EndOfChannel,
-  WouldBlock,
-  openMemoryChannel,
-  openSharedChannel,
-} from '@gotrio/channels'
+import { BrokenResourceError, ClosedResourceError, EndOfChannel, WouldBlock, openMemoryChannel, openSharedChannel } from '@gotrio/channels'
 import {
   CancelScope,
   Cancelled,

@@ -79,7 +79,7 @@ describe('receiveManyNowait', () => {
     })
   })
 
-  it('a full buffer with waiting senders: buffered values first, then the senders\' values, in order', async () => {
+  it("a full buffer with waiting senders: buffered values first, then the senders' values, in order", async () => {
     await run(async () => {
       const [s, r] = openMemoryChannel<number>(2)
       await openNursery(async (n) => {

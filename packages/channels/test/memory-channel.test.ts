@@ -28,7 +28,9 @@ describe('openMemoryChannel arguments (trio test_channel)', () => {
 
   it('-1 is a RangeError', () => {
     expect(() => openMemoryChannel(-1)).toThrow(RangeError)
-    expect(() => openMemoryChannel(-1)).toThrow('openMemoryChannel(maxBufferSize): maxBufferSize must be a non-negative integer or Infinity, got -1')
+    expect(() => openMemoryChannel(-1)).toThrow(
+      'openMemoryChannel(maxBufferSize): maxBufferSize must be a non-negative integer or Infinity, got -1',
+    )
   })
 
   it('returns a [MemorySendChannel, MemoryReceiveChannel] pair; clones are the same classes', () => {
@@ -54,7 +56,10 @@ describe('memory channels stay in their thread', () => {
 
   it('given to a worker task, an endpoint is a TypeError naming openSharedChannel, and stays usable', async () => {
     // Any worker task will do: the arguments are checked before anything runs.
-    const task = workerTask<(a: unknown, b: number) => number>(new URL('../../runtime/test/fixtures/worker-tasks.ts', import.meta.url), 'add')
+    const task = workerTask<(a: unknown, b: number) => number>(
+      new URL('../../runtime/test/fixtures/worker-tasks.ts', import.meta.url),
+      'add',
+    )
     const [s, r] = openMemoryChannel<number>(1)
     await run(async () => {
       // The compiler refuses these too (worker-args.test-d.ts); the runtime check is for code it does not see.

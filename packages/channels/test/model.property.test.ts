@@ -72,13 +72,16 @@ describe('shared channel statistics vs memory channel statistics', () => {
   // Both kinds agree: a value handed straight to a waiting receiver never sat
   // in the buffer, so peakBufferUsed stays 0 ("the largest currentBufferUsed ever seen").
   it('peakBufferUsed stays 0 when every value went straight to a waiting receiver', async () => {
-    await runProgram(openSharedChannel as OpenChannel, 2, [{ op: 'receive', h: 0, kind: 'receive' }, { op: 'send', h: 0 }])
+    await runProgram(openSharedChannel as OpenChannel, 2, [
+      { op: 'receive', h: 0, kind: 'receive' },
+      { op: 'send', h: 0 },
+    ])
   })
 })
 
 describe('the model-based test has teeth', () => {
   /** A memory channel whose sendNowait silently drops the value instead of throwing WouldBlock. */
-  const lossy: OpenChannel = <T,>(n: number): [SendChannel<T>, ReceiveChannel<T>] => {
+  const lossy: OpenChannel = <T>(n: number): [SendChannel<T>, ReceiveChannel<T>] => {
     const [s, r] = openMemoryChannel<T>(n)
     const wrap = (inner: SendChannel<T>): SendChannel<T> =>
       new Proxy(inner, {

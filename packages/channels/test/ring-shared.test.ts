@@ -101,9 +101,9 @@ describe('shared ring', () => {
   it('freed out-of-line blocks are reused: memory stays bounded by the configuration, not the traffic', async () => {
     const [tx, rx] = openSharedChannel<Uint8Array>(2, { maxBufferBytes: 100_000 })
     const { arenaCommittedBytes } = await import('../src/shared/arena.js')
-    for (let i = 0; i < 50; i++) (tx.sendNowait(makeValue(i, 20_000)), checkValue(i, rx.receiveNowait()))
+    for (let i = 0; i < 50; i++) tx.sendNowait(makeValue(i, 20_000)), checkValue(i, rx.receiveNowait())
     const after = arenaCommittedBytes()
-    for (let i = 50; i < 500; i++) (tx.sendNowait(makeValue(i, 20_000)), checkValue(i, rx.receiveNowait()))
+    for (let i = 50; i < 500; i++) tx.sendNowait(makeValue(i, 20_000)), checkValue(i, rx.receiveNowait())
     expect(arenaCommittedBytes()).toBe(after)
     tx.close()
     rx.close()
@@ -121,7 +121,7 @@ describe('shared ring', () => {
   })
 })
 
-describe('byte budget and FIFO among one thread\'s senders', () => {
+describe("byte budget and FIFO among one thread's senders", () => {
   it('a small value sent after a large one that waits on the byte budget does not overtake it', async () => {
     const { openNursery, run } = await import('@gotrio/runtime')
     const [tx, rx] = openSharedChannel<Uint8Array>(10, { maxBufferBytes: 1000 })

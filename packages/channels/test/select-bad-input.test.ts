@@ -56,7 +56,11 @@ describe('select bad input', () => {
         (err: unknown) => err as Error,
       )
       expect(e).toBeInstanceOf(TypeError)
-      expect(e!.message).toMatch(new RegExp(`^${name}: argument 1 must be a case made by onReceive\\(channel, \\.\\.\\.\\) or onSend\\(channel, value, \\.\\.\\.\\)`))
+      expect(e!.message).toMatch(
+        new RegExp(
+          `^${name}: argument 1 must be a case made by onReceive\\(channel, \\.\\.\\.\\) or onSend\\(channel, value, \\.\\.\\.\\)`,
+        ),
+      )
     }
     expect(mr.receiveNowait()).toBe(5)
     stillUsable()
@@ -97,7 +101,12 @@ describe('select bad input', () => {
     stillUsable()
   })
 
-  it.each([['a string', 'f'], ['a number', 1], ['null', null], ['an object', {}]])('a then or onEnd that is not a function (%s) is a TypeError of the select', async (_what, f) => {
+  it.each([
+    ['a string', 'f'],
+    ['a number', 1],
+    ['null', null],
+    ['an object', {}],
+  ])('a then or onEnd that is not a function (%s) is a TypeError of the select', async (_what, f) => {
     expect(() => selectNowait(onReceive(mr, f as never))).toThrow(/^onReceive\(channel, then\): then must be a function/)
     expect(() => selectNowait(onReceive(mr, undefined, f as never))).toThrow(/^onReceive\(channel, then, onEnd\): onEnd must be a function/)
     expect(() => selectNowait(onSend(ms, 1, f as never))).toThrow(/^onSend\(channel, value, then\): then must be a function/)
@@ -125,7 +134,9 @@ describe('select bad input', () => {
     const e = thrown(() => selectSync(onReceive(sr)))
     const r = thrown(() => sr.receiveSync())
     expect(e.constructor).toBe(r.constructor)
-    expect(e.message).toMatch(/^selectSync\(\) blocks its thread with Atomics\.wait and would freeze the main thread's event loop; on the main thread use await select\(\)/)
+    expect(e.message).toMatch(
+      /^selectSync\(\) blocks its thread with Atomics\.wait and would freeze the main thread's event loop; on the main thread use await select\(\)/,
+    )
     expect(sr.receiveNowait()).toBe(3)
     stillUsable()
   })
@@ -147,10 +158,11 @@ describe('select cases are not thenables', () => {
   it('a case returned from an async function arrives as the case; its then callback is not called', async () => {
     const [s, r] = openMemoryChannel<number>(1)
     let called = 0
-    const make = async () => onReceive(r, (v) => {
-      called++
-      return v
-    })
+    const make = async () =>
+      onReceive(r, (v) => {
+        called++
+        return v
+      })
     const c = await make()
     expect(c).toBeInstanceOf(SelectCase)
     expect(called).toBe(0)

@@ -93,8 +93,13 @@ async function runProgram(caps: readonly number[], commands: readonly Command[])
       }
       for (let c = 0; c < CH; c++) {
         const st = chans[c]![0].statistics()
-        const got = { currentBufferUsed: st.currentBufferUsed, tasksWaitingSend: st.tasksWaitingSend, tasksWaitingReceive: st.tasksWaitingReceive }
-        if (show(got) !== show(model.statistics(c))) throw new Error(`${where}: channel ${c} real ${show(got)} model ${show(model.statistics(c))}`)
+        const got = {
+          currentBufferUsed: st.currentBufferUsed,
+          tasksWaitingSend: st.tasksWaitingSend,
+          tasksWaitingReceive: st.tasksWaitingReceive,
+        }
+        if (show(got) !== show(model.statistics(c)))
+          throw new Error(`${where}: channel ${c} real ${show(got)} model ${show(model.statistics(c))}`)
       }
       for (const [s] of chans) s._checkInvariants()
     }

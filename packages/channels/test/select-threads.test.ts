@@ -36,8 +36,22 @@ describe('select across threads', () => {
         let ended = 0
         while (ended !== 3) {
           const cases = []
-          if (!(ended & 1)) cases.push(onReceive(ra, (v) => ((got[0]! += 1), (got[1]! += v)), () => (ended |= 1)))
-          if (!(ended & 2)) cases.push(onReceive(rb, (v) => ((got[2]! += 1), (got[3]! += v)), () => (ended |= 2)))
+          if (!(ended & 1))
+            cases.push(
+              onReceive(
+                ra,
+                (v) => ((got[0]! += 1), (got[1]! += v)),
+                () => (ended |= 1),
+              ),
+            )
+          if (!(ended & 2))
+            cases.push(
+              onReceive(
+                rb,
+                (v) => ((got[2]! += 1), (got[3]! += v)),
+                () => (ended |= 2),
+              ),
+            )
           await select(...cases)
         }
       })
@@ -95,8 +109,22 @@ describe('select across threads', () => {
       let ended = 0
       while (ended !== 3) {
         const cases = []
-        if (!(ended & 1)) cases.push(onReceive(ra, (v) => ((count += 1), (sum += v)), () => (ended |= 1)))
-        if (!(ended & 2)) cases.push(onReceive(rb, (v) => ((count += 1), (sum += v)), () => (ended |= 2)))
+        if (!(ended & 1))
+          cases.push(
+            onReceive(
+              ra,
+              (v) => ((count += 1), (sum += v)),
+              () => (ended |= 1),
+            ),
+          )
+        if (!(ended & 2))
+          cases.push(
+            onReceive(
+              rb,
+              (v) => ((count += 1), (sum += v)),
+              () => (ended |= 2),
+            ),
+          )
         await select(...cases)
       }
       const [na, nb] = await sent
@@ -106,29 +134,32 @@ describe('select across threads', () => {
     })
   })
 
-  it.each([false, true])('TestSelectStress across threads (selectSync: %s): plain and select senders and receivers, four channels', async (sync) => {
-    const N = 200 * STRESS
-    // selectSync posts no offer on a size-0 channel (docs/api/select.md, "Known gaps"): two
-    // selectSyncs would not meet there, so with them Go's unbuffered pair is size 1.
-    const sizes = sync ? [1, 1, 2, 3] : [0, 0, 2, 3]
-    await run(async () => {
-      const chans = sizes.map((s) => openSharedChannel<number>(s, { codec: 'int32' }))
-      let plainSums: number[] = []
-      let selectSums: number[] = []
-      await openNursery(async (n) => {
-        const plain = Promise.all(
-          chans.flatMap(([t, r]) => [runInWorker(sendPlain, t.clone(), 1, N), runInWorker(receivePlain, r.clone(), N)]),
-        )
-        const s = runInWorker(selectSender, chans[0]![0], chans[1]![0], chans[2]![0], chans[3]![0], N, sync)
-        selectSums = await runInWorker(selectReceiver, chans[0]![1], chans[1]![1], chans[2]![1], chans[3]![1], N, sync)
-        expect(await s).toEqual([N, N, N, N])
-        plainSums = (await plain).filter((_, k) => k % 2 === 1) as number[]
-        void n
+  it.each([false, true])(
+    'TestSelectStress across threads (selectSync: %s): plain and select senders and receivers, four channels',
+    async (sync) => {
+      const N = 200 * STRESS
+      // selectSync posts no offer on a size-0 channel (docs/api/select.md, "Known gaps"): two
+      // selectSyncs would not meet there, so with them Go's unbuffered pair is size 1.
+      const sizes = sync ? [1, 1, 2, 3] : [0, 0, 2, 3]
+      await run(async () => {
+        const chans = sizes.map((s) => openSharedChannel<number>(s, { codec: 'int32' }))
+        let plainSums: number[] = []
+        let selectSums: number[] = []
+        await openNursery(async (n) => {
+          const plain = Promise.all(
+            chans.flatMap(([t, r]) => [runInWorker(sendPlain, t.clone(), 1, N), runInWorker(receivePlain, r.clone(), N)]),
+          )
+          const s = runInWorker(selectSender, chans[0]![0], chans[1]![0], chans[2]![0], chans[3]![0], N, sync)
+          selectSums = await runInWorker(selectReceiver, chans[0]![1], chans[1]![1], chans[2]![1], chans[3]![1], N, sync)
+          expect(await s).toEqual([N, N, N, N])
+          plainSums = (await plain).filter((_, k) => k % 2 === 1) as number[]
+          void n
+        })
+        // Each channel carried N plain 1s and N select 10s, received half by each receiver.
+        for (let k = 0; k < 4; k++) expect(plainSums[k]! + selectSums[k]!).toBe(11 * N)
       })
-      // Each channel carried N plain 1s and N select 10s, received half by each receiver.
-      for (let k = 0; k < 4; k++) expect(plainSums[k]! + selectSums[k]!).toBe(11 * N)
-    })
-  })
+    },
+  )
 
   it('random cancellation under contention: selects that time out take nothing; totals are exact', async () => {
     const N = 300 * STRESS
@@ -163,7 +194,7 @@ describe('select across threads', () => {
     })
   })
 
-  it.each([0, 10])('TestSelfSelect across threads (size %i): two workers\' selects meet, never themselves', async (size) => {
+  it.each([0, 10])("TestSelfSelect across threads (size %i): two workers' selects meet, never themselves", async (size) => {
     const rounds = 300 * STRESS
     await run(async () => {
       const [tx, rx] = openSharedChannel<number>(size, { codec: 'int32' })
@@ -175,7 +206,7 @@ describe('select across threads', () => {
     })
   })
 
-  it('TestNonblockSelectRace across threads: a worker\'s selectNowait never takes the default while one case is ready', async () => {
+  it("TestNonblockSelectRace across threads: a worker's selectNowait never takes the default while one case is ready", async () => {
     const rounds = 100 * STRESS
     await run(async () => {
       const [goT, goR] = openSharedChannel<number>(0, { codec: 'int32' })

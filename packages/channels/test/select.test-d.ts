@@ -9,7 +9,13 @@ describe('select types', () => {
   it('onReceive: R defaults to the value type; then and onEnd set it', () => {
     expectTypeOf(onReceive(nr)).toEqualTypeOf<SelectCase<number>>()
     expectTypeOf(onReceive(nr, (v) => `${v}`)).toEqualTypeOf<SelectCase<string>>()
-    expectTypeOf(onReceive(nr, async (v) => v > 0, () => false)).toEqualTypeOf<SelectCase<boolean>>()
+    expectTypeOf(
+      onReceive(
+        nr,
+        async (v) => v > 0,
+        () => false,
+      ),
+    ).toEqualTypeOf<SelectCase<boolean>>()
     expectTypeOf(onReceive(nr, undefined, () => 'end' as const)).toEqualTypeOf<SelectCase<number | 'end'>>()
   })
 
@@ -20,10 +26,20 @@ describe('select types', () => {
     onSend(ns, 'one')
   })
 
-  it('select resolves with the union of its cases\' results; an explicit R is API.md\'s form', () => {
+  it("select resolves with the union of its cases' results; an explicit R is API.md's form", () => {
     expectTypeOf(select(onReceive(nr), onReceive(sr))).toEqualTypeOf<Promise<number | string>>()
-    expectTypeOf(select<number>(onReceive(nr), onReceive(nr, (v) => v * 2))).toEqualTypeOf<Promise<number>>()
-    expectTypeOf(selectNowait(onReceive(nr), onSend(ns, 2, () => null))).toEqualTypeOf<number | null>()
+    expectTypeOf(
+      select<number>(
+        onReceive(nr),
+        onReceive(nr, (v) => v * 2),
+      ),
+    ).toEqualTypeOf<Promise<number>>()
+    expectTypeOf(
+      selectNowait(
+        onReceive(nr),
+        onSend(ns, 2, () => null),
+      ),
+    ).toEqualTypeOf<number | null>()
     expectTypeOf(selectSync(onReceive(sr))).toEqualTypeOf<string>()
   })
 })

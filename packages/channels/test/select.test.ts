@@ -51,12 +51,17 @@ function waiting(...chans: { statistics(): { tasksWaitingSend: number; tasksWait
   return chans.flatMap((c) => [c.statistics().tasksWaitingSend, c.statistics().tasksWaitingReceive])
 }
 
-describe.each(kinds)('select on %s channels', (_kind, open, shared) => {
+describe.each(kinds)('select on %s channels', (_kind, open, _shared) => {
   it('a ready receive case commits with its value, through then', async () => {
     const [s, r] = open<number>(1)
     const [, r2] = open<number>(1)
     s.sendNowait(7)
-    expect(await select(onReceive(r, (v) => v * 2), onReceive(r2, () => -1))).toBe(14)
+    expect(
+      await select(
+        onReceive(r, (v) => v * 2),
+        onReceive(r2, () => -1),
+      ),
+    ).toBe(14)
     expect(await select(onReceive(r2), onSend(s, 3))).toBeUndefined()
     expect(r.receiveNowait()).toBe(3)
     s.sendNowait(4)
@@ -85,7 +90,11 @@ describe.each(kinds)('select on %s channels', (_kind, open, shared) => {
     await openNursery(async (n) => {
       let got: unknown
       n.startSoon(async () => {
-        got = await select(onReceive(r1, (v) => ['r1', v]), onReceive(r2, (v) => ['r2', v]), onSend(s3, 5, () => 's3'))
+        got = await select(
+          onReceive(r1, (v) => ['r1', v]),
+          onReceive(r2, (v) => ['r2', v]),
+          onSend(s3, 5, () => 's3'),
+        )
       })
       await waitAllTasksBlocked()
       expect(got).toBeUndefined()
@@ -105,7 +114,10 @@ describe.each(kinds)('select on %s channels', (_kind, open, shared) => {
     await openNursery(async (n) => {
       let got: unknown
       n.startSoon(async () => {
-        got = await select(onSend(s1, 1, () => 's1'), onSend(s2, 2, () => 's2'))
+        got = await select(
+          onSend(s1, 1, () => 's1'),
+          onSend(s2, 2, () => 's2'),
+        )
       })
       await waitAllTasksBlocked()
       expect(await r1.receive()).toBe(1)
@@ -217,13 +229,30 @@ describe.each(kinds)('select on %s channels', (_kind, open, shared) => {
     expect(r.receiveNowait()).toBe(1)
   })
 
-  it('an ended channel is ready: onEnd gives Go\'s ok == false, or select rejects with EndOfChannel', async () => {
+  it("an ended channel is ready: onEnd gives Go's ok == false, or select rejects with EndOfChannel", async () => {
     const [s, r] = open<number>(2)
     const [, quiet] = open<number>(0)
     s.sendNowait(1)
     s.close()
-    expect(await select(onReceive(r, (v) => ['value', v], () => ['end']))).toEqual(['value', 1])
-    expect(await select(onReceive(quiet), onReceive(r, (v) => ['value', v], () => ['end']))).toEqual(['end'])
+    expect(
+      await select(
+        onReceive(
+          r,
+          (v) => ['value', v],
+          () => ['end'],
+        ),
+      ),
+    ).toEqual(['value', 1])
+    expect(
+      await select(
+        onReceive(quiet),
+        onReceive(
+          r,
+          (v) => ['value', v],
+          () => ['end'],
+        ),
+      ),
+    ).toEqual(['end'])
     await expect(select(onReceive(r))).rejects.toThrow(EndOfChannel)
     expect(selectNowait(onReceive(r, undefined, () => 'end'))).toBe('end')
   })
@@ -234,7 +263,14 @@ describe.each(kinds)('select on %s channels', (_kind, open, shared) => {
     let got: unknown
     await openNursery(async (n) => {
       n.startSoon(async () => {
-        got = await select(onReceive(other), onReceive(r, () => 'value', () => 'end'))
+        got = await select(
+          onReceive(other),
+          onReceive(
+            r,
+            () => 'value',
+            () => 'end',
+          ),
+        )
       })
       await waitAllTasksBlocked()
       s.close()
@@ -260,7 +296,7 @@ describe.each(kinds)('select on %s channels', (_kind, open, shared) => {
     expect(error).toBeInstanceOf(BrokenResourceError)
   })
 
-  it('closing a case\'s handle while select waits rejects it with ClosedResourceError; other cases untouched', async () => {
+  it("closing a case's handle while select waits rejects it with ClosedResourceError; other cases untouched", async () => {
     const [s1, r1] = open<number>(0)
     const [s2, r2] = open<number>(1)
     s2.sendNowait(0)
@@ -278,7 +314,7 @@ describe.each(kinds)('select on %s channels', (_kind, open, shared) => {
     void s1
   })
 
-  it('selectNowait: Go\'s default — WouldBlock when nothing is ready, having changed nothing; not a checkpoint', async () => {
+  it("selectNowait: Go's default — WouldBlock when nothing is ready, having changed nothing; not a checkpoint", async () => {
     const [s, r] = open<number>(1)
     const [s2, r2] = open<number>(0)
     s.sendNowait(1)
@@ -326,7 +362,10 @@ describe.each(kinds)('select on %s channels', (_kind, open, shared) => {
     let got: unknown
     await openNursery(async (n) => {
       n.startSoon(async () => {
-        got = await select(onReceive(r, (v) => ['a', v]), onReceive(r, (v) => ['b', v]))
+        got = await select(
+          onReceive(r, (v) => ['a', v]),
+          onReceive(r, (v) => ['b', v]),
+        )
       })
       await waitAllTasksBlocked()
       expect(r.statistics().tasksWaitingReceive).toBe(2)
@@ -346,11 +385,16 @@ describe.each(kinds)('select on %s channels', (_kind, open, shared) => {
       try {
         r1.receiveNowait()
       } catch {}
-      expect(selectNowait(onReceive(r1, () => 1), onReceive(r2, () => 2))).toBe(2)
+      expect(
+        selectNowait(
+          onReceive(r1, () => 1),
+          onReceive(r2, () => 2),
+        ),
+      ).toBe(2)
     }
   })
 
-  it('TestSelectFairness: among ready cases each is chosen about equally often (Go\'s 10-sigma bound)', async () => {
+  it("TestSelectFairness: among ready cases each is chosen about equally often (Go's 10-sigma bound)", async () => {
     const trials = 2000
     const [s1, r1] = open<number>(trials + 1)
     const [s2, r2] = open<number>(trials + 1)
@@ -434,10 +478,18 @@ describe.each(kinds)('select on %s channels', (_kind, open, shared) => {
     let got: unknown
     await openNursery(async (n) => {
       n.startSoon(async () => {
-        got = await select(onReceive(cr, (v) => v), onReceive(ar, () => 'a'))
+        got = await select(
+          onReceive(cr, (v) => v),
+          onReceive(ar, () => 'a'),
+        )
       })
       await waitAllTasksBlocked()
-      expect(await select(onSend(cs, 'barrier', () => 'sent'), onReceive(br, () => 'b'))).toBe('sent')
+      expect(
+        await select(
+          onSend(cs, 'barrier', () => 'sent'),
+          onReceive(br, () => 'b'),
+        ),
+      ).toBe('sent')
     })
     expect(got).toBe('barrier')
   })
@@ -451,7 +503,10 @@ describe('select mixes memory and shared channels', () => {
       let got: unknown
       await openNursery(async (n) => {
         n.startSoon(async () => {
-          got = await select(onReceive(mr, (v) => ['m', v]), onReceive(sr, (v) => ['s', v]))
+          got = await select(
+            onReceive(mr, (v) => ['m', v]),
+            onReceive(sr, (v) => ['s', v]),
+          )
         })
         await waitAllTasksBlocked()
         expect(mr.statistics().tasksWaitingReceive).toBe(1)

@@ -17,7 +17,7 @@ describe('shared channel bad input', () => {
     expect(() => openSharedChannel(2, { maxBufferBytes: 0 })).toThrow(/maxBufferBytes/)
   })
 
-  it("a value the codec refuses throws at send, writes nothing, and the channel stays usable", async () => {
+  it('a value the codec refuses throws at send, writes nothing, and the channel stays usable', async () => {
     const [tx, rx] = openSharedChannel<number>(2, { codec: 'int32' })
     await expect(tx.send(1.5)).rejects.toThrow(TypeError)
     expect(() => tx.sendNowait(2 ** 31)).toThrow(TypeError)

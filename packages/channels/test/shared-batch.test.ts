@@ -114,9 +114,11 @@ describe('shared receiveMany: one thread', () => {
         const scope = new CancelScope()
         let result: unknown = 'pending'
         await openNursery(async (n) => {
-          n.startSoon(() => scope.run(async () => {
-            result = await rx.receiveMany(4)
-          }))
+          n.startSoon(() =>
+            scope.run(async () => {
+              result = await rx.receiveMany(4)
+            }),
+          )
           while (rx.statistics().tasksWaitingReceive === 0) await macrotask()
           scope.cancel()
         })

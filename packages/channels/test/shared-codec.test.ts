@@ -8,10 +8,24 @@ describe('structured codec', () => {
   it('round-trips like structuredClone (property test over JSON-like values and more)', () => {
     const [tx, rx] = openSharedChannel<unknown>(1)
     fc.assert(
-      fc.property(fc.oneof(fc.jsonValue(), fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withNullPrototype: true, withSparseArray: true })), (v) => {
-        tx.sendNowait(v)
-        expect(rx.receiveNowait()).toStrictEqual(structuredClone(v))
-      }),
+      fc.property(
+        fc.oneof(
+          fc.jsonValue(),
+          fc.anything({
+            withBigInt: true,
+            withDate: true,
+            withMap: true,
+            withSet: true,
+            withTypedArray: true,
+            withNullPrototype: true,
+            withSparseArray: true,
+          }),
+        ),
+        (v) => {
+          tx.sendNowait(v)
+          expect(rx.receiveNowait()).toStrictEqual(structuredClone(v))
+        },
+      ),
       { numRuns: 500 },
     )
   })

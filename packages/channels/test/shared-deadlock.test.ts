@@ -109,7 +109,9 @@ describe('DeadlockError across threads (child process)', () => {
     const r = await runFixture('dumpThreads')
     expect(r.outcome).toBe('resolved')
     expect(r.value).toMatch(/^gotrio: 1 waiting operation\(s\) in this thread:\n {2}worker:readyThenWait: worker task readyThenWait /)
-    expect(r.value).toMatch(/gotrio: 1 waiting operation\(s\) in worker thread \d+:\n {2}worker:readyThenWait: SharedReceiveChannel\.receive/)
+    expect(r.value).toMatch(
+      /gotrio: 1 waiting operation\(s\) in worker thread \d+:\n {2}worker:readyThenWait: SharedReceiveChannel\.receive/,
+    )
   })
 
   test('GOTRIO_DUMP_SIGNAL: the signal prints the waiting tasks of worker threads too', async () => {

@@ -148,10 +148,11 @@ describe('shared sync primitives on one thread (the one-thread contract)', () =>
     expect((thrown(() => c.release()) as Error).message).toMatch(/holds no token/)
     const gate = openSharedEvent()
     await openNursery(async (n) => {
-      for (let i = 0; i < 5; i++) n.startSoon(async () => {
-        using _ = await c.acquire()
-        await gate.wait()
-      })
+      for (let i = 0; i < 5; i++)
+        n.startSoon(async () => {
+          using _ = await c.acquire()
+          await gate.wait()
+        })
       await waitAllTasksBlocked()
       expect(c.statistics()).toEqual({ borrowedTokens: 2, totalTokens: 2, tasksWaiting: 3 })
       c.totalTokens = 3
@@ -202,7 +203,9 @@ describe('shared sync primitives on one thread (the one-thread contract)', () =>
     expect(thrown(() => openSharedCapacityLimiter(0))).toBeInstanceOf(RangeError)
     expect(thrown(() => openSharedCapacityLimiter(NaN))).toBeInstanceOf(TypeError)
     const lock = openSharedLock()
-    expect((thrown(() => lock.acquireSync()) as Error).message).toMatch(/would freeze the main thread's event loop; on the main thread use await acquire\(\)/)
+    expect((thrown(() => lock.acquireSync()) as Error).message).toMatch(
+      /would freeze the main thread's event loop; on the main thread use await acquire\(\)/,
+    )
     const ev = openSharedEvent()
     expect((thrown(() => ev.waitSync()) as Error).message).toMatch(/main thread/)
     const s = openSharedSemaphore(1)
@@ -223,126 +226,145 @@ describe('shared sync primitives across worker threads', () => {
   it('a counter incremented under a shared lock by async and sync holders: exact total', async () => {
     const laps = 1000 * STRESS
     const counter = new Int32Array(new SharedArrayBuffer(8))
-    await run(async () => {
-      const lock = openSharedLock()
-      await openNursery(async (n) => {
-        n.startSoon(countSync, lock.clone(), counter, laps)
-        n.startSoon(countSync, lock.clone(), counter, laps)
-        n.startSoon(countAsync, lock.clone(), counter, laps / 10, 4)
-        for (let i = 0; i < laps / 10; i++) {
-          using _ = await lock.acquire()
-          const v = counter[0]!
-          await Promise.resolve()
-          counter[0] = v + 1
-        }
-      })
-      expect(counter[0]).toBe(2 * laps + 4 * (laps / 10) + laps / 10)
-      expect(lock.statistics()).toEqual({ locked: false, owner: undefined, tasksWaiting: 0, poisoned: false })
-      lock.close()
-    }, { workers: 3 })
+    await run(
+      async () => {
+        const lock = openSharedLock()
+        await openNursery(async (n) => {
+          n.startSoon(countSync, lock.clone(), counter, laps)
+          n.startSoon(countSync, lock.clone(), counter, laps)
+          n.startSoon(countAsync, lock.clone(), counter, laps / 10, 4)
+          for (let i = 0; i < laps / 10; i++) {
+            using _ = await lock.acquire()
+            const v = counter[0]!
+            await Promise.resolve()
+            counter[0] = v + 1
+          }
+        })
+        expect(counter[0]).toBe(2 * laps + 4 * (laps / 10) + laps / 10)
+        expect(lock.statistics()).toEqual({ locked: false, owner: undefined, tasksWaiting: 0, poisoned: false })
+        lock.close()
+      },
+      { workers: 3 },
+    )
   })
 
   it('a shared limiter: observed concurrency never exceeds its tokens (async and sync holders)', async () => {
     const stats = new Int32Array(new SharedArrayBuffer(16)) // [inside, peak, done]
     const laps = 100 * STRESS
-    await run(async () => {
-      const limiter = openSharedCapacityLimiter(3)
-      await openNursery(async (n) => {
-        n.startSoon(underLimiter, limiter.clone(), stats, laps, 4, false)
-        n.startSoon(underLimiter, limiter.clone(), stats, laps, 4, false)
-        n.startSoon(underLimiter, limiter.clone(), stats, laps * 4, 1, true)
-      })
-      expect(stats[0]).toBe(0)
-      expect(stats[1]).toBeLessThanOrEqual(3)
-      expect(stats[1]).toBeGreaterThanOrEqual(1)
-      expect(stats[2]).toBe(laps * 4 * 3)
-      expect(limiter.statistics()).toEqual({ borrowedTokens: 0, totalTokens: 3, tasksWaiting: 0 })
-      limiter.close()
-    }, { workers: 3 })
+    await run(
+      async () => {
+        const limiter = openSharedCapacityLimiter(3)
+        await openNursery(async (n) => {
+          n.startSoon(underLimiter, limiter.clone(), stats, laps, 4, false)
+          n.startSoon(underLimiter, limiter.clone(), stats, laps, 4, false)
+          n.startSoon(underLimiter, limiter.clone(), stats, laps * 4, 1, true)
+        })
+        expect(stats[0]).toBe(0)
+        expect(stats[1]).toBeLessThanOrEqual(3)
+        expect(stats[1]).toBeGreaterThanOrEqual(1)
+        expect(stats[2]).toBe(laps * 4 * 3)
+        expect(limiter.statistics()).toEqual({ borrowedTokens: 0, totalTokens: 3, tasksWaiting: 0 })
+        limiter.close()
+      },
+      { workers: 3 },
+    )
   })
 
   it('random cancellation of waiters under contention: successes are exactly the increments, nothing left queued', async () => {
     const counter = new Int32Array(new SharedArrayBuffer(8))
-    await run(async () => {
-      const lock = openSharedLock()
-      const got: number[] = []
-      await openNursery(async (n) => {
-        for (let w = 0; w < 3; w++) n.startSoon(async () => void got.push(await runInWorker(cancelWaiters, lock.clone(), counter, 100 * STRESS, 5, 17 + w)))
-      })
-      expect(got).toHaveLength(3)
-      expect(counter[0]).toBe(got.reduce((a, b) => a + b, 0))
-      expect(got.reduce((a, b) => a + b, 0)).toBeLessThan(3 * 5 * 100 * STRESS)
-      expect(lock.statistics()).toEqual({ locked: false, owner: undefined, tasksWaiting: 0, poisoned: false })
-      lock.close()
-    }, { workers: 3 })
+    await run(
+      async () => {
+        const lock = openSharedLock()
+        const got: number[] = []
+        await openNursery(async (n) => {
+          for (let w = 0; w < 3; w++)
+            n.startSoon(async () => void got.push(await runInWorker(cancelWaiters, lock.clone(), counter, 100 * STRESS, 5, 17 + w)))
+        })
+        expect(got).toHaveLength(3)
+        expect(counter[0]).toBe(got.reduce((a, b) => a + b, 0))
+        expect(got.reduce((a, b) => a + b, 0)).toBeLessThan(3 * 5 * 100 * STRESS)
+        expect(lock.statistics()).toEqual({ locked: false, owner: undefined, tasksWaiting: 0, poisoned: false })
+        lock.close()
+      },
+      { workers: 3 },
+    )
   })
 
   it('a thread killed while holding a lock: released, poisoned, others proceed', async () => {
-    await run(async () => {
-      const lock = openSharedLock()
-      const held = openSharedEvent()
-      let error: unknown
-      try {
-        await openNursery(async (n) => {
-          n.startSoon(dieHolding, lock.clone(), held.clone())
-          await held.wait()
-          using _ = await lock.acquire() // waits until the dead thread's hold is released
-          expect(lock.statistics().poisoned).toBe(true)
-        })
-      } catch (e) {
-        error = e
-      }
-      expect(error).toBeInstanceOf(NurseryError)
-      expect(String((error as NurseryError).errors[0])).toMatch(/worker thread .* died/)
-      expect(lock.statistics()).toMatchObject({ locked: false, poisoned: true, tasksWaiting: 0 })
-      lock.close()
-      held.close()
-    }, { workers: 2 })
+    await run(
+      async () => {
+        const lock = openSharedLock()
+        const held = openSharedEvent()
+        let error: unknown
+        try {
+          await openNursery(async (n) => {
+            n.startSoon(dieHolding, lock.clone(), held.clone())
+            await held.wait()
+            using _ = await lock.acquire() // waits until the dead thread's hold is released
+            expect(lock.statistics().poisoned).toBe(true)
+          })
+        } catch (e) {
+          error = e
+        }
+        expect(error).toBeInstanceOf(NurseryError)
+        expect(String((error as NurseryError).errors[0])).toMatch(/worker thread .* died/)
+        expect(lock.statistics()).toMatchObject({ locked: false, poisoned: true, tasksWaiting: 0 })
+        lock.close()
+        held.close()
+      },
+      { workers: 2 },
+    )
   })
 
   it('a thread killed while holding limiter and semaphore tokens: they are given back', async () => {
-    await run(async () => {
-      const limiter = openSharedCapacityLimiter(1)
-      const sem = openSharedSemaphore(1, { maxValue: 1 })
-      const held = openSharedEvent()
-      let error: unknown
-      try {
-        await openNursery(async (n) => {
-          n.startSoon(dieHoldingTokens, limiter.clone(), sem.clone(), held.clone())
-          await held.wait()
-          using _ = await limiter.acquire() // waits until the dead thread's token is given back
-          using __ = await sem.acquire()
-        })
-      } catch (e) {
-        error = e
-      }
-      expect(error).toBeInstanceOf(NurseryError)
-      expect(limiter.statistics()).toEqual({ borrowedTokens: 0, totalTokens: 1, tasksWaiting: 0 })
-      expect(sem.value).toBe(1)
-      for (const h of [limiter, sem, held]) h.close()
-    }, { workers: 2 })
+    await run(
+      async () => {
+        const limiter = openSharedCapacityLimiter(1)
+        const sem = openSharedSemaphore(1, { maxValue: 1 })
+        const held = openSharedEvent()
+        let error: unknown
+        try {
+          await openNursery(async (n) => {
+            n.startSoon(dieHoldingTokens, limiter.clone(), sem.clone(), held.clone())
+            await held.wait()
+            using _ = await limiter.acquire() // waits until the dead thread's token is given back
+            using __ = await sem.acquire()
+          })
+        } catch (e) {
+          error = e
+        }
+        expect(error).toBeInstanceOf(NurseryError)
+        expect(limiter.statistics()).toEqual({ borrowedTokens: 0, totalTokens: 1, tasksWaiting: 0 })
+        expect(sem.value).toBe(1)
+        for (const h of [limiter, sem, held]) h.close()
+      },
+      { workers: 2 },
+    )
   })
 
   it('events across threads (async and sync waiters); handles move as arguments and inside channel values', async () => {
-    await run(async () => {
-      const ev = openSharedEvent()
-      const lock = openSharedLock()
-      const [tx, rx] = openSharedChannel<{ lock: SharedLockType }>(1)
-      const results: boolean[] = []
-      await openNursery(async (n) => {
-        n.startSoon(async () => void results.push(await waitEventTask(ev.clone(), false)))
-        n.startSoon(async () => void results.push(await waitEventTask(ev.clone(), true)))
-        n.startSoon(async () => void results.push(await lockFromChannelTask(rx)))
-        const moved = lock.clone()
-        await tx.send({ lock: moved })
-        expect(thrown(() => moved.locked())).toBeInstanceOf(ClosedResourceError)
-        ev.set()
-      })
-      expect(results).toEqual([true, true, true])
-      tx.close()
-      ev.close()
-      lock.close()
-    }, { workers: 3 })
+    await run(
+      async () => {
+        const ev = openSharedEvent()
+        const lock = openSharedLock()
+        const [tx, rx] = openSharedChannel<{ lock: SharedLockType }>(1)
+        const results: boolean[] = []
+        await openNursery(async (n) => {
+          n.startSoon(async () => void results.push(await waitEventTask(ev.clone(), false)))
+          n.startSoon(async () => void results.push(await waitEventTask(ev.clone(), true)))
+          n.startSoon(async () => void results.push(await lockFromChannelTask(rx)))
+          const moved = lock.clone()
+          await tx.send({ lock: moved })
+          expect(thrown(() => moved.locked())).toBeInstanceOf(ClosedResourceError)
+          ev.set()
+        })
+        expect(results).toEqual([true, true, true])
+        tx.close()
+        ev.close()
+        lock.close()
+      },
+      { workers: 3 },
+    )
   })
 })
 

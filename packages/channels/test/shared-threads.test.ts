@@ -60,7 +60,7 @@ describe('shared channel across threads', () => {
     expect(await w).toBe('BrokenResourceError')
   })
 
-  it('a dead thread\'s handles are closed by the worker-exit hook', async () => {
+  it("a dead thread's handles are closed by the worker-exit hook", async () => {
     const [tx, rx] = openSharedChannel<number>(1, { codec: 'int32' })
     const [tx2, rx2] = openSharedChannel<number>(1, { codec: 'int32' })
     const { worker, result } = startWorker('holdAndDie', tx, rx2)

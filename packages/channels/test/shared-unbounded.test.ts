@@ -65,7 +65,7 @@ describe('unbounded shared channels (maxBufferSize Infinity)', () => {
         expect(rx.statistics().currentBufferUsed).toBe(sent - received)
         expectRingInvariants(ring)
       }
-      while (received < sent) (checkValue(received, rx.receiveNowait()), received++)
+      while (received < sent) checkValue(received, rx.receiveNowait()), received++
       expect(ring.get(H_OV_COUNT)).toBe(0)
       expect(ring.get(H_BYTES_USED)).toBe(0)
       return sent
@@ -172,7 +172,7 @@ describe('unbounded shared channels (maxBufferSize Infinity)', () => {
           const r = rx.clone()
           nursery.startSoon(async () => void results.push(await runInWorker(consumeAsync, r)))
         }
-        for await (const v of rx) (mainCount++, (mainSum += v))
+        for await (const v of rx) mainCount++, (mainSum += v)
       })
       const count = results.reduce((a, [c]) => a + c, mainCount)
       const sum = results.reduce((a, [, s]) => a + s, mainSum)

@@ -22,7 +22,7 @@ describe('shared channels with worker tasks', () => {
         nursery.startSoon(produceSync, tx.clone(), 0, 1000)
         nursery.startSoon(produceAsync, tx.clone(), 1000, 1000)
         tx.close()
-        for await (const v of rx) (n++, (sum += v))
+        for await (const v of rx) n++, (sum += v)
       })
       expect(n).toBe(2000)
       expect(sum).toBe((1999 * 2000) / 2)

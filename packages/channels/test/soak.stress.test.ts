@@ -34,14 +34,19 @@
 import { runInNewContext } from 'node:vm'
 import { setFlagsFromString } from 'node:v8'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openSharedChannel, WouldBlock, type SharedReceiveChannel, type SharedSendChannel, type ChannelStatistics } from '@gotrio/channels'
 import {
-  openSharedChannel,
-  WouldBlock,
-  type SharedReceiveChannel,
-  type SharedSendChannel,
-  type ChannelStatistics,
-} from '@gotrio/channels'
-import { CancelScope, currentTime, dumpTasks, failAfter, moveOnAfter, openNursery, run, runInWorker, sleep, workerTask } from '@gotrio/runtime'
+  CancelScope,
+  currentTime,
+  dumpTasks,
+  failAfter,
+  moveOnAfter,
+  openNursery,
+  run,
+  runInWorker,
+  sleep,
+  workerTask,
+} from '@gotrio/runtime'
 import * as F from './fixtures/soak-tasks.js'
 import { prng } from './fixtures/prng.js'
 import { loadThreadsFromEnv, startLoad, type Load } from './fixtures/load.js'
@@ -62,7 +67,7 @@ afterAll(async () => {
   await load?.stop()
 })
 const ROUNDS = Math.max(3, Math.round(30 * STRESS))
-const SEED = Number(process.env.GOTRIO_SOAK_SEED ?? (Date.now() % 2 ** 31))
+const SEED = Number(process.env.GOTRIO_SOAK_SEED ?? Date.now() % 2 ** 31)
 /** Values per producer in an int32 round (random in [half, all]) and in a structured round. */
 const INT_COUNT = Number(process.env.GOTRIO_SOAK_INT_COUNT ?? 20_000)
 const STRUCT_COUNT = Number(process.env.GOTRIO_SOAK_STRUCT_COUNT ?? 1_500)
@@ -213,10 +218,14 @@ async function soakRound(round: number, horizonMs: number, totals: Totals): Prom
   const snapshot = (): string => {
     const lines = [`tasks ended: ${ended.join('; ') || 'none'}`, `channel: ${JSON.stringify(rx.statistics())}`]
     for (let p = 0; p < producers; p++)
-      lines.push(`producer ${p} (${producerPlans[p]?.where} ${JSON.stringify(producerPlans[p])}): ${F.STATE_NAMES[Atomics.load(t, F.PRODUCER_STATE(p))]}, ${Atomics.load(t, F.PRODUCER_DONE(p))}/${counts[p]} sent`)
+      lines.push(
+        `producer ${p} (${producerPlans[p]?.where} ${JSON.stringify(producerPlans[p])}): ${F.STATE_NAMES[Atomics.load(t, F.PRODUCER_STATE(p))]}, ${Atomics.load(t, F.PRODUCER_DONE(p))}/${counts[p]} sent`,
+      )
     for (let c = 0; c < F.MAX_CONSUMERS; c++)
       if (c < consumers || c === F.MAX_CONSUMERS - 1)
-        lines.push(`consumer ${c} (${consumerPlans[c]?.where ?? 'main, reserve'} ${JSON.stringify(consumerPlans[c] ?? {})}): ${F.STATE_NAMES[Atomics.load(t, F.CONSUMER_STATE(c))]}, inReceive ${Atomics.load(t, F.CONSUMER_IN_RECV(c))}`)
+        lines.push(
+          `consumer ${c} (${consumerPlans[c]?.where ?? 'main, reserve'} ${JSON.stringify(consumerPlans[c] ?? {})}): ${F.STATE_NAMES[Atomics.load(t, F.CONSUMER_STATE(c))]}, inReceive ${Atomics.load(t, F.CONSUMER_IN_RECV(c))}`,
+        )
     lines.push(`received ${Atomics.load(t, F.T_RECEIVED)}`, dumpTasks())
     return lines.join('\n')
   }
@@ -264,13 +273,33 @@ async function soakRound(round: number, horizonMs: number, totals: Totals): Prom
         for (let c = 0; c < consumers; c++) {
           const plan = planTask(rnd, where(rnd), maxSeqs, horizonMs, killsLeft)
           consumerPlans.push(plan)
-          const cfg: F.ConsumerCfg = { ...plan, tally, maxSeqs, consumer: c, producers, seed: (roundSeed + 1000 + c) >>> 0, roundSeed, codec, structured: STRUCTURED }
+          const cfg: F.ConsumerCfg = {
+            ...plan,
+            tally,
+            maxSeqs,
+            consumer: c,
+            producers,
+            seed: (roundSeed + 1000 + c) >>> 0,
+            roundSeed,
+            codec,
+            structured: STRUCTURED,
+          }
           n.startSoon(runOne, 'consume', plan, cfg, rx.clone())
         }
         for (let p = 0; p < producers; p++) {
           const plan = planTask(rnd, where(rnd), counts[p]!, horizonMs, killsLeft)
           producerPlans.push(plan)
-          const cfg: F.ProducerCfg = { ...plan, tally, maxSeqs, producer: p, count: counts[p]!, seed: (roundSeed + 2000 + p) >>> 0, roundSeed, codec, structured: STRUCTURED }
+          const cfg: F.ProducerCfg = {
+            ...plan,
+            tally,
+            maxSeqs,
+            producer: p,
+            count: counts[p]!,
+            seed: (roundSeed + 2000 + p) >>> 0,
+            roundSeed,
+            codec,
+            structured: STRUCTURED,
+          }
           n.startSoon(runOne, 'produce', plan, cfg, tx.clone())
         }
         tx.close()
@@ -278,7 +307,20 @@ async function soakRound(round: number, horizonMs: number, totals: Totals): Prom
         // receiver outlives every producer and no buffered value is dropped by
         // a last-receiver close. It ends at EndOfChannel, when every producer
         // (alive or dead) has closed.
-        n.startSoon(() => F.consume(rx, { tally, maxSeqs, consumer: F.MAX_CONSUMERS - 1, producers, seed: roundSeed + 3000, roundSeed, codec, structured: STRUCTURED, opCancelP: 0, nowaitP: 0.5 }))
+        n.startSoon(() =>
+          F.consume(rx, {
+            tally,
+            maxSeqs,
+            consumer: F.MAX_CONSUMERS - 1,
+            producers,
+            seed: roundSeed + 3000,
+            roundSeed,
+            codec,
+            structured: STRUCTURED,
+            opCancelP: 0,
+            nowaitP: 0.5,
+          }),
+        )
         // Faults start once every task owns its endpoint (see atGate in the fixture).
         await F.openGate(t, producers + consumers + 1, () => sleep(1))
         const now = currentTime()
@@ -308,7 +350,12 @@ async function soakRound(round: number, horizonMs: number, totals: Totals): Prom
 
   // --- the tally
   const state = (i: number): string => F.STATE_NAMES[i] ?? String(i)
-  expect({ desc, duplicates: t[F.T_DUP], orderErrors: t[F.T_ORDER], badValues: t[F.T_BAD] }).toEqual({ desc, duplicates: 0, orderErrors: 0, badValues: 0 })
+  expect({ desc, duplicates: t[F.T_DUP], orderErrors: t[F.T_ORDER], badValues: t[F.T_BAD] }).toEqual({
+    desc,
+    duplicates: 0,
+    orderErrors: 0,
+    badValues: 0,
+  })
   let gapsAllowed = 0
   for (let c = 0; c < consumers; c++) {
     const st = Atomics.load(t, F.CONSUMER_STATE(c))
@@ -332,7 +379,7 @@ async function soakRound(round: number, horizonMs: number, totals: Totals): Prom
     for (let w = 0; w < F.bitmapWords(maxSeqs); w++) {
       let bits = t[base + w]!
       if (bits === 0) continue
-      for (let b = 0; b < 32; b++) if (bits & (1 << b)) (count++, (highest = w * 32 + b))
+      for (let b = 0; b < 32; b++) if (bits & (1 << b)) count++, (highest = w * 32 + b)
       bits = 0
     }
     received += count
@@ -358,7 +405,10 @@ async function soakRound(round: number, horizonMs: number, totals: Totals): Prom
     if (st === F.ST_EXITING) exits++
   }
   for (let c = 0; c < consumers; c++) if (Atomics.load(t, F.CONSUMER_STATE(c)) === F.ST_EXITING) exits++
-  expect(gapsUsed, `${desc}: ${gapsUsed} values missing from producers' sequences (inside or at the tail), ${gapsAllowed} allowed (dead consumers caught mid-receive)`).toBeLessThanOrEqual(gapsAllowed)
+  expect(
+    gapsUsed,
+    `${desc}: ${gapsUsed} values missing from producers' sequences (inside or at the tail), ${gapsAllowed} allowed (dead consumers caught mid-receive)`,
+  ).toBeLessThanOrEqual(gapsAllowed)
   expect(received, desc).toBe(t[F.T_RECEIVED])
 
   totals.values += received
@@ -384,143 +434,160 @@ async function soakRound(round: number, horizonMs: number, totals: Totals): Prom
   totals.nowaitSends += t[F.T_NOWAIT_SEND]!
   totals.nowaitRecvs += t[F.T_NOWAIT_RECV]!
   if (process.env.GOTRIO_SOAK_VERBOSE) {
-    console.log(`${desc}: ${received} values in ${ms.toFixed(0)} ms; cancels ${taskCancels} tasks + ${t[F.T_OP_CANCEL_SEND]}/${t[F.T_OP_CANCEL_RECV]} ops, exits ${exits}, terminations ${terminations}, dead tasks ${collateral}; rss ${(process.memoryUsage().rss / MiB).toFixed(0)} MiB`)
+    console.log(
+      `${desc}: ${received} values in ${ms.toFixed(0)} ms; cancels ${taskCancels} tasks + ${t[F.T_OP_CANCEL_SEND]}/${t[F.T_OP_CANCEL_RECV]} ops, exits ${exits}, terminations ${terminations}, dead tasks ${collateral}; rss ${(process.memoryUsage().rss / MiB).toFixed(0)} MiB`,
+    )
   }
   return { values: received, ms }
 }
 
-it(`soak: ${ROUNDS} rounds of shared channels under cancellation, thread exits and terminations (GOTRIO_STRESS=${STRESS}, seed ${SEED})`, async () => {
-  const gc = getGc()
-  const totals = newTotals()
-  const mem: { rss: number; heap: number }[] = []
-  const started = performance.now()
-  let horizonMs = 300
-  await run(
-    async () => {
-      for (let round = 1; round <= ROUNDS; round++) {
-        const r = await soakRound(round, horizonMs, totals)
-        // The next round's fault times spread over about one round's length.
-        horizonMs = Math.min(5_000, Math.max(50, 0.7 * horizonMs + 0.3 * r.ms))
-        gc?.()
-        gc?.()
-        const m = process.memoryUsage()
-        mem.push({ rss: m.rss, heap: m.heapUsed })
-        if (ROUNDS >= 50 && round % Math.round(ROUNDS / 10) === 0) {
-          console.log(`soak progress: round ${round}/${ROUNDS}, ${totals.values} values, ${((performance.now() - started) / 1000).toFixed(0)} s, rss ${(m.rss / MiB).toFixed(0)} MiB, heap ${(m.heapUsed / MiB).toFixed(0)} MiB`)
+it(
+  `soak: ${ROUNDS} rounds of shared channels under cancellation, thread exits and terminations (GOTRIO_STRESS=${STRESS}, seed ${SEED})`,
+  async () => {
+    const gc = getGc()
+    const totals = newTotals()
+    const mem: { rss: number; heap: number }[] = []
+    const started = performance.now()
+    let horizonMs = 300
+    await run(
+      async () => {
+        for (let round = 1; round <= ROUNDS; round++) {
+          const r = await soakRound(round, horizonMs, totals)
+          // The next round's fault times spread over about one round's length.
+          horizonMs = Math.min(5_000, Math.max(50, 0.7 * horizonMs + 0.3 * r.ms))
+          gc?.()
+          gc?.()
+          const m = process.memoryUsage()
+          mem.push({ rss: m.rss, heap: m.heapUsed })
+          if (ROUNDS >= 50 && round % Math.round(ROUNDS / 10) === 0) {
+            console.log(
+              `soak progress: round ${round}/${ROUNDS}, ${totals.values} values, ${((performance.now() - started) / 1000).toFixed(0)} s, rss ${(m.rss / MiB).toFixed(0)} MiB, heap ${(m.heapUsed / MiB).toFixed(0)} MiB`,
+            )
+          }
         }
-      }
-    },
-    { workers: 2, cancelGraceMs: 50 },
-  )
-  const seconds = (performance.now() - started) / 1000
-  const faults = totals.taskCancels + totals.opCancelSend + totals.opCancelRecv + totals.exits + totals.terminations
-  const baseline = mem[1]!
-  const later = mem.slice(2)
-  const maxRss = Math.max(...later.map((m) => m.rss), baseline.rss)
-  const maxHeap = Math.max(...later.map((m) => m.heap), baseline.heap)
-  console.log(
-    `soak: GOTRIO_STRESS=${STRESS} load=${LOAD_THREADS} spinning threads faults=${[...FAULTS].join(',') || 'none'} where=${WHERE} seed=${SEED} rounds=${ROUNDS} values=${totals.values} (structured ${totals.structuredValues}, ~${(totals.structuredBytesApprox / MiB).toFixed(0)} MiB, ${totals.largeValues} of 256 KiB-4 MiB) ` +
-      `faults=${faults} [task cancels ${totals.taskCancels}, send cancels ${totals.opCancelSend}, receive cancels ${totals.opCancelRecv}, exits ${totals.exits}, terminations ${totals.terminations}; tasks lost with a dead thread ${totals.collateralDeaths}] ` +
-      `in-flight sends at thread death: delivered ${totals.inFlightSendsDelivered}, not ${totals.inFlightSendsLost}; mid-receive consumer deaths ${totals.consumerGapsAllowed}, values lost by them ${totals.consumerGapsUsed}; ` +
-      `nowait hits ${totals.nowaitSends}/${totals.nowaitRecvs}; duration ${seconds.toFixed(1)} s; ` +
-      `gc ${gc ? 'yes' : 'NO'}; rss after round 2 ${(baseline.rss / MiB).toFixed(1)} MiB, max after ${(maxRss / MiB).toFixed(1)} MiB (bound +${RSS_SLACK / MiB}); ` +
-      `rss max rounds 1..${Math.floor(mem.length / 2)} ${(Math.max(...mem.slice(0, Math.floor(mem.length / 2)).map((m) => m.rss)) / MiB).toFixed(1)} MiB, rest ${(Math.max(...mem.slice(Math.floor(mem.length / 2)).map((m) => m.rss)) / MiB).toFixed(1)} MiB (bound +${RSS_PLATEAU_SLACK / MiB}${mem.length >= PLATEAU_MIN_ROUNDS ? "" : ", not checked under " + PLATEAU_MIN_ROUNDS + " rounds"}); ` +
-      `heap after round 2 ${(baseline.heap / MiB).toFixed(1)} MiB, max after ${(maxHeap / MiB).toFixed(1)} MiB (bound +${HEAP_SLACK / MiB}); node ${process.version}`,
-  )
-  const half = Math.floor(mem.length / 2)
-  const firstHalfMax = Math.max(...mem.slice(0, half).map((m) => m.rss))
-  const secondHalfMax = Math.max(...mem.slice(half).map((m) => m.rss))
-  if (mem.length >= PLATEAU_MIN_ROUNDS) {
-    expect(secondHalfMax, `max RSS over rounds ${half + 1}..${mem.length} vs rounds 1..${half}`).toBeLessThanOrEqual(firstHalfMax + RSS_PLATEAU_SLACK)
-  }
-  for (let k = 2; k < mem.length; k++) {
-    expect(mem[k]!.rss, `RSS after round ${k + 1}`).toBeLessThanOrEqual(baseline.rss + RSS_SLACK)
-    expect(mem[k]!.heap, `heap after round ${k + 1}`).toBeLessThanOrEqual(baseline.heap + HEAP_SLACK)
-  }
-  expect(totals.values).toBeGreaterThan(0)
-}, 24 * 3600_000)
+      },
+      { workers: 2, cancelGraceMs: 50 },
+    )
+    const seconds = (performance.now() - started) / 1000
+    const faults = totals.taskCancels + totals.opCancelSend + totals.opCancelRecv + totals.exits + totals.terminations
+    const baseline = mem[1]!
+    const later = mem.slice(2)
+    const maxRss = Math.max(...later.map((m) => m.rss), baseline.rss)
+    const maxHeap = Math.max(...later.map((m) => m.heap), baseline.heap)
+    console.log(
+      `soak: GOTRIO_STRESS=${STRESS} load=${LOAD_THREADS} spinning threads faults=${[...FAULTS].join(',') || 'none'} where=${WHERE} seed=${SEED} rounds=${ROUNDS} values=${totals.values} (structured ${totals.structuredValues}, ~${(totals.structuredBytesApprox / MiB).toFixed(0)} MiB, ${totals.largeValues} of 256 KiB-4 MiB) ` +
+        `faults=${faults} [task cancels ${totals.taskCancels}, send cancels ${totals.opCancelSend}, receive cancels ${totals.opCancelRecv}, exits ${totals.exits}, terminations ${totals.terminations}; tasks lost with a dead thread ${totals.collateralDeaths}] ` +
+        `in-flight sends at thread death: delivered ${totals.inFlightSendsDelivered}, not ${totals.inFlightSendsLost}; mid-receive consumer deaths ${totals.consumerGapsAllowed}, values lost by them ${totals.consumerGapsUsed}; ` +
+        `nowait hits ${totals.nowaitSends}/${totals.nowaitRecvs}; duration ${seconds.toFixed(1)} s; ` +
+        `gc ${gc ? 'yes' : 'NO'}; rss after round 2 ${(baseline.rss / MiB).toFixed(1)} MiB, max after ${(maxRss / MiB).toFixed(1)} MiB (bound +${RSS_SLACK / MiB}); ` +
+        `rss max rounds 1..${Math.floor(mem.length / 2)} ${(Math.max(...mem.slice(0, Math.floor(mem.length / 2)).map((m) => m.rss)) / MiB).toFixed(1)} MiB, rest ${(Math.max(...mem.slice(Math.floor(mem.length / 2)).map((m) => m.rss)) / MiB).toFixed(1)} MiB (bound +${RSS_PLATEAU_SLACK / MiB}${mem.length >= PLATEAU_MIN_ROUNDS ? '' : ', not checked under ' + PLATEAU_MIN_ROUNDS + ' rounds'}); ` +
+        `heap after round 2 ${(baseline.heap / MiB).toFixed(1)} MiB, max after ${(maxHeap / MiB).toFixed(1)} MiB (bound +${HEAP_SLACK / MiB}); node ${process.version}`,
+    )
+    const half = Math.floor(mem.length / 2)
+    const firstHalfMax = Math.max(...mem.slice(0, half).map((m) => m.rss))
+    const secondHalfMax = Math.max(...mem.slice(half).map((m) => m.rss))
+    if (mem.length >= PLATEAU_MIN_ROUNDS) {
+      expect(secondHalfMax, `max RSS over rounds ${half + 1}..${mem.length} vs rounds 1..${half}`).toBeLessThanOrEqual(
+        firstHalfMax + RSS_PLATEAU_SLACK,
+      )
+    }
+    for (let k = 2; k < mem.length; k++) {
+      expect(mem[k]!.rss, `RSS after round ${k + 1}`).toBeLessThanOrEqual(baseline.rss + RSS_SLACK)
+      expect(mem[k]!.heap, `heap after round ${k + 1}`).toBeLessThanOrEqual(baseline.heap + HEAP_SLACK)
+    }
+    expect(totals.values).toBeGreaterThan(0)
+  },
+  24 * 3600_000,
+)
 
 const COLD_ROUNDS = Math.max(6, Math.round(40 * STRESS))
 /** A cold round that has not ended by then fails with the waiting tasks of every thread. */
 const COLD_ROUND_LIMIT_MS = Number(process.env.GOTRIO_SOAK_ROUND_LIMIT_MS ?? 60_000)
 const produceCounted = workerTask<typeof C.produceCounted>(new URL('./fixtures/cold-cancel-tasks.ts', import.meta.url), 'produceCounted')
 
-it(`soak, cold pool: ${COLD_ROUNDS} runs whose worker tasks are cancelled at random moments, before they start too (load ${LOAD_THREADS}, seed ${SEED})`, async () => {
-  const rnd = prng((SEED ^ 0x5eed5) >>> 0)
-  const totals = { rounds: 0, atOnce: 0, values: 0, producers: 0, producersCancelled: 0 }
-  for (let round = 1; round <= COLD_ROUNDS; round++) {
-    const workers = 1 + Math.floor(rnd() * 4)
-    const producers = 1 + Math.floor(rnd() * 6)
-    const count = 1 + Math.floor(rnd() * 3000)
-    const capacity = [0, 1, 16][Math.floor(rnd() * 3)]!
-    // A third at once: the worker tasks are cancelled before any could start.
-    const cancelAtMs = rnd() < 1 / 3 ? 0 : rnd() * 400
-    const desc = `cold round ${round}: ${workers} threads, ${producers} producers x ${count}, capacity ${capacity}, cancel at ${cancelAtMs.toFixed(1)} ms`
-    const warnings: string[] = []
-    const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`)
-    process.on('warning', onWarning)
-    const t0 = performance.now()
-    // The waiting tasks of every thread just before the limit (after it, cancellation has unwound them).
-    let stuck = ''
-    const watchdog = setTimeout(() => (stuck = dumpTasks()), COLD_ROUND_LIMIT_MS - 2_000)
-    try {
-      const r = await run(
-        () => failAfter(COLD_ROUND_LIMIT_MS, async () => {
-          const tally = new SharedArrayBuffer(4 * producers)
-          const [tx, rx] = openSharedChannel<number>(capacity, { codec: 'int32' })
-          const next = new Array<number>(producers).fill(0)
-          let received = 0
-          let outOfOrder = 0
-          await openNursery(async (n) => {
-            n.startSoon(async () => {
-              const clones = Array.from({ length: producers }, () => tx.clone())
-              tx.close()
-              try {
-                await moveOnAfter(cancelAtMs, () =>
-                  openNursery(async (inner) => {
-                    for (let p = 0; p < producers; p++) inner.startSoon(produceCounted, clones[p]!, tally, p, count)
-                  }),
-                )
-              } finally {
-                // A task cancelled before it was handed to the pool never took its clone: close it here (a no-op for moved ones).
-                for (const c of clones) c.close()
-              }
-            })
-            for await (const v of rx) {
-              const p = Math.floor(v / 1_000_000)
-              if (v % 1_000_000 !== next[p]) outOfOrder++
-              next[p] = (v % 1_000_000) + 1
-              received++
-            }
-          })
-          const sent = Array.from(new Int32Array(tally))
-          return { sent, received, outOfOrder }
-        }).catch((e: unknown) => {
-          throw new Error(`did not end within ${COLD_ROUND_LIMIT_MS} ms: ${String(e)}\nwaiting before the limit:\n${stuck}`, { cause: e })
-        }),
-        { workers, cancelGraceMs: 2_000 },
-      )
-      const sentTotal = r.sent.reduce((a, b) => a + b, 0)
-      expect({ desc, received: r.received, outOfOrder: r.outOfOrder }).toEqual({ desc, received: sentTotal, outOfOrder: 0 })
-      totals.values += r.received
-      totals.producersCancelled += r.sent.filter((n) => n < count).length
-    } catch (e) {
-      throw new Error(`${desc}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, { cause: e })
-    } finally {
-      clearTimeout(watchdog)
-      process.off('warning', onWarning)
+it(
+  `soak, cold pool: ${COLD_ROUNDS} runs whose worker tasks are cancelled at random moments, before they start too (load ${LOAD_THREADS}, seed ${SEED})`,
+  async () => {
+    const rnd = prng((SEED ^ 0x5eed5) >>> 0)
+    const totals = { rounds: 0, atOnce: 0, values: 0, producers: 0, producersCancelled: 0 }
+    for (let round = 1; round <= COLD_ROUNDS; round++) {
+      const workers = 1 + Math.floor(rnd() * 4)
+      const producers = 1 + Math.floor(rnd() * 6)
+      const count = 1 + Math.floor(rnd() * 3000)
+      const capacity = [0, 1, 16][Math.floor(rnd() * 3)]!
+      // A third at once: the worker tasks are cancelled before any could start.
+      const cancelAtMs = rnd() < 1 / 3 ? 0 : rnd() * 400
+      const desc = `cold round ${round}: ${workers} threads, ${producers} producers x ${count}, capacity ${capacity}, cancel at ${cancelAtMs.toFixed(1)} ms`
+      const warnings: string[] = []
+      const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`)
+      process.on('warning', onWarning)
+      const t0 = performance.now()
+      // The waiting tasks of every thread just before the limit (after it, cancellation has unwound them).
+      let stuck = ''
+      const watchdog = setTimeout(() => (stuck = dumpTasks()), COLD_ROUND_LIMIT_MS - 2_000)
+      try {
+        const r = await run(
+          () =>
+            failAfter(COLD_ROUND_LIMIT_MS, async () => {
+              const tally = new SharedArrayBuffer(4 * producers)
+              const [tx, rx] = openSharedChannel<number>(capacity, { codec: 'int32' })
+              const next = new Array<number>(producers).fill(0)
+              let received = 0
+              let outOfOrder = 0
+              await openNursery(async (n) => {
+                n.startSoon(async () => {
+                  const clones = Array.from({ length: producers }, () => tx.clone())
+                  tx.close()
+                  try {
+                    await moveOnAfter(cancelAtMs, () =>
+                      openNursery(async (inner) => {
+                        for (let p = 0; p < producers; p++) inner.startSoon(produceCounted, clones[p]!, tally, p, count)
+                      }),
+                    )
+                  } finally {
+                    // A task cancelled before it was handed to the pool never took its clone: close it here (a no-op for moved ones).
+                    for (const c of clones) c.close()
+                  }
+                })
+                for await (const v of rx) {
+                  const p = Math.floor(v / 1_000_000)
+                  if (v % 1_000_000 !== next[p]) outOfOrder++
+                  next[p] = (v % 1_000_000) + 1
+                  received++
+                }
+              })
+              const sent = Array.from(new Int32Array(tally))
+              return { sent, received, outOfOrder }
+            }).catch((e: unknown) => {
+              throw new Error(`did not end within ${COLD_ROUND_LIMIT_MS} ms: ${String(e)}\nwaiting before the limit:\n${stuck}`, {
+                cause: e,
+              })
+            }),
+          { workers, cancelGraceMs: 2_000 },
+        )
+        const sentTotal = r.sent.reduce((a, b) => a + b, 0)
+        expect({ desc, received: r.received, outOfOrder: r.outOfOrder }).toEqual({ desc, received: sentTotal, outOfOrder: 0 })
+        totals.values += r.received
+        totals.producersCancelled += r.sent.filter((n) => n < count).length
+      } catch (e) {
+        throw new Error(`${desc}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, { cause: e })
+      } finally {
+        clearTimeout(watchdog)
+        process.off('warning', onWarning)
+      }
+      // Quiet: no thread was terminated (every task here checkpoints), and nothing else went wrong.
+      expect(warnings, desc).toEqual([])
+      if (process.env.GOTRIO_SOAK_VERBOSE) console.log(`${desc}: ${(performance.now() - t0).toFixed(0)} ms`)
+      totals.rounds++
+      totals.producers += producers
+      if (cancelAtMs === 0) totals.atOnce++
     }
-    // Quiet: no thread was terminated (every task here checkpoints), and nothing else went wrong.
-    expect(warnings, desc).toEqual([])
-    if (process.env.GOTRIO_SOAK_VERBOSE) console.log(`${desc}: ${(performance.now() - t0).toFixed(0)} ms`)
-    totals.rounds++
-    totals.producers += producers
-    if (cancelAtMs === 0) totals.atOnce++
-  }
-  console.log(
-    `soak cold pool: load=${LOAD_THREADS} seed=${SEED} rounds=${totals.rounds} (cancelled at once: ${totals.atOnce}) producers=${totals.producers} (cancelled before their last send: ${totals.producersCancelled}) values=${totals.values}; node ${process.version}`,
-  )
-}, 24 * 3600_000)
+    console.log(
+      `soak cold pool: load=${LOAD_THREADS} seed=${SEED} rounds=${totals.rounds} (cancelled at once: ${totals.atOnce}) producers=${totals.producers} (cancelled before their last send: ${totals.producersCancelled}) values=${totals.values}; node ${process.version}`,
+    )
+  },
+  24 * 3600_000,
+)
 
 // Bugs the soak found, each as its smallest case. They fail until fixed.
 describe('found by the soak', () => {

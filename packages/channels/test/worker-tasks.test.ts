@@ -64,7 +64,7 @@ describe('worker tasks and shared channels', () => {
     expect((err as AggregateError).errors.map((e) => (e as Error).message)).toEqual(['producer failed after sending'])
   })
 
-  it("a thread that dies while a task holds an endpoint: its handles are closed and the receiver sees EndOfChannel", async () => {
+  it('a thread that dies while a task holds an endpoint: its handles are closed and the receiver sees EndOfChannel', async () => {
     const { got, err } = await run(
       async () => {
         const [s, r] = openSharedChannel<number>(8, { codec: 'int32' })
@@ -169,4 +169,3 @@ describe('worker tasks and shared channels', () => {
     expect(got.reduce((a, b) => a + b, 0)).toBe((producers * each * (each - 1)) / 2)
   })
 })
-

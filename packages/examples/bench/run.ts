@@ -28,7 +28,19 @@ import { fileURLToPath } from 'node:url'
 import { runProgram, type Outcome } from './lib/exec.ts'
 import { writeOutputs, type BenchDocument } from './lib/output.ts'
 import { computeRatios, consoleRatios, consoleTable, makeRows } from './lib/report.ts'
-import { BENCHMARKS, IMPLS, REPETITIONS, TIMEOUT_S, jobsFor, ratioSpecs, type Benchmark, type Impl, type Job, type Metric, type Mode } from './lib/specs.ts'
+import {
+  BENCHMARKS,
+  IMPLS,
+  REPETITIONS,
+  TIMEOUT_S,
+  jobsFor,
+  ratioSpecs,
+  type Benchmark,
+  type Impl,
+  type Job,
+  type Metric,
+  type Mode,
+} from './lib/specs.ts'
 import { fmt, fmtDuration } from './lib/stats.ts'
 import { INSTALL_HINT, NODE_TS_FLAGS, buildGo, describeMachine, detectGo, detectPython, gotrioRevision } from './lib/toolchains.ts'
 
@@ -61,7 +73,8 @@ function parseArgs(argv: string[]): Options {
       if (v === undefined) die(`${a} needs a value`)
       return v
     }
-    if (a === '--') continue // pnpm passes it through
+    if (a === '--')
+      continue // pnpm passes it through
     else if (a === '--quick') mode = 'quick'
     else if (a === '--smoke') mode = 'smoke'
     else if (a === '--json') json = resolve(process.env.INIT_CWD ?? process.cwd(), value())
@@ -121,7 +134,9 @@ const loadAtStart = loadavg()[0] ?? 0
 let peakLoad = loadAtStart
 
 say(`gotrio bench — ${opts.mode} mode, ${opts.reps} repetition${opts.reps === 1 ? '' : 's'}, round-robin`)
-say(`machine: ${machine.cpu}, ${machine.cores} cores · Node ${machine.node} · ${python.available ? python.detail : 'Python/Trio missing'} · ${go.available ? go.detail : 'Go missing'}`)
+say(
+  `machine: ${machine.cpu}, ${machine.cores} cores · Node ${machine.node} · ${python.available ? python.detail : 'Python/Trio missing'} · ${go.available ? go.detail : 'Go missing'}`,
+)
 
 if (opts.mode !== 'smoke' && loadAtStart > 0.5) {
   say(`note: load average ${loadAtStart.toFixed(2)} at start — other processes are using the cores; timings will be noisier`)
@@ -129,7 +144,10 @@ if (opts.mode !== 'smoke' && loadAtStart > 0.5) {
 
 let exitCode = 0
 const skippedToolchains: string[] = []
-for (const [name, status] of [['python-trio', python], ['go', go]] as const) {
+for (const [name, status] of [
+  ['python-trio', python],
+  ['go', go],
+] as const) {
   if (status.available) continue
   skippedToolchains.push(`${name}: ${status.detail}`)
   if (opts.mode === 'smoke' && process.env.CI) {
@@ -141,8 +159,9 @@ for (const [name, status] of [['python-trio', python], ['go', go]] as const) {
 }
 if (skippedToolchains.length > 0) say(`      install both baselines with: ${INSTALL_HINT}`)
 
-let jobs = jobsFor(opts.mode, machine.cores).filter((j) =>
-  (j.toolchain !== 'python' || python.available) && (j.toolchain !== 'go' || go.available))
+let jobs = jobsFor(opts.mode, machine.cores).filter(
+  (j) => (j.toolchain !== 'python' || python.available) && (j.toolchain !== 'go' || go.available),
+)
 const selected = (j: Job, w: string): boolean =>
   j.benchmark.includes(w) || j.impl === w || (w.endsWith('*') && j.impl.startsWith(w.slice(0, -1)))
 if (opts.only.length > 0) jobs = jobs.filter((j) => opts.only.some((w) => selected(j, w)))
@@ -153,7 +172,12 @@ let goBins = new Map<string, string>()
 if (go.available && jobs.some((j) => j.toolchain === 'go')) {
   progress('building the Go programs…')
   try {
-    goBins = buildGo(go.command, benchDir, outRoot, jobs.filter((j) => j.toolchain === 'go').map((j) => j.program))
+    goBins = buildGo(
+      go.command,
+      benchDir,
+      outRoot,
+      jobs.filter((j) => j.toolchain === 'go').map((j) => j.program),
+    )
   } catch (err) {
     for (const job of jobs.filter((j) => j.toolchain === 'go')) failures.push({ job, reason: 'go build failed', output: String(err) })
     jobs = jobs.filter((j) => j.toolchain !== 'go')
@@ -184,7 +208,9 @@ for (let rep = 0; rep < opts.reps; rep++) {
     peakLoad = Math.max(peakLoad, loadavg()[0] ?? 0)
     const elapsed = Date.now() - startedAt.getTime()
     const eta = firstRepMs > 0 ? ` · about ${fmtDuration(Math.max(0, firstRepMs * opts.reps - elapsed))} left` : ''
-    progress(`[rep ${rep + 1}/${opts.reps}] ${done}/${total} ${job.benchmark} · ${job.impl} (${job.size}) · ${fmtDuration(elapsed)} elapsed${eta}`)
+    progress(
+      `[rep ${rep + 1}/${opts.reps}] ${done}/${total} ${job.benchmark} · ${job.impl} (${job.size}) · ${fmtDuration(elapsed)} elapsed${eta}`,
+    )
     const outcome: Outcome = await runProgram(job, command(job), examplesDir, TIMEOUT_S[opts.mode])
     if (outcome.kind === 'unavailable') {
       notAvailable.push({ benchmark: job.benchmark, impl: job.impl, reason: outcome.reason })
@@ -197,7 +223,14 @@ for (let rep = 0; rep < opts.reps; rep++) {
       failures.push({ job, reason: outcome.reason, output: outcome.output })
       dropped.add(job) // it would fail again; do not spend the remaining repetitions on it
       say(`FAIL  ${job.benchmark} · ${job.impl} (${job.size}): ${outcome.reason}`)
-      if (outcome.output) say(outcome.output.split('\n').slice(0, 12).map((l) => `      | ${l}`).join('\n'))
+      if (outcome.output)
+        say(
+          outcome.output
+            .split('\n')
+            .slice(0, 12)
+            .map((l) => `      | ${l}`)
+            .join('\n'),
+        )
       exitCode = 1
       continue
     }
@@ -222,8 +255,10 @@ progress(`finished ${total} runs in ${fmtDuration(Date.now() - startedAt.getTime
 // The bench's own programs keep up to every core busy (worker pools, Go, the spinning rings), so
 // only a load above the core count says that other processes competed.
 if (opts.mode !== 'smoke' && peakLoad > machine.cores + 0.5) {
-  say(`note: the 1-minute load average reached ${peakLoad.toFixed(2)} during the run, above the ${machine.cores} cores the bench itself can keep busy: ` +
-    'other processes competed for the cores, so timings — speed-ups above all — understate this machine')
+  say(
+    `note: the 1-minute load average reached ${peakLoad.toFixed(2)} during the run, above the ${machine.cores} cores the bench itself can keep busy: ` +
+      'other processes competed for the cores, so timings — speed-ups above all — understate this machine',
+  )
 }
 
 // ---------------------------------------------------------------------------------- report
@@ -231,32 +266,47 @@ if (opts.mode !== 'smoke' && peakLoad > machine.cores + 0.5) {
 const order = (b: string, i: string): number => BENCHMARKS.indexOf(b as Benchmark) * 100 + IMPLS.indexOf(i as Impl)
 const rows = makeRows(samples).sort((a, b) => order(a.benchmark, a.impl) - order(b.benchmark, b.impl) || a.metric.localeCompare(b.metric))
 const ratios = computeRatios(rows, ratioSpecs(machine.cores))
-const subtitle = `${opts.mode} mode, ${opts.reps} repetition${opts.reps === 1 ? '' : 's'} interleaved round-robin, ` +
+const subtitle =
+  `${opts.mode} mode, ${opts.reps} repetition${opts.reps === 1 ? '' : 's'} interleaved round-robin, ` +
   `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, gotrio ${revision}, peak load average ${peakLoad.toFixed(1)} (the bench's programs alone: up to the core count)`
 
 if (opts.mode === 'smoke') {
   const ok = rows.length > 0 ? new Set(rows.map((r) => key(r.benchmark, r.impl))).size : 0
-  process.stdout.write(`\nsmoke: ${ok} program${ok === 1 ? '' : 's'} verified, ${failures.length} failed, ${notAvailable.length} not available` +
-    `${skippedToolchains.length ? `, ${skippedToolchains.length} baseline toolchain(s) missing` : ''}\n`)
+  process.stdout.write(
+    `\nsmoke: ${ok} program${ok === 1 ? '' : 's'} verified, ${failures.length} failed, ${notAvailable.length} not available` +
+      `${skippedToolchains.length ? `, ${skippedToolchains.length} baseline toolchain(s) missing` : ''}\n`,
+  )
 } else {
-  process.stdout.write(`\n${subtitle}\n${machine.cpu}, ${machine.cores} cores · Node ${machine.node} · Python ${machine.python ?? 'n/a'} / Trio ${machine.trio ?? 'n/a'} · Go ${machine.go ?? 'n/a'}\n\n`)
+  process.stdout.write(
+    `\n${subtitle}\n${machine.cpu}, ${machine.cores} cores · Node ${machine.node} · Python ${machine.python ?? 'n/a'} / Trio ${machine.trio ?? 'n/a'} · Go ${machine.go ?? 'n/a'}\n\n`,
+  )
   process.stdout.write(`${consoleTable(rows)}\n\nRatios (medians from this run; "×" of the right-hand side):\n${consoleRatios(ratios)}\n`)
 }
 if (notAvailable.length > 0) {
-  process.stdout.write(`\nNot available (no number reported):\n${notAvailable.map((x) => `  ${x.benchmark} · ${x.impl}: ${x.reason}`).join('\n')}\n`)
+  process.stdout.write(
+    `\nNot available (no number reported):\n${notAvailable.map((x) => `  ${x.benchmark} · ${x.impl}: ${x.reason}`).join('\n')}\n`,
+  )
 }
 if (skippedToolchains.length > 0) {
   process.stdout.write(`\nBaselines not run:\n${skippedToolchains.map((s) => `  ${s}`).join('\n')}\n  install with: ${INSTALL_HINT}\n`)
 }
 if (failures.length > 0) {
-  process.stdout.write(`\nFAILED:\n${failures.map((f) => `  ${f.job.benchmark} · ${f.job.impl} (${f.job.size}): ${f.reason}`).join('\n')}\n`)
+  process.stdout.write(
+    `\nFAILED:\n${failures.map((f) => `  ${f.job.benchmark} · ${f.job.impl} (${f.job.size}): ${f.reason}`).join('\n')}\n`,
+  )
 }
 
 const document: BenchDocument = {
   machine,
   rows: rows.map(({ benchmark, impl, metric, value, unit, min, max }) => ({ benchmark, impl, metric, value, unit, min, max })),
   run: {
-    mode: opts.mode, repetitions: opts.reps, date: startedAt.toISOString(), subtitle, revision, loadAverageAtStart: loadAtStart, peakLoadAverage: peakLoad,
+    mode: opts.mode,
+    repetitions: opts.reps,
+    date: startedAt.toISOString(),
+    subtitle,
+    revision,
+    loadAverageAtStart: loadAtStart,
+    peakLoadAverage: peakLoad,
     sizes: Object.fromEntries(rows.map((r) => [`${r.benchmark}/${r.impl}`, r.size])),
   },
   ratios,

@@ -24,7 +24,9 @@ function available() {
 const [name, ...args] = process.argv.slice(2)
 const file = name && dirs.map((d) => join(d, `${name}.ts`)).find((f) => existsSync(f))
 if (!file) {
-  const list = `usage: pnpm example <name> [args...]\navailable examples:\n${available().map((n) => `  ${n}`).join('\n')}\n`
+  const list = `usage: pnpm example <name> [args...]\navailable examples:\n${available()
+    .map((n) => `  ${n}`)
+    .join('\n')}\n`
   if (name) {
     process.stderr.write(`example: no example named '${name}'.\n${list}`)
     process.exit(1)

@@ -111,7 +111,9 @@ async function demo(): Promise<void> {
         if (one.primes !== two.primes) throw new Error(`checksum mismatch: ${one.primes} with one host, ${two.primes} with two`)
         console.log(`primes below ${limit}: ${two.primes}`)
         console.log(`chunks per host (two hosts): ${[...two.perHost].map(([h, c]) => `${h} ${c}`).join(', ')}`)
-        console.log(`one host: ${(tOne / 1000).toFixed(2)} s   two hosts: ${(tTwo / 1000).toFixed(2)} s   speed-up: ${(tOne / tTwo).toFixed(2)}x (${availableParallelism()} cores on this machine)`)
+        console.log(
+          `one host: ${(tOne / 1000).toFixed(2)} s   two hosts: ${(tTwo / 1000).toFixed(2)} s   speed-up: ${(tOne / tTwo).toFixed(2)}x (${availableParallelism()} cores on this machine)`,
+        )
       } finally {
         await stopHost(hostB)
       }

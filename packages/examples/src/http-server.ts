@@ -15,17 +15,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { pathToFileURL } from 'node:url'
-import {
-  CancelScope,
-  Cancelled,
-  TooSlowError,
-  failAfter,
-  openNursery,
-  run,
-  runInWorker,
-  sleepForever,
-  workerTask,
-} from '@gotrio/runtime'
+import { CancelScope, Cancelled, TooSlowError, failAfter, openNursery, run, runInWorker, sleepForever, workerTask } from '@gotrio/runtime'
 import type * as Tasks from './workers/http-tasks.ts'
 
 const countPrimes = workerTask<typeof Tasks.countPrimes>(new URL('./workers/http-tasks.ts', import.meta.url), 'countPrimes')

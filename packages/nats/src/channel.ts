@@ -5,7 +5,14 @@
  * handle's sends) and receiver.ts (the process's receives).
  */
 import type { NatsConnection } from '@nats-io/transport-node'
-import { ClosedResourceError, EndOfChannel, WouldBlock, type ChannelStatistics, type ReceiveChannel, type SendChannel } from '@gotrio/channels'
+import {
+  ClosedResourceError,
+  EndOfChannel,
+  WouldBlock,
+  type ChannelStatistics,
+  type ReceiveChannel,
+  type SendChannel,
+} from '@gotrio/channels'
 import { adoptResource, checkCancelled, current, kTransfer, park, releaseResource, type TransferRecord } from '@gotrio/runtime/lowlevel'
 import { codecByName, codecFromOption, type NatsCodec } from './codec.ts'
 import { deleteChannel, getLink, type ChannelConfig, type ChannelLink, type Side } from './link.ts'
@@ -54,11 +61,7 @@ export abstract class NatsHandle {
   readonly link: ChannelLink
   readonly key: string
   readonly side: Side
-  constructor(
-    link: ChannelLink,
-    key: string,
-    side: Side,
-  ) {
+  constructor(link: ChannelLink, key: string, side: Side) {
     this.link = link
     this.key = key
     this.side = side
@@ -320,10 +323,12 @@ function checkConnection(what: string, nc: unknown): asserts nc is NatsConnectio
 
 function configFrom<T>(options: NatsChannelOptions<T> | undefined): { config: ChannelConfig; codec: NatsCodec<unknown> } {
   const what = 'openNatsChannel(nc, name, options)'
-  if (options !== undefined && (typeof options !== 'object' || options === null)) throw new TypeError(`${what}: options must be an object like { maxBufferSize, codec, leaseMs }`)
+  if (options !== undefined && (typeof options !== 'object' || options === null))
+    throw new TypeError(`${what}: options must be an object like { maxBufferSize, codec, leaseMs }`)
   const o = options ?? {}
   for (const k of Object.keys(o)) {
-    if (!['maxBufferSize', 'codec', 'leaseMs'].includes(k)) throw new TypeError(`${what}: unknown option ${JSON.stringify(k)} (known: maxBufferSize, codec, leaseMs)`)
+    if (!['maxBufferSize', 'codec', 'leaseMs'].includes(k))
+      throw new TypeError(`${what}: unknown option ${JSON.stringify(k)} (known: maxBufferSize, codec, leaseMs)`)
   }
   const size = o.maxBufferSize ?? 0
   if (typeof size !== 'number' || Number.isNaN(size) || (!Number.isInteger(size) && size !== Infinity)) {
@@ -331,8 +336,10 @@ function configFrom<T>(options: NatsChannelOptions<T> | undefined): { config: Ch
   }
   if (size < 0) throw new RangeError(`${what}: maxBufferSize must be a non-negative integer or Infinity, got ${size}`)
   const lease = o.leaseMs ?? 5000
-  if (typeof lease !== 'number' || !Number.isInteger(lease)) throw new TypeError(`${what}: leaseMs must be an integer number of milliseconds, got ${String(lease)}`)
-  if (lease < 300) throw new RangeError(`${what}: leaseMs must be at least 300 (handles refresh their lease every leaseMs / 3), got ${lease}`)
+  if (typeof lease !== 'number' || !Number.isInteger(lease))
+    throw new TypeError(`${what}: leaseMs must be an integer number of milliseconds, got ${String(lease)}`)
+  if (lease < 300)
+    throw new RangeError(`${what}: leaseMs must be at least 300 (handles refresh their lease every leaseMs / 3), got ${lease}`)
   const codec = codecFromOption(o.codec)
   return { config: { maxBufferSize: size === Infinity ? -1 : size, codec: codec.name, leaseMs: lease }, codec }
 }
@@ -341,7 +348,11 @@ function configFrom<T>(options: NatsChannelOptions<T> | undefined): { config: Ch
  * Creates channel `name` on the server and returns one handle of each side.
  * An existing name is an `Error` that says to attach instead.
  */
-export async function openNatsChannel<T>(nc: NatsConnection, name: string, options?: NatsChannelOptions<T>): Promise<[NatsSendChannel<T>, NatsReceiveChannel<T>]> {
+export async function openNatsChannel<T>(
+  nc: NatsConnection,
+  name: string,
+  options?: NatsChannelOptions<T>,
+): Promise<[NatsSendChannel<T>, NatsReceiveChannel<T>]> {
   checkConnection('openNatsChannel(nc, name)', nc)
   checkName('openNatsChannel(nc, name)', name)
   const { config, codec } = configFrom(options)
@@ -356,10 +367,15 @@ export async function openNatsChannel<T>(nc: NatsConnection, name: string, optio
 /** Opens one more handle of a side of channel `name`, from any process (counts like `clone()`). */
 export async function attachNatsChannel<T>(nc: NatsConnection, name: string, side: 'send'): Promise<NatsSendChannel<T>>
 export async function attachNatsChannel<T>(nc: NatsConnection, name: string, side: 'receive'): Promise<NatsReceiveChannel<T>>
-export async function attachNatsChannel<T>(nc: NatsConnection, name: string, side: 'send' | 'receive'): Promise<NatsSendChannel<T> | NatsReceiveChannel<T>> {
+export async function attachNatsChannel<T>(
+  nc: NatsConnection,
+  name: string,
+  side: 'send' | 'receive',
+): Promise<NatsSendChannel<T> | NatsReceiveChannel<T>> {
   checkConnection('attachNatsChannel(nc, name, side)', nc)
   checkName('attachNatsChannel(nc, name, side)', name)
-  if (side !== 'send' && side !== 'receive') throw new TypeError(`attachNatsChannel(nc, name, side): side must be 'send' or 'receive', got ${String(side)}`)
+  if (side !== 'send' && side !== 'receive')
+    throw new TypeError(`attachNatsChannel(nc, name, side): side must be 'send' or 'receive', got ${String(side)}`)
   const link = await getLink(nc, name, undefined, (cfg) => codecByName(cfg.codec, name))
   const sd: Side = side === 'send' ? 's' : 'r'
   const { key, put } = link.addKey(sd)
@@ -369,7 +385,9 @@ export async function attachNatsChannel<T>(nc: NatsConnection, name: string, sid
     await link.dropKey(key, sd).catch(() => undefined)
     link.handles++
     link.handleClosed()
-    throw new ClosedResourceError(`NATS channel ${name}: every ${side} handle is already closed, and a closed side does not reopen (open a new channel)`)
+    throw new ClosedResourceError(
+      `NATS channel ${name}: every ${side} handle is already closed, and a closed side does not reopen (open a new channel)`,
+    )
   }
   return sd === 's' ? new NatsSendChannel<T>(link, key) : new NatsReceiveChannel<T>(link, key)
 }

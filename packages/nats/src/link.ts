@@ -21,7 +21,17 @@
  *    so a close never makes a side look empty while a clone of it lives.
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node'
-import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient, type JetStreamManager, AckPolicy, DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream'
+import {
+  jetstream,
+  jetstreamManager,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  AckPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+} from '@nats-io/jetstream'
 import { Kvm, type KV } from '@nats-io/kv'
 import type { NatsCodec } from './codec.ts'
 import { ClosedResourceError } from '@gotrio/channels'
@@ -101,7 +111,6 @@ export class ChannelLink {
   readonly stateKv: KV
 
   constructor(
-
     nc: NatsConnection,
 
     jsm: JetStreamManager,
@@ -115,9 +124,7 @@ export class ChannelLink {
     leaseKv: KV,
 
     stateKv: KV,
-
   ) {
-
     this.nc = nc
 
     this.jsm = jsm
@@ -281,7 +288,8 @@ export class ChannelLink {
     } catch (e) {
       // Stream not found (10059): the channel was deleted under its handles. Anything
       // else: the server is unreachable for now, and the next tick tries again.
-      if (e instanceof JetStreamApiError && e.code === 10059) this.lose(new ClosedResourceError(`NATS channel ${this.name} was deleted (deleteNatsChannel) while this handle was open`))
+      if (e instanceof JetStreamApiError && e.code === 10059)
+        this.lose(new ClosedResourceError(`NATS channel ${this.name} was deleted (deleteNatsChannel) while this handle was open`))
     } finally {
       this.#polling = false
     }
@@ -342,7 +350,12 @@ async function managers(nc: NatsConnection): Promise<{ jsm: JetStreamManager; kv
 }
 
 /** The link of this process to channel `name` on `nc`, made on first use. `create` makes the channel on the server. */
-export function getLink(nc: NatsConnection, name: string, create: ChannelConfig | undefined, codec: (cfg: ChannelConfig) => NatsCodec<unknown>): Promise<ChannelLink> {
+export function getLink(
+  nc: NatsConnection,
+  name: string,
+  create: ChannelConfig | undefined,
+  codec: (cfg: ChannelConfig) => NatsCodec<unknown>,
+): Promise<ChannelLink> {
   let m = links.get(nc)
   if (!m) links.set(nc, (m = new Map()))
   const existing = m.get(name)
@@ -354,7 +367,9 @@ export function getLink(nc: NatsConnection, name: string, create: ChannelConfig 
     if (create) {
       const exists = await stateKv.get(`${name}.config`)
       if (exists && exists.operation === 'PUT') {
-        throw new Error(`NATS channel ${name} already exists: use attachNatsChannel(nc, '${name}', side) to open more handles of it, or deleteNatsChannel first`)
+        throw new Error(
+          `NATS channel ${name} already exists: use attachNatsChannel(nc, '${name}', side) to open more handles of it, or deleteNatsChannel first`,
+        )
       }
       config = create
       await jsm.streams.add({

@@ -40,10 +40,7 @@ export class ReceiveOp extends Parked<unknown[]> {
   committed = false
   readonly receiver: Receiver
   readonly max: number
-  constructor(
-    receiver: Receiver,
-    max: number,
-  ) {
+  constructor(receiver: Receiver, max: number) {
     super()
     this.receiver = receiver
     this.max = max
@@ -112,7 +109,10 @@ export class Receiver {
         continue
       }
       out.push(this.link.codec.decode(h.msg.data))
-      void h.msg.ackAck().then(() => this.#afterAck(h.msg), () => undefined)
+      void h.msg.ackAck().then(
+        () => this.#afterAck(h.msg),
+        () => undefined,
+      )
     }
     return out.length > 0 ? out : undefined
   }
@@ -145,7 +145,12 @@ export class Receiver {
       try {
         values.push(this.link.codec.decode(m.data))
       } catch (e) {
-        op.fail(new TypeError(`NATS channel ${this.link.name}: a value could not be decoded by codec ${this.link.codec.name} (was it sent with another codec?): ${String(e)}`, { cause: e }))
+        op.fail(
+          new TypeError(
+            `NATS channel ${this.link.name}: a value could not be decoded by codec ${this.link.codec.name} (was it sent with another codec?): ${String(e)}`,
+            { cause: e },
+          ),
+        )
         return
       }
     }
@@ -233,7 +238,8 @@ export class Receiver {
       (n) => {
         if (n !== 0 || this.held.length > 0 || this.ended) return
         this.ended = true
-        for (const op of this.waiters.splice(0)) op.fail(new EndOfChannel(`NATS channel ${this.link.name}: every sender is closed and the channel is drained`))
+        for (const op of this.waiters.splice(0))
+          op.fail(new EndOfChannel(`NATS channel ${this.link.name}: every sender is closed and the channel is drained`))
       },
       () => undefined,
     )

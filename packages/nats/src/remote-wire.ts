@@ -33,7 +33,9 @@ export interface ErrorRec {
   readonly cause?: ErrorRec | { value: unknown }
 }
 
-export type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly cancelled?: boolean; readonly error?: ErrorRec }
+export type Outcome =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly cancelled?: boolean; readonly error?: ErrorRec }
 
 const MARK = '__gotrio_nats_handle__'
 
@@ -76,7 +78,7 @@ function check(v: unknown, out: NatsHandle[], what: string, seen: Set<object>): 
     )
   }
   if (Array.isArray(v)) for (const x of v) check(x, out, what, seen)
-  else if (v instanceof Map) for (const [k, x] of v) (check(k, out, what, seen), check(x, out, what, seen))
+  else if (v instanceof Map) for (const [k, x] of v) check(k, out, what, seen), check(x, out, what, seen)
   else if (v instanceof Set) for (const x of v) check(x, out, what, seen)
   else if (isPlain(v)) for (const x of Object.values(v)) check(x, out, what, seen)
 }

@@ -150,7 +150,11 @@ class RemoteOp extends Parked<unknown> {
   }
   settleWith(out: Outcome): void {
     {
-      if (out.ok) void decodeValue(out.value, this.nc).then((v) => this.finish(true, v), (e: unknown) => this.finish(false, e))
+      if (out.ok)
+        void decodeValue(out.value, this.nc).then(
+          (v) => this.finish(true, v),
+          (e: unknown) => this.finish(false, e),
+        )
       else if (out.cancelled) this.finish(false, new Cancelled())
       else this.finish(false, recToError(out.error!))
     }
@@ -158,7 +162,12 @@ class RemoteOp extends Parked<unknown> {
   check(): void {
     if (this.settled) return
     if (this.nc.isClosed()) {
-      this.finish(false, new ConnectionLostError(`the NATS connection was closed while remote task ${this.name} (pool ${this.pool}) was pending; its outcome is unknown`))
+      this.finish(
+        false,
+        new ConnectionLostError(
+          `the NATS connection was closed while remote task ${this.name} (pool ${this.pool}) was pending; its outcome is unknown`,
+        ),
+      )
       return
     }
     if (this.accepted && Date.now() - this.lastNews > this.leaseMs) {
@@ -180,50 +189,58 @@ class RemoteOp extends Parked<unknown> {
   }
 }
 
-const runRemote = (nc: NatsConnection, pool: string): WorkerTaskRunner => (task, args, status) => {
-  const ctx = current()
-  let encoded: { value: unknown; moved: Moved[] }
-  try {
-    if (ctx.status.effectivelyCancelled) throw new Cancelled()
-    encoded = encodeValue(args, `remote task ${task.name}: arguments`)
-  } catch (e) {
-    return Promise.reject(e)
-  }
-  return (async () => {
-    const jsm = await poolReady(nc, pool)
-    const id = uniqueId()
-    const op = new RemoteOp(nc, jsm, pool, id, task.name, encoded.moved, status)
-    op.sub = nc.subscribe(taskSubject(id, '*'), { callback: (_e, m) => op.onEvent(m) })
-    const msg: TaskMessage = { id, module: task.module, name: task.name, args: encoded.value as unknown[], wantsStarted: status !== undefined }
-    let payload: Uint8Array
+const runRemote =
+  (nc: NatsConnection, pool: string): WorkerTaskRunner =>
+  (task, args, status) => {
+    const ctx = current()
+    let encoded: { value: unknown; moved: Moved[] }
     try {
-      payload = serialize(msg)
+      if (ctx.status.effectivelyCancelled) throw new Cancelled()
+      encoded = encodeValue(args, `remote task ${task.name}: arguments`)
     } catch (e) {
-      op.sub.unsubscribe()
-      for (const mv of encoded.moved) await mv.giveBack()
-      throw e
+      return Promise.reject(e)
     }
-    const js = jetstream(nc)
-    for (;;) {
+    return (async () => {
+      const jsm = await poolReady(nc, pool)
+      const id = uniqueId()
+      const op = new RemoteOp(nc, jsm, pool, id, task.name, encoded.moved, status)
+      op.sub = nc.subscribe(taskSubject(id, '*'), { callback: (_e, m) => op.onEvent(m) })
+      const msg: TaskMessage = {
+        id,
+        module: task.module,
+        name: task.name,
+        args: encoded.value as unknown[],
+        wantsStarted: status !== undefined,
+      }
+      let payload: Uint8Array
       try {
-        op.seq = (await js.publish(poolSubject(pool), payload, { msgID: id, timeout: 2000 })).seq
-        break
+        payload = serialize(msg)
       } catch (e) {
-        // Not queued, or unknown (a publish made while the server is down is dropped): retry
-        // with the same id. Given up when the connection closes or the caller is cancelled;
-        // if an attempt was stored after all, its host finds nobody to accept it and drops it.
-        if (nc.isClosed() || ctx.status.effectivelyCancelled) {
-          op.sub.unsubscribe()
-          for (const mv of encoded.moved) await mv.giveBack()
-          if (!nc.isClosed()) throw new Cancelled()
-          throw new ConnectionLostError(`the NATS connection was closed before remote task ${task.name} could be queued`, { cause: e })
+        op.sub.unsubscribe()
+        for (const mv of encoded.moved) await mv.giveBack()
+        throw e
+      }
+      const js = jetstream(nc)
+      for (;;) {
+        try {
+          op.seq = (await js.publish(poolSubject(pool), payload, { msgID: id, timeout: 2000 })).seq
+          break
+        } catch (e) {
+          // Not queued, or unknown (a publish made while the server is down is dropped): retry
+          // with the same id. Given up when the connection closes or the caller is cancelled;
+          // if an attempt was stored after all, its host finds nobody to accept it and drops it.
+          if (nc.isClosed() || ctx.status.effectivelyCancelled) {
+            op.sub.unsubscribe()
+            for (const mv of encoded.moved) await mv.giveBack()
+            if (!nc.isClosed()) throw new Cancelled()
+            throw new ConnectionLostError(`the NATS connection was closed before remote task ${task.name} could be queued`, { cause: e })
+          }
         }
       }
-    }
-    op.watchdog = setInterval(() => op.check(), 250)
-    return park(op, ctx)
-  })()
-}
+      op.watchdog = setInterval(() => op.check(), 250)
+      return park(op, ctx)
+    })()
+  }
 
 /**
  * A task of `pool`, run by whichever host serves it (`serveWorkerTasks`),
@@ -241,9 +258,13 @@ export function remoteTask<F extends (...args: any[]) => any>(
     throw new TypeError('remoteTask(nc, pool, module, exportName): nc must be a NatsConnection (connect() from @gotrio/nats)')
   }
   checkName('remoteTask(nc, pool)', pool)
-  if (typeof exportName !== 'string' || exportName === '') throw new TypeError(`remoteTask(nc, pool, module, exportName): exportName must name an exported function, got ${String(exportName)}`)
+  if (typeof exportName !== 'string' || exportName === '')
+    throw new TypeError(`remoteTask(nc, pool, module, exportName): exportName must name an exported function, got ${String(exportName)}`)
   const url = moduleUrl(module)
-  return { [kWorkerTask]: true, module: url, name: exportName, [kTaskRunner]: runRemote(nc, pool) } as unknown as WorkerTask<Parameters<F>, Awaited<ReturnType<F>>>
+  return { [kWorkerTask]: true, module: url, name: exportName, [kTaskRunner]: runRemote(nc, pool) } as unknown as WorkerTask<
+    Parameters<F>,
+    Awaited<ReturnType<F>>
+  >
 }
 
 export interface WorkerHost extends AsyncDisposable {
@@ -263,17 +284,24 @@ export interface ServeOptions {
 /** Makes this process a host of `pool`: it takes queued tasks and runs them on its own gotrio worker pool. */
 export async function serveWorkerTasks(nc: NatsConnection, pool: string, options: ServeOptions): Promise<WorkerHost> {
   const what = 'serveWorkerTasks(nc, pool, options)'
-  if (typeof nc !== 'object' || nc === null || typeof (nc as NatsConnection).subscribe !== 'function') throw new TypeError(`${what}: nc must be a NatsConnection`)
+  if (typeof nc !== 'object' || nc === null || typeof (nc as NatsConnection).subscribe !== 'function')
+    throw new TypeError(`${what}: nc must be a NatsConnection`)
   checkName(what, pool)
   if (typeof options !== 'object' || options === null || !Array.isArray(options.modules)) {
-    throw new TypeError(`${what}: options.modules must list the modules this host may run, e.g. { modules: [new URL('./tasks.ts', import.meta.url)] }`)
+    throw new TypeError(
+      `${what}: options.modules must list the modules this host may run, e.g. { modules: [new URL('./tasks.ts', import.meta.url)] }`,
+    )
   }
-  for (const k of Object.keys(options)) if (!['modules', 'workers', 'leaseMs'].includes(k)) throw new TypeError(`${what}: unknown option ${JSON.stringify(k)} (known: modules, workers, leaseMs)`)
+  for (const k of Object.keys(options))
+    if (!['modules', 'workers', 'leaseMs'].includes(k))
+      throw new TypeError(`${what}: unknown option ${JSON.stringify(k)} (known: modules, workers, leaseMs)`)
   const allowed = new Set(options.modules.map((m) => moduleUrl(m)))
   const limit = options.workers ?? availableParallelism()
-  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`${what}: workers must be a positive integer, got ${String(options.workers)}`)
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RangeError(`${what}: workers must be a positive integer, got ${String(options.workers)}`)
   const leaseMs = options.leaseMs ?? 5000
-  if (!Number.isInteger(leaseMs) || leaseMs < 300) throw new RangeError(`${what}: leaseMs must be an integer of at least 300, got ${String(options.leaseMs)}`)
+  if (!Number.isInteger(leaseMs) || leaseMs < 300)
+    throw new RangeError(`${what}: leaseMs must be an integer of at least 300, got ${String(options.leaseMs)}`)
   await poolReady(nc, pool)
   return new Host(nc, pool, allowed, limit, leaseMs)
 }
@@ -297,7 +325,6 @@ class Host implements WorkerHost {
   readonly leaseMs: number
 
   constructor(
-
     nc: NatsConnection,
 
     pool: string,
@@ -307,9 +334,7 @@ class Host implements WorkerHost {
     limit: number,
 
     leaseMs: number,
-
   ) {
-
     this.nc = nc
 
     this.pool = pool
@@ -319,9 +344,12 @@ class Host implements WorkerHost {
     this.limit = limit
 
     this.leaseMs = leaseMs
-    this.#hb = setInterval(() => {
-      for (const id of this.running.keys()) this.nc.publish(taskSubject(id, 'hb'))
-    }, Math.floor(leaseMs / 3))
+    this.#hb = setInterval(
+      () => {
+        for (const id of this.running.keys()) this.nc.publish(taskSubject(id, 'hb'))
+      },
+      Math.floor(leaseMs / 3),
+    )
     this.#loop = this.#takeTasks()
   }
 
@@ -419,12 +447,15 @@ class Host implements WorkerHost {
           outcome = { ok: true, value: enc.value }
         }
       } catch (e) {
-                outcome = e instanceof Cancelled ? { ok: false, cancelled: true } : { ok: false, error: errorToRec(e) }
+        outcome = e instanceof Cancelled ? { ok: false, cancelled: true } : { ok: false, error: errorToRec(e) }
       }
       try {
         serialize(outcome)
       } catch (e) {
-        outcome = { ok: false, error: errorToRec(new TypeError(`remote task ${msg.name}: its result cannot be serialised for the caller: ${String(e)}`)) }
+        outcome = {
+          ok: false,
+          error: errorToRec(new TypeError(`remote task ${msg.name}: its result cannot be serialised for the caller: ${String(e)}`)),
+        }
       }
       await this.#reply(msg.id, 'done', outcome)
     } finally {

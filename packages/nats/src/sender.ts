@@ -37,12 +37,7 @@ export class SendOp extends Parked<void> {
   readonly queue: SendQueue
   readonly payload: Uint8Array
   readonly id: string
-  constructor(
-    queue: SendQueue,
-    payload: Uint8Array,
-    id: string,
-    detached: boolean,
-  ) {
+  constructor(queue: SendQueue, payload: Uint8Array, id: string, detached: boolean) {
     super()
     this.queue = queue
     this.payload = payload
@@ -68,7 +63,7 @@ const ROOM_FALLBACK_MS = 100
 
 function isFull(e: unknown): boolean {
   const x = e as { code?: unknown; message?: unknown } | null
-  return (x?.code === 10077) || (typeof x?.message === 'string' && /maximum messages exceeded/i.test(x.message))
+  return x?.code === 10077 || (typeof x?.message === 'string' && /maximum messages exceeded/i.test(x.message))
 }
 
 export class SendQueue {

@@ -46,7 +46,10 @@ export function natsServerBinary(): string {
       p = onPath('nats-server')
     }
   }
-  if (!p) throw new Error(`gotrio: the NATS tests and demos need a nats-server binary (>= 2.9.4) on the PATH, and none was found: ${INSTALL_HINT}, or set NATS_SERVER_BIN`)
+  if (!p)
+    throw new Error(
+      `gotrio: the NATS tests and demos need a nats-server binary (>= 2.9.4) on the PATH, and none was found: ${INSTALL_HINT}, or set NATS_SERVER_BIN`,
+    )
   return (binary = p)
 }
 

@@ -5,7 +5,14 @@
 import { BrokenResourceError, ClosedResourceError, EndOfChannel, WouldBlock } from '@gotrio/channels'
 import { moveOnAfter, openNursery, run, workerTask, type CancelScope } from '@gotrio/runtime'
 import { describe, expect, it } from 'vitest'
-import { attachNatsChannel, ConnectionLostError, deleteNatsChannel, openNatsChannel, registerNatsCodec, type NatsConnection } from '../src/index.js'
+import {
+  attachNatsChannel,
+  ConnectionLostError,
+  deleteNatsChannel,
+  openNatsChannel,
+  registerNatsCodec,
+  type NatsConnection,
+} from '../src/index.js'
 import { uniqueName, useNatsServer } from './helpers.js'
 
 const srv = useNatsServer()
@@ -30,7 +37,7 @@ async function drain<T>(rx: AsyncIterable<T>): Promise<T[]> {
 }
 
 describe('NATS channels, one process', () => {
-  it('delivers one sender\'s values in order and ends with EndOfChannel once the sender closes', async () => {
+  it("delivers one sender's values in order and ends with EndOfChannel once the sender closes", async () => {
     const nc = await srv.conn()
     const [tx, rx] = await openNatsChannel<number>(nc, uniqueName(), { maxBufferSize: 8, leaseMs: LEASE })
     const got = await openNursery(async (n) => {

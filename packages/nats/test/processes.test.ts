@@ -44,7 +44,7 @@ describe('NATS channels across processes', () => {
     await rx.aclose()
   })
 
-  it('a SIGKILLed sender\'s handle lapses after leaseMs: receivers see EndOfChannel instead of hanging', async () => {
+  it("a SIGKILLed sender's handle lapses after leaseMs: receivers see EndOfChannel instead of hanging", async () => {
     const nc = await srv.conn()
     const name = uniqueName()
     const [tx, rx] = await openNatsChannel<Item>(nc, name, { maxBufferSize: 10, leaseMs: SHORT })

@@ -65,7 +65,7 @@ describe('remote tasks', () => {
     })
   })
 
-  it('a NATS endpoint passed as an argument moves to the host; the caller\'s handle is given up', async () => {
+  it("a NATS endpoint passed as an argument moves to the host; the caller's handle is given up", async () => {
     const nc = await srv.conn()
     const [tx, rx] = await openNatsChannel<number>(nc, uniqueName(), { maxBufferSize: 4, leaseMs: LEASE })
     const produce = remoteTask<typeof Tasks.produce>(nc, pool, TASKS, 'produce')
@@ -81,7 +81,7 @@ describe('remote tasks', () => {
     await rx.aclose()
   })
 
-  it('cancelling the caller\'s scope cancels the remote task', async () => {
+  it("cancelling the caller's scope cancels the remote task", async () => {
     const nc = await srv.conn()
     const [tx, rx] = await openNatsChannel<string>(nc, uniqueName(), { maxBufferSize: 4, leaseMs: LEASE })
     const wait = remoteTask<typeof Tasks.waitForCancel>(nc, pool, TASKS, 'waitForCancel')

@@ -125,7 +125,6 @@ export class ThreadBoard {
     return false
   }
 
-
   /** True if there are threads and every one has loaded the entry and is blocked in a sync wait. */
   allBlocked(): boolean {
     const c = this.#cells

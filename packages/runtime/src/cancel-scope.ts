@@ -162,7 +162,9 @@ export class CancelScope implements ScopeLike {
   /** Runs `fn` inside this scope. Single use. Resolves `undefined` if the scope caught its own cancellation. */
   async run<T>(fn: (scope: CancelScope) => Promise<T>): Promise<T | undefined> {
     if (!(this instanceof CancelScope)) {
-      throw new TypeError('CancelScope.run() was called on something that is not a CancelScope: call it as scope.run(fn) on a scope made with new CancelScope()')
+      throw new TypeError(
+        'CancelScope.run() was called on something that is not a CancelScope: call it as scope.run(fn) on a scope made with new CancelScope()',
+      )
     }
     checkFunction('CancelScope.run(fn): fn', fn)
     const ctx = current()
@@ -264,12 +266,15 @@ export class CancelScope implements ScopeLike {
       return
     }
     armedTimers++
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined
-      armedTimers--
-      if (currentTime() >= this.#deadline) this.#deadlineReached()
-      else this.#armTimer() // woke a little early, or the delay was clamped
-    }, Math.min(Math.ceil(wait), MAX_TIMER_MS))
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined
+        armedTimers--
+        if (currentTime() >= this.#deadline) this.#deadlineReached()
+        else this.#armTimer() // woke a little early, or the delay was clamped
+      },
+      Math.min(Math.ceil(wait), MAX_TIMER_MS),
+    )
   }
 
   /**
@@ -339,7 +344,8 @@ export function withoutCancelled(errors: readonly unknown[]): unknown[] {
     stack.pop()
     const group = level.group
     if (group === undefined) return level.rest
-    if (level.rest.length > 0) stack[stack.length - 1]!.rest.push(sameErrors(level.rest, group.errors) ? group : new NurseryError(level.rest))
+    if (level.rest.length > 0)
+      stack[stack.length - 1]!.rest.push(sameErrors(level.rest, group.errors) ? group : new NurseryError(level.rest))
   }
 }
 

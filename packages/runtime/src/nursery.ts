@@ -113,7 +113,10 @@ export class Nursery {
    * and its errors reject `start` itself; after, it belongs to the nursery.
    */
   start<V, A extends unknown[]>(fn: (status: TaskStatus<V>, ...args: A) => Promise<unknown>, ...args: A): Promise<V>
-  start<V, A extends unknown[], P extends A = A>(task: WorkerTask<[TaskStatus<V>, ...A], unknown>, ...args: P & CrossThreadArgs<P>): Promise<V>
+  start<V, A extends unknown[], P extends A = A>(
+    task: WorkerTask<[TaskStatus<V>, ...A], unknown>,
+    ...args: P & CrossThreadArgs<P>
+  ): Promise<V>
   start<V, A extends unknown[]>(
     fn: ((status: TaskStatus<V>, ...args: A) => Promise<unknown>) | WorkerTask<[TaskStatus<V>, ...A], unknown>,
     ...args: A
@@ -147,7 +150,9 @@ export class Nursery {
       const taskStatus: TaskStatus<V> = {
         started: (value?: V) => {
           if (started) {
-            throw new Error('TaskStatus.started() was called twice: a task started with Nursery.start() reports that it is ready exactly once')
+            throw new Error(
+              'TaskStatus.started() was called twice: a task started with Nursery.start() reports that it is ready exactly once',
+            )
           }
           if (finished) {
             throw new Error(

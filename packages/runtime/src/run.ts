@@ -124,7 +124,10 @@ export function dumpTasks(): string {
       lines.push(`gotrio: worker thread ${d.thread} did not answer (running a task without yielding, or blocked in a *Sync call)`)
       continue
     }
-    lines.push(`gotrio: ${d.waiting.length} waiting operation(s) in worker thread ${d.thread}:`, ...d.waiting.map((t) => `  ${t.task}: ${t.waitsOn}`))
+    lines.push(
+      `gotrio: ${d.waiting.length} waiting operation(s) in worker thread ${d.thread}:`,
+      ...d.waiting.map((t) => `  ${t.task}: ${t.waitsOn}`),
+    )
   }
   return lines.join('\n')
 }

@@ -72,7 +72,9 @@ export class Runtime {
 function checkWorkers(n: unknown): number {
   if (n === undefined) return Math.max(1, availableParallelism())
   if (typeof n !== 'number') {
-    throw new TypeError(`run() option workers must be a positive integer (the number of worker threads), got ${typeof n} ${JSON.stringify(n)}`)
+    throw new TypeError(
+      `run() option workers must be a positive integer (the number of worker threads), got ${typeof n} ${JSON.stringify(n)}`,
+    )
   }
   if (!Number.isInteger(n) || n < 1) {
     throw new RangeError(`run() option workers must be a positive integer (the number of worker threads), got ${String(n)}`)

@@ -224,9 +224,7 @@ export default function runGotrioTask(p: TaskPayload): TaskResult | Promise<Task
   let out: unknown
   try {
     // Late bootstraps (registered after the pool was made) run first, outside the task's context.
-    out = p.bootstraps
-      ? bootstrap(p.bootstraps).then(() => runIn(ctx, () => callTask(p, control)))
-      : runIn(ctx, () => callTask(p, control))
+    out = p.bootstraps ? bootstrap(p.bootstraps).then(() => runIn(ctx, () => callTask(p, control))) : runIn(ctx, () => callTask(p, control))
   } catch (e) {
     return end(p, me, task, failed(control, scope, e))
   }

@@ -336,7 +336,10 @@ export class WorkerPool implements RuntimeService {
       concurrentTasksPerWorker: TASKS_PER_THREAD,
       idleTimeout: EXTRA_IDLE_MS, // only threads beyond minThreads (extra ones) ever leave
       loadBalancer: board.pick,
-      workerData: { bootstraps: workerBootstraps(), gotrioBoot: { entry: entry.href, tsx: tsxLoader(entry.href), shared, booted: this.booted.buffer } },
+      workerData: {
+        bootstraps: workerBootstraps(),
+        gotrioBoot: { entry: entry.href, tsx: tsxLoader(entry.href), shared, booted: this.booted.buffer },
+      },
       ...(runtime.resourceLimits ? { resourceLimits: runtime.resourceLimits } : {}),
     })
     // The exit hooks need the dead thread's id, but Node resets
@@ -567,7 +570,11 @@ export class WorkerPool implements RuntimeService {
       options = { transferList: [mc.port2] }
       mc.port1.on('message', (m: StartedMessage) => op.deliverStarted(m))
     }
-    if (this.#held.length === 0 && this.#handed === this.#board.picked && (this.#board.canTakeNow() || this.piscina.threads.length < this.#workers)) {
+    if (
+      this.#held.length === 0 &&
+      this.#handed === this.#board.picked &&
+      (this.#board.canTakeNow() || this.piscina.threads.length < this.#workers)
+    ) {
       return this.#post(op, payload, options)
     }
     return this.#hold(op, payload, options)

@@ -48,7 +48,9 @@ describe('run', () => {
   it.each([-1, NaN, -Infinity])('cancelGraceMs: %s is a RangeError naming the option', async (ms) => {
     const e = await rejection(run(async () => 1, { cancelGraceMs: ms }))
     expect(e).toBeInstanceOf(RangeError)
-    expect(message(e)).toMatch(new RegExp(`run\\(\\) option cancelGraceMs must be a non-negative number of milliseconds \\(or Infinity\\), got ${ms}`))
+    expect(message(e)).toMatch(
+      new RegExp(`run\\(\\) option cancelGraceMs must be a non-negative number of milliseconds \\(or Infinity\\), got ${ms}`),
+    )
   })
 
   it("cancelGraceMs: 'x' is a TypeError naming the option", async () => {
@@ -96,7 +98,9 @@ describe('openNursery, startSoon, start', () => {
   ])('openNursery(%s) is a TypeError that says what it got', async (body, got) => {
     const e = await rejection(openNursery(body as unknown as () => Promise<void>))
     expect(e).toBeInstanceOf(TypeError)
-    expect(message(e)).toMatch(new RegExp(`openNursery\\(body\\): body must be a function \\(an async function returning a promise\\), got ${got}`))
+    expect(message(e)).toMatch(
+      new RegExp(`openNursery\\(body\\): body must be a function \\(an async function returning a promise\\), got ${got}`),
+    )
   })
 
   it('a body that throws synchronously is grouped like any body error (the call itself does not throw)', async () => {
@@ -339,7 +343,9 @@ describe('sleep, moveOnAfter, failAfter', () => {
     expect(message(thrown(() => moveOnAfter(1, null as unknown as () => Promise<void>)))).toMatch(
       /moveOnAfter\(ms, fn\): fn must be a function \(an async function returning a promise\), got null/,
     )
-    expect(message(thrown(() => failAfter(1, null as unknown as () => Promise<void>)))).toMatch(/failAfter\(ms, fn\): fn must be a function .*got null/)
+    expect(message(thrown(() => failAfter(1, null as unknown as () => Promise<void>)))).toMatch(
+      /failAfter\(ms, fn\): fn must be a function .*got null/,
+    )
   })
 
   it('Infinity is allowed for moveOnAfter (no deadline)', async () => {

@@ -70,9 +70,7 @@ describe('openNursery', () => {
 describe('cancel scopes and timeouts', () => {
   test('CancelScope.run returns T | undefined', () => {
     const scope = new CancelScope({ relativeDeadline: 10, shield: false })
-    expectTypeOf(scope.run(async (s) => (expectTypeOf(s).toEqualTypeOf<CancelScope>(), 1))).toEqualTypeOf<
-      Promise<number | undefined>
-    >()
+    expectTypeOf(scope.run(async (s) => (expectTypeOf(s).toEqualTypeOf<CancelScope>(), 1))).toEqualTypeOf<Promise<number | undefined>>()
     expectTypeOf(scope.cancelCalled).toEqualTypeOf<boolean>()
     expectTypeOf(scope.cancelledCaught).toEqualTypeOf<boolean>()
     expectTypeOf(scope.deadline).toEqualTypeOf<number>()

@@ -491,7 +491,13 @@ test('tasks waiting on the primitives are listed by dumpTasks (what DeadlockErro
     dump = dumpTasks()
     n.cancelScope.cancel()
   })
-  for (const line of ['lockWaiter: Lock.acquire', 'semWaiter: Semaphore.acquire', 'limiterWaiter: CapacityLimiter.acquire', 'eventWaiter: Event.wait', 'condWaiter: Condition.wait']) {
+  for (const line of [
+    'lockWaiter: Lock.acquire',
+    'semWaiter: Semaphore.acquire',
+    'limiterWaiter: CapacityLimiter.acquire',
+    'eventWaiter: Event.wait',
+    'condWaiter: Condition.wait',
+  ]) {
     expect(dump).toContain(line)
   }
   expect(cond.locked()).toBe(false) // the cancelled wait took the lock back, and its `using` released it
@@ -535,4 +541,3 @@ describe('deadline helpers (Trio test_timeouts)', () => {
     expect(thrown(() => sleepUntil(NaN))).toBeInstanceOf(RangeError)
   })
 })
-

@@ -132,16 +132,19 @@ describe('cancelling worker tasks that have not started', () => {
           failAfter(600_000, (scope) =>
             openNursery(async (n) => {
               for (let i = 0; i < 2; i++) {
-                  n.startSoon(async () => {
-                    const x = await rejection(runInWorker(yieldThenSpin, sab))
-                    seen.push(x)
-                    throw x
-                  })
-                }
-                await until(sab, 0, 1) // one spins; the other has yielded and can never go on
-                scope.deadline = currentTime()
-              }),
-          ).then((v) => ({ v }), (x: unknown) => x),
+                n.startSoon(async () => {
+                  const x = await rejection(runInWorker(yieldThenSpin, sab))
+                  seen.push(x)
+                  throw x
+                })
+              }
+              await until(sab, 0, 1) // one spins; the other has yielded and can never go on
+              scope.deadline = currentTime()
+            }),
+          ).then(
+            (v) => ({ v }),
+            (x: unknown) => x,
+          ),
         { workers: 1, cancelGraceMs: 20 },
       )
       expect(e).toBeInstanceOf(TooSlowError)

@@ -349,10 +349,9 @@ describe('worker tasks: scheduling', () => {
   })
 
   it('CPU-bound tasks spread over every thread', async () => {
-    const results = await run(
-      () => Promise.all([0, 1, 2, 3].map((k) => runInWorker(cpuThreadId, k * 20_000, (k + 1) * 20_000))),
-      { workers: 2 },
-    )
+    const results = await run(() => Promise.all([0, 1, 2, 3].map((k) => runInWorker(cpuThreadId, k * 20_000, (k + 1) * 20_000))), {
+      workers: 2,
+    })
     expect(new Set(results.map((r) => r.threadId)).size).toBe(2)
     expect(results.reduce((s, r) => s + r.primes, 0)).toBe(countPrimes(0, 80_000))
   })

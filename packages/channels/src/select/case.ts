@@ -115,7 +115,10 @@ export function onReceive<T, R = T>(
 ): SelectCase<R> {
   let error: TypeError | undefined
   if (!(channel instanceof MemoryReceiveChannel || channel instanceof SharedReceiveChannel)) {
-    const hint = channel instanceof MemorySendChannel || channel instanceof SharedSendChannel ? ' (this is a send channel: use onSend(channel, value))' : ''
+    const hint =
+      channel instanceof MemorySendChannel || channel instanceof SharedSendChannel
+        ? ' (this is a send channel: use onSend(channel, value))'
+        : ''
     error = new TypeError(
       `onReceive(channel): channel must be a receive channel made by openMemoryChannel or openSharedChannel, got ${describe(channel)}${hint}`,
     )
@@ -145,7 +148,10 @@ export function onSend<T, R>(channel: SendChannel<T>, value: T, then: () => R | 
 export function onSend<T, R = void>(channel: SendChannel<T>, value: T, then?: () => R | Promise<R>): SelectCase<R> {
   let error: TypeError | undefined
   if (!(channel instanceof MemorySendChannel || channel instanceof SharedSendChannel)) {
-    const hint = channel instanceof MemoryReceiveChannel || channel instanceof SharedReceiveChannel ? ' (this is a receive channel: use onReceive(channel))' : ''
+    const hint =
+      channel instanceof MemoryReceiveChannel || channel instanceof SharedReceiveChannel
+        ? ' (this is a receive channel: use onReceive(channel))'
+        : ''
     error = new TypeError(
       `onSend(channel, value): channel must be a send channel made by openMemoryChannel or openSharedChannel, got ${describe(channel)}${hint}`,
     )

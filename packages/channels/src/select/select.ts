@@ -223,7 +223,8 @@ function pollLocked(cases: readonly AnyCase[], outs: (Outgoing | undefined)[] | 
   }
   if (chosen < 0) return -1
   if (memory) {
-    if (!tryCase(cases[chosen]!, undefined)) throw new InternalError('select: a memory case found ready under the locks was not ready after them')
+    if (!tryCase(cases[chosen]!, undefined))
+      throw new InternalError('select: a memory case found ready under the locks was not ready after them')
     return chosen
   }
   got = outcome(r, cases[chosen]!.channel, outs?.[chosen], incoming)
@@ -475,7 +476,7 @@ export function selectSync(...cases: AnyCase[]): unknown {
   }
   if (isMainThread) {
     throw new Error(
-      'selectSync() blocks its thread with Atomics.wait and would freeze the main thread\'s event loop; on the main thread use await select() (or selectNowait())',
+      "selectSync() blocks its thread with Atomics.wait and would freeze the main thread's event loop; on the main thread use await select() (or selectNowait())",
     )
   }
   checkCancelledSync()

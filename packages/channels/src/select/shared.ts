@@ -515,12 +515,7 @@ function shuffled<T>(xs: readonly T[]): T[] {
  * of size-0 send case `index` (O1). Returns WOULD_BLOCK (posted or waiting for
  * a slot: queued) or BROKEN (nothing posted; the caller commits the broken case).
  */
-export function registerOffer(
-  sel: SelectWaiter,
-  index: number,
-  handle: SharedSendChannel<unknown>,
-  out: Outgoing,
-): number {
+export function registerOffer(sel: SelectWaiter, index: number, handle: SharedSendChannel<unknown>, out: Outgoing): number {
   const l: LocalChannel = handle.selectLocal()
   const rec = new OfferRecord(l.send, handle, sel, index, out)
   rec.registered = false

@@ -154,7 +154,9 @@ export async function quiesceThread(tid: number): Promise<boolean> {
   const deadline = Date.now() + QUIESCE_LIMIT_MS
   while ((Atomics.load(g, at) & GATE_DEPTH_MASK) !== 0) {
     if (Date.now() > deadline) {
-      process.emitWarning(`gotrio: worker thread ${tid} stayed inside a shared-channel critical section for ${QUIESCE_LIMIT_MS} ms; terminating it anyway`)
+      process.emitWarning(
+        `gotrio: worker thread ${tid} stayed inside a shared-channel critical section for ${QUIESCE_LIMIT_MS} ms; terminating it anyway`,
+      )
       return false
     }
     // Sections last microseconds: the first retry almost always finds it out.

@@ -192,10 +192,12 @@ function findEndpoints(v: unknown, out: unknown[], seen: Set<object>): void {
   const move = (v as { [kTransfer]?: unknown })[kTransfer]
   if (typeof move === 'function') {
     move.call(v, true)
-    throw new TypeError(`a ${v.constructor?.name ?? 'value'} cannot be sent through a shared channel: only shared endpoints move between threads`)
+    throw new TypeError(
+      `a ${v.constructor?.name ?? 'value'} cannot be sent through a shared channel: only shared endpoints move between threads`,
+    )
   }
   if (Array.isArray(v)) for (const x of v) findEndpoints(x, out, seen)
-  else if (v instanceof Map) for (const [k, x] of v) (findEndpoints(k, out, seen), findEndpoints(x, out, seen))
+  else if (v instanceof Map) for (const [k, x] of v) findEndpoints(k, out, seen), findEndpoints(x, out, seen)
   else if (v instanceof Set) for (const x of v) findEndpoints(x, out, seen)
   else if (isPlain(v)) for (const k of Object.keys(v)) findEndpoints((v as Record<string, unknown>)[k], out, seen)
 }
@@ -247,6 +249,7 @@ function restoreEndpoints(v: unknown, revived: unknown[], seen: Set<object>): un
     const xs = [...v]
     v.clear()
     for (const x of xs) v.add(restoreEndpoints(x, revived, seen))
-  } else if (keys) for (const k of keys) (v as Record<string, unknown>)[k] = restoreEndpoints((v as Record<string, unknown>)[k], revived, seen)
+  } else if (keys)
+    for (const k of keys) (v as Record<string, unknown>)[k] = restoreEndpoints((v as Record<string, unknown>)[k], revived, seen)
   return v
 }

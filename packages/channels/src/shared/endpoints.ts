@@ -30,9 +30,7 @@ const { SIDE_SEND } = __ring
 const { localChannel } = __waiting
 
 // Local copies: under tsx, reads of imported bindings go through getters (measured: a 20x slower hot path).
-const {
-  H_GEN,
-} = L
+const { H_GEN } = L
 
 /** Revives a descriptor [block, gen, side, codec] as a live handle of this thread. */
 export function reviveEndpoint(desc: readonly unknown[]): SharedSendChannel<unknown> | SharedReceiveChannel<unknown> {

@@ -57,7 +57,19 @@ import * as L from './layout.ts'
 import type { Ring } from './ring.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { alloc, free, getArena } = __arena
-const { B_LENGTH, B_OUT_OF_LINE, B_INLINE_START, CODEC_BYTES, CODEC_FLOAT64, ENTRY_HAS_ENDPOINTS, H_BYTES_USED, H_OV_COUNT, H_OV_FIRST, H_OV_LAST, dataOffset } = L
+const {
+  B_LENGTH,
+  B_OUT_OF_LINE,
+  B_INLINE_START,
+  CODEC_BYTES,
+  CODEC_FLOAT64,
+  ENTRY_HAS_ENDPOINTS,
+  H_BYTES_USED,
+  H_OV_COUNT,
+  H_OV_FIRST,
+  H_OV_LAST,
+  dataOffset,
+} = L
 
 const C_NEXT = 0
 const C_READ = 1

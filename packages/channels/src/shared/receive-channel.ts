@@ -34,9 +34,7 @@ const { blockingReceive } = __sync
 const { DONE, WAIT, END, WOULD_BLOCK, captureIncoming, incomingBytes, newBatch, releaseIncoming, takeBatchLocked } = __waiting
 
 // Local copies: under tsx, reads of imported bindings go through getters (measured: a 20x slower hot path).
-const {
-  CODEC_BYTES,
-} = L
+const { CODEC_BYTES } = L
 
 const closedRecvError = (): Error => new ClosedResourceError('this SharedReceiveChannel was closed while receive() waited')
 const endError = (): Error => new EndOfChannel('every send handle of this shared channel is closed and it is drained')
@@ -324,4 +322,3 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
 }
 
 const NOT_READY: unique symbol = Symbol('not ready')
-

@@ -1,7 +1,21 @@
 /** The ring invariants R1–R4 and R6 (ring.ts), and O1/O3 of the overflow (overflow.ts), as one check, for tests. Call under the channel lock. */
 import { checkOverflow } from './overflow.ts'
 import type { Ring } from './ring.ts'
-import { B_LENGTH, B_OUT_OF_LINE, CODEC_BYTES, ENTRY_KIND_MASK, ENTRY_TOMBSTONE, ENTRY_VALUE, H_BYTES_USED, H_COUNT, H_HANDOFFS, H_HEAD_IDX, H_LIVE, H_OV_COUNT, H_RECV_OPEN } from './layout.ts'
+import {
+  B_LENGTH,
+  B_OUT_OF_LINE,
+  CODEC_BYTES,
+  ENTRY_KIND_MASK,
+  ENTRY_TOMBSTONE,
+  ENTRY_VALUE,
+  H_BYTES_USED,
+  H_COUNT,
+  H_HANDOFFS,
+  H_HEAD_IDX,
+  H_LIVE,
+  H_OV_COUNT,
+  H_RECV_OPEN,
+} from './layout.ts'
 
 export function checkRing(r: Ring): string | undefined {
   const count = r.get(H_COUNT)

@@ -11,9 +11,24 @@ import * as L from './layout.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { getArena, free } = __arena
 const {
-  B_INLINE_START, B_LENGTH, B_OUT_OF_LINE, CODEC_BYTES, CODEC_FLOAT64, CODEC_INT32, CODEC_UINT32,
-  ENTRY_HAS_ENDPOINTS, HEADER_WORDS, H_BYTES_BUDGET, H_BYTES_USED, H_CAPACITY, H_CODEC, H_MAXBUF,
-  H_SLOTS, H_SLOT_BYTES, MAX_RING_CAPACITY, dataOffset,
+  B_INLINE_START,
+  B_LENGTH,
+  B_OUT_OF_LINE,
+  CODEC_BYTES,
+  CODEC_FLOAT64,
+  CODEC_INT32,
+  CODEC_UINT32,
+  ENTRY_HAS_ENDPOINTS,
+  HEADER_WORDS,
+  H_BYTES_BUDGET,
+  H_BYTES_USED,
+  H_CAPACITY,
+  H_CODEC,
+  H_MAXBUF,
+  H_SLOTS,
+  H_SLOT_BYTES,
+  MAX_RING_CAPACITY,
+  dataOffset,
 } = L
 
 /** This thread's copy of one inline byte value (inlineToScratch); slots are at most BYTE_SLOT_BYTES. */

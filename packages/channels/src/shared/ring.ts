@@ -124,10 +124,35 @@ const { overflowDrop, overflowPush, overflowReserve, overflowShift } = __overflo
 
 // Local copies: under tsx, reads of imported bindings go through getters (measured: a 20x slower hot path).
 const {
-  ENTRY_KIND_MASK, ENTRY_OFFER, ENTRY_TOMBSTONE, ENTRY_VALUE, H_BYTES_USED, H_COUNT, H_HANDOFFS,
-  H_HEAD_IDX, H_HEAD_SEQ, H_LIVE, H_LOCK, H_PEAK, H_RECV_OPEN, H_RECV_WAITING, H_SEND_OPEN,
-  H_SEND_WAITING, H_SEQ_RECV, H_SEQ_SEND, O_RECV_HANDLES, O_RECV_WAITING, O_SEND_HANDLES,
-  O_SEND_WAITING, H_ARMED, ARMED_SEND, ARMED_RECV, H_OV_COUNT, H_SELECTS, SELECT_RECV_ONE, SELECT_SEND_ONE,
+  ENTRY_KIND_MASK,
+  ENTRY_OFFER,
+  ENTRY_TOMBSTONE,
+  ENTRY_VALUE,
+  H_BYTES_USED,
+  H_COUNT,
+  H_HANDOFFS,
+  H_HEAD_IDX,
+  H_HEAD_SEQ,
+  H_LIVE,
+  H_LOCK,
+  H_PEAK,
+  H_RECV_OPEN,
+  H_RECV_WAITING,
+  H_SEND_OPEN,
+  H_SEND_WAITING,
+  H_SEQ_RECV,
+  H_SEQ_SEND,
+  O_RECV_HANDLES,
+  O_RECV_WAITING,
+  O_SEND_HANDLES,
+  O_SEND_WAITING,
+  H_ARMED,
+  ARMED_SEND,
+  ARMED_RECV,
+  H_OV_COUNT,
+  H_SELECTS,
+  SELECT_RECV_ONE,
+  SELECT_SEND_ONE,
   SELECT_FIELD_MASK,
 } = L
 
@@ -251,7 +276,11 @@ export class Ring extends RingSlots {
     for (let k = 0; k < spins; k++) {
       if (forReceive) {
         if (Atomics.load(i, H_LIVE) > 0 || Atomics.load(i, H_SEND_OPEN) === 0) return true
-      } else if (Atomics.load(i, H_LIVE) + (this.overflows ? Atomics.load(i, H_OV_COUNT) : 0) < this.capacity || Atomics.load(i, H_RECV_OPEN) === 0) return true
+      } else if (
+        Atomics.load(i, H_LIVE) + (this.overflows ? Atomics.load(i, H_OV_COUNT) : 0) < this.capacity ||
+        Atomics.load(i, H_RECV_OPEN) === 0
+      )
+        return true
     }
     return false
   }
@@ -312,7 +341,11 @@ export class Ring extends RingSlots {
     const i = this.i32
     if (forReceive) return Atomics.load(i, H_LIVE) === 0 && Atomics.load(i, H_SEND_OPEN) > 0
     // H_OV_COUNT is 0 on a channel without overflow: not read there (it shares the hot header line).
-    return this.capacity > 0 && Atomics.load(i, H_LIVE) + (this.overflows ? Atomics.load(i, H_OV_COUNT) : 0) >= this.capacity && Atomics.load(i, H_RECV_OPEN) > 0
+    return (
+      this.capacity > 0 &&
+      Atomics.load(i, H_LIVE) + (this.overflows ? Atomics.load(i, H_OV_COUNT) : 0) >= this.capacity &&
+      Atomics.load(i, H_RECV_OPEN) > 0
+    )
   }
 
   // ---- owner table (owners.ts) ------------------------------------------
@@ -333,8 +366,7 @@ export class Ring extends RingSlots {
    */
   elsewhereLocked(tid: number): boolean {
     return (
-      this.get(H_SEND_OPEN) > ownerGet(this.i32, tid, O_SEND_HANDLES) ||
-      this.get(H_RECV_OPEN) > ownerGet(this.i32, tid, O_RECV_HANDLES)
+      this.get(H_SEND_OPEN) > ownerGet(this.i32, tid, O_SEND_HANDLES) || this.get(H_RECV_OPEN) > ownerGet(this.i32, tid, O_RECV_HANDLES)
     )
   }
 
@@ -375,7 +407,16 @@ export class Ring extends RingSlots {
    * Returns DONE, OFFERED (size 0; `ticket` set), WAIT (`seen` set; now
    * registered), WOULD_BLOCK or BROKEN.
    */
-  sendLocked(tid: number, num: number, bytes: Uint8Array | undefined, ool: number, flags: number, registered: boolean, nowait: boolean, spinFirst = false): number {
+  sendLocked(
+    tid: number,
+    num: number,
+    bytes: Uint8Array | undefined,
+    ool: number,
+    flags: number,
+    registered: boolean,
+    nowait: boolean,
+    spinFirst = false,
+  ): number {
     if (this.get(H_RECV_OPEN) === 0) {
       if (registered) this.unregister(tid, SIDE_SEND)
       return BROKEN

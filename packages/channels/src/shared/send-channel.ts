@@ -36,11 +36,7 @@ const { blockingSend } = __sync
 const { DONE, OFFERED, WAIT, BROKEN, WOULD_BLOCK } = __waiting
 
 // Local copies: under tsx, reads of imported bindings go through getters (measured: a 20x slower hot path).
-const {
-  B_INLINE_START,
-  CODEC_BYTES,
-  ENTRY_HAS_ENDPOINTS,
-} = L
+const { B_INLINE_START, CODEC_BYTES, ENTRY_HAS_ENDPOINTS } = L
 
 const brokenError = (): Error => new BrokenResourceError('every receive handle of this shared channel is closed')
 const closedSendError = (): Error => new ClosedResourceError('this SharedSendChannel was closed while send() waited')
@@ -111,9 +107,10 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
         // A receiver may take an offer while this thread spins: an unregistered
         // offer first (ring.ts "The unregistered offer"; spin.ts).
         spinFirst = ring.sendSpin.n !== 0 && ring.partnerElsewhere(threadId, SIDE_SEND) && spinAllowed()
-        r = enc === undefined
-          ? ring.sendLocked(threadId, num, undefined, 0, 0, false, false, spinFirst)
-          : ring.sendLocked(threadId, 0, enc.bytes, enc.ool, enc.flags, false, false, spinFirst)
+        r =
+          enc === undefined
+            ? ring.sendLocked(threadId, num, undefined, 0, 0, false, false, spinFirst)
+            : ring.sendLocked(threadId, 0, enc.bytes, enc.ool, enc.flags, false, false, spinFirst)
         if (r === OFFERED || r === HANDED) {
           if (!spinFirst) seen = ring.readSeq(SIDE_SEND)
         } else seen = ring.seen

@@ -182,8 +182,18 @@ export function blockingReceive(
   }
 }
 
-function blockingReceiveWaits(ring: Ring, end: () => Error, scratchOk: boolean, batch: Batch | undefined, max: number, fn: string): Incoming | undefined {
-  refuseMainThread(fn, batch === undefined ? 'await receive() (or receiveNowait(), or for await)' : 'await receiveMany() (or receiveManyNowait())')
+function blockingReceiveWaits(
+  ring: Ring,
+  end: () => Error,
+  scratchOk: boolean,
+  batch: Batch | undefined,
+  max: number,
+  fn: string,
+): Incoming | undefined {
+  refuseMainThread(
+    fn,
+    batch === undefined ? 'await receive() (or receiveNowait(), or for await)' : 'await receiveMany() (or receiveManyNowait())',
+  )
   const seq = ring.h + H_SEQ_RECV
   const numeric = ring.codec !== CODEC_BYTES
   let registered = false

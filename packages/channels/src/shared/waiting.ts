@@ -312,7 +312,8 @@ export class LocalSide {
               this.remove(op)
               actions.push(act)
               spinBudget.parked(performance.now() - op.parkedAt)
-            } else if (this.side === SIDE_RECV && !op.fromSelect) break // nothing more to take for later receivers
+            } else if (this.side === SIDE_RECV && !op.fromSelect)
+              break // nothing more to take for later receivers
             else if (!(op as SendOp).inLine) sendBlocked = true
           }
           seen = ring.readSeq(this.side)

@@ -46,7 +46,10 @@ const h = fc.nat(7)
 /** Weights: mostly blocking traffic, enough nowait calls, clones, closes and cancels to reach every state. */
 export const commandArb: fc.Arbitrary<Command> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ op: fc.constant('send' as const), h }) },
-  { weight: 5, arbitrary: fc.record({ op: fc.constant('receive' as const), h, kind: fc.constantFrom<ReceiveKind>('receive', 'receive', 'next') }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({ op: fc.constant('receive' as const), h, kind: fc.constantFrom<ReceiveKind>('receive', 'receive', 'next') }),
+  },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('sendNowait' as const), h }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('receiveNowait' as const), h }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('cloneSend' as const), h }) },
@@ -54,7 +57,10 @@ export const commandArb: fc.Arbitrary<Command> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('closeSend' as const), h }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('closeReceive' as const), h }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('cancel' as const), t: fc.nat(7) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('statistics' as const), side: fc.constantFrom<'send' | 'receive'>('send', 'receive'), h }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant('statistics' as const), side: fc.constantFrom<'send' | 'receive'>('send', 'receive'), h }),
+  },
 )
 
 export const programArb = (maxLength: number): fc.Arbitrary<Command[]> => fc.array(commandArb, { maxLength, size: 'max' })
@@ -115,7 +121,8 @@ export async function runProgram(
 ): Promise<void> {
   const ignored = options.ignoreStatistics ?? []
   /** statistics() without the fields the caller chose not to compare. */
-  const stats = (x: object): object => Object.fromEntries(Object.entries(x).filter(([k]) => !ignored.includes(k as keyof ChannelStatistics)))
+  const stats = (x: object): object =>
+    Object.fromEntries(Object.entries(x).filter(([k]) => !ignored.includes(k as keyof ChannelStatistics)))
   const model = new TrioChannelModel(capacity)
   const [s0, r0] = open<number>(capacity)
   const sends: SendChannel<number>[] = [s0]
@@ -182,12 +189,22 @@ export async function runProgram(
           case 'sendNowait': {
             const handle = c.h % sends.length
             const v = nextValue++
-            check(step, 'result', nowait(() => sends[handle]!.sendNowait(v)), model.sendNowait(handle, v))
+            check(
+              step,
+              'result',
+              nowait(() => sends[handle]!.sendNowait(v)),
+              model.sendNowait(handle, v),
+            )
             break
           }
           case 'receiveNowait': {
             const handle = c.h % receives.length
-            check(step, 'result', nowait(() => receives[handle]!.receiveNowait()), model.receiveNowait(handle))
+            check(
+              step,
+              'result',
+              nowait(() => receives[handle]!.receiveNowait()),
+              model.receiveNowait(handle),
+            )
             break
           }
           case 'cloneSend': {
@@ -208,13 +225,23 @@ export async function runProgram(
           }
           case 'closeSend': {
             const handle = c.h % sends.length
-            check(step, 'result', nowait(() => sends[handle]!.close()), { ok: true })
+            check(
+              step,
+              'result',
+              nowait(() => sends[handle]!.close()),
+              { ok: true },
+            )
             model.closeSend(handle)
             break
           }
           case 'closeReceive': {
             const handle = c.h % receives.length
-            check(step, 'result', nowait(() => receives[handle]!.close()), { ok: true })
+            check(
+              step,
+              'result',
+              nowait(() => receives[handle]!.close()),
+              { ok: true },
+            )
             model.closeReceive(handle)
             break
           }

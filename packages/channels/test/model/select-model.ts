@@ -155,7 +155,8 @@ export class SelectModel {
       this.outcomes.set(taskId, { state: 'waiting' })
       return undefined
     }
-    if (chosen === undefined || !ready.includes(chosen)) return `task ${taskId} chose ${String(chosen)}; ready cases were ${ready.join(',')}`
+    if (chosen === undefined || !ready.includes(chosen))
+      return `task ${taskId} chose ${String(chosen)}; ready cases were ${ready.join(',')}`
     this.outcomes.set(taskId, this.outcomeOf(task, chosen, this.perform(cases[chosen]!)))
     return undefined
   }
@@ -169,8 +170,12 @@ export class SelectModel {
     }
     if (this.closedCase(cases)) return { outcome: { state: 'error', error: 'ClosedResourceError' } }
     const ready = cases.map((c, k) => (this.ready(c) ? k : -1)).filter((k) => k >= 0)
-    if (ready.length === 0) return chosen === undefined ? { outcome: 'WouldBlock' } : { outcome: 'WouldBlock', error: `selectNowait chose ${chosen}; none was ready` }
-    if (chosen === undefined || !ready.includes(chosen)) return { outcome: 'WouldBlock', error: `selectNowait chose ${String(chosen)}; ready: ${ready.join(',')}` }
+    if (ready.length === 0)
+      return chosen === undefined
+        ? { outcome: 'WouldBlock' }
+        : { outcome: 'WouldBlock', error: `selectNowait chose ${chosen}; none was ready` }
+    if (chosen === undefined || !ready.includes(chosen))
+      return { outcome: 'WouldBlock', error: `selectNowait chose ${String(chosen)}; ready: ${ready.join(',')}` }
     return { outcome: this.outcomeOf({ cases, plain: false }, chosen, this.perform(cases[chosen]!)) }
   }
 

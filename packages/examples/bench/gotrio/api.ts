@@ -29,7 +29,10 @@ export interface SharedReceiveChannel<T> extends ReceiveChannel<T> {
 
 export interface ChannelsApi {
   openMemoryChannel<T>(maxBufferSize: number): [SendChannel<T>, ReceiveChannel<T>]
-  openSharedChannel<T>(maxBufferSize: number, options?: { codec?: 'structured' | 'int32' | 'float64' }): [SharedSendChannel<T>, SharedReceiveChannel<T>]
+  openSharedChannel<T>(
+    maxBufferSize: number,
+    options?: { codec?: 'structured' | 'int32' | 'float64' },
+  ): [SharedSendChannel<T>, SharedReceiveChannel<T>]
 }
 
 export type RuntimeApi = typeof runtimeModule

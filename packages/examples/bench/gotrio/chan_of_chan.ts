@@ -18,14 +18,20 @@ const c = intArg(1, 'channels')
 const m = intArg(2, 'items-per-channel')
 const impl = variant === 'main' ? 'gotrio-main' : 'gotrio-shared'
 
-const api = loadGotrio('chan_of_chan', impl, variant === 'main'
-  ? { runtime: ['run', 'openNursery'], channels: ['openMemoryChannel'] }
-  : { runtime: ['run', 'openNursery', 'workerTask'], channels: ['openMemoryChannel', 'openSharedChannel'] })
+const api = loadGotrio(
+  'chan_of_chan',
+  impl,
+  variant === 'main'
+    ? { runtime: ['run', 'openNursery'], channels: ['openMemoryChannel'] }
+    : { runtime: ['run', 'openNursery', 'workerTask'], channels: ['openMemoryChannel', 'openSharedChannel'] },
+)
 
 if (api) {
   const { rt, ch } = api
   const produceTask = rt.workerTask<(s: SharedSendChannel<number>, base: number, n: number) => Promise<void>>(
-    new URL('./tasks.ts', import.meta.url), 'produce')
+    new URL('./tasks.ts', import.meta.url),
+    'produce',
+  )
 
   async function numberProducer(nursery: Nursery, base: number): Promise<ReceiveChannel<number>> {
     if (variant === 'shared') {
@@ -70,6 +76,14 @@ if (api) {
     const t0 = nowNs()
     const check = await consume(c)
     const elapsed = nowNs() - t0
-    emit({ benchmark: 'chan_of_chan', impl, metric: 'ns_per_item', value: elapsed / (c * m), unit: 'ns', checksum: check.checksum(), size: `${c}x${m}` })
+    emit({
+      benchmark: 'chan_of_chan',
+      impl,
+      metric: 'ns_per_item',
+      value: elapsed / (c * m),
+      unit: 'ns',
+      checksum: check.checksum(),
+      size: `${c}x${m}`,
+    })
   })
 }

@@ -24,14 +24,20 @@ const block = intArg(3, 'block')
 const pairs = intArg(4, 'pairs')
 const impl = variant === 'workers' ? 'gotrio-workers' : 'gotrio-main'
 
-const api = loadGotrio('cpu_parallel', impl, variant === 'workers'
-  ? { runtime: ['run', 'openNursery', 'workerTask'], channels: ['openSharedChannel'] }
-  : { runtime: ['run', 'openNursery'], channels: ['openMemoryChannel'] })
+const api = loadGotrio(
+  'cpu_parallel',
+  impl,
+  variant === 'workers'
+    ? { runtime: ['run', 'openNursery', 'workerTask'], channels: ['openSharedChannel'] }
+    : { runtime: ['run', 'openNursery'], channels: ['openMemoryChannel'] },
+)
 
 if (api) {
   const { rt, ch } = api
   const countTask = rt.workerTask<(s: SharedSendChannel<number>, k: number, K: number, limit: number, block: number) => Promise<void>>(
-    new URL('./tasks.ts', import.meta.url), 'countAndSend')
+    new URL('./tasks.ts', import.meta.url),
+    'countAndSend',
+  )
 
   async function countOnMain(s: SendChannel<number>, i: number, limit: number): Promise<void> {
     await using tx = s

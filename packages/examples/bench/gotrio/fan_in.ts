@@ -16,14 +16,20 @@ const variant = stringArg(0, 'main|shared', ['main', 'shared'] as const)
 const q = Math.floor(intArg(1, 'n', PRODUCERS) / PRODUCERS)
 const impl = variant === 'main' ? 'gotrio-main' : 'gotrio-shared'
 
-const api = loadGotrio('fan_in', impl, variant === 'main'
-  ? { runtime: ['run', 'openNursery'], channels: ['openMemoryChannel'] }
-  : { runtime: ['run', 'openNursery', 'workerTask'], channels: ['openSharedChannel'] })
+const api = loadGotrio(
+  'fan_in',
+  impl,
+  variant === 'main'
+    ? { runtime: ['run', 'openNursery'], channels: ['openMemoryChannel'] }
+    : { runtime: ['run', 'openNursery', 'workerTask'], channels: ['openSharedChannel'] },
+)
 
 if (api) {
   const { rt, ch } = api
   const produceTask = rt.workerTask<(s: SharedSendChannel<number>, base: number, n: number) => Promise<void>>(
-    new URL('./tasks.ts', import.meta.url), 'produce')
+    new URL('./tasks.ts', import.meta.url),
+    'produce',
+  )
 
   async function producer(s: SendChannel<number>, base: number, count: number): Promise<void> {
     await using tx = s
@@ -59,6 +65,14 @@ if (api) {
     const t0 = nowNs()
     const check = await consume(q)
     const elapsed = nowNs() - t0
-    emit({ benchmark: 'fan_in', impl, metric: 'ns_per_item', value: elapsed / (q * PRODUCERS), unit: 'ns', checksum: check.checksum(), size: String(q * PRODUCERS) })
+    emit({
+      benchmark: 'fan_in',
+      impl,
+      metric: 'ns_per_item',
+      value: elapsed / (q * PRODUCERS),
+      unit: 'ns',
+      checksum: check.checksum(),
+      size: String(q * PRODUCERS),
+    })
   })
 }

@@ -21,7 +21,14 @@ import type { lockLoopSync } from './lock_tasks.ts'
 const form = stringArg(0, 'main|shared|shared-sync|main-2|shared-w2w', ['main', 'shared', 'shared-sync', 'main-2', 'shared-w2w'] as const)
 const n = intArg(1, 'n')
 const benchmark = form === 'main-2' || form === 'shared-w2w' ? 'lock_contended' : 'lock_uncontended'
-const impl = form === 'main' || form === 'main-2' ? 'gotrio-main' : form === 'shared' ? 'gotrio-shared' : form === 'shared-sync' ? 'gotrio-shared-sync' : 'gotrio-shared-w2w'
+const impl =
+  form === 'main' || form === 'main-2'
+    ? 'gotrio-main'
+    : form === 'shared'
+      ? 'gotrio-shared'
+      : form === 'shared-sync'
+        ? 'gotrio-shared-sync'
+        : 'gotrio-shared-w2w'
 const api = loadGotrio(benchmark, impl, { runtime: ['run', 'openNursery', 'workerTask', 'runInWorker', 'Lock'] })
 
 if (api) {
@@ -64,7 +71,8 @@ if (api) {
     const go = new Int32Array(new SharedArrayBuffer(4))
     const spans: [number, number][] = []
     await rt.openNursery(async (nursery) => {
-      for (let t = 0; t < threads; t++) nursery.startSoon(async () => void spans.push(await rt.runInWorker(loop, lock.clone(), counter, go, count / threads)))
+      for (let t = 0; t < threads; t++)
+        nursery.startSoon(async () => void spans.push(await rt.runInWorker(loop, lock.clone(), counter, go, count / threads)))
       Atomics.store(go, 0, 1)
     })
     lock.close()
@@ -72,9 +80,20 @@ if (api) {
   }
 
   const count = n % 2 === 0 ? n : n + 1
-  await rt.run(async () => {
-    await measure(Math.max(2, Math.floor(count / 20) * 2)) // warm-up (pool threads, modules, JIT), untimed
-    const [elapsed, total] = await measure(count)
-    emit({ benchmark, impl, metric: 'ns_per_item', value: elapsed / count, unit: 'ns', checksum: `${total}:${total === count ? count : -1}`, size: String(count) })
-  }, { workers: 2 })
+  await rt.run(
+    async () => {
+      await measure(Math.max(2, Math.floor(count / 20) * 2)) // warm-up (pool threads, modules, JIT), untimed
+      const [elapsed, total] = await measure(count)
+      emit({
+        benchmark,
+        impl,
+        metric: 'ns_per_item',
+        value: elapsed / count,
+        unit: 'ns',
+        checksum: `${total}:${total === count ? count : -1}`,
+        size: String(count),
+      })
+    },
+    { workers: 2 },
+  )
 }

@@ -36,7 +36,15 @@ if (process.argv[2] === '--peer') {
   const t0 = nowNs()
   for await (const v of rx) check.see(v)
   const ns = (nowNs() - t0) / n
-  emit({ benchmark: 'nats_channel', impl: 'gotrio-nats', metric: 'ns_per_item', value: ns, unit: 'ns', checksum: check.checksum(), size: String(n) })
+  emit({
+    benchmark: 'nats_channel',
+    impl: 'gotrio-nats',
+    metric: 'ns_per_item',
+    value: ns,
+    unit: 'ns',
+    checksum: check.checksum(),
+    size: String(n),
+  })
   await rx.aclose()
   await stopPeer(peer)
   await nc.close()

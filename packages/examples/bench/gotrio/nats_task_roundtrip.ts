@@ -39,7 +39,15 @@ if (process.argv[2] === '--peer') {
     }
     await roundtrips(0, Math.max(20, Math.floor(n / 10))) // warm-up (starts the host's pool), untimed
     const { usPerTask, total } = await timedBatches(n, ROUNDTRIP_BATCHES, roundtrips)
-    emit({ benchmark: 'nats_task_roundtrip', impl: 'gotrio-nats', metric: 'us_per_task', value: usPerTask, unit: 'us', checksum: `${n}:${total}`, size: String(n) })
+    emit({
+      benchmark: 'nats_task_roundtrip',
+      impl: 'gotrio-nats',
+      metric: 'us_per_task',
+      value: usPerTask,
+      unit: 'us',
+      checksum: `${n}:${total}`,
+      size: String(n),
+    })
     await nc.close()
   })
   await stopPeer(peer)

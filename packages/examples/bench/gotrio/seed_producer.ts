@@ -17,14 +17,20 @@ const n = intArg(2, 'n')
 const benchmark = buffer === 0 ? 'seed_producer_unbuffered' : 'seed_producer_buffered'
 const impl = variant === 'main' ? 'gotrio-main' : 'gotrio-shared'
 
-const api = loadGotrio(benchmark, impl, variant === 'main'
-  ? { runtime: ['run', 'openNursery'], channels: ['openMemoryChannel'] }
-  : { runtime: ['run', 'openNursery', 'workerTask'], channels: ['openSharedChannel'] })
+const api = loadGotrio(
+  benchmark,
+  impl,
+  variant === 'main'
+    ? { runtime: ['run', 'openNursery'], channels: ['openMemoryChannel'] }
+    : { runtime: ['run', 'openNursery', 'workerTask'], channels: ['openSharedChannel'] },
+)
 
 if (api) {
   const { rt, ch } = api
   const produceTask = rt.workerTask<(s: SharedSendChannel<number>, base: number, n: number) => Promise<void>>(
-    new URL('./tasks.ts', import.meta.url), 'produce')
+    new URL('./tasks.ts', import.meta.url),
+    'produce',
+  )
 
   // The seed's producer(): opens a channel, starts the sender, returns the receiver.
   async function producer(nursery: Nursery, count: number): Promise<ReceiveChannel<number>> {

@@ -20,16 +20,22 @@ const variant = stringArg(0, 'main|shared', ['main', 'shared'] as const)
 const q = Math.floor(intArg(1, 'n', PRODUCERS) / PRODUCERS)
 const impl = variant === 'main' ? 'gotrio-main' : 'gotrio-shared'
 
-const api = loadGotrio('select', impl, variant === 'main'
-  ? { runtime: ['run', 'openNursery'], channels: ['openMemoryChannel'] }
-  : { runtime: ['run', 'openNursery', 'workerTask'], channels: ['openSharedChannel'] })
+const api = loadGotrio(
+  'select',
+  impl,
+  variant === 'main'
+    ? { runtime: ['run', 'openNursery'], channels: ['openMemoryChannel'] }
+    : { runtime: ['run', 'openNursery', 'workerTask'], channels: ['openSharedChannel'] },
+)
 const { select, onReceive } = channels as Partial<typeof channels>
 if (api && (typeof select !== 'function' || typeof onReceive !== 'function')) {
   console.log(JSON.stringify({ benchmark: 'select', impl, unavailable: '@gotrio/channels.select not exported yet' }))
 } else if (api && select && onReceive) {
   const { rt, ch } = api
   const produceTask = rt.workerTask<(s: SharedSendChannel<number>, base: number, n: number) => Promise<void>>(
-    new URL('./tasks.ts', import.meta.url), 'produce')
+    new URL('./tasks.ts', import.meta.url),
+    'produce',
+  )
 
   async function producer(s: SendChannel<number>, base: number, count: number): Promise<void> {
     await using tx = s
@@ -56,7 +62,7 @@ if (api && (typeof select !== 'function' || typeof onReceive !== 'function')) {
       let cases = all
       for (let got = 0; got < PRODUCERS * count; ) {
         const x = await select!(...cases)
-        if (x >= 0) (check.see(x), got++)
+        if (x >= 0) check.see(x), got++
         else cases = cases.filter((c) => c !== all[-1 - x])
       }
       for (const r of rxs) r.close()
@@ -69,6 +75,14 @@ if (api && (typeof select !== 'function' || typeof onReceive !== 'function')) {
     const t0 = nowNs()
     const check = await consume(q)
     const elapsed = nowNs() - t0
-    emit({ benchmark: 'select', impl, metric: 'ns_per_item', value: elapsed / (q * PRODUCERS), unit: 'ns', checksum: check.checksum(), size: String(q * PRODUCERS) })
+    emit({
+      benchmark: 'select',
+      impl,
+      metric: 'ns_per_item',
+      value: elapsed / (q * PRODUCERS),
+      unit: 'ns',
+      checksum: check.checksum(),
+      size: String(q * PRODUCERS),
+    })
   })
 }

@@ -31,7 +31,14 @@ const form = stringArg(1, 'forawait|drain|batch|w2w', ['forawait', 'drain', 'bat
 const n = intArg(2, 'n')
 const mode = process.argv[5] === undefined ? 'sync' : stringArg(3, 'sync|async', ['sync', 'async'] as const)
 const benchmark = kind === 'int32' ? 'shared_int32_throughput' : 'shared_structured_throughput'
-const impl = form === 'forawait' ? 'gotrio-shared' : form === 'drain' ? 'gotrio-shared-drain' : form === 'batch' ? 'gotrio-shared-batch' : 'gotrio-shared-w2w'
+const impl =
+  form === 'forawait'
+    ? 'gotrio-shared'
+    : form === 'drain'
+      ? 'gotrio-shared-drain'
+      : form === 'batch'
+        ? 'gotrio-shared-batch'
+        : 'gotrio-shared-w2w'
 
 const api = loadGotrio(benchmark, impl, { runtime: ['run', 'openNursery', 'workerTask', 'runInWorker'], channels: ['openSharedChannel'] })
 
@@ -73,9 +80,10 @@ const BATCH = 64
 if (api) {
   const { rt, ch } = api
   const tasks = new URL('./tasks.ts', import.meta.url)
-  const pump = mode === 'async'
-    ? rt.workerTask<(s: SharedSendChannel<Item>, n: number, structured: boolean) => Promise<void>>(tasks, 'pumpAsync')
-    : rt.workerTask<(s: SharedSendChannel<Item>, n: number, structured: boolean) => void>(tasks, 'pumpSync')
+  const pump =
+    mode === 'async'
+      ? rt.workerTask<(s: SharedSendChannel<Item>, n: number, structured: boolean) => Promise<void>>(tasks, 'pumpAsync')
+      : rt.workerTask<(s: SharedSendChannel<Item>, n: number, structured: boolean) => void>(tasks, 'pumpSync')
   const consume = rt.workerTask<(r: SharedReceiveChannel<Item>, n: number) => [string, number]>(tasks, 'drainSync')
 
   /** Moves `count` values; returns the order check's checksum and, for w2w, the consumer's own time. */
@@ -84,9 +92,7 @@ if (api) {
     let checksum = ''
     let inner = 0
     await rt.openNursery(async (nursery) => {
-      const [s, r] = kind === 'int32'
-        ? ch.openSharedChannel<Item>(1024, { codec: 'int32' })
-        : ch.openSharedChannel<Item>(1024)
+      const [s, r] = kind === 'int32' ? ch.openSharedChannel<Item>(1024, { codec: 'int32' }) : ch.openSharedChannel<Item>(1024)
       nursery.startSoon(pump, s, count, kind === 'structured')
       if (form === 'w2w') {
         ;[checksum, inner] = await rt.runInWorker(consume, r, count)

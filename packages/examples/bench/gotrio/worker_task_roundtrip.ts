@@ -26,6 +26,14 @@ if (api) {
   await rt.run(async () => {
     await roundtrips(0, Math.max(100, Math.floor(n / 10))) // warm-up (starts the pool), untimed
     const { usPerTask, total } = await timedBatches(n, ROUNDTRIP_BATCHES, roundtrips)
-    emit({ benchmark: 'worker_task_roundtrip', impl: 'gotrio-pool', metric: 'us_per_task', value: usPerTask, unit: 'us', checksum: `${n}:${total}`, size: String(n) })
+    emit({
+      benchmark: 'worker_task_roundtrip',
+      impl: 'gotrio-pool',
+      metric: 'us_per_task',
+      value: usPerTask,
+      unit: 'us',
+      checksum: `${n}:${total}`,
+      size: String(n),
+    })
   })
 }

@@ -65,8 +65,7 @@ const BAR_W = 520
 const ROW_H = 17
 const GROUP_GAP = 12
 
-const esc = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 
 interface Group {
   title: string
@@ -96,7 +95,12 @@ export function renderChart(input: ChartInput): string {
   y += 26
   text(12, y, 'gotrio vs Python/Trio vs Go — medians of the bench run (whiskers: min–max)', 'class="title"')
   y += 18
-  text(12, y, `${m.cpu}, ${m.cores} cores · Node ${m.node} · Python ${m.python ?? 'n/a'} / Trio ${m.trio ?? 'n/a'} · Go ${m.go ?? 'n/a'}`, 'class="sub"')
+  text(
+    12,
+    y,
+    `${m.cpu}, ${m.cores} cores · Node ${m.node} · Python ${m.python ?? 'n/a'} / Trio ${m.trio ?? 'n/a'} · Go ${m.go ?? 'n/a'}`,
+    'class="sub"',
+  )
   y += 15
   text(12, y, input.subtitle, 'class="sub"')
   y += 14
@@ -128,11 +132,20 @@ export function renderChart(input: ChartInput): string {
   text(12, y, `CPU-bound speed-up over the same work on one thread (K = ${2 * m.cores} producers) — longer is better`, 'class="panel"')
   y += 8
   const sTop = y
-  y = bars(out, y, [{ title: 'cpu_parallel, primes by trial division', benchmark: 'cpu_parallel', metric: 'speedup', unit: '×' }],
-    input, linS, (_g, r) => `${r.value.toFixed(2)}×`)
+  y = bars(
+    out,
+    y,
+    [{ title: 'cpu_parallel, primes by trial division', benchmark: 'cpu_parallel', metric: 'speedup', unit: '×' }],
+    input,
+    linS,
+    (_g, r) => `${r.value.toFixed(2)}×`,
+  )
   // Labels on two lines: the goal (0.9 x cores) and the ideal (cores) are close together.
-  for (const [v, label, dy, anchor] of [[1, '1× = one thread', 12, 'middle'], [0.9 * m.cores, `goal ${(0.9 * m.cores).toFixed(1)}×`, 12, 'end'],
-    [m.cores, `${m.cores}× = ${m.cores} cores`, 24, 'start']] as const) {
+  for (const [v, label, dy, anchor] of [
+    [1, '1× = one thread', 12, 'middle'],
+    [0.9 * m.cores, `goal ${(0.9 * m.cores).toFixed(1)}×`, 12, 'end'],
+    [m.cores, `${m.cores}× = ${m.cores} cores`, 24, 'start'],
+  ] as const) {
     const x = linS(v)
     out.push(`<line x1="${x}" y1="${sTop}" x2="${x}" y2="${y + dy - 9}" class="${v === 1 ? 'grid' : 'mark'}"/>`)
     text(x, y + dy, label, `class="tick" text-anchor="${anchor}"`)
@@ -148,8 +161,14 @@ export function renderChart(input: ChartInput): string {
   text(12, y, 'One trivial task through the worker pool, awaited one at a time — shorter is faster', 'class="panel"')
   y += 8
   const tTop = y
-  y = bars(out, y, [{ title: 'worker task round trip', benchmark: 'worker_task_roundtrip', metric: 'us_per_task', unit: 'µs/task' }],
-    input, linT, (g, r) => `${fmt(r.value)} ${g.unit}`)
+  y = bars(
+    out,
+    y,
+    [{ title: 'worker task round trip', benchmark: 'worker_task_roundtrip', metric: 'us_per_task', unit: 'µs/task' }],
+    input,
+    linT,
+    (g, r) => `${fmt(r.value)} ${g.unit}`,
+  )
   for (let v = 0; v <= tMax + 1e-9; v += tStep) {
     out.push(`<line x1="${linT(v)}" y1="${tTop}" x2="${linT(v)}" y2="${y}" class="grid"/>`)
     text(linT(v), y + 12, `${fmt(v)} µs`, 'class="tick" text-anchor="middle"')
@@ -180,8 +199,14 @@ function niceStep(raw: number): number {
 }
 
 /** Draws one block of bars per group; returns the new y. */
-function bars(out: string[], y: number, groups: Group[], input: ChartInput, scale: (v: number) => number,
-  label: (g: Group, r: ChartRow) => string): number {
+function bars(
+  out: string[],
+  y: number,
+  groups: Group[],
+  input: ChartInput,
+  scale: (v: number) => number,
+  label: (g: Group, r: ChartRow) => string,
+): number {
   for (const g of groups) {
     const rows = input.rows.filter((r) => r.benchmark === g.benchmark && r.metric === g.metric)
     const missing = input.missing.filter((x) => x.benchmark === g.benchmark)
@@ -192,10 +217,13 @@ function bars(out: string[], y: number, groups: Group[], input: ChartInput, scal
     for (const r of rows) {
       const x1 = scale(r.value)
       out.push(`<text x="${LABEL_W}" y="${y + 12}" class="label" text-anchor="end">${esc(r.impl)}</text>`)
-      out.push(`<rect x="${BAR_X}" y="${y + 2}" width="${Math.max(1, x1 - BAR_X).toFixed(1)}" height="${ROW_H - 4}" fill="${COLORS[r.impl]}" rx="2"/>`)
+      out.push(
+        `<rect x="${BAR_X}" y="${y + 2}" width="${Math.max(1, x1 - BAR_X).toFixed(1)}" height="${ROW_H - 4}" fill="${COLORS[r.impl]}" rx="2"/>`,
+      )
       const w0 = scale(r.min)
       const w1 = scale(r.max)
-      if (w1 - w0 > 1) out.push(`<line x1="${w0.toFixed(1)}" y1="${y + ROW_H / 2}" x2="${w1.toFixed(1)}" y2="${y + ROW_H / 2}" class="whisker"/>`)
+      if (w1 - w0 > 1)
+        out.push(`<line x1="${w0.toFixed(1)}" y1="${y + ROW_H / 2}" x2="${w1.toFixed(1)}" y2="${y + ROW_H / 2}" class="whisker"/>`)
       out.push(`<text x="${(Math.max(x1, w1) + 6).toFixed(1)}" y="${y + 12}" class="value">${esc(label(g, r))}</text>`)
       y += ROW_H
     }

@@ -26,12 +26,20 @@ export function runProgram(job: Job, command: string[], cwd: string, timeoutS: n
     const child = spawn(file!, args, { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d
+    })
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d
+    })
     let timedOut = false
     const timer = setTimeout(() => {
       timedOut = true
-      try { process.kill(-child.pid!, 'SIGKILL') } catch { /* already gone */ }
+      try {
+        process.kill(-child.pid!, 'SIGKILL')
+      } catch {
+        /* already gone */
+      }
     }, timeoutS * 1000)
     child.on('error', (err) => {
       clearTimeout(timer)
@@ -63,7 +71,11 @@ function check(job: Job, stdout: string, output: string, wallMs: number): Outcom
     }
     if (typeof r.unavailable === 'string') return { kind: 'unavailable', reason: r.unavailable }
     if (r.checksum !== job.expected) {
-      return { kind: 'failed', reason: `CHECKSUM MISMATCH: got ${JSON.stringify(r.checksum)}, expected ${JSON.stringify(job.expected)}`, output }
+      return {
+        kind: 'failed',
+        reason: `CHECKSUM MISMATCH: got ${JSON.stringify(r.checksum)}, expected ${JSON.stringify(job.expected)}`,
+        output,
+      }
     }
     const metric = r.metric as Metric
     if (!job.metrics.includes(metric)) return { kind: 'failed', reason: `unexpected metric ${String(r.metric)}`, output }

@@ -38,17 +38,35 @@ export function lockRatioSpecs(): RatioSpec[] {
   return [
     {
       label: "lock_uncontended: gotrio-main (Lock, await acquire + release) ÷ Go sync.Mutex (× Go's time)",
-      numerator: ref('lock_uncontended', 'gotrio-main'), denominator: ref('lock_uncontended', 'go'),
+      numerator: ref('lock_uncontended', 'gotrio-main'),
+      denominator: ref('lock_uncontended', 'go'),
       goal: { op: '<=', value: 2, text: '≤ 2' },
     },
-    { label: "lock_uncontended: gotrio-shared (SharedLock on main) ÷ Go (× Go's time)", numerator: ref('lock_uncontended', 'gotrio-shared'), denominator: ref('lock_uncontended', 'go') },
-    { label: 'lock_uncontended: gotrio-shared-sync (SharedLock, acquireSync in a worker) ÷ bare CAS spin lock', numerator: ref('lock_uncontended', 'gotrio-shared-sync'), denominator: ref('lock_uncontended', 'node-cas-spin') },
+    {
+      label: "lock_uncontended: gotrio-shared (SharedLock on main) ÷ Go (× Go's time)",
+      numerator: ref('lock_uncontended', 'gotrio-shared'),
+      denominator: ref('lock_uncontended', 'go'),
+    },
+    {
+      label: 'lock_uncontended: gotrio-shared-sync (SharedLock, acquireSync in a worker) ÷ bare CAS spin lock',
+      numerator: ref('lock_uncontended', 'gotrio-shared-sync'),
+      denominator: ref('lock_uncontended', 'node-cas-spin'),
+    },
     {
       label: 'lock_contended: gotrio-shared-w2w (two threads, SharedLock) ÷ bare CAS spin lock (two threads)',
-      numerator: ref('lock_contended', 'gotrio-shared-w2w'), denominator: ref('lock_contended', 'node-cas-spin'),
+      numerator: ref('lock_contended', 'gotrio-shared-w2w'),
+      denominator: ref('lock_contended', 'node-cas-spin'),
       goal: { op: '<=', value: 1.5, text: '≤ 1.5' },
     },
-    { label: "lock_contended: gotrio-shared-w2w ÷ Go sync.Mutex, two goroutines (× Go's time)", numerator: ref('lock_contended', 'gotrio-shared-w2w'), denominator: ref('lock_contended', 'go') },
-    { label: "lock_contended: gotrio-main (two tasks, one thread) ÷ Go (× Go's time)", numerator: ref('lock_contended', 'gotrio-main'), denominator: ref('lock_contended', 'go') },
+    {
+      label: "lock_contended: gotrio-shared-w2w ÷ Go sync.Mutex, two goroutines (× Go's time)",
+      numerator: ref('lock_contended', 'gotrio-shared-w2w'),
+      denominator: ref('lock_contended', 'go'),
+    },
+    {
+      label: "lock_contended: gotrio-main (two tasks, one thread) ÷ Go (× Go's time)",
+      numerator: ref('lock_contended', 'gotrio-main'),
+      denominator: ref('lock_contended', 'go'),
+    },
   ]
 }

@@ -43,7 +43,13 @@ export function writeOutputs(dir: string, doc: BenchDocument): string[] {
   // Failed rows (a crash, a timeout, a checksum mismatch: a peer's wrong values) are shown with
   // their finding, never dropped.
   const failed = (doc.failed ?? []).map((f) => ({ ...f, reason: `FAILED: ${f.reason.split('\n')[0]}` }))
-  writeFileSync(join(dir, 'results.md'), markdown(doc.machine, doc.run.subtitle, withSizes(doc), doc.ratios, [...doc.notAvailable, ...failed]))
-  writeFileSync(join(dir, 'chart.svg'), renderChart({ machine: doc.machine, subtitle: doc.run.subtitle, rows: doc.rows, missing: doc.notAvailable }))
+  writeFileSync(
+    join(dir, 'results.md'),
+    markdown(doc.machine, doc.run.subtitle, withSizes(doc), doc.ratios, [...doc.notAvailable, ...failed]),
+  )
+  writeFileSync(
+    join(dir, 'chart.svg'),
+    renderChart({ machine: doc.machine, subtitle: doc.run.subtitle, rows: doc.rows, missing: doc.notAvailable }),
+  )
   return ['results.json', 'results.md', 'chart.svg']
 }

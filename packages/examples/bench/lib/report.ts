@@ -32,10 +32,16 @@ export interface RatioResult {
 }
 
 export const UNIT: Record<Metric, string> = {
-  ns_per_item: 'ns', ns_per_task: 'ns', us_per_task: 'us', seconds: 's', speedup: 'x',
+  ns_per_item: 'ns',
+  ns_per_task: 'ns',
+  us_per_task: 'us',
+  seconds: 's',
+  speedup: 'x',
 }
 
-export function makeRows(samples: Map<string, { benchmark: Benchmark; impl: Impl; metric: Metric; size: string; values: number[] }>): RowWithSize[] {
+export function makeRows(
+  samples: Map<string, { benchmark: Benchmark; impl: Impl; metric: Metric; size: string; values: number[] }>,
+): RowWithSize[] {
   const rows: RowWithSize[] = []
   for (const s of samples.values()) {
     if (s.values.length === 0) continue
@@ -56,15 +62,18 @@ export function computeRatios(rows: Row[], specs: RatioSpec[]): RatioResult[] {
     const goal = spec.goal ? spec.goal.text : null
     if (!num || (spec.denominator && !den)) {
       const lacking = [!num ? spec.numerator : null, spec.denominator && !den ? spec.denominator : null]
-        .filter((r): r is Ref => r !== null).map((r) => `${r.benchmark}/${r.impl}`)
+        .filter((r): r is Ref => r !== null)
+        .map((r) => `${r.benchmark}/${r.impl}`)
       return { label: spec.label, value: null, goal, status: 'n/a', note: `no result for ${lacking.join(' and ')}` }
     }
     const value = den ? num.value / den.value : num.value
     if (!spec.goal) return { label: spec.label, value, goal, status: 'info', note: '' }
     const pass = spec.goal.op === '>=' ? value >= spec.goal.value : value <= spec.goal.value
-    const note = pass ? '' : spec.goal.op === '>='
-      ? `short by ${fmt(spec.goal.value / value)}× (reached ${Math.round((100 * value) / spec.goal.value)}% of the goal)`
-      : `over by ${fmt(value / spec.goal.value)}× (${fmt(value)} vs ${fmt(spec.goal.value)})`
+    const note = pass
+      ? ''
+      : spec.goal.op === '>='
+        ? `short by ${fmt(spec.goal.value / value)}× (reached ${Math.round((100 * value) / spec.goal.value)}% of the goal)`
+        : `over by ${fmt(value / spec.goal.value)}× (${fmt(value)} vs ${fmt(spec.goal.value)})`
     return { label: spec.label, value, goal, status: pass ? 'pass' : 'miss', note }
   })
 }
@@ -78,7 +87,15 @@ function padLeft(s: string, n: number): string {
 
 export function consoleTable(rows: RowWithSize[]): string {
   const head = ['benchmark', 'impl', 'metric', 'median', 'min – max', 'runs', 'size']
-  const body = rows.map((r) => [r.benchmark, r.impl, r.metric, `${fmt(r.value)} ${r.unit}`, `${fmt(r.min)} – ${fmt(r.max)}`, String(r.n), r.size])
+  const body = rows.map((r) => [
+    r.benchmark,
+    r.impl,
+    r.metric,
+    `${fmt(r.value)} ${r.unit}`,
+    `${fmt(r.min)} – ${fmt(r.max)}`,
+    String(r.n),
+    r.size,
+  ])
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)))
   const line = (cells: string[]): string =>
     cells.map((c, i) => (i === 3 || i === 4 || i === 5 ? padLeft(c, widths[i]!) : pad(c, widths[i]!))).join('  ')
@@ -96,22 +113,32 @@ const MARK = { pass: 'PASS', miss: 'MISS', info: '    ', 'n/a': 'n/a ' } as cons
 
 export function consoleRatios(ratios: RatioResult[]): string {
   const w = Math.max(...ratios.map((r) => r.label.length))
-  return ratios.map((r) => {
-    const v = r.value === null ? '—' : `${fmt(r.value)}×`
-    const goal = r.goal ? `goal ${r.goal}` : ''
-    return `${MARK[r.status]}  ${pad(r.label, w)}  ${padLeft(v, 8)}  ${pad(goal, 28)}${r.note}`
-  }).join('\n')
+  return ratios
+    .map((r) => {
+      const v = r.value === null ? '—' : `${fmt(r.value)}×`
+      const goal = r.goal ? `goal ${r.goal}` : ''
+      return `${MARK[r.status]}  ${pad(r.label, w)}  ${padLeft(v, 8)}  ${pad(goal, 28)}${r.note}`
+    })
+    .join('\n')
 }
 
-export function markdown(machine: Machine, subtitle: string, rows: RowWithSize[], ratios: RatioResult[],
-  notAvailable: { benchmark: string; impl: string; reason: string }[]): string {
+export function markdown(
+  machine: Machine,
+  subtitle: string,
+  rows: RowWithSize[],
+  ratios: RatioResult[],
+  notAvailable: { benchmark: string; impl: string; reason: string }[],
+): string {
   const out: string[] = []
-  out.push(`**Machine:** ${machine.cpu}, ${machine.cores} cores · Node ${machine.node} · Python ${machine.python ?? 'n/a'} with Trio ${machine.trio ?? 'n/a'} · Go ${machine.go ?? 'n/a'}  `)
+  out.push(
+    `**Machine:** ${machine.cpu}, ${machine.cores} cores · Node ${machine.node} · Python ${machine.python ?? 'n/a'} with Trio ${machine.trio ?? 'n/a'} · Go ${machine.go ?? 'n/a'}  `,
+  )
   out.push(`**Run:** ${subtitle}`)
   out.push('')
   out.push('| benchmark | impl | metric | median | min – max | size |')
   out.push('|---|---|---|--:|--:|--:|')
-  for (const r of rows) out.push(`| ${r.benchmark} | ${r.impl} | ${r.metric} | ${fmt(r.value)} ${r.unit} | ${fmt(r.min)} – ${fmt(r.max)} | ${r.size} |`)
+  for (const r of rows)
+    out.push(`| ${r.benchmark} | ${r.impl} | ${r.metric} | ${fmt(r.value)} ${r.unit} | ${fmt(r.min)} – ${fmt(r.max)} | ${r.size} |`)
   for (const x of notAvailable) out.push(`| ${x.benchmark} | ${x.impl} | — | not available | ${x.reason.replace(/\|/g, '\\|')} | |`)
   out.push('')
   out.push('| ratio (medians, same run) | value | goal | |')

@@ -12,11 +12,32 @@ import { channelChecksum, primesBelow, roundtripChecksum, spawnChecksum } from '
 import { lockJobs, lockRatioSpecs } from './lock-specs.ts'
 
 export const IMPLS = [
-  'gotrio-main', 'gotrio-shared', 'gotrio-shared-drain', 'gotrio-shared-batch', 'gotrio-shared-w2w', 'gotrio-workers', 'gotrio-pool',
-  'python-trio', 'python-trio-threads', 'go', 'postmessage', 'node-als-floor', 'node-sab-ring', 'node-sab-ring-mpmc',
-  'node-sab-handoff', 'piscina-raw', 'node-workers-raw', 'gotrio-nats', 'nats-raw',
-  'gotrio-shared-sync', 'node-cas-spin', 'gotrio-pool-warm',
-  'peer-effection', 'peer-ts-chan', 'peer-ts-chan-unsafe', 'peer-multithreading',
+  'gotrio-main',
+  'gotrio-shared',
+  'gotrio-shared-drain',
+  'gotrio-shared-batch',
+  'gotrio-shared-w2w',
+  'gotrio-workers',
+  'gotrio-pool',
+  'python-trio',
+  'python-trio-threads',
+  'go',
+  'postmessage',
+  'node-als-floor',
+  'node-sab-ring',
+  'node-sab-ring-mpmc',
+  'node-sab-handoff',
+  'piscina-raw',
+  'node-workers-raw',
+  'gotrio-nats',
+  'nats-raw',
+  'gotrio-shared-sync',
+  'node-cas-spin',
+  'gotrio-pool-warm',
+  'peer-effection',
+  'peer-ts-chan',
+  'peer-ts-chan-unsafe',
+  'peer-multithreading',
 ] as const
 export type Impl = (typeof IMPLS)[number]
 export type Metric = 'ns_per_item' | 'ns_per_task' | 'us_per_task' | 'seconds' | 'speedup'
@@ -24,10 +45,20 @@ export type Mode = 'full' | 'quick' | 'smoke'
 export type Toolchain = 'node' | 'python' | 'go'
 
 export const BENCHMARKS = [
-  'seed_producer_unbuffered', 'seed_producer_buffered', 'chan_of_chan', 'fan_in', 'cpu_parallel',
-  'spawn', 'shared_int32_throughput', 'shared_structured_throughput', 'worker_task_roundtrip', 'select',
-  'nats_channel', 'nats_task_roundtrip',
-  'lock_uncontended', 'lock_contended',
+  'seed_producer_unbuffered',
+  'seed_producer_buffered',
+  'chan_of_chan',
+  'fan_in',
+  'cpu_parallel',
+  'spawn',
+  'shared_int32_throughput',
+  'shared_structured_throughput',
+  'worker_task_roundtrip',
+  'select',
+  'nats_channel',
+  'nats_task_roundtrip',
+  'lock_uncontended',
+  'lock_contended',
   'worker_task_cold_start',
 ] as const
 export type Benchmark = (typeof BENCHMARKS)[number]
@@ -81,39 +112,67 @@ const CPU_PAIRS: Record<Mode, Record<Toolchain, number>> = {
 const PRIME_BLOCK = 1_000
 
 type Sizes = [full: number, quick: number, smoke: number]
-const pick = (mode: Mode, [full, quick, smoke]: Sizes): number =>
-  mode === 'full' ? full : mode === 'quick' ? quick : smoke
+const pick = (mode: Mode, [full, quick, smoke]: Sizes): number => (mode === 'full' ? full : mode === 'quick' ? quick : smoke)
 
 export function jobsFor(mode: Mode, cores: number): Job[] {
   const jobs: Job[] = []
   const add = (job: Job): void => void jobs.push(job)
-  const channel = (benchmark: Benchmark, impl: Impl, toolchain: Toolchain, program: string,
-    prefix: string[], sizes: Sizes): void => {
+  const channel = (benchmark: Benchmark, impl: Impl, toolchain: Toolchain, program: string, prefix: string[], sizes: Sizes): void => {
     const n = pick(mode, sizes)
-    add({ benchmark, impl, toolchain, program, args: [...prefix, String(n)], expected: channelChecksum(n),
-      metrics: ['ns_per_item'], size: String(n) })
+    add({
+      benchmark,
+      impl,
+      toolchain,
+      program,
+      args: [...prefix, String(n)],
+      expected: channelChecksum(n),
+      metrics: ['ns_per_item'],
+      size: String(n),
+    })
   }
 
   // The seed's producer -> consumer, unbuffered (rendezvous) and buffered (1024).
-  for (const [benchmark, buffer] of [['seed_producer_unbuffered', '0'], ['seed_producer_buffered', '1024']] as const) {
+  for (const [benchmark, buffer] of [
+    ['seed_producer_unbuffered', '0'],
+    ['seed_producer_buffered', '1024'],
+  ] as const) {
     const unbuffered = buffer === '0'
-    channel(benchmark, 'gotrio-main', 'node', 'gotrio/seed_producer.ts', ['main', buffer],
-      unbuffered ? [2_000_000, 1_000_000, 1_000] : [5_000_000, 2_000_000, 1_000])
-    channel(benchmark, 'gotrio-shared', 'node', 'gotrio/seed_producer.ts', ['shared', buffer],
-      unbuffered ? [20_000, 10_000, 1_000] : [200_000, 100_000, 1_000])
+    channel(
+      benchmark,
+      'gotrio-main',
+      'node',
+      'gotrio/seed_producer.ts',
+      ['main', buffer],
+      unbuffered ? [2_000_000, 1_000_000, 1_000] : [5_000_000, 2_000_000, 1_000],
+    )
+    channel(
+      benchmark,
+      'gotrio-shared',
+      'node',
+      'gotrio/seed_producer.ts',
+      ['shared', buffer],
+      unbuffered ? [20_000, 10_000, 1_000] : [200_000, 100_000, 1_000],
+    )
     channel(benchmark, 'python-trio', 'python', 'python/seed_producer.py', [buffer], [200_000, 100_000, 1_000])
     // The floor under the size-0 rows with a worker producer: a bare one-word hand-off, no library.
     if (unbuffered) channel(benchmark, 'node-sab-handoff', 'node', 'node/sab_handoff.ts', [], [2_000_000, 1_000_000, 1_000])
-    channel(benchmark, 'go', 'go', 'seed_producer', [buffer],
-      unbuffered ? [5_000_000, 2_000_000, 1_000] : [20_000_000, 8_000_000, 1_000])
+    channel(benchmark, 'go', 'go', 'seed_producer', [buffer], unbuffered ? [5_000_000, 2_000_000, 1_000] : [20_000_000, 8_000_000, 1_000])
   }
 
   // The seed's channel of channels: C unbuffered channels of M items each.
   const m = ITEMS_PER_CHANNEL[mode]
   const chanOfChan = (impl: Impl, toolchain: Toolchain, program: string, prefix: string[], channels: Sizes): void => {
     const c = pick(mode, channels)
-    add({ benchmark: 'chan_of_chan', impl, toolchain, program, args: [...prefix, String(c), String(m)],
-      expected: channelChecksum(c * m), metrics: ['ns_per_item'], size: `${c}x${m}` })
+    add({
+      benchmark: 'chan_of_chan',
+      impl,
+      toolchain,
+      program,
+      args: [...prefix, String(c), String(m)],
+      expected: channelChecksum(c * m),
+      metrics: ['ns_per_item'],
+      size: `${c}x${m}`,
+    })
   }
   chanOfChan('gotrio-main', 'node', 'gotrio/chan_of_chan.ts', ['main'], [2_000, 1_000, 5])
   chanOfChan('gotrio-shared', 'node', 'gotrio/chan_of_chan.ts', ['shared'], [20, 10, 5])
@@ -122,14 +181,25 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
 
   // JavaScript peers on the main thread (bench/node/peers/): Effection 4 and ts-chan (its default
   // safe mode, and setUnsafe(true)), the buffered seed and fan-in, as their docs write them.
-  for (const [which, benchmark] of [['seed_buffered', 'seed_producer_buffered'], ['fan_in', 'fan_in']] as const) {
+  for (const [which, benchmark] of [
+    ['seed_buffered', 'seed_producer_buffered'],
+    ['fan_in', 'fan_in'],
+  ] as const) {
     channel(benchmark, 'peer-effection', 'node', 'node/peers/effection.ts', [which], [200_000, 100_000, 1_000])
     channel(benchmark, 'peer-ts-chan', 'node', 'node/peers/ts_chan.ts', [which], [500_000, 200_000, 1_000])
   }
   {
     const n = pick(mode, [1_000_000, 500_000, 1_000])
-    add({ benchmark: 'seed_producer_buffered', impl: 'peer-ts-chan-unsafe', toolchain: 'node', program: 'node/peers/ts_chan.ts',
-      args: ['seed_buffered', String(n), 'unsafe'], expected: channelChecksum(n), metrics: ['ns_per_item'], size: String(n) })
+    add({
+      benchmark: 'seed_producer_buffered',
+      impl: 'peer-ts-chan-unsafe',
+      toolchain: 'node',
+      program: 'node/peers/ts_chan.ts',
+      args: ['seed_buffered', String(n), 'unsafe'],
+      expected: channelChecksum(n),
+      metrics: ['ns_per_item'],
+      size: String(n),
+    })
   }
 
   // 4 producers -> 1 consumer over one buffered channel (N is a multiple of 4).
@@ -149,9 +219,16 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
   const r = PRIME_RANGE[mode]
   const primes = primesBelow(k * r)
   const cpu = (impl: Impl, toolchain: Toolchain, program: string, prefix: string[]): void =>
-    add({ benchmark: 'cpu_parallel', impl, toolchain, program,
+    add({
+      benchmark: 'cpu_parallel',
+      impl,
+      toolchain,
+      program,
       args: [...prefix, String(k), String(r), String(PRIME_BLOCK), String(CPU_PAIRS[mode][toolchain])],
-      expected: primes, metrics: ['seconds', 'speedup'], size: `${k}x${r}/${PRIME_BLOCK}` })
+      expected: primes,
+      metrics: ['seconds', 'speedup'],
+      size: `${k}x${r}/${PRIME_BLOCK}`,
+    })
   cpu('gotrio-workers', 'node', 'gotrio/cpu_parallel.ts', ['workers'])
   cpu('gotrio-main', 'node', 'gotrio/cpu_parallel.ts', ['main'])
   cpu('python-trio', 'python', 'python/cpu_parallel.py', ['tasks'])
@@ -162,8 +239,16 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
   // Start and join N trivial tasks.
   const spawn = (impl: Impl, toolchain: Toolchain, program: string, sizes: Sizes): void => {
     const n = pick(mode, sizes)
-    add({ benchmark: 'spawn', impl, toolchain, program, args: [String(n)], expected: spawnChecksum(n),
-      metrics: ['ns_per_task'], size: String(n) })
+    add({
+      benchmark: 'spawn',
+      impl,
+      toolchain,
+      program,
+      args: [String(n)],
+      expected: spawnChecksum(n),
+      metrics: ['ns_per_task'],
+      size: String(n),
+    })
   }
   spawn('gotrio-main', 'node', 'gotrio/spawn.ts', [1_000_000, 500_000, 100])
   spawn('python-trio', 'python', 'python/spawn.py', [100_000, 50_000, 100])
@@ -195,8 +280,16 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
   // One trivial task at a time through the pool: gotrio worker task against raw piscina.run().
   const roundtrip = (impl: Impl, program: string, sizes: Sizes): void => {
     const n = pick(mode, sizes)
-    add({ benchmark: 'worker_task_roundtrip', impl, toolchain: 'node', program, args: [String(n)],
-      expected: roundtripChecksum(n), metrics: ['us_per_task'], size: String(n) })
+    add({
+      benchmark: 'worker_task_roundtrip',
+      impl,
+      toolchain: 'node',
+      program,
+      args: [String(n)],
+      expected: roundtripChecksum(n),
+      metrics: ['us_per_task'],
+      size: String(n),
+    })
   }
   roundtrip('gotrio-pool', 'gotrio/worker_task_roundtrip.ts', [20_000, 10_000, 100])
   roundtrip('piscina-raw', 'node/piscina_raw.ts', [20_000, 10_000, 100])
@@ -206,8 +299,16 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
   const nats = (benchmark: 'nats_channel' | 'nats_task_roundtrip', impl: Impl, program: string, pre: string[], sizes: Sizes): void => {
     const n = pick(mode, sizes)
     const channelRow = benchmark === 'nats_channel'
-    add({ benchmark, impl, toolchain: 'node', program, args: [...pre, String(n)], size: String(n),
-      expected: channelRow ? channelChecksum(n) : roundtripChecksum(n), metrics: [channelRow ? 'ns_per_item' : 'us_per_task'] })
+    add({
+      benchmark,
+      impl,
+      toolchain: 'node',
+      program,
+      args: [...pre, String(n)],
+      size: String(n),
+      expected: channelRow ? channelChecksum(n) : roundtripChecksum(n),
+      metrics: [channelRow ? 'ns_per_item' : 'us_per_task'],
+    })
   }
   nats('nats_channel', 'gotrio-nats', 'gotrio/nats_channel.ts', [], [20_000, 5_000, 200])
   nats('nats_channel', 'nats-raw', 'node/nats_raw.ts', ['channel'], [20_000, 5_000, 200])
@@ -216,9 +317,20 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
 
   lockJobs(mode, add) // lib/lock-specs.ts
   // The first worker task of a program: on a fresh pool (cold), and after warmUpWorkers() (warm).
-  for (const [impl, variant] of [['gotrio-pool', 'cold'], ['gotrio-pool-warm', 'warm']] as const) {
-    add({ benchmark: 'worker_task_cold_start', impl, toolchain: 'node', program: 'gotrio/cold_start.ts', args: [variant],
-      expected: '1:1', metrics: ['us_per_task'], size: '1' })
+  for (const [impl, variant] of [
+    ['gotrio-pool', 'cold'],
+    ['gotrio-pool-warm', 'warm'],
+  ] as const) {
+    add({
+      benchmark: 'worker_task_cold_start',
+      impl,
+      toolchain: 'node',
+      program: 'gotrio/cold_start.ts',
+      args: [variant],
+      expected: '1:1',
+      metrics: ['us_per_task'],
+      size: '1',
+    })
   }
 
   return jobs
@@ -250,7 +362,8 @@ export function ratioSpecs(cores: number): RatioSpec[] {
   for (const b of perItem) {
     specs.push({
       label: `${b}: Trio ÷ gotrio-main (× faster than Trio)`,
-      numerator: ref(b, 'python-trio'), denominator: ref(b, 'gotrio-main'),
+      numerator: ref(b, 'python-trio'),
+      denominator: ref(b, 'gotrio-main'),
       goal: { op: '>=', value: 40, text: '≥ 40' },
     })
     // Unbuffered and channel of channels: ≤ 2× Go; buffered and fan-in: ≤ 3× Go (a bare
@@ -258,7 +371,8 @@ export function ratioSpecs(cores: number): RatioSpec[] {
     const goGoal = b === 'seed_producer_buffered' || b === 'fan_in' ? 3 : 2
     specs.push({
       label: `${b}: gotrio-main ÷ Go (× Go's time)`,
-      numerator: ref(b, 'gotrio-main'), denominator: ref(b, 'go'),
+      numerator: ref(b, 'gotrio-main'),
+      denominator: ref(b, 'go'),
       goal: { op: '<=', value: goGoal, text: `≤ ${goGoal}` },
     })
   }
@@ -267,42 +381,56 @@ export function ratioSpecs(cores: number): RatioSpec[] {
   }
   // Size 0 with a worker producer against the bare one-word hand-off (node/sab_handoff.ts):
   // a rendezvous across threads cannot beat that round trip.
-  for (const [b, goal] of [['seed_producer_unbuffered', 1.5], ['chan_of_chan', 2]] as const) {
+  for (const [b, goal] of [
+    ['seed_producer_unbuffered', 1.5],
+    ['chan_of_chan', 2],
+  ] as const) {
     specs.push({
       label: `${b}: gotrio-shared ÷ node-sab-handoff (× the bare hand-off's time)`,
-      numerator: ref(b, 'gotrio-shared'), denominator: ref('seed_producer_unbuffered', 'node-sab-handoff'),
+      numerator: ref(b, 'gotrio-shared'),
+      denominator: ref('seed_producer_unbuffered', 'node-sab-handoff'),
       goal: { op: '<=', value: goal, text: `≤ ${goal}` },
     })
     specs.push({
       label: `${b}: Trio ÷ gotrio-shared (× faster than Trio, producers in workers)`,
-      numerator: ref(b, 'python-trio'), denominator: ref(b, 'gotrio-shared'),
+      numerator: ref(b, 'python-trio'),
+      denominator: ref(b, 'gotrio-shared'),
       goal: { op: '>=', value: 10, text: '≥ 10' },
     })
   }
   specs.push({
-    label: 'shared_int32_throughput: gotrio-shared-batch (receiveMany(64)) ÷ Go buffered channel (× Go\'s time)',
-    numerator: ref('shared_int32_throughput', 'gotrio-shared-batch'), denominator: ref('seed_producer_buffered', 'go'),
+    label: "shared_int32_throughput: gotrio-shared-batch (receiveMany(64)) ÷ Go buffered channel (× Go's time)",
+    numerator: ref('shared_int32_throughput', 'gotrio-shared-batch'),
+    denominator: ref('seed_producer_buffered', 'go'),
     goal: { op: '<=', value: 1, text: '≤ 1' },
   })
   specs.push({
-    label: 'select: gotrio-main ÷ Go (× Go\'s time)',
-    numerator: ref('select', 'gotrio-main'), denominator: ref('select', 'go'),
+    label: "select: gotrio-main ÷ Go (× Go's time)",
+    numerator: ref('select', 'gotrio-main'),
+    denominator: ref('select', 'go'),
     goal: { op: '<=', value: 3, text: '≤ 3' },
   })
-  specs.push({ label: 'select: gotrio-shared ÷ Go (× Go\'s time)', numerator: ref('select', 'gotrio-shared'), denominator: ref('select', 'go') })
   specs.push({
-    label: 'shared_int32_throughput: gotrio-shared ÷ Go buffered channel (× Go\'s time)',
-    numerator: ref('shared_int32_throughput', 'gotrio-shared'), denominator: ref('seed_producer_buffered', 'go'),
+    label: "select: gotrio-shared ÷ Go (× Go's time)",
+    numerator: ref('select', 'gotrio-shared'),
+    denominator: ref('select', 'go'),
+  })
+  specs.push({
+    label: "shared_int32_throughput: gotrio-shared ÷ Go buffered channel (× Go's time)",
+    numerator: ref('shared_int32_throughput', 'gotrio-shared'),
+    denominator: ref('seed_producer_buffered', 'go'),
     goal: { op: '<=', value: 1.5, text: '≤ 1.5' },
   })
   specs.push({
     label: 'shared_int32_throughput: postMessage ÷ gotrio-shared (× faster than postMessage)',
-    numerator: ref('shared_int32_throughput', 'postmessage'), denominator: ref('shared_int32_throughput', 'gotrio-shared'),
+    numerator: ref('shared_int32_throughput', 'postmessage'),
+    denominator: ref('shared_int32_throughput', 'gotrio-shared'),
     goal: { op: '>=', value: 5, text: '≥ 5' },
   })
   specs.push({
     label: 'shared_structured_throughput: postMessage ÷ gotrio-shared (× faster than postMessage)',
-    numerator: ref('shared_structured_throughput', 'postmessage'), denominator: ref('shared_structured_throughput', 'gotrio-shared'),
+    numerator: ref('shared_structured_throughput', 'postmessage'),
+    denominator: ref('shared_structured_throughput', 'gotrio-shared'),
     goal: { op: '>=', value: 2, text: '≥ 2' },
   })
   // The other consumer forms and the floor: information next to the goals above (which are
@@ -310,23 +438,27 @@ export function ratioSpecs(cores: number): RatioSpec[] {
   for (const impl of ['gotrio-shared-drain', 'gotrio-shared-w2w'] as const) {
     specs.push({
       label: `shared_int32_throughput: ${impl} ÷ Go buffered channel (× Go's time)`,
-      numerator: ref('shared_int32_throughput', impl), denominator: ref('seed_producer_buffered', 'go'),
+      numerator: ref('shared_int32_throughput', impl),
+      denominator: ref('seed_producer_buffered', 'go'),
     })
   }
   for (const b of ['shared_int32_throughput', 'shared_structured_throughput'] as const) {
     for (const impl of ['gotrio-shared-drain', 'gotrio-shared-w2w'] as const) {
       specs.push({
         label: `${b}: postMessage ÷ ${impl} (× faster than postMessage)`,
-        numerator: ref(b, 'postmessage'), denominator: ref(b, impl),
+        numerator: ref(b, 'postmessage'),
+        denominator: ref(b, impl),
       })
     }
     specs.push({
       label: `${b}: gotrio-shared (for await) ÷ node-als-floor (× Node 20's ALS for-await floor)`,
-      numerator: ref(b, 'gotrio-shared'), denominator: ref(b, 'node-als-floor'),
+      numerator: ref(b, 'gotrio-shared'),
+      denominator: ref(b, 'node-als-floor'),
     })
     specs.push({
       label: `${b}: postMessage ÷ node-als-floor (the best a for-await consumer could do against postMessage)`,
-      numerator: ref(b, 'postmessage'), denominator: ref(b, 'node-als-floor'),
+      numerator: ref(b, 'postmessage'),
+      denominator: ref(b, 'node-als-floor'),
     })
   }
   // What the int32 goals stand on: the bare ring's time against Go's buffered channel is the
@@ -334,13 +466,15 @@ export function ratioSpecs(cores: number): RatioSpec[] {
   for (const impl of ['node-sab-ring', 'node-sab-ring-mpmc'] as const) {
     specs.push({
       label: `shared_int32_throughput: ${impl} (bare SAB ring, no library) ÷ Go buffered channel (× Go's time: the floor)`,
-      numerator: ref('shared_int32_throughput', impl), denominator: ref('seed_producer_buffered', 'go'),
+      numerator: ref('shared_int32_throughput', impl),
+      denominator: ref('seed_producer_buffered', 'go'),
     })
   }
   for (const impl of ['gotrio-shared-drain', 'gotrio-shared-w2w'] as const) {
     specs.push({
       label: `shared_int32_throughput: ${impl} ÷ node-sab-ring-mpmc (× the many-producer floor)`,
-      numerator: ref('shared_int32_throughput', impl), denominator: ref('shared_int32_throughput', 'node-sab-ring-mpmc'),
+      numerator: ref('shared_int32_throughput', impl),
+      denominator: ref('shared_int32_throughput', 'node-sab-ring-mpmc'),
     })
   }
   const speedupGoal = 0.9 * cores
@@ -351,39 +485,49 @@ export function ratioSpecs(cores: number): RatioSpec[] {
   })
   specs.push({
     label: 'cpu_parallel: gotrio-workers speed-up ÷ Go speed-up (same machine, same load)',
-    numerator: ref('cpu_parallel', 'gotrio-workers', 'speedup'), denominator: ref('cpu_parallel', 'go', 'speedup'),
+    numerator: ref('cpu_parallel', 'gotrio-workers', 'speedup'),
+    denominator: ref('cpu_parallel', 'go', 'speedup'),
   })
   specs.push({
     label: 'cpu_parallel: gotrio-workers speed-up ÷ node-workers-raw speed-up (what the library costs over plain worker_threads)',
-    numerator: ref('cpu_parallel', 'gotrio-workers', 'speedup'), denominator: ref('cpu_parallel', 'node-workers-raw', 'speedup'),
+    numerator: ref('cpu_parallel', 'gotrio-workers', 'speedup'),
+    denominator: ref('cpu_parallel', 'node-workers-raw', 'speedup'),
   })
   for (const impl of ['go', 'node-workers-raw', 'gotrio-main', 'python-trio', 'python-trio-threads'] as const) {
     specs.push({ label: `cpu_parallel: ${impl} speed-up over one thread`, numerator: ref('cpu_parallel', impl, 'speedup') })
   }
   specs.push({
     label: 'cpu_parallel: Trio (to_thread) seconds ÷ gotrio-workers seconds',
-    numerator: ref('cpu_parallel', 'python-trio-threads', 'seconds'), denominator: ref('cpu_parallel', 'gotrio-workers', 'seconds'),
+    numerator: ref('cpu_parallel', 'python-trio-threads', 'seconds'),
+    denominator: ref('cpu_parallel', 'gotrio-workers', 'seconds'),
   })
   specs.push({
-    label: 'spawn: Trio ÷ gotrio-main', numerator: ref('spawn', 'python-trio', 'ns_per_task'), denominator: ref('spawn', 'gotrio-main', 'ns_per_task'),
+    label: 'spawn: Trio ÷ gotrio-main',
+    numerator: ref('spawn', 'python-trio', 'ns_per_task'),
+    denominator: ref('spawn', 'gotrio-main', 'ns_per_task'),
   })
   specs.push({
-    label: 'spawn: gotrio-main ÷ Go', numerator: ref('spawn', 'gotrio-main', 'ns_per_task'), denominator: ref('spawn', 'go', 'ns_per_task'),
+    label: 'spawn: gotrio-main ÷ Go',
+    numerator: ref('spawn', 'gotrio-main', 'ns_per_task'),
+    denominator: ref('spawn', 'go', 'ns_per_task'),
     goal: { op: '<=', value: 2, text: '≤ 2' },
   })
   specs.push({
-    label: 'worker_task_roundtrip: gotrio-pool ÷ raw Piscina (× Piscina\'s time)',
-    numerator: ref('worker_task_roundtrip', 'gotrio-pool', 'us_per_task'), denominator: ref('worker_task_roundtrip', 'piscina-raw', 'us_per_task'),
+    label: "worker_task_roundtrip: gotrio-pool ÷ raw Piscina (× Piscina's time)",
+    numerator: ref('worker_task_roundtrip', 'gotrio-pool', 'us_per_task'),
+    denominator: ref('worker_task_roundtrip', 'piscina-raw', 'us_per_task'),
     goal: { op: '<=', value: 1.3, text: '≤ 1.3' },
   })
   specs.push({
     label: 'nats_channel: gotrio-nats ÷ raw JetStream client (× raw time)',
-    numerator: ref('nats_channel', 'gotrio-nats', 'ns_per_item'), denominator: ref('nats_channel', 'nats-raw', 'ns_per_item'),
+    numerator: ref('nats_channel', 'gotrio-nats', 'ns_per_item'),
+    denominator: ref('nats_channel', 'nats-raw', 'ns_per_item'),
     goal: { op: '<=', value: 1.3, text: '≤ 1.3' },
   })
   specs.push({
     label: 'nats_task_roundtrip: gotrio remote task ÷ raw NATS request/reply (× raw time)',
-    numerator: ref('nats_task_roundtrip', 'gotrio-nats', 'us_per_task'), denominator: ref('nats_task_roundtrip', 'nats-raw', 'us_per_task'),
+    numerator: ref('nats_task_roundtrip', 'gotrio-nats', 'us_per_task'),
+    denominator: ref('nats_task_roundtrip', 'nats-raw', 'us_per_task'),
   })
   specs.push(...lockRatioSpecs()) // lib/lock-specs.ts
   return specs

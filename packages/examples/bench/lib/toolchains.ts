@@ -15,8 +15,7 @@ import { availableParallelism, cpus } from 'node:os'
 import { join } from 'node:path'
 import type { Toolchain } from './specs.ts'
 
-export const INSTALL_HINT =
-  'sudo apt-get install -y python3-trio golang-go   (or: pnpm bench:install)'
+export const INSTALL_HINT = 'sudo apt-get install -y python3-trio golang-go   (or: pnpm bench:install)'
 
 export interface ToolchainStatus {
   available: boolean
@@ -42,7 +41,12 @@ function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv, cwd?: string)
 function firstLine(err: unknown): string {
   const e = err as { stderr?: string; message?: string; code?: string }
   if (e.code === 'ENOENT') return 'not found'
-  return String(e.stderr || e.message || err).trim().split('\n').pop() ?? 'failed'
+  return (
+    String(e.stderr || e.message || err)
+      .trim()
+      .split('\n')
+      .pop() ?? 'failed'
+  )
 }
 
 export function detectPython(): ToolchainStatus & { python: string | null; trio: string | null } {
@@ -52,7 +56,10 @@ export function detectPython(): ToolchainStatus & { python: string | null; trio:
     return { available: true, detail: `Python ${python}, Trio ${trio}`, command, python: python ?? null, trio: trio ?? null }
   } catch (err) {
     return {
-      available: false, command, python: null, trio: null,
+      available: false,
+      command,
+      python: null,
+      trio: null,
       detail: `${command} with the trio package is not available (${firstLine(err)}); install it with: sudo apt-get install -y python3-trio`,
     }
   }
@@ -65,7 +72,9 @@ export function detectGo(): ToolchainStatus & { version: string | null } {
     return { available: true, detail: `Go ${version}`, command, version }
   } catch (err) {
     return {
-      available: false, command, version: null,
+      available: false,
+      command,
+      version: null,
       detail: `the Go toolchain (${command}) is not available (${firstLine(err)}); install it with: sudo apt-get install -y golang-go`,
     }
   }

@@ -70,4 +70,12 @@ const timed = measure(count)
 Atomics.store(i, GO, 1)
 const [elapsed, total] = await timed
 for (const w of workers) await w.terminate()
-emit({ benchmark: form === 'contended' ? 'lock_contended' : 'lock_uncontended', impl: 'node-cas-spin', metric: 'ns_per_item', value: elapsed / count, unit: 'ns', checksum: `${total}:${total === count ? count : -1}`, size: String(count) })
+emit({
+  benchmark: form === 'contended' ? 'lock_contended' : 'lock_uncontended',
+  impl: 'node-cas-spin',
+  metric: 'ns_per_item',
+  value: elapsed / count,
+  unit: 'ns',
+  checksum: `${total}:${total === count ? count : -1}`,
+  size: String(count),
+})

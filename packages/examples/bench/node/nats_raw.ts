@@ -60,7 +60,15 @@ if (process.argv[2] === '--peer') {
       }
     }
     const ns = (nowNs() - t0) / n
-    emit({ benchmark: 'nats_channel', impl: 'nats-raw', metric: 'ns_per_item', value: ns, unit: 'ns', checksum: check.checksum(), size: String(n) })
+    emit({
+      benchmark: 'nats_channel',
+      impl: 'nats-raw',
+      metric: 'ns_per_item',
+      value: ns,
+      unit: 'ns',
+      checksum: check.checksum(),
+      size: String(n),
+    })
     await stopPeer(peer)
     await jsm.streams.delete(name)
   } else {
@@ -72,7 +80,15 @@ if (process.argv[2] === '--peer') {
     }
     await roundtrips(0, Math.max(20, Math.floor(n / 10)))
     const { usPerTask, total } = await timedBatches(n, ROUNDTRIP_BATCHES, roundtrips)
-    emit({ benchmark: 'nats_task_roundtrip', impl: 'nats-raw', metric: 'us_per_task', value: usPerTask, unit: 'us', checksum: `${n}:${total}`, size: String(n) })
+    emit({
+      benchmark: 'nats_task_roundtrip',
+      impl: 'nats-raw',
+      metric: 'us_per_task',
+      value: usPerTask,
+      unit: 'us',
+      checksum: `${n}:${total}`,
+      size: String(n),
+    })
     await stopPeer(peer)
   }
   await nc.close()

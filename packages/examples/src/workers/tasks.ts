@@ -58,16 +58,37 @@ export function primeProducer(out: SharedSendChannel<number>, first: number, str
  * the jobs end or quit is closed, delivering each result unless quit closes
  * first. Returns how many jobs it did.
  */
-export async function squarer(jobs: SharedReceiveChannel<number>, results: SharedSendChannel<number>, quit: SharedReceiveChannel<null>): Promise<number> {
+export async function squarer(
+  jobs: SharedReceiveChannel<number>,
+  results: SharedSendChannel<number>,
+  quit: SharedReceiveChannel<null>,
+): Promise<number> {
   const { onReceive, onSend, select } = await import('@gotrio/channels')
   const stop = (): false => false
   let done = 0
   for (;;) {
     // select { case j, ok := <-jobs: ...; case <-quit: return }
-    const job = await select(onReceive(jobs, (j) => j, () => -1), onReceive(quit, () => -1, () => -1))
+    const job = await select(
+      onReceive(
+        jobs,
+        (j) => j,
+        () => -1,
+      ),
+      onReceive(
+        quit,
+        () => -1,
+        () => -1,
+      ),
+    )
     if (job < 0) return done
     // select { case results <- j * j: ; case <-quit: return }
-    if (!(await select(onSend(results, job * job, () => true), onReceive(quit, stop, stop)))) return done
+    if (
+      !(await select(
+        onSend(results, job * job, () => true),
+        onReceive(quit, stop, stop),
+      ))
+    )
+      return done
     done++
   }
 }

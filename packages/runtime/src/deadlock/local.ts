@@ -272,7 +272,8 @@ export function dumpOtherThreads(): ThreadDump[] {
       const tid = Atomics.load(i32, base + rTid) - 1
       if (tid < 0 || r === row) continue
       if (Atomics.load(i32, base + rEpoch) - epoch < 0) {
-        if (Atomics.load(i32, base + rRunning) !== 0 || Atomics.load(i32, base + rKind) !== KIND_POOL) out.push({ thread: tid, waiting: undefined })
+        if (Atomics.load(i32, base + rRunning) !== 0 || Atomics.load(i32, base + rKind) !== KIND_POOL)
+          out.push({ thread: tid, waiting: undefined })
         continue
       }
       let waiting: ThreadDump['waiting']

@@ -85,7 +85,9 @@ export class CapacityLimiter {
   release(): void {
     const task = current().task
     if (!this.#borrowers.has(task)) {
-      throw new Error(`CapacityLimiter.release: task '${task.name}' holds no token of this limiter; release only a token your task acquired`)
+      throw new Error(
+        `CapacityLimiter.release: task '${task.name}' holds no token of this limiter; release only a token your task acquired`,
+      )
     }
     this.#giveBack(task)
   }
@@ -124,5 +126,7 @@ export class CapacityLimiter {
 }
 
 function alreadyBorrowing(what: string, task: TaskInfo): Error {
-  return new Error(`${what}: task '${task.name}' is already borrowing a token of this CapacityLimiter; a task holds at most one token (release it first)`)
+  return new Error(
+    `${what}: task '${task.name}' is already borrowing a token of this CapacityLimiter; a task holds at most one token (release it first)`,
+  )
 }

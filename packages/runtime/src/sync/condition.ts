@@ -12,7 +12,6 @@
 import { CancelScope } from '../cancel-scope.ts'
 import { current, park } from '../context.ts'
 import type { TaskInfo } from '../status.ts'
-import type { Acquisition } from './common.ts'
 import { WaiterQueue, checkCount } from './common.ts'
 import { Lock, LockWaiter } from './lock.ts'
 
@@ -30,7 +29,9 @@ export class Condition {
   /** `lock`: the `Lock` to use (default: a new one). */
   constructor(lock?: Lock) {
     if (lock !== undefined && !(lock instanceof Lock)) {
-      throw new TypeError(`new Condition(lock): lock must be a Lock (or omitted for a new one), got ${lock === null ? 'null' : typeof lock}`)
+      throw new TypeError(
+        `new Condition(lock): lock must be a Lock (or omitted for a new one), got ${lock === null ? 'null' : typeof lock}`,
+      )
     }
     this.#lock = lock ?? new Lock()
   }
@@ -97,4 +98,3 @@ export class Condition {
     }
   }
 }
-

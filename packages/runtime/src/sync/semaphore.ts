@@ -27,7 +27,8 @@ export class Semaphore {
   /** `initialValue` and `maxValue` are non-negative integers, `initialValue <= maxValue`. */
   constructor(initialValue: number, options: { maxValue?: number } = {}) {
     this.#value = checkCount('new Semaphore(initialValue): initialValue', initialValue, 0)
-    if (typeof options !== 'object' || options === null) throw new TypeError('new Semaphore(initialValue, options): options must be an object like { maxValue }')
+    if (typeof options !== 'object' || options === null)
+      throw new TypeError('new Semaphore(initialValue, options): options must be an object like { maxValue }')
     checkOptionKeys('new Semaphore(initialValue, options)', options, ['maxValue'])
     if (options.maxValue !== undefined) {
       this.#max = checkCount('new Semaphore(initialValue, { maxValue }): maxValue', options.maxValue, 0)

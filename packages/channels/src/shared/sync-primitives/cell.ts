@@ -45,9 +45,29 @@ import * as L from './layout.ts'
 const { lock, unlock } = __lock
 const { getArena } = __arena
 const {
-  S_GUARD, S_STATE, S_LIMIT, S_QHEAD, S_QTAIL, S_WAITING, S_POISONED, S_HANDLES, S_OWNERS,
-  O_THREAD, O_HANDLES, O_HELD, O_WAITING, OWNER_FIELDS, OWNERS, HEADER_WORDS, CONTENDED, NO_MAX,
-  N_WORD, N_NEXT, N_THREAD, NODE_GRANTED, NODE_WAITING,
+  S_GUARD,
+  S_STATE,
+  S_LIMIT,
+  S_QHEAD,
+  S_QTAIL,
+  S_WAITING,
+  S_POISONED,
+  S_HANDLES,
+  S_OWNERS,
+  O_THREAD,
+  O_HANDLES,
+  O_HELD,
+  O_WAITING,
+  OWNER_FIELDS,
+  OWNERS,
+  HEADER_WORDS,
+  CONTENDED,
+  NO_MAX,
+  N_WORD,
+  N_NEXT,
+  N_THREAD,
+  NODE_GRANTED,
+  NODE_WAITING,
 } = L
 
 export const ACQUIRED = 0
@@ -66,7 +86,6 @@ export class Cell {
   readonly block: number
 
   constructor(block: number) {
-
     this.block = block
     const arena = getArena()
     this.i = new Int32Array(arena.sab, block, HEADER_WORDS)

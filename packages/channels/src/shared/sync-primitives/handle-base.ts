@@ -105,7 +105,8 @@ export abstract class SharedSyncHandle {
     this.#state = CLOSED
     releaseResource(this)
     for (const op of [...l.ops]) {
-      if (op.handle === this && op.withdraw()) op.fail(new ClosedResourceError(`this ${this.kind} handle was closed while a task waited on it`))
+      if (op.handle === this && op.withdraw())
+        op.fail(new ClosedResourceError(`this ${this.kind} handle was closed while a task waited on it`))
     }
     const last = l.cell.closeHandle(TID1)
     l.handles--

@@ -1,5 +1,12 @@
 /** Shared sync primitives: Trio's Event, Lock, Semaphore and CapacityLimiter across threads (README "Synchronization across threads"). */
-export { openSharedEvent, openSharedLock, openSharedSemaphore, openSharedCapacityLimiter, releaseSyncOfDeadThread, reviveSync } from './open.ts'
+export {
+  openSharedEvent,
+  openSharedLock,
+  openSharedSemaphore,
+  openSharedCapacityLimiter,
+  releaseSyncOfDeadThread,
+  reviveSync,
+} from './open.ts'
 export { SharedEvent } from './shared-event.ts'
 export { SharedLock, type SharedLockStatistics } from './shared-lock.ts'
 export { SharedSemaphore, SharedCapacityLimiter } from './shared-semaphore.ts'

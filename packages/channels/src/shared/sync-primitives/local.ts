@@ -109,7 +109,6 @@ export class LocalSync {
   readonly block: number
 
   constructor(block: number) {
-
     this.block = block
     this.cell = new Cell(block)
   }
@@ -159,14 +158,7 @@ export class NodeOp extends Parked<Disposable> {
   readonly isLock: boolean
   /** Called once granted, before the wake: records the holding and returns its Disposable. */
   readonly onGranted: () => Disposable
-  constructor(
-    waitsOn: string,
-    local: LocalSync,
-    handle: object,
-    node: number,
-    isLock: boolean,
-    onGranted: () => Disposable,
-  ) {
+  constructor(waitsOn: string, local: LocalSync, handle: object, node: number, isLock: boolean, onGranted: () => Disposable) {
     super()
     this.waitsOn = waitsOn
     this.local = local
@@ -268,7 +260,9 @@ async function watchEvent(l: LocalSync): Promise<void> {
 
 export function refuseMainThread(fn: string, instead: string): void {
   if (IS_MAIN) {
-    throw new Error(`${fn} blocks its thread with Atomics.wait and would freeze the main thread's event loop; on the main thread use ${instead}`)
+    throw new Error(
+      `${fn} blocks its thread with Atomics.wait and would freeze the main thread's event loop; on the main thread use ${instead}`,
+    )
   }
 }
 

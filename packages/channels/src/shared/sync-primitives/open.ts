@@ -9,8 +9,20 @@ import { registerArenaBootstrap } from '../bootstrap.ts'
 import { Cell } from './cell.ts'
 import { checkOptionKeys } from './options.ts'
 import {
-  BLOCK_BYTES, KIND_EVENT, KIND_LIMITER, KIND_LOCK, KIND_SEMAPHORE, NO_MAX, S_GEN, S_HANDLES, S_KIND,
-  S_LIMIT, S_NEXT, S_PREV, S_STATE, O_HANDLES,
+  BLOCK_BYTES,
+  KIND_EVENT,
+  KIND_LIMITER,
+  KIND_LOCK,
+  KIND_SEMAPHORE,
+  NO_MAX,
+  S_GEN,
+  S_HANDLES,
+  S_KIND,
+  S_LIMIT,
+  S_NEXT,
+  S_PREV,
+  S_STATE,
+  O_HANDLES,
 } from './layout.ts'
 import { SYNC_DESCRIPTOR, type SharedSyncHandle } from './handle-base.ts'
 import { TID1, freshLocalSync, localSync } from './local.ts'
@@ -50,7 +62,8 @@ export function openSharedLock(): SharedLock {
 export function openSharedSemaphore(initialValue: number, options: { maxValue?: number } = {}): SharedSemaphore {
   const fn = 'openSharedSemaphore'
   checkSharedCount(`${fn}(initialValue): initialValue`, initialValue, 0)
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${fn}(initialValue, options): options must be an object like { maxValue }`)
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError(`${fn}(initialValue, options): options must be an object like { maxValue }`)
   checkOptionKeys(`${fn}(initialValue, options)`, options, ['maxValue'])
   let max = NO_MAX
   if (options.maxValue !== undefined) {
@@ -72,7 +85,7 @@ export function openSharedCapacityLimiter(totalTokens: number): SharedCapacityLi
 export function reviveSync(desc: readonly unknown[]): SharedSyncHandle {
   const [tag, block, gen] = desc as [string, number, number]
   if (tag !== SYNC_DESCRIPTOR || typeof block !== 'number' || typeof gen !== 'number') {
-    throw new TypeError('reviveSync: expected a shared sync-primitive descriptor [\'gotrio.sync\', block, generation]')
+    throw new TypeError("reviveSync: expected a shared sync-primitive descriptor ['gotrio.sync', block, generation]")
   }
   const l = localSync(block)
   if (Atomics.load(l.cell.i, S_GEN) !== gen) {

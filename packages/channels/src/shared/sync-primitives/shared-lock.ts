@@ -124,7 +124,9 @@ export class SharedLock extends SharedSyncHandle {
   #check(task: TaskInfo, what: string): LocalSync {
     const l = this.open()
     if (l.owner === task) {
-      throw new Error(`${what}: this task already holds the lock; acquiring it again would wait for itself forever (a lock is not re-entrant)`)
+      throw new Error(
+        `${what}: this task already holds the lock; acquiring it again would wait for itself forever (a lock is not re-entrant)`,
+      )
     }
     return l
   }
@@ -147,10 +149,7 @@ export class SharedLock extends SharedSyncHandle {
 class LockHolding implements Disposable {
   readonly l: LocalSync
   readonly task: TaskInfo
-  constructor(
-    l: LocalSync,
-    task: TaskInfo,
-  ) {
+  constructor(l: LocalSync, task: TaskInfo) {
     this.l = l
     this.task = task
   }

@@ -104,7 +104,9 @@ export class SharedSemaphore extends TokenHandle {
 
   #release(l: LocalSync): void {
     if (l.cell.releaseToken(TID1, false) === OVER_MAX) {
-      throw new RangeError(`SharedSemaphore.release: the value would exceed maxValue (${this.maxValue}); release only tokens that were acquired`)
+      throw new RangeError(
+        `SharedSemaphore.release: the value would exceed maxValue (${this.maxValue}); release only tokens that were acquired`,
+      )
     }
   }
 
@@ -133,7 +135,9 @@ export class SharedCapacityLimiter extends TokenHandle {
 
   protected checkAcquire(l: LocalSync, task: TaskInfo, what: string): void {
     if (l.borrowers.has(task) || l.pending.has(task)) {
-      throw new Error(`${what}: task '${task.name}' is already borrowing a token of this limiter; a task holds at most one token (release it first)`)
+      throw new Error(
+        `${what}: task '${task.name}' is already borrowing a token of this limiter; a task holds at most one token (release it first)`,
+      )
     }
   }
 
@@ -150,7 +154,9 @@ export class SharedCapacityLimiter extends TokenHandle {
     const l = this.open()
     const task = current().task
     if (!l.borrowers.has(task)) {
-      throw new Error(`SharedCapacityLimiter.release: task '${task.name}' holds no token of this limiter; release only a token your task acquired`)
+      throw new Error(
+        `SharedCapacityLimiter.release: task '${task.name}' holds no token of this limiter; release only a token your task acquired`,
+      )
     }
     this.#giveBack(l, task)
   }
@@ -188,14 +194,17 @@ const MAX_COUNT = LIMIT_INFINITE - 1
 
 /** A count that fits the shared word: an integer in [min, 2^31-2]. */
 export function checkSharedCount(what: string, n: unknown, min: number): number {
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`${what} must be an integer >= ${min}, got ${typeof n === 'string' ? `'${n}'` : String(n)}`)
-  if (n < min || n > MAX_COUNT) throw new RangeError(`${what} must be an integer from ${min} to ${MAX_COUNT} (shared memory holds 32-bit counts), got ${n}`)
+  if (typeof n !== 'number' || !Number.isInteger(n))
+    throw new TypeError(`${what} must be an integer >= ${min}, got ${typeof n === 'string' ? `'${n}'` : String(n)}`)
+  if (n < min || n > MAX_COUNT)
+    throw new RangeError(`${what} must be an integer from ${min} to ${MAX_COUNT} (shared memory holds 32-bit counts), got ${n}`)
   return n
 }
 
 /** totalTokens: an integer >= 1 or Infinity, stored as LIMIT_INFINITE. */
 export function checkTotal(what: string, n: unknown): number {
   if (n === Infinity) return LIMIT_INFINITE
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`${what} must be an integer >= 1 or Infinity, got ${typeof n === 'string' ? `'${n}'` : String(n)}`)
+  if (typeof n !== 'number' || !Number.isInteger(n))
+    throw new TypeError(`${what} must be an integer >= 1 or Infinity, got ${typeof n === 'string' ? `'${n}'` : String(n)}`)
   return checkSharedCount(what, n, 1)
 }

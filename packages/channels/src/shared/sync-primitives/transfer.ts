@@ -5,6 +5,7 @@
 import { reviveSync } from './open.ts'
 
 export function reviveTransfer(data: unknown): unknown {
-  if (!Array.isArray(data)) throw new TypeError("reviveTransfer: expected a shared sync-primitive descriptor ['gotrio.sync', block, generation]")
+  if (!Array.isArray(data))
+    throw new TypeError("reviveTransfer: expected a shared sync-primitive descriptor ['gotrio.sync', block, generation]")
   return reviveSync(data)
 }

@@ -33,5 +33,13 @@ await once(Math.max(1, Math.floor(n / 10))) // warm-up (starts the library's thr
 const t0 = nowNs()
 const check = await once(n)
 const elapsed = nowNs() - t0
-emit({ benchmark: 'shared_int32_throughput', impl: 'peer-multithreading', metric: 'ns_per_item', value: elapsed / n, unit: 'ns', checksum: check.checksum(), size: String(n) })
+emit({
+  benchmark: 'shared_int32_throughput',
+  impl: 'peer-multithreading',
+  metric: 'ns_per_item',
+  value: elapsed / n,
+  unit: 'ns',
+  checksum: check.checksum(),
+  size: String(n),
+})
 shutdown()
