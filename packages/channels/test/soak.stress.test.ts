@@ -51,6 +51,7 @@ import * as F from './fixtures/soak-tasks.js'
 import { prng } from './fixtures/prng.js'
 import { loadThreadsFromEnv, startLoad, type Load } from './fixtures/load.js'
 import type * as C from './fixtures/cold-cancel-tasks.js'
+import type * as D from './fixtures/dies-on-import.js'
 
 const fx = new URL('./fixtures/soak-tasks.ts', import.meta.url)
 const produceTask = workerTask<typeof F.produce>(fx, 'produce')
@@ -509,15 +510,20 @@ it(
   `soak, cold pool: ${COLD_ROUNDS} runs whose worker tasks are cancelled at random moments, before they start too (load ${LOAD_THREADS}, seed ${SEED})`,
   async () => {
     const rnd = prng((SEED ^ 0x5eed5) >>> 0)
-    const totals = { rounds: 0, atOnce: 0, values: 0, producers: 0, producersCancelled: 0 }
+    const totals = { rounds: 0, atOnce: 0, midStream: 0, values: 0, producers: 0, producersCancelled: 0 }
     for (let round = 1; round <= COLD_ROUNDS; round++) {
       const workers = 1 + Math.floor(rnd() * 4)
       const producers = 1 + Math.floor(rnd() * 6)
       const count = 1 + Math.floor(rnd() * 3000)
       const capacity = [0, 1, 16][Math.floor(rnd() * 3)]!
-      // A third at once: the worker tasks are cancelled before any could start.
-      const cancelAtMs = rnd() < 1 / 3 ? 0 : rnd() * 400
-      const desc = `cold round ${round}: ${workers} threads, ${producers} producers x ${count}, capacity ${capacity}, cancel at ${cancelAtMs.toFixed(1)} ms`
+      // A third at once: the worker tasks are cancelled before any could start. A third at a
+      // random moment in the first 400 ms (mostly while the cold threads start). A third
+      // mid-stream: once the main thread has received a random number of values.
+      const kind = Math.floor(rnd() * 3)
+      const cancelAtMs = kind === 0 ? 0 : kind === 1 ? rnd() * 400 : Infinity
+      const cancelAfterValues = kind === 2 ? 1 + Math.floor(rnd() * producers * count) : Infinity
+      const when = kind === 2 ? `after ${cancelAfterValues} values` : `at ${cancelAtMs.toFixed(1)} ms`
+      const desc = `cold round ${round}: ${workers} threads, ${producers} producers x ${count}, capacity ${capacity}, cancel ${when}`
       const warnings: string[] = []
       const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`)
       process.on('warning', onWarning)
@@ -534,15 +540,18 @@ it(
               const next = new Array<number>(producers).fill(0)
               let received = 0
               let outOfOrder = 0
+              const producersScope = new CancelScope()
               await openNursery(async (n) => {
                 n.startSoon(async () => {
                   const clones = Array.from({ length: producers }, () => tx.clone())
                   tx.close()
                   try {
-                    await moveOnAfter(cancelAtMs, () =>
-                      openNursery(async (inner) => {
-                        for (let p = 0; p < producers; p++) inner.startSoon(produceCounted, clones[p]!, tally, p, count)
-                      }),
+                    await producersScope.run(() =>
+                      moveOnAfter(cancelAtMs, () =>
+                        openNursery(async (inner) => {
+                          for (let p = 0; p < producers; p++) inner.startSoon(produceCounted, clones[p]!, tally, p, count)
+                        }),
+                      ),
                     )
                   } finally {
                     // A task cancelled before it was handed to the pool never took its clone: close it here (a no-op for moved ones).
@@ -554,6 +563,7 @@ it(
                   if (v % 1_000_000 !== next[p]) outOfOrder++
                   next[p] = (v % 1_000_000) + 1
                   received++
+                  if (received === cancelAfterValues) producersScope.cancel()
                 }
               })
               const sent = Array.from(new Int32Array(tally))
@@ -581,9 +591,10 @@ it(
       totals.rounds++
       totals.producers += producers
       if (cancelAtMs === 0) totals.atOnce++
+      if (kind === 2) totals.midStream++
     }
     console.log(
-      `soak cold pool: load=${LOAD_THREADS} seed=${SEED} rounds=${totals.rounds} (cancelled at once: ${totals.atOnce}) producers=${totals.producers} (cancelled before their last send: ${totals.producersCancelled}) values=${totals.values}; node ${process.version}`,
+      `soak cold pool: load=${LOAD_THREADS} seed=${SEED} rounds=${totals.rounds} (cancelled at once: ${totals.atOnce}, mid-stream: ${totals.midStream}) producers=${totals.producers} (cancelled before their last send: ${totals.producersCancelled}) values=${totals.values}; node ${process.version}`,
     )
   },
   24 * 3600_000,
@@ -594,6 +605,7 @@ describe('found by the soak', () => {
   const busyThenExit = workerTask<typeof F.busyThenExit>(fx, 'busyThenExit')
   const sendOne = workerTask<typeof F.sendOne>(fx, 'sendOne')
   const hammerNowait = workerTask<typeof F.hammerNowait>(fx, 'hammerNowait')
+  const diesOnImport = workerTask<typeof D.sendOne>(new URL('./fixtures/dies-on-import.ts', import.meta.url), 'sendOne')
 
   /** Resolves once a worker task has raised `flag[0]`. */
   async function raised(flag: SharedArrayBuffer): Promise<void> {
@@ -604,21 +616,18 @@ describe('found by the soak', () => {
     }
   }
 
-  // Bug: endpoints moved into a worker task are never closed if its thread dies
-  // before the task has revived them (here: queued behind a task that blocks the
-  // thread, then exits; in the soak: a thread terminated after cancelGraceMs while
-  // the task was still importing its module). The open count stays 1 forever, so
-  // receivers never see EndOfChannel and hang.
+  // Bug (fixed): endpoints moved into a worker task were never closed if its
+  // thread died before the task had revived them (in the soak: a thread
+  // terminated after cancelGraceMs while the task was still importing its
+  // module). The open count stayed 1 forever, so receivers never saw
+  // EndOfChannel and hung. Here the thread dies while importing the module.
   it('a worker task whose thread dies before it starts: the endpoint moved into it is closed', async () => {
     const { stats, errors } = await run(
       async () => {
         const [tx, rx] = openSharedChannel<number>(0, { codec: 'int32' })
         const errors: string[] = []
         await openNursery(async (n) => {
-          const flag = new SharedArrayBuffer(4)
-          n.startSoon(async () => void (await runInWorker(busyThenExit, flag, 300).catch((e: Error) => errors.push(e.message))))
-          await raised(flag) // the only thread is now blocked for 300 ms, then exits
-          n.startSoon(async () => void (await runInWorker(sendOne, tx).catch((e: Error) => errors.push(e.message))))
+          n.startSoon(async () => void (await runInWorker(diesOnImport, tx).catch((e: Error) => errors.push(e.message))))
         })
         const stats = rx.statistics()
         rx.close()
@@ -626,9 +635,35 @@ describe('found by the soak', () => {
       },
       { workers: 1 },
     )
-    expect(errors).toHaveLength(2) // both tasks died with the thread
-    expect(errors[1]).toMatch(/worker task sendOne failed because its worker thread died/)
-    expect(stats.openSendChannels).toBe(0) // today: 1, and a receive() would wait forever
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toMatch(/worker task sendOne failed because its worker thread \d+ died/)
+    expect(stats.openSendChannels).toBe(0) // before the fix: 1, and a receive() would wait forever
+  })
+
+  // Before the pool held tasks back from busy threads, a task queued behind one
+  // that blocked its thread and then exited died with that thread. Now it waits
+  // in the pool's queue and runs on the replacement thread: nothing is lost.
+  it('a worker task waiting while the only thread blocks, then exits, runs on the replacement thread', async () => {
+    const { got, errors } = await run(
+      async () => {
+        const [tx, rx] = openSharedChannel<number>(0, { codec: 'int32' })
+        const errors: string[] = []
+        let got: number[] = []
+        await openNursery(async (n) => {
+          const flag = new SharedArrayBuffer(4)
+          n.startSoon(async () => void (await runInWorker(busyThenExit, flag, 300).catch((e: Error) => errors.push(e.message))))
+          await raised(flag) // the only thread is now blocked for 300 ms, then exits
+          n.startSoon(async () => void (await runInWorker(sendOne, tx).catch((e: Error) => errors.push(e.message))))
+          got = [await rx.receive()]
+        })
+        rx.close()
+        return { got, errors }
+      },
+      { workers: 1 },
+    )
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toMatch(/worker task busyThenExit failed because its worker thread \d+ died/)
+    expect(got).toEqual([1])
   })
 
   // Bug 3 (fixed): a thread terminated (cancelGraceMs) inside a shared-channel

@@ -56,10 +56,7 @@ const SPIN_START = 256
  * `GOTRIO_SHARED_SPIN=0` in the environment turns spinning off too (for
  * bisecting, and for comparing with and without it in one measurement run).
  */
-// Off by default for now (opt in with GOTRIO_SHARED_SPIN=1): on a quiet machine, where the load
-// gate lets it run, the stress suite hung once in a CI run of 2026-12-02 and the spinning paths
-// have not had their big soak yet (docs/RELIABILITY.md); the committed bench ran with it on.
-export const CAN_SPIN = availableParallelism() > 1 && process.env.GOTRIO_SHARED_SPIN === '1'
+export const CAN_SPIN = availableParallelism() > 1 && process.env.GOTRIO_SHARED_SPIN !== '0'
 
 const CORES = availableParallelism()
 /** How often (ms) `spinAllowed` re-reads the load average. */
