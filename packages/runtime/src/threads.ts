@@ -20,6 +20,7 @@
  *    also reads the worker task's shared cancel flag.
  */
 import { isMainThread, threadId } from 'node:worker_threads'
+import { expireDueDeadlines } from './cancel-scope.ts'
 import { current } from './context.ts'
 import { Cancelled } from './errors.ts'
 import type { CancelStatus } from './status.ts'
@@ -102,6 +103,9 @@ export async function beforeWorkerTerminate(tid: number): Promise<void> {
 /** True if the calling code is cancelled, including a cancel request for its worker task not yet seen by the event loop. */
 export function cancelRequestedSync(): boolean {
   const ctx = current()
+  // A deadline of a scope around a blocked call: its timer cannot fire while
+  // the thread is blocked, so a passed deadline counts here, as at a checkpoint.
+  expireDueDeadlines(ctx.status)
   if (ctx.status.effectivelyCancelled) return true
   const flag = ctx.task.cancelFlag
   if (flag === undefined || Atomics.load(flag, 0) === 0) return false
