@@ -74,6 +74,30 @@ describe('DeadlockError across threads (child process)', () => {
     expect(r.message).toMatch(/worker:waitsOnR \(worker thread \d+\): waiting on SharedReceiveChannel\.receive/)
   })
 
+  test('the same with a blocking receive (the worker thread blocked in receiveSync): DeadlockError naming receiveSync', async () => {
+    const r = await runFixture('newUserSync')
+    expect(r.name).toBe('DeadlockError')
+    expect(r.waiting).toContainEqual({ task: 'main', waitsOn: expect.stringMatching(/^worker task waitsOnRSync /) })
+    expect(r.waiting!.find((w) => w.task === 'worker:waitsOnRSync')).toMatchObject({
+      waitsOn: 'SharedReceiveChannel.receiveSync',
+      thread: expect.any(Number),
+    })
+  })
+
+  test("a worker blocked in a shared event's waitSync that nobody will set: DeadlockError naming waitSync", async () => {
+    const r = await runFixture('eventSync')
+    expect(r.name).toBe('DeadlockError')
+    expect(r.waiting!.find((w) => w.task === 'worker:waitsOnEventSync')).toMatchObject({ waitsOn: 'SharedEvent.waitSync' })
+  })
+
+  test('not a deadlock: a blocking receive under a deadline of its own (the worker moves on)', async () => {
+    expect(await runFixture('syncDeadline')).toMatchObject({ outcome: 'resolved', value: 'moved on' })
+  })
+
+  test('not a deadlock: two workers streaming through a small buffer with blocking calls only, for several detector ticks', async () => {
+    expect(await runFixture('syncStream')).toMatchObject({ outcome: 'resolved', value: { all: true, sumOk: true } })
+  })
+
   test('two worker tasks waiting on each other (on two threads) while main waits in its nursery: every waiting task listed', async () => {
     const r = await runFixture('workersCrossed')
     expect(r.name).toBe('DeadlockError')

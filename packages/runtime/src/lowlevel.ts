@@ -28,6 +28,7 @@ export {
   checkCancelledSync,
   syncWaitBegin,
   syncWaitEnd,
+  syncWaitSlice,
   type WorkerBootstrap,
 } from './threads.ts'
 export { kTaskRunner, runWorkerTask, moduleUrl, type Runner as WorkerTaskRunner } from './worker-task.ts'

@@ -357,6 +357,10 @@ let activityCount = 0
 export function parked(): number {
   return parkedCount
 }
+/** A blocking call of this thread (`receiveSync`, ...) returned or threw: counted as activity (deadlock detection, waitAllTasksBlocked). */
+export function noteSyncWake(): void {
+  activityCount++
+}
 export function activity(): number {
   return activityCount
 }

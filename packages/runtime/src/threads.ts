@@ -23,7 +23,7 @@ import { isMainThread, threadId } from 'node:worker_threads'
 import { expireDueDeadlines } from './cancel-scope.ts'
 import { current } from './context.ts'
 import { Cancelled } from './errors.ts'
-import type { CancelStatus } from './status.ts'
+import { noteSyncWake, type CancelStatus } from './status.ts'
 
 export interface WorkerBootstrap {
   /** Module URL with a `bootstrapWorker(data)` export. */
@@ -135,6 +135,23 @@ export function syncWaitBegin(): void {
 }
 export function syncWaitEnd(): void {
   syncWaitHook?.(false)
+  noteSyncWake() // for deadlock detection: this thread ran, whatever it waited on
+}
+
+/**
+ * Once per slice of a *registered* blocking wait (the operation is counted as
+ * waiting and only another thread, a cancellation or a deadline can end it):
+ * the thread's event loop cannot answer deadlock probes meanwhile, so the wait
+ * answers them (deadlock/local.ts `answerBlocked`). `waitsOn` names the call,
+ * as `dumpTasks()` shows it.
+ */
+let syncBlockedHook: ((waitsOn: string) => void) | undefined
+export function syncWaitSlice(waitsOn: string): void {
+  syncBlockedHook?.(waitsOn)
+}
+/** @internal deadlock/local.ts installs the probe answer of a blocked worker thread. */
+export function setSyncBlockedHook(hook: (waitsOn: string) => void): void {
+  syncBlockedHook = hook
 }
 /** @internal worker-entry.ts installs the hook that posts the thread's hint. */
 export function setSyncWaitHook(hook: (blocked: boolean) => void): void {

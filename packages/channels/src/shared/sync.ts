@@ -20,7 +20,7 @@ import * as __ring from './ring.ts'
 import * as __waiting from './waiting.ts'
 import type { Batch, Incoming, Outgoing } from './waiting.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
-const { checkCancelledSync, syncWaitBegin, syncWaitEnd } = __lowlevel
+const { checkCancelledSync, syncWaitBegin, syncWaitEnd, syncWaitSlice } = __lowlevel
 const { free } = __arena
 const { CODEC_BYTES, H_SEQ_RECV, H_SEQ_SEND } = __layout
 const { DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK, HANDED, SIDE_SEND } = __ring
@@ -68,10 +68,11 @@ function pollWhileBlocked(ring: Ring, forReceive: boolean, index: number): void 
 }
 
 /** Waits until the futex word at `index` differs from `seen` or a slice passes. */
-function waitSlice(ring: Ring, index: number, seen: number): void {
+function waitSlice(ring: Ring, index: number, seen: number, waitsOn: string): void {
   const i32 = ring.i32
   for (let k = 0; k < SPINS; k++) if (Atomics.load(i32, index) !== seen) return
   syncWaitBegin() // until the op returns (syncWaitEnd in blockingSend/blockingReceive)
+  syncWaitSlice(waitsOn) // registered: answer a deadlock probe the blocked event loop cannot
   Atomics.wait(i32, index, seen, SLICE_MS)
 }
 
@@ -132,7 +133,7 @@ function blockingSendWaits(ring: Ring, num: number, out: Outgoing | undefined, b
     }
     if (r === OFFERED && out !== undefined) out.committed()
     registered = true
-    waitSlice(ring, seq, ring.seen)
+    waitSlice(ring, seq, ring.seen, 'SharedSendChannel.sendSync')
     try {
       checkCancelledSync()
     } catch (e) {
@@ -225,7 +226,7 @@ function blockingReceiveWaits(
     if (r === DONE) return v
     if (r === END) throw end()
     registered = r === WAIT || registered
-    waitSlice(ring, seq, ring.seen)
+    waitSlice(ring, seq, ring.seen, batch === undefined ? 'SharedReceiveChannel.receiveSync' : 'SharedReceiveChannel.receiveManySync')
     try {
       checkCancelledSync()
     } catch (e) {

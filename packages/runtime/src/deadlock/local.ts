@@ -9,9 +9,10 @@
  * claimed (plus the header words kProbe/kAnswers as board.ts says).
  */
 import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads'
-import { allStatuses } from '../context.ts'
+import { allStatuses, current } from '../context.ts'
+import { currentEffectiveDeadline } from '../deadlines.ts'
 import { activity, parked } from '../status.ts'
-import { onWorkerExit, registerWorkerBootstrap } from '../threads.ts'
+import { onWorkerExit, registerWorkerBootstrap, setSyncBlockedHook } from '../threads.ts'
 import {
   KIND_POOL,
   claimRow,
@@ -70,6 +71,8 @@ export function bootstrapWorker(data: unknown): void {
     Atomics.store(board.i32, rowBase(row) + rKind, KIND_POOL)
   }
   watchProbes(board)
+  const b = board
+  setSyncBlockedHook((waitsOn) => answerBlocked(b, waitsOn))
 }
 
 // ---- what the thread publishes as it goes ------------------------------------
@@ -215,6 +218,40 @@ function watchProbes(b: Board): void {
   watch()
 }
 
+/**
+ * The answer of a thread blocked in a registered *Sync wait (threads.ts
+ * `syncWaitSlice`, once per wait slice of at most ~20 ms), whose event loop
+ * cannot run `watchProbes`'s reaction. At most once per probe epoch (a row
+ * already answered for this epoch is left as it is). The thread counts as
+ * quiet: nothing of it can run until another thread changes what it waits on
+ * (a value, a close, a cancellation through the doorbell word), unless one of
+ * its own cancel scopes has a deadline (`cancelRequestedSync` expires it
+ * between slices): then it is not quiet. Its activity counter does not move
+ * while it stays blocked, and moves when the call returns or throws
+ * (`syncWaitEnd`), so two ticks that see the same counters saw it blocked in
+ * between, as detector.ts requires.
+ */
+function answerBlocked(b: Board, waitsOn: string): void {
+  if (row < 0) return
+  const epoch = Atomics.load(b.i32, kProbe)
+  const base = rowBase(row)
+  if (Atomics.load(b.i32, base + rEpoch) === epoch) return
+  const quiet = currentEffectiveDeadline() === Infinity
+  const wantList = quiet || Atomics.load(b.i32, kWantLists) !== 0
+  Atomics.store(b.i32, base + rAct, activity())
+  Atomics.store(b.i32, base + rParked, parked() + 1)
+  Atomics.store(b.i32, base + rQuiet, quiet ? 1 : 0)
+  Atomics.store(b.i32, base + rOutstanding, outstanding)
+  if (wantList) {
+    const list = waitingHere()
+    list.push({ task: current().task?.name ?? '?', waitsOn, thread: threadId })
+    writeText(b, row, JSON.stringify(list))
+  } else writeText(b, row, '[]')
+  Atomics.store(b.i32, base + rEpoch, epoch)
+  Atomics.add(b.i32, kAnswers, 1)
+  Atomics.notify(b.i32, kAnswers)
+}
+
 function answer(b: Board, epoch: number): void {
   const base = rowBase(row)
   const quiet = quietHere()
@@ -236,12 +273,16 @@ function answer(b: Board, epoch: number): void {
 /** What the other threads said when asked for a dump: per thread, its list, or that it did not answer. */
 export interface ThreadDump {
   readonly thread: number
-  /** Undefined: the thread has tasks but did not answer in time (busy computing, or blocked in a *Sync call). */
+  /** Undefined: the thread has tasks but did not answer in time (busy computing, or blocked in `selectSync`). */
   readonly waiting: { task: string; waitsOn: string; thread?: number }[] | undefined
 }
 
-/** How long a dump waits for the other threads' answers. */
-const DUMP_WAIT_MS = 250
+/**
+ * How long a dump waits for the other threads' answers (it returns as soon as
+ * all have answered; only a thread busy computing makes it wait this long). At
+ * 250 ms a worker's answer sometimes missed it on a 2-core machine at load ~8.
+ */
+const DUMP_WAIT_MS = 1000
 
 /**
  * Asks every other gotrio thread for its waiting tasks and waits for the

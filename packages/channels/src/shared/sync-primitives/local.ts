@@ -19,7 +19,7 @@
  */
 import { isMainThread, threadId } from 'node:worker_threads'
 import { Cancelled } from '@gotrio/runtime'
-import { Parked, cancelRequestedSync, syncWaitBegin, syncWaitEnd, type TaskInfo } from '@gotrio/runtime/lowlevel'
+import { Parked, cancelRequestedSync, syncWaitBegin, syncWaitEnd, syncWaitSlice, type TaskInfo } from '@gotrio/runtime/lowlevel'
 import { alloc, free } from '../arena.ts'
 import { Cell, TOO_LATE } from './cell.ts'
 import { N_WORD, NODE_BYTES, NODE_GRANTED, NODE_WAITING, S_STATE } from './layout.ts'
@@ -274,6 +274,7 @@ export function waitGrantedSync(cell: Cell, node: number, isLock: boolean): void
   try {
     for (;;) {
       for (let k = 0; k < SPINS_SYNC; k++) if (Atomics.load(a, w) === NODE_GRANTED) return
+      syncWaitSlice(isLock ? 'SharedLock.acquireSync' : 'a shared semaphore or capacity limiter (acquireSync)')
       Atomics.wait(a, w, NODE_WAITING, SLICE_MS)
       if (Atomics.load(a, w) === NODE_GRANTED) return
       if (cancelRequestedSync() && cell.withdraw(node, isLock) !== TOO_LATE) {
@@ -293,6 +294,7 @@ export function waitEventSync(cell: Cell, index: number): void {
   try {
     for (;;) {
       for (let k = 0; k < SPINS_SYNC; k++) if (Atomics.load(i, index) !== 0) return
+      syncWaitSlice('SharedEvent.waitSync')
       Atomics.wait(i, index, 0, SLICE_MS)
       if (Atomics.load(i, index) !== 0) return
       if (cancelRequestedSync() && cell.eventUnregister(TID1)) throw new Cancelled()
