@@ -115,12 +115,13 @@ import * as __overflow from './overflow.ts'
 import { ownerAdd, ownerGet, ownerTake } from './owners.ts'
 import { checkRing } from './ring-check.ts'
 import { RingSlots } from './ring-slots.ts'
-import { SpinBudget, spinAllowed } from './spin.ts'
+import * as __spin from './spin.ts'
 import { threadId } from 'node:worker_threads'
 import * as L from './layout.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { lock, unlock, criticalEnter, criticalLeave } = __lock
 const { overflowDrop, overflowPush, overflowReserve, overflowShift } = __overflow
+const { SpinBudget, spinAllowed, spinPause } = __spin
 
 // Local copies: under tsx, reads of imported bindings go through getters (measured: a 20x slower hot path).
 const {
@@ -274,6 +275,7 @@ export class Ring extends RingSlots {
   spin(forReceive: boolean, spins: number): boolean {
     const i = this.i32
     for (let k = 0; k < spins; k++) {
+      spinPause()
       if (forReceive) {
         if (Atomics.load(i, H_LIVE) > 0 || Atomics.load(i, H_SEND_OPEN) === 0) return true
       } else if (
@@ -310,6 +312,7 @@ export class Ring extends RingSlots {
     const b = this.sendSpin
     const cap = this.capacity
     for (let k = 0, n = b.n; k < n; k++) {
+      spinPause()
       const ahead = (ticket - Atomics.load(i, H_HEAD_SEQ)) | 0
       if (ahead < 0 || (cap > 0 && ahead < cap)) {
         b.won()

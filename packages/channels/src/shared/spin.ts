@@ -45,9 +45,9 @@ import { availableParallelism, loadavg } from 'node:os'
  * on the 2-core VM under load, ~15-40 ns per iteration (V8 does not make an
  * Atomics.load loop as cheap as a plain one).
  */
-/** The smallest budget: ~0.5-1 µs, cheap enough to pay on every park. */
+/** The smallest budget: ~0.5-1 µs (~4 µs with `spinPause`), cheap enough to pay on every park. */
 export const SPIN_MIN = 32
-/** The largest budget: ~30-80 µs, about one event-loop wake-up on a busy machine. */
+/** The largest budget: ~30-80 µs (~270 µs with `spinPause`), about one event-loop wake-up of the main thread. */
 export const SPIN_MAX = 2048
 const SPIN_START = 256
 
@@ -119,5 +119,35 @@ export class SpinBudget {
 
 const COOLDOWN_PARKS = 64
 
-/** A park shorter than this (ms) would have been caught by a longer spin: grow (a wake-up on a busy machine is ~10-60 µs). */
-export const GROW_BELOW_MS = 0.1
+/**
+ * A park shorter than this (ms) would have been caught by a longer spin: grow.
+ * It must exceed the wake-up itself, or every park looks long and the budget
+ * only shrinks: measured on the 2-core VM (Node 24, 2026-12-02), a main thread
+ * parked in `Atomics.waitAsync` resumes 130 / 170 / 258 µs (p10 / p50 / p90)
+ * after the notify; a worker in `Atomics.wait` 11 / 17 / 120 µs. At 0.1 ms a
+ * size-0 hand-off whose main side parked once stayed parked on every value
+ * (both sides' parks were all "long", so both budgets sat at SPIN_MIN).
+ */
+export const GROW_BELOW_MS = 0.5
+
+/**
+ * Between two reads of shared memory a spin executes PAUSES `Atomics.pause()`
+ * (x86 PAUSE, ~25 ns each here; Node 24+, absent on Node 22, where the loop
+ * reads back to back). Why: the words a spinner reads share a cache line with
+ * the lock and the counters the other thread writes in its critical section;
+ * every read pulls that line back to the spinner's core, so the writer misses
+ * on each of its next stores, and a critical section of a dozen stores took
+ * microseconds. Reading every ~100 ns instead of every ~15 ns lets the writer
+ * finish (crossbeam's Backoff spins with `spin_loop` hints for the same reason).
+ * Measured on the seed's size-0 hand-off, worker producer to main, quiet
+ * 2-core VM: 6.0-9.0 µs per value with pauses against 11.8-12.5 µs without.
+ */
+export const PAUSES = 4
+const atomicsPause = (Atomics as unknown as { pause?: () => void }).pause
+/** One spin step's pause (a no-op where `Atomics.pause` does not exist). */
+export const spinPause: () => void =
+  typeof atomicsPause === 'function'
+    ? () => {
+        for (let q = 0; q < PAUSES; q++) atomicsPause.call(Atomics)
+      }
+    : () => {}
