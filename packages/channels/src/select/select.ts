@@ -488,6 +488,8 @@ export function selectSync(...cases: AnyCase[]): unknown {
   } catch (e) {
     freeAll(outs, -1)
     throw e
+  } finally {
+    syncWaitEnd()
   }
   freeAll(outs, k)
   const v = got
@@ -541,7 +543,6 @@ function waitSync(cases: readonly AnyCase[], outs: (Outgoing | undefined)[] | un
       checkCancelledSync()
       syncWaitBegin()
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SLICE_MS)
-      syncWaitEnd()
     }
   }
   let slice = MIN_SLICE_MS
@@ -554,9 +555,10 @@ function waitSync(cases: readonly AnyCase[], outs: (Outgoing | undefined)[] | un
     }
     if (!moved) {
       const k = turn++ % n
-      syncWaitBegin() // the pool places no task behind a thread blocked here (runtime README)
+      // Blocked until selectSync returns (syncWaitEnd there), as sendSync is: the pool
+      // places no task behind this thread, also between two slices (runtime README).
+      syncWaitBegin()
       Atomics.wait(rings[k]!.i32, seqIndex[k]!, seen[k]!, n === 1 ? SLICE_MS : slice)
-      syncWaitEnd()
       if (slice < MAX_MULTI_SLICE_MS) slice *= 2
     } else slice = MIN_SLICE_MS
     try {

@@ -195,7 +195,7 @@ export class SharedCaseRecord extends SharedOp<void> implements Registration {
     const w = offer.withdrawOfferLocked()
     sel.offer = undefined
     sel.claim()
-    if (w !== WOULD_BLOCK) return () => sel.commit(offer, offer.index, w === BROKEN ? BROKEN_MARK : undefined) // the offer was taken first
+    if (w !== WOULD_BLOCK) return () => offer.commitOffer(w === BROKEN ? BROKEN_MARK : undefined) // the offer was taken first
     const r = attemptLocked(ring, true, undefined)
     ring.selectUnregisterLocked(SIDE_RECV)
     this.registered = false
@@ -330,6 +330,17 @@ export class OfferRecord extends SharedCaseRecord {
     return r
   }
 
+  /**
+   * After claim(): this offer's case committed, found outside the dispatcher
+   * (which removes what it completes): the record leaves its queue too (S2), or
+   * it would stay there, done, for good: the side's dispatcher would never
+   * stop and the thread's parked count would never fall.
+   */
+  commitOffer(value: unknown): void {
+    this.side.remove(this)
+    this.sel.commit(this, this.index, value)
+  }
+
   /** OfferHook: withdraw; if the offer was taken (or broke), commit this case and say so. */
   settleOffer(): boolean {
     const ring = this.side.local.ring
@@ -344,7 +355,7 @@ export class OfferRecord extends SharedCaseRecord {
     sel.offer = undefined
     if (r === WOULD_BLOCK) return false
     sel.claim()
-    sel.commit(this, this.index, r === BROKEN ? BROKEN_MARK : undefined)
+    this.commitOffer(r === BROKEN ? BROKEN_MARK : undefined)
     return true
   }
 
@@ -418,7 +429,7 @@ export class OfferRecord extends SharedCaseRecord {
     if (w !== WOULD_BLOCK) {
       sel.offer = undefined
       sel.claim()
-      sel.commit(this, this.index, w === BROKEN ? BROKEN_MARK : undefined)
+      this.commitOffer(w === BROKEN ? BROKEN_MARK : undefined)
       return
     }
     if (hit === undefined && reposted === -1) {
@@ -453,7 +464,7 @@ export class OfferRecord extends SharedCaseRecord {
     if (reposted === BROKEN) {
       sel.claim()
       freeOut(this.out)
-      sel.commit(this, this.index, BROKEN_MARK)
+      this.commitOffer(BROKEN_MARK)
     }
   }
 
