@@ -41,8 +41,9 @@
  * holding no lock, withdraws the offer (O2), attempts every other case once,
  * and re-posts the offer if none was ready. Its own receive case never takes
  * its own offer: the offer is withdrawn whenever the select attempts
- * anything else. Selects with a memory case post no offer (a memory partner
- * commits synchronously, without asking), nor does selectSync.
+ * anything else. selectSync offers by the same rules in its blocking loop
+ * (`SyncOffer`, select/sync.ts). Selects with a memory case post no offer (a
+ * memory partner commits synchronously, without asking).
  */
 import { threadId } from 'node:worker_threads'
 import * as __errors from '../errors.ts'
@@ -575,4 +576,76 @@ export function registerShared(
     side.enqueue(rec, seen, elsewhere)
   }
   return r
+}
+
+/**
+ * selectSync's offer ("Offers" above, rules O1 and O2, in a blocking loop
+ * instead of a dispatcher): one size-0 send case whose value any receiver in
+ * any thread may take; the take is that case's commit. The loop withdraws it
+ * (`withdrawLocked`) before it attempts any other case, commits, fails or gives
+ * up, and posts it again when nothing was ready.
+ *
+ * States as OfferRecord's: `registered` (counted as a waiting sender) with
+ * `offered` (the entry is in the ring, `ticket`) or not (no slot yet); or
+ * neither (withdrawn, or not posted).
+ */
+export class SyncOffer {
+  readonly ring: Ring
+  readonly out: Outgoing
+  registered = false
+  offered = false
+  ticket = 0
+
+  constructor(ring: Ring, out: Outgoing) {
+    this.ring = ring
+    this.out = out
+  }
+
+  /** Under the lock: posts the offer (again). OFFERED, WAIT (registered, no slot yet) or BROKEN (nothing posted). */
+  postLocked(): number {
+    const ring = this.ring
+    const o = this.out
+    if (o.ool === 0 && o.bytes !== undefined && o.bytes.length > ring.slotBytes - B_INLINE_START) {
+      o.ool = __arena.alloc(o.bytes.length) // a withdrawn offer's block was freed with it
+      ring.a.u8.set(o.bytes, o.ool)
+    }
+    const r = ring.selectOfferLocked(threadId, o.num, o.bytes, o.ool, o.flags, this.registered)
+    if (r === BROKEN) {
+      this.registered = false
+      return r
+    }
+    this.registered = true
+    if (r === OFFERED) {
+      this.offered = true
+      this.ticket = ring.ticket
+      o.committed()
+    }
+    return r
+  }
+
+  /** Under the lock: DONE (a receiver took it), BROKEN (dropped, or nothing posted), else WOULD_BLOCK (still out; posted now if it waited for a slot). */
+  checkLocked(): number {
+    if (!this.registered) return WOULD_BLOCK
+    if (!this.offered) return this.postLocked() === BROKEN ? BROKEN : WOULD_BLOCK
+    const r = this.ring.offerLocked(threadId, this.ticket, false)
+    if (r === WAIT) return WOULD_BLOCK
+    this.registered = this.offered = false
+    this.out.ool = 0 // a receiver owns the block now, or the ring dropped it
+    return r
+  }
+
+  /** Under the lock, O2: WOULD_BLOCK (withdrawn, or nothing was out), DONE (taken first) or BROKEN (dropped). */
+  withdrawLocked(): number {
+    if (!this.registered) return WOULD_BLOCK
+    this.registered = false
+    if (!this.offered) {
+      this.ring.withdrawSendLocked(threadId)
+      return WOULD_BLOCK
+    }
+    this.offered = false
+    const r = this.ring.offerLocked(threadId, this.ticket, true)
+    this.out.ool = 0 // withdrawn (the ring freed the block), taken, or dropped
+    if (r === WOULD_BLOCK) this.out.uncommitted()
+    return r
+  }
 }
