@@ -42,6 +42,7 @@ import * as __case from './case.ts'
 import type { SelectCase } from './case.ts'
 import { kSelectState } from './hooks.ts'
 import * as __shared from './shared.ts'
+import * as __offer from './offer.ts'
 import * as __order from './order.ts'
 import * as __sync from './sync.ts'
 import * as __waiter from './waiter.ts'
@@ -51,7 +52,8 @@ const { Cancelled } = __runtime
 const { current, park, yieldDue, macrotask, checkCancelledSync, syncWaitEnd, InternalError } = __lowlevel
 const { BrokenResourceError, ClosedResourceError, EndOfChannel, WouldBlock } = __errors
 const { RECEIVE, badCase } = __case
-const { attemptLocked, outcome, freeOut, takeIncoming, registerShared, registerOffer } = __shared
+const { attemptLocked, outcome, freeOut, takeIncoming, registerShared } = __shared
+const { registerOffer } = __offer
 const { SelectWaiter, MemoryEntry, END_MARK, BROKEN_MARK } = __waiter
 const { identity, drawNext, offerCase } = __order
 const { waitSync, syncGot } = __sync

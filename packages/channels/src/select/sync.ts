@@ -26,6 +26,8 @@
  * committed nothing (unless its offer had been taken: then that case did).
  */
 import * as __lowlevel from '@gotrio/runtime/lowlevel'
+import { threadId } from 'node:worker_threads'
+import * as __arena from '../shared/arena.ts'
 import * as __layout from '../shared/layout.ts'
 import * as __ring from '../shared/ring.ts'
 import type { Ring } from '../shared/ring.ts'
@@ -36,16 +38,15 @@ import * as __case from './case.ts'
 import type { SelectCase } from './case.ts'
 import * as __order from './order.ts'
 import * as __shared from './shared.ts'
-import type { SyncOffer as SyncOfferT } from './shared.ts'
 import * as __waiter from './waiter.ts'
 // Local bindings (see the note in shared/ring.ts: tsx turns imports into getter reads).
 const { checkCancelledSync, syncWaitBegin } = __lowlevel
 const { RECEIVE } = __case
 const { identity, drawNext, offerCase } = __order
-const { attemptLocked, outcome, takeIncoming, freeOut, SyncOffer } = __shared
+const { attemptLocked, outcome, takeIncoming, freeOut } = __shared
 const { BROKEN_MARK } = __waiter
-const { WOULD_BLOCK, DONE, BROKEN, SIDE_SEND, SIDE_RECV } = __ring
-const { H_SEQ_RECV, H_SEQ_SEND } = __layout
+const { WOULD_BLOCK, DONE, BROKEN, WAIT, OFFERED, SIDE_SEND, SIDE_RECV } = __ring
+const { H_SEQ_RECV, H_SEQ_SEND, B_INLINE_START } = __layout
 
 type AnyCase = SelectCase<unknown>
 type SharedHandle = SharedSendChannel<unknown> | SharedReceiveChannel<unknown>
@@ -118,7 +119,7 @@ export function waitSync(cases: readonly AnyCase[], outs: (Outgoing | undefined)
       return k
     }
   }
-  let offer: SyncOfferT | undefined
+  let offer: SyncOffer | undefined
   if (offerAt >= 0) {
     const o = new SyncOffer(rings[offerAt]!, outs![offerAt]!)
     const ring = o.ring
@@ -186,7 +187,7 @@ export function waitSync(cases: readonly AnyCase[], outs: (Outgoing | undefined)
 }
 
 /** Withdraws the offer under its lock (O2): WOULD_BLOCK, DONE or BROKEN. */
-function settle(offer: SyncOfferT): number {
+function settle(offer: SyncOffer): number {
   const ring = offer.ring
   ring.lock()
   try {
@@ -197,7 +198,7 @@ function settle(offer: SyncOfferT): number {
 }
 
 /** The offered case committed: DONE (a receiver took the value) or BROKEN (every receiver closed). */
-function committedOffer(offerAt: number, offer: SyncOfferT, r: number): number {
+function committedOffer(offerAt: number, offer: SyncOffer, r: number): number {
   if (r === BROKEN) {
     freeOut(offer.out)
     got = BROKEN_MARK
@@ -285,7 +286,7 @@ function retryWithOffer(
   seqIndex: number[],
   seen: number[],
   offerAt: number,
-  offer: SyncOfferT,
+  offer: SyncOffer,
 ): number {
   const n = cases.length
   const oring = offer.ring
@@ -340,4 +341,76 @@ function retryWithOffer(
   if (hit >= 0) return commitWatched(cases, outs, hit, r) && hit
   if (posted === BROKEN) return committedOffer(offerAt, offer, BROKEN)
   return -1
+}
+
+/**
+ * selectSync's offer (select/shared.ts "Offers", rules O1 and O2, in a blocking loop
+ * instead of a dispatcher): one size-0 send case whose value any receiver in
+ * any thread may take; the take is that case's commit. The loop withdraws it
+ * (`withdrawLocked`) before it attempts any other case, commits, fails or gives
+ * up, and posts it again when nothing was ready.
+ *
+ * States as OfferRecord's: `registered` (counted as a waiting sender) with
+ * `offered` (the entry is in the ring, `ticket`) or not (no slot yet); or
+ * neither (withdrawn, or not posted).
+ */
+export class SyncOffer {
+  readonly ring: Ring
+  readonly out: Outgoing
+  registered = false
+  offered = false
+  ticket = 0
+
+  constructor(ring: Ring, out: Outgoing) {
+    this.ring = ring
+    this.out = out
+  }
+
+  /** Under the lock: posts the offer (again). OFFERED, WAIT (registered, no slot yet) or BROKEN (nothing posted). */
+  postLocked(): number {
+    const ring = this.ring
+    const o = this.out
+    if (o.ool === 0 && o.bytes !== undefined && o.bytes.length > ring.slotBytes - B_INLINE_START) {
+      o.ool = __arena.alloc(o.bytes.length) // a withdrawn offer's block was freed with it
+      ring.a.u8.set(o.bytes, o.ool)
+    }
+    const r = ring.selectOfferLocked(threadId, o.num, o.bytes, o.ool, o.flags, this.registered)
+    if (r === BROKEN) {
+      this.registered = false
+      return r
+    }
+    this.registered = true
+    if (r === OFFERED) {
+      this.offered = true
+      this.ticket = ring.ticket
+      o.committed()
+    }
+    return r
+  }
+
+  /** Under the lock: DONE (a receiver took it), BROKEN (dropped, or nothing posted), else WOULD_BLOCK (still out; posted now if it waited for a slot). */
+  checkLocked(): number {
+    if (!this.registered) return WOULD_BLOCK
+    if (!this.offered) return this.postLocked() === BROKEN ? BROKEN : WOULD_BLOCK
+    const r = this.ring.offerLocked(threadId, this.ticket, false)
+    if (r === WAIT) return WOULD_BLOCK
+    this.registered = this.offered = false
+    this.out.ool = 0 // a receiver owns the block now, or the ring dropped it
+    return r
+  }
+
+  /** Under the lock, O2: WOULD_BLOCK (withdrawn, or nothing was out), DONE (taken first) or BROKEN (dropped). */
+  withdrawLocked(): number {
+    if (!this.registered) return WOULD_BLOCK
+    this.registered = false
+    if (!this.offered) {
+      this.ring.withdrawSendLocked(threadId)
+      return WOULD_BLOCK
+    }
+    this.offered = false
+    const r = this.ring.offerLocked(threadId, this.ticket, true)
+    this.out.ool = 0 // withdrawn (the ring freed the block), taken, or dropped
+    if (r === WOULD_BLOCK) this.out.uncommitted()
+    return r
+  }
 }
