@@ -11,6 +11,9 @@
 #                                                         # mutation: an unregistered offer that registers without
 #                                                         # reading the futex word must be caught (a sender parked forever)
 #   bash packages/channels/model/run-spin.sh --only NAME   # one configuration (see CONFIGS)
+#   bash packages/channels/model/run-spin.sh --select-mutation MUT_NO_O2 --only select-r0-p1
+#                                                         # a mutation of select.pml (MUT_NO_O2, MUT_UNARMED with
+#                                                         # select-p1-only) that its checks must catch
 #
 # Every configuration is an exhaustive safety run (assertions + invalid end
 # states = a waiter parked forever); a search that hits the memory or depth
@@ -21,6 +24,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 variant=faithful
 extra="-DFIXED"
 only=""
+selmut=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --before-fix) variant=before-fix; extra="" ;;
@@ -29,6 +33,7 @@ while [ $# -gt 0 ]; do
     --unarmed) variant=unarmed; extra="-DFIXED -DUNARMED" ;;
     --spin-unarmed) variant=spin-unarmed; extra="-DFIXED -DSPIN_UNARMED" ;;   # a mutation the *-spin* configurations must catch
     --only) only="$2"; shift ;;
+    --select-mutation) selmut="-D$2"; shift ;;
     *) echo "run-spin.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -76,6 +81,17 @@ SYNC_CONFIGS=(
   "sync-lock-3t-die|-DNT=3 -DLAPS=1 -DNCANCEL=2 -DDIE"
 )
 
+# A waiting select against plain operations in other threads (select.pml; src/select/shared.ts
+# offers and watchers): exactly one case commits, no lost wake-up. The ring's variant flags do
+# not apply to it; --select-mutation does.
+SELECT_CONFIGS=(
+  "select-r0-p1|"
+  "select-r0-p1-cancel|-DCANCEL=1"
+  "select-r0-late-p1-cancel|-DCANCEL=1 -DR0LATE=1"
+  "select-p1-only|-DNOR0"
+  "select-p1-only-cancel|-DNOR0 -DCANCEL=1"
+)
+
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
@@ -83,6 +99,7 @@ run_one() { # name defines [model]
   local name="$1" model="${3:-ring.pml}" d="$work/$1"
   local defs="$2"
   [ "$model" = ring.pml ] && defs="$defs $extra"
+  [ "$model" = select.pml ] && defs="$defs $selmut"
   mkdir -p "$d" && cp "$here/$model" "$d/"
   (
     cd "$d"
@@ -92,7 +109,7 @@ run_one() { # name defines [model]
     if ! grep -q 'errors: 0' pan.out; then
       # the shortest counterexample (breadth-first), for a readable scenario
       gcc -O2 -w -DSAFETY -DBFS -DMEMLIM=3000 -o pan-bfs pan.c >>gcc.out 2>&1 && ./pan-bfs -m100000 >pan-bfs.out 2>&1 || true
-      spin -t $defs "$model" 2>&1 | grep -E 'MSC:|proc .*ring.pml|= ' >trail.txt || true
+      spin -t $defs "$model" 2>&1 | grep -E 'MSC:|proc .*\.pml|= ' >trail.txt || true
     fi
   )
 }
@@ -103,6 +120,7 @@ names=()
 all=()
 for c in "${CONFIGS[@]}"; do all+=("$c|ring.pml"); done
 for c in "${SYNC_CONFIGS[@]}"; do all+=("$c|sync.pml"); done
+for c in "${SELECT_CONFIGS[@]}"; do all+=("$c|select.pml"); done
 for c in "${all[@]}"; do
   name="${c%%|*}" rest="${c#*|}"
   defs="${rest%%|*}" model="${rest##*|}"
@@ -143,5 +161,5 @@ for name in "${names[@]}"; do
   total_states=$((total_states + states))
   total_errors=$((total_errors + errors))
 done
-echo "spin: ring.pml + sync.pml ($variant, ${#names[@]} configurations, $(( $(date +%s) - start ))s): $total_states states, $total_errors errors"
+echo "spin: ring.pml + sync.pml + select.pml ($variant, ${#names[@]} configurations, $(( $(date +%s) - start ))s): $total_states states, $total_errors errors"
 [ "$total_errors" -eq 0 ]

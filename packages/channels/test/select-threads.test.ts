@@ -20,6 +20,9 @@ const selectReceiver = workerTask<typeof Tasks.selectReceiver>(tasks, 'selectRec
 const receiveWithTimeouts = workerTask<typeof Tasks.receiveWithTimeouts>(tasks, 'receiveWithTimeouts')
 const nonblockRacer = workerTask<typeof Tasks.nonblockRacer>(tasks, 'nonblockRacer')
 const selfSelect = workerTask<typeof Tasks.selfSelect>(tasks, 'selfSelect')
+const selectSendBoth = workerTask<typeof Tasks.selectSendBoth>(tasks, 'selectSendBoth')
+const selectReceiveBoth = workerTask<typeof Tasks.selectReceiveBoth>(tasks, 'selectReceiveBoth')
+const selfSelectSync = workerTask<typeof Tasks.selfSelectSync>(tasks, 'selfSelectSync')
 
 const STRESS = Number(process.env.GOTRIO_STRESS ?? 1)
 
@@ -134,26 +137,27 @@ describe('select across threads', () => {
     })
   })
 
-  // Known bug (issue 15, open): under Node 22 this test hung (60 s timeout, both variants) in two
-  // CI runs of the whole suite, never on Node 24 and never when the file ran alone. Skipped on
-  // Node < 24 until the race is found, so that the Node 22 pass of CI can report everything else.
-  it.skipIf(Number(process.versions.node.split('.')[0]) < 24).each([false, true])(
+  // Issue 15: this hung on Node 22 in CI, for two causes, both fixed. (1) A lost wake-up within one
+  // thread (select.test.ts "wake-ups within one thread"). (2) With selectSync, the test itself: the
+  // blocking selects were posted after the plain tasks, so the pool could place one on a thread
+  // where plain tasks it needed were parked, and a sync wait runs nothing else of its thread
+  // (runtime README, "Sync waits hold a thread"). The selects are started first: a thread blocked in
+  // selectSync gets no task (the pool grows instead), so the plain tasks run on other threads.
+  it.each([false, true])(
     'TestSelectStress across threads (selectSync: %s): plain and select senders and receivers, four channels',
     async (sync) => {
       const N = 200 * STRESS
-      // selectSync posts no offer on a size-0 channel (docs/api/select.md, "Known gaps"): two
-      // selectSyncs would not meet there, so with them Go's unbuffered pair is size 1.
-      const sizes = sync ? [1, 1, 2, 3] : [0, 0, 2, 3]
+      const sizes = [0, 0, 2, 3]
       await run(async () => {
         const chans = sizes.map((s) => openSharedChannel<number>(s, { codec: 'int32' }))
         let plainSums: number[] = []
         let selectSums: number[] = []
         await openNursery(async (n) => {
-          const plain = Promise.all(
-            chans.flatMap(([t, r]) => [runInWorker(sendPlain, t.clone(), 1, N), runInWorker(receivePlain, r.clone(), N)]),
-          )
+          const clones = chans.map(([t, r]) => [t.clone(), r.clone()] as const)
           const s = runInWorker(selectSender, chans[0]![0], chans[1]![0], chans[2]![0], chans[3]![0], N, sync)
-          selectSums = await runInWorker(selectReceiver, chans[0]![1], chans[1]![1], chans[2]![1], chans[3]![1], N, sync)
+          const r = runInWorker(selectReceiver, chans[0]![1], chans[1]![1], chans[2]![1], chans[3]![1], N, sync)
+          const plain = Promise.all(clones.flatMap(([t, r]) => [runInWorker(sendPlain, t, 1, N), runInWorker(receivePlain, r, N)]))
+          selectSums = await r
           expect(await s).toEqual([N, N, N, N])
           plainSums = (await plain).filter((_, k) => k % 2 === 1) as number[]
           void n
@@ -204,6 +208,47 @@ describe('select across threads', () => {
       const [a, b] = await Promise.all([0, 1].map((p) => runInWorker(selfSelect, tx.clone(), rx.clone(), p, rounds, size)))
       // Every select committed once: what one received, the other sent (size 0: they only meet each other).
       if (size === 0) expect(a! + b!).toBe(rounds)
+      tx.close()
+      rx.close()
+    })
+  })
+
+  // API.md: "Size-0 channels rendezvous with plain operations and with other selects (two selects
+  // can meet)". Only selects here, on two size-0 channels: every value passes from a sending
+  // select (its offer) to a receiving select (its watcher), whichever of them is selectSync.
+  it.each([
+    [true, false],
+    [false, true],
+    [true, true],
+  ])(
+    'two selects meet on size-0 shared channels across threads (sender selectSync: %s, receiver selectSync: %s)',
+    async (syncSend, syncReceive) => {
+      const N = 300 * STRESS
+      await run(async () => {
+        const [ta, ra] = openSharedChannel<number>(0, { codec: 'int32' })
+        const [tb, rb] = openSharedChannel<number>(0, { codec: 'int32' })
+        // Blocking selects first, each on a thread of its own (a sync wait runs nothing else of its thread).
+        const [first, second] = syncSend || !syncReceive ? ['send', 'receive'] : ['receive', 'send']
+        const start = (which: string): Promise<number[]> =>
+          which === 'send' ? runInWorker(selectSendBoth, ta, tb, N, syncSend) : runInWorker(selectReceiveBoth, ra, rb, N, syncReceive)
+        const p1 = start(first!)
+        const p2 = start(second!)
+        const [sent, got] = first === 'send' ? [await p1, await p2] : [await p2, await p1]
+        // Every select committed exactly one case, and each channel carried what one side says the other did.
+        expect(sent![0]! + sent![1]!).toBe(N)
+        expect(got!.slice(0, 2)).toEqual(sent)
+        // Each value exactly once.
+        expect(got!.slice(2).sort((x, y) => x - y)).toEqual(Array.from({ length: N }, (_, i) => i))
+      })
+    },
+  )
+
+  it('TestSelfSelect with selectSync across threads: two blocked workers meet on a size-0 channel, never themselves', async () => {
+    const rounds = 200 * STRESS
+    await run(async () => {
+      const [tx, rx] = openSharedChannel<number>(0, { codec: 'int32' })
+      const [a, b] = await Promise.all([0, 1].map((p) => runInWorker(selfSelectSync, tx.clone(), rx.clone(), p, rounds)))
+      expect(a! + b!).toBe(rounds) // every selectSync committed once: what one received, the other sent
       tx.close()
       rx.close()
     })

@@ -27,6 +27,7 @@ import {
   type ReceiveChannel,
   type SendChannel,
 } from '../src/index.js'
+import { parkedSharedOperations } from '../src/shared/index.ts'
 
 type Open = <T>(n: number) => [SendChannel<T>, ReceiveChannel<T>]
 const kinds: [string, Open, boolean][] = [
@@ -571,5 +572,64 @@ describe('TestSelectStress (Go): plain and select senders and receivers on two u
     // Every channel carried N plain values (1) and N select values (10).
     expect(sums).toEqual([11 * N, 11 * N, 11 * N, 11 * N])
     for (const [s, r] of chans) expect(waiting(s, r)).toEqual([0, 0, 0, 0])
+  })
+})
+
+describe('select on a shared channel: wake-ups within one thread (issue 15)', () => {
+  // The Node 22 hang of TestSelectStress across threads, made deterministic: one dispatcher round
+  // tries a thread's waiting operations in order; the select's watcher, first, cannot take a size-0
+  // value promised to plain receivers; the plain receiver behind it takes that value, which leaves
+  // the offer behind it takeable by the watcher. The round must try the watcher again: nobody else
+  // bumps the channel's futex word for it (the sender's push found it unarmed).
+  it('a select ahead of a plain receiver of its thread takes the offer left once that receiver took its promised value', async () => {
+    const [tx, rx] = openSharedChannel<number>(0, { codec: 'int32' })
+    let got: unknown
+    let plain: unknown
+    let sent = false
+    await openNursery(async (n) => {
+      n.startSoon(async () => {
+        got = await select(onReceive(rx, (v) => ['select', v]))
+      })
+      await waitAllTasksBlocked() // the select's watcher is first in this thread's queue of rx
+      n.startSoon(async () => {
+        plain = await rx.receive()
+      })
+      await waitAllTasksBlocked() // the plain receiver waits behind it
+      tx.sendNowait(1) // handed to the waiting plain receiver (a select watcher is never promised a value)
+      const sending = tx.send(2) // an offer behind the promised value, in the same turn
+      n.startSoon(async () => {
+        await sending
+        sent = true
+      })
+      await waitAllTasksBlocked()
+      expect([plain, got, sent]).toEqual([1, ['select', 2], true])
+    })
+    expect([rx.statistics().tasksWaitingReceive, tx.statistics().tasksWaitingSend]).toEqual([0, 0])
+  })
+
+  it('a select whose offer is taken as it is cancelled commits that case and leaves no record queued', async () => {
+    const [ta, ra] = openSharedChannel<number>(0, { codec: 'int32' })
+    const [, rb] = openSharedChannel<number>(0, { codec: 'int32' })
+    const before = parkedSharedOperations()
+    const scope = new CancelScope()
+    let got: unknown = 'running'
+    await openNursery(async (n) => {
+      n.startSoon(async () => {
+        got = await scope.run(() =>
+          select(
+            onSend(ta, 7, () => 'sent'),
+            onReceive(rb, () => 'received'),
+          ),
+        )
+      })
+      await waitAllTasksBlocked() // the select waits, its value offered on ta (a size-0 send case of an all-shared select)
+      expect(ra.receiveNowait()).toBe(7) // takes the offer: that is the send case's commit
+      scope.cancel() // too late: the withdrawal finds the offer taken
+    })
+    expect(got).toBe('sent')
+    expect(scope.cancelledCaught).toBe(false)
+    // The offer's record left its thread's queue (before the fix it stayed there, done, for good).
+    expect(parkedSharedOperations()).toBe(before)
+    expect([ta.statistics().tasksWaitingSend, rb.statistics().tasksWaitingReceive]).toEqual([0, 0])
   })
 })

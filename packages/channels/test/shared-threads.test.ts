@@ -75,6 +75,26 @@ describe('shared channel across threads', () => {
     tx2.close()
   })
 
+  it('a thread that dies inside selectSync: the exit hook forgets its select watchers with its handles', async () => {
+    const [ta, ra] = openSharedChannel<number>(0, { codec: 'int32' })
+    const [tb, rb] = openSharedChannel<number>(0, { codec: 'int32' })
+    const { worker, result } = startWorker('selectSyncForever', ra.clone(), tb.clone())
+    result.catch(() => {})
+    // Its two watchers are counted (a receive case on a, a send case on b).
+    await waitFor(() => ra.statistics().tasksWaitingReceive === 1 && rb.statistics().tasksWaitingSend === 1)
+    const threadId = worker.threadId
+    await worker.terminate()
+    closeHandlesOfDeadThread(threadId)
+    expect([ra.statistics().tasksWaitingReceive, tb.statistics().tasksWaitingSend]).toEqual([0, 0])
+    expect([ra.statistics().openReceiveChannels, tb.statistics().openSendChannels]).toEqual([1, 1])
+    // The counts plain operations rely on are right: a plain receiver here is handed a size-0 value.
+    const got = ra.receive()
+    await waitFor(() => ra.statistics().tasksWaitingReceive === 1)
+    ta.sendNowait(5)
+    expect(await got).toBe(5)
+    for (const c of [ta, ra, tb, rb]) c.close()
+  })
+
   it('the handles of 20 dead threads holding clones of one channel at once are all closed', async () => {
     const THREADS = 20 // more than the 8 owner entries a channel had before
     const [tx, rx] = openSharedChannel<number>(1, { codec: 'int32' })

@@ -35,7 +35,6 @@ import type { MemoryReceiveChannel } from '../memory-receive-channel.ts'
 import type { MemorySendChannel } from '../memory-send-channel.ts'
 import type { SharedReceiveChannel } from '../shared/receive-channel.ts'
 import type { SharedSendChannel } from '../shared/send-channel.ts'
-import * as __layout from '../shared/layout.ts'
 import * as __ring from '../shared/ring.ts'
 import type { Ring } from '../shared/ring.ts'
 import type { Incoming, Outgoing } from '../shared/waiting.ts'
@@ -43,17 +42,22 @@ import * as __case from './case.ts'
 import type { SelectCase } from './case.ts'
 import { kSelectState } from './hooks.ts'
 import * as __shared from './shared.ts'
+import * as __offer from './offer.ts'
+import * as __order from './order.ts'
+import * as __sync from './sync.ts'
 import * as __waiter from './waiter.ts'
 import type { SelectWaiter as SelectWaiterT } from './waiter.ts'
 // Local bindings (see the note in shared/ring.ts: tsx turns imports into getter reads).
 const { Cancelled } = __runtime
-const { current, park, yieldDue, macrotask, checkCancelledSync, syncWaitBegin, syncWaitEnd, InternalError } = __lowlevel
+const { current, park, yieldDue, macrotask, checkCancelledSync, syncWaitEnd, InternalError } = __lowlevel
 const { BrokenResourceError, ClosedResourceError, EndOfChannel, WouldBlock } = __errors
 const { RECEIVE, badCase } = __case
-const { attemptLocked, outcome, freeOut, takeIncoming, registerShared, registerOffer } = __shared
+const { attemptLocked, outcome, freeOut, takeIncoming, registerShared } = __shared
+const { registerOffer } = __offer
 const { SelectWaiter, MemoryEntry, END_MARK, BROKEN_MARK } = __waiter
-const { WOULD_BLOCK, BROKEN, SIDE_SEND, SIDE_RECV } = __ring
-const { H_SEQ_RECV, H_SEQ_SEND } = __layout
+const { identity, drawNext, offerCase } = __order
+const { waitSync, syncGot } = __sync
+const { WOULD_BLOCK, BROKEN } = __ring
 // Annotated, not destructured: destructuring widens a unique symbol.
 const EMPTY: typeof __state.EMPTY = __state.EMPTY
 const END: typeof __state.END = __state.END
@@ -238,21 +242,6 @@ function memoryReady(c: AnyCase): boolean {
   return st.openReceiveChannels === 0 || st.receiveWaiters.length > 0 || st.buffer.length < st.maxBufferSize
 }
 
-function identity(n: number): number[] {
-  const order = new Array<number>(n)
-  for (let k = 0; k < n; k++) order[k] = k
-  return order
-}
-
-/** Fisher–Yates step k: swaps a uniformly chosen one of order[k..] into place k and returns it. */
-function drawNext(order: number[], k: number): number {
-  const j = k + Math.floor(Math.random() * (order.length - k))
-  const i = order[j]!
-  order[j] = order[k]!
-  order[k] = i
-  return i
-}
-
 /** Step 4: the committed case's result (runs `then` / `onEnd`), or the error it stands for. */
 function finish(c: AnyCase, v: unknown): unknown {
   if (v === END_MARK) {
@@ -323,18 +312,6 @@ function register(sel: SelectWaiterT, cases: readonly AnyCase[], outs: (Outgoing
     return offer
   }
   return -1
-}
-
-/** The size-0 shared send case whose value a waiting select offers (chosen at random), or -1: none, or a memory case present. */
-function offerCase(cases: readonly AnyCase[]): number {
-  let pick = -1
-  let seen = 0
-  for (let k = 0; k < cases.length; k++) {
-    const c = cases[k]!
-    if (!c.shared) return -1
-    if (c.kind !== RECEIVE && (c.channel as SharedHandle).selectLocal().ring.capacity === 0 && Math.random() * ++seen < 1) pick = k
-  }
-  return pick
 }
 
 // ---- the entry points ------------------------------------------------------------
@@ -444,13 +421,6 @@ export function selectNowait(...cases: AnyCase[]): unknown {
   return finish(cases[k]!, v)
 }
 
-const SPINS = 200
-/** The longest single Atomics.wait of selectSync (cancellation is seen between slices, as in sync.ts). */
-const SLICE_MS = 20
-/** With several cases, waits rotate over their futex words in slices growing from MIN to MAX_MULTI_SLICE_MS. */
-const MIN_SLICE_MS = 0.05
-const MAX_MULTI_SLICE_MS = 2
-
 /**
  * `select` for worker threads that want no `await`: blocks the thread with
  * `Atomics.wait` until a case completes, and returns its `then` result. Shared
@@ -484,108 +454,18 @@ export function selectSync(...cases: AnyCase[]): unknown {
   let k: number
   try {
     k = poll(cases, outs)
-    if (k < 0) k = waitSync(cases, outs)
+    if (k < 0) {
+      k = waitSync(cases, outs)
+      got = syncGot()
+    }
   } catch (e) {
     freeAll(outs, -1)
     throw e
+  } finally {
+    syncWaitEnd()
   }
   freeAll(outs, k)
   const v = got
   got = undefined
   return finish(cases[k]!, v)
-}
-
-/** selectSync's step 3: registers a watcher per case, then waits and retries until one commits. */
-function waitSync(cases: readonly AnyCase[], outs: (Outgoing | undefined)[] | undefined): number {
-  const n = cases.length
-  const rings: Ring[] = []
-  const seqIndex: number[] = []
-  const seen: number[] = []
-  const sides: number[] = []
-  let registered = 0
-  const unregisterFrom = (from: number, skip: number): void => {
-    for (let j = from; j < registered; j++) {
-      if (j === skip) continue
-      const ring = rings[j]!
-      ring.lock()
-      ring.selectUnregisterLocked(sides[j]!)
-      ring.unlock()
-    }
-  }
-  // Register, re-attempting each case under its lock first.
-  for (let k = 0; k < n; k++) {
-    const c = cases[k]!
-    const receive = c.kind === RECEIVE
-    const ring = (c.channel as SharedHandle).selectLocal().ring
-    const side = receive ? SIDE_RECV : SIDE_SEND
-    let r: number
-    ring.lock()
-    try {
-      r = attemptLocked(ring, receive, outs?.[k])
-      if (r === WOULD_BLOCK) seen[k] = ring.selectRegisterLocked(side)
-    } finally {
-      ring.unlock()
-    }
-    if (r !== WOULD_BLOCK) {
-      unregisterFrom(0, -1)
-      got = outcome(r, c.channel, outs?.[k], receive ? takeIncoming() : undefined)
-      return k
-    }
-    rings[k] = ring
-    sides[k] = side
-    seqIndex[k] = ring.h + (receive ? H_SEQ_RECV : H_SEQ_SEND)
-    registered = k + 1
-  }
-  if (n === 0) {
-    for (;;) {
-      checkCancelledSync()
-      syncWaitBegin()
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SLICE_MS)
-      syncWaitEnd()
-    }
-  }
-  let slice = MIN_SLICE_MS
-  let turn = 0
-  for (;;) {
-    // Wait until some case's futex word moved (ring.ts "Wake-ups"), a slice at a time.
-    let moved = false
-    for (let s = 0; s < SPINS && !moved; s++) {
-      for (let k = 0; k < n; k++) if (Atomics.load(rings[k]!.i32, seqIndex[k]!) !== seen[k]) moved = true
-    }
-    if (!moved) {
-      const k = turn++ % n
-      syncWaitBegin() // the pool places no task behind a thread blocked here (runtime README)
-      Atomics.wait(rings[k]!.i32, seqIndex[k]!, seen[k]!, n === 1 ? SLICE_MS : slice)
-      syncWaitEnd()
-      if (slice < MAX_MULTI_SLICE_MS) slice *= 2
-    } else slice = MIN_SLICE_MS
-    try {
-      checkCancelledSync()
-    } catch (e) {
-      unregisterFrom(0, -1) // nothing was claimed: every watcher goes, having taken and delivered nothing
-      throw e
-    }
-    // Retry every case, in a uniformly random order (as poll), each under its lock.
-    const order = identity(n)
-    for (let i = 0; i < n; i++) {
-      const k = drawNext(order, i)
-      const c = cases[k]!
-      const receive = c.kind === RECEIVE
-      const ring = rings[k]!
-      let r: number
-      ring.lock()
-      try {
-        r = attemptLocked(ring, receive, outs?.[k])
-        if (r === WOULD_BLOCK) seen[k] = ring.readSeq(sides[k]!)
-        else ring.selectUnregisterLocked(sides[k]!)
-      } finally {
-        ring.unlock()
-      }
-      if (r !== WOULD_BLOCK) {
-        unregisterFrom(0, k)
-        got = outcome(r, c.channel, outs?.[k], receive ? takeIncoming() : undefined)
-        return k
-      }
-    }
-  }
 }

@@ -50,7 +50,9 @@
  * |     |                 |                            | promised a size-0 value (ring.ts "Select")                       |
  * |28-29| H_MAXBUF        | creator, then read-only    | maxBufferSize exactly, as a Float64 (Infinity, or any integer)   |
  * | 30..| owner table     | lock                       | OWNER_ENTRIES × [threadId+1, sendHandles, recvHandles,           |
- * |     |                 |                            |   sendWaiting, recvWaiting]; threadId+1 = 0 marks a free entry   |
+ * |     |                 |                            |   sendWaiting, recvWaiting, selects]; threadId+1 = 0 marks a     |
+ * |     |                 |                            |   free entry; `selects` is that thread's share of H_SELECTS      |
+ * |     |                 |                            |   (same two fields), so a dead thread's watchers are forgotten   |
  *
  * After the header: `slots` meta words (Int32, one per ring slot: ENTRY_* kind
  * and flags), then the data slots, 8-byte aligned, `slots × slotBytes` bytes.
@@ -111,10 +113,12 @@ export const O_SEND_HANDLES = 1
 export const O_RECV_HANDLES = 2
 export const O_SEND_WAITING = 3
 export const O_RECV_WAITING = 4
-export const OWNER_FIELDS = 5
+/** This thread's select watchers, packed as H_SELECTS is (SELECT_RECV_ONE / SELECT_SEND_ONE). */
+export const O_SELECTS = 5
+export const OWNER_FIELDS = 6
 /**
  * Threads tracked per channel at once (the main thread and 63 workers: more
- * than any pool on the machines we target; 1.3 KiB per channel header). A
+ * than any pool on the machines we target; 1.6 KiB per channel header). A
  * thread beyond them still works, but its handles cannot be closed for it if
  * it dies, and its waits keep the event loop alive (waiting.ts) as if remote.
  */

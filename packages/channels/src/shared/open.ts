@@ -122,8 +122,8 @@ export function closeHandlesOfDeadThread(deadThreadId: number): void {
     try {
       const e = ring.ownerTake(deadThreadId)
       if (e) {
-        const [sendHandles, recvHandles, sendWaiting, recvWaiting] = e as [number, number, number, number]
-        ring.forgetWaitersLocked(sendWaiting, recvWaiting)
+        const [sendHandles, recvHandles, sendWaiting, recvWaiting, selects] = e as [number, number, number, number, number]
+        ring.forgetWaitersLocked(sendWaiting, recvWaiting, selects)
         if (sendHandles > 0) dropped = dropped.concat(ring.closeLocked(SIDE_SEND, sendHandles))
         if (recvHandles > 0) dropped = dropped.concat(ring.closeLocked(SIDE_RECV, recvHandles))
         dead = ring.deadLocked()

@@ -1,7 +1,7 @@
 /**
  * The owner table of a channel header (layout.ts, H_OWNERS): per thread, how
  * many handles of each side it holds and how many of its operations are
- * registered as waiting. It lets `closeHandlesOfDeadThread` close what a dead
+ * registered as waiting (plain waiters, and select watchers apart). It lets `closeHandlesOfDeadThread` close what a dead
  * thread held and forget its waiters. Every function runs under the channel
  * lock; `i32` is the channel's header view (header at index 0).
  */
@@ -15,7 +15,7 @@ export function ownerAdd(i: Int32Array, tid: number, f: number, delta: number): 
     const t = i[at + O_THREAD]!
     if (t === tid + 1) {
       i[at + f] = i[at + f]! + delta
-      if (i[at + 1] === 0 && i[at + 2] === 0 && i[at + 3] === 0 && i[at + 4] === 0) i[at + O_THREAD] = 0
+      if (i[at + 1] === 0 && i[at + 2] === 0 && i[at + 3] === 0 && i[at + 4] === 0 && i[at + 5] === 0) i[at + O_THREAD] = 0
       return
     }
     if (t === 0 && freeEntry < 0) freeEntry = at
@@ -29,12 +29,12 @@ export function ownerAdd(i: Int32Array, tid: number, f: number, delta: number): 
   // thread's handles work but cannot be closed for it if it dies (README).
 }
 
-/** Removes thread `tid`'s entry and returns [sendHandles, recvHandles, sendWaiting, recvWaiting]. */
+/** Removes thread `tid`'s entry and returns [sendHandles, recvHandles, sendWaiting, recvWaiting, selects]. */
 export function ownerTake(i: Int32Array, tid: number): number[] | undefined {
   for (let e = 0; e < OWNER_ENTRIES; e++) {
     const at = H_OWNERS + e * OWNER_FIELDS
     if (i[at + O_THREAD] === tid + 1) {
-      const r = [i[at + 1]!, i[at + 2]!, i[at + 3]!, i[at + 4]!]
+      const r = [i[at + 1]!, i[at + 2]!, i[at + 3]!, i[at + 4]!, i[at + 5]!]
       i.fill(0, at, at + OWNER_FIELDS)
       return r
     }

@@ -147,6 +147,7 @@ const {
   O_RECV_WAITING,
   O_SEND_HANDLES,
   O_SEND_WAITING,
+  O_SELECTS,
   H_ARMED,
   ARMED_SEND,
   ARMED_RECV,
@@ -663,15 +664,18 @@ export class Ring extends RingSlots {
   }
 
   /**
-   * Registers a select's case as a watcher of `side`; returns the futex value
-   * to wait on. Not in the owner table: a thread that dies in `selectSync`
-   * leaves its watchers counted (statistics too high, spurious bumps), never
-   * a promise that nobody keeps. Under the lock.
+   * Registers a select's case of this thread as a watcher of `side`; returns
+   * the futex value to wait on. Counted in the thread's owner entry too
+   * (O_SELECTS), so the watchers of a thread that dies (in `selectSync`, or
+   * with a select pending) are forgotten with its other waiters
+   * (`forgetWaitersLocked`). Under the lock.
    */
   selectRegisterLocked(side: number): number {
     const f = side === SIDE_SEND ? H_SEND_WAITING : H_RECV_WAITING
     this.set(f, this.get(f) + 1)
-    this.set(H_SELECTS, this.get(H_SELECTS) + (side === SIDE_SEND ? SELECT_SEND_ONE : SELECT_RECV_ONE))
+    const one = side === SIDE_SEND ? SELECT_SEND_ONE : SELECT_RECV_ONE
+    this.set(H_SELECTS, this.get(H_SELECTS) + one)
+    this.ownerAdd(threadId, O_SELECTS, one)
     return this.readSeq(side)
   }
 
@@ -702,7 +706,9 @@ export class Ring extends RingSlots {
   selectUnregisterLocked(side: number): void {
     const f = side === SIDE_SEND ? H_SEND_WAITING : H_RECV_WAITING
     this.set(f, this.get(f) - 1)
-    this.set(H_SELECTS, this.get(H_SELECTS) - (side === SIDE_SEND ? SELECT_SEND_ONE : SELECT_RECV_ONE))
+    const one = side === SIDE_SEND ? SELECT_SEND_ONE : SELECT_RECV_ONE
+    this.set(H_SELECTS, this.get(H_SELECTS) - one)
+    this.ownerAdd(threadId, O_SELECTS, -one)
     // Like a plain receiver's withdrawal: a value left in the ring may be for a
     // receiver that sleeps behind this one's registration.
     if (side === SIDE_RECV && this.get(H_LIVE) > 0) this.bumpRecv()
@@ -753,10 +759,17 @@ export class Ring extends RingSlots {
     return dropped
   }
 
-  /** A dead thread's registered waiters vanish (R5), and promises made to them are released (R2). Under the lock. */
-  forgetWaitersLocked(sendWaiting: number, recvWaiting: number): void {
-    this.set(H_SEND_WAITING, this.get(H_SEND_WAITING) - sendWaiting)
-    this.set(H_RECV_WAITING, this.get(H_RECV_WAITING) - recvWaiting)
+  /**
+   * A dead thread's registered waiters vanish (R5), its select watchers with
+   * them (`selects`, packed as H_SELECTS), and promises made to them are
+   * released (R2). Under the lock.
+   */
+  forgetWaitersLocked(sendWaiting: number, recvWaiting: number, selects = 0): void {
+    const sendWatchers = (selects >>> 15) & SELECT_FIELD_MASK
+    const recvWatchers = selects & SELECT_FIELD_MASK
+    this.set(H_SELECTS, this.get(H_SELECTS) - selects)
+    this.set(H_SEND_WAITING, this.get(H_SEND_WAITING) - sendWaiting - sendWatchers)
+    this.set(H_RECV_WAITING, this.get(H_RECV_WAITING) - recvWaiting - recvWatchers)
     // Promised values beyond the remaining plain waiters stay in the ring as values any receiver may take.
     const rw = this.plainReceiversLocked()
     if (this.get(H_HANDOFFS) > rw) this.set(H_HANDOFFS, rw < 0 ? 0 : rw)

@@ -303,18 +303,30 @@ export class LocalSide {
           // ring yet must wait (no room, or the byte budget for its large value),
           // later ones without a place wait behind it rather than overtake it.
           // Senders whose offers are already in the ring are in line: check them all.
-          let sendBlocked = false
+          //
+          // Until no operation completes: one that completes may let an earlier
+          // one that failed in this pass proceed now. A plain receiver that takes
+          // a size-0 value promised to plain receivers (HANDOFFS falls) leaves the
+          // entries behind it to a select watcher tried before it; the receive's
+          // baton bump (ring.ts receiveLocked) finds the word unarmed, since this
+          // dispatcher reads it only below, so no later wake-up would come for
+          // that watcher (issue 15: TestSelectStress across threads hung on Node 22).
           const spinBudget = this.side === SIDE_SEND ? ring.sendSpin : ring.recvSpin
-          for (const op of [...this.queue]) {
-            if (sendBlocked && !(op as SendOp).inLine) continue
-            const act = op.attemptLocked()
-            if (act) {
-              this.remove(op)
-              actions.push(act)
-              spinBudget.parked(performance.now() - op.parkedAt)
-            } else if (this.side === SIDE_RECV && !op.fromSelect)
-              break // nothing more to take for later receivers
-            else if (!(op as SendOp).inLine) sendBlocked = true
+          for (let progress = true; progress && this.queue.length > 0; ) {
+            progress = false
+            let sendBlocked = false
+            for (const op of [...this.queue]) {
+              if (sendBlocked && !(op as SendOp).inLine) continue
+              const act = op.attemptLocked()
+              if (act) {
+                this.remove(op)
+                actions.push(act)
+                progress = true
+                spinBudget.parked(performance.now() - op.parkedAt)
+              } else if (this.side === SIDE_RECV && !op.fromSelect)
+                break // nothing more to take for later receivers
+              else if (!(op as SendOp).inLine) sendBlocked = true
+            }
           }
           seen = ring.readSeq(this.side)
           this.recheckLocked()
