@@ -90,6 +90,12 @@ describe('DeadlockError across threads (child process)', () => {
     expect(r.waiting!.find((w) => w.task === 'worker:waitsOnEventSync')).toMatchObject({ waitsOn: 'SharedEvent.waitSync' })
   })
 
+  test('a worker blocked in selectSync on channels nobody else will use: DeadlockError naming selectSync', async () => {
+    const r = await runFixture('selectSync')
+    expect(r.name).toBe('DeadlockError')
+    expect(r.waiting!.find((w) => w.task === 'worker:selectsSync')).toMatchObject({ waitsOn: 'selectSync' })
+  })
+
   test('not a deadlock: a blocking receive under a deadline of its own (the worker moves on)', async () => {
     expect(await runFixture('syncDeadline')).toMatchObject({ outcome: 'resolved', value: 'moved on' })
   })

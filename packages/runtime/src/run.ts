@@ -121,7 +121,7 @@ export function dumpTasks(): string {
   else lines.push(`gotrio: ${w.length} waiting operation(s) in this thread:`, ...w.map((t) => `  ${t.task}: ${t.waitsOn}`))
   for (const d of dumpOtherThreads()) {
     if (d.waiting === undefined) {
-      lines.push(`gotrio: worker thread ${d.thread} did not answer (running a task without yielding, or blocked in selectSync)`)
+      lines.push(`gotrio: worker thread ${d.thread} did not answer (running a task without yielding)`)
       continue
     }
     lines.push(

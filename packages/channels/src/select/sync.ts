@@ -40,7 +40,7 @@ import * as __order from './order.ts'
 import * as __shared from './shared.ts'
 import * as __waiter from './waiter.ts'
 // Local bindings (see the note in shared/ring.ts: tsx turns imports into getter reads).
-const { checkCancelledSync, syncWaitBegin } = __lowlevel
+const { checkCancelledSync, syncWaitBegin, syncWaitSlice } = __lowlevel
 const { RECEIVE } = __case
 const { identity, drawNext, offerCase } = __order
 const { attemptLocked, outcome, takeIncoming, freeOut } = __shared
@@ -143,6 +143,7 @@ export function waitSync(cases: readonly AnyCase[], outs: (Outgoing | undefined)
     for (;;) {
       checkCancelledSync()
       syncWaitBegin()
+      syncWaitSlice('selectSync() with no case') // deadlock detection: this thread waits for good
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SLICE_MS)
     }
   }
@@ -159,6 +160,10 @@ export function waitSync(cases: readonly AnyCase[], outs: (Outgoing | undefined)
       // Blocked until selectSync returns (syncWaitEnd there), as sendSync is: the pool
       // places no task behind this thread, also between two slices (runtime README).
       syncWaitBegin()
+      // Deadlock detection: every case is watched (registered), so only another thread, a
+      // cancellation or a deadline can end this wait; a case made ready meanwhile is seen
+      // within one slice (<= MAX_MULTI_SLICE_MS), long before the detector's next tick.
+      syncWaitSlice('selectSync')
       Atomics.wait(rings[k]!.i32, seqIndex[k]!, seen[k]!, n === 1 ? SLICE_MS : slice)
       if (slice < MAX_MULTI_SLICE_MS) slice *= 2
     } else slice = MIN_SLICE_MS

@@ -52,15 +52,14 @@
  * at one instant, hence forever.
  *
  * A worker blocked in a *Sync call (`receiveSync`, `sendSync`,
- * `receiveManySync`, a shared lock's `acquireSync`, a shared event's
- * `waitSync`) cannot run its loop; the call answers between its wait slices
+ * `receiveManySync`, `selectSync`, a shared lock's `acquireSync`, a shared
+ * event's `waitSync`) cannot run its loop; the call answers between its wait slices
  * instead (local.ts `answerBlocked`), as quiet unless a deadline of its own
  * scopes will end it. It leaves that state only when another thread changes
  * what it waits on, and its activity counter moves when the call returns.
  *
  * What is not detected (never a false report; these simply hang as before):
- * a worker blocked in `selectSync` (it does not answer yet), a
- * thread of the program's own that holds a handle (a Worker you made, a
+ * a thread of the program's own that holds a handle (a Worker you made, a
  * MessagePort you listen to: they count as foreign handles), a `start()` of a
  * worker task still waiting for `started()` (its port is counted as foreign),
  * nested pools on a thread with more than ROWS threads in the process, and a

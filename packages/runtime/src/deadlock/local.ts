@@ -273,7 +273,7 @@ function answer(b: Board, epoch: number): void {
 /** What the other threads said when asked for a dump: per thread, its list, or that it did not answer. */
 export interface ThreadDump {
   readonly thread: number
-  /** Undefined: the thread has tasks but did not answer in time (busy computing, or blocked in `selectSync`). */
+  /** Undefined: the thread has tasks but did not answer in time (busy computing). */
   readonly waiting: { task: string; waitsOn: string; thread?: number }[] | undefined
 }
 
