@@ -24,6 +24,9 @@
  *   -DCANCELP=mask -DCANCELC=mask (who may be cancelled while waiting; a
  *   consumer once, after which it receives again)
  *   -DRCLOSE=mask (consumers that may close their handle early)
+ *   -DSPINP=mask (producers whose offers are unregistered first, as an async
+ *   send's when a receive handle is elsewhere: ring.ts "The unregistered
+ *   offer"; it reads HEAD_SEQ without the lock, then registers in offerLocked)
  *   -DNOCLOSE: producers never close and consumers stop once every value is
  *   taken (but LEAVE, default 0), so no close's bump can hide a lost wake-up:
  *   a receiver or sender that sleeps while it could go on is then an invalid
@@ -58,6 +61,9 @@
 #endif
 #ifndef RCLOSE
 #define RCLOSE 0
+#endif
+#ifndef SPINP
+#define SPINP 0
 #endif
 
 #define NVAL (NP * NV)
@@ -268,9 +274,9 @@ retry:
     if
     :: offered ->
       if
-      :: oHeadSeq > ticket -> res = DONE; sendWaiting--
-      :: recvOpen == 0 -> res = BROKEN; sendWaiting--
-      :: else -> armS = 1; seen = seqS; res = WAIT
+      :: oHeadSeq > ticket -> res = DONE; sendWaiting-- /* moved into the buffer, even if dropped since */
+      :: oHeadSeq <= ticket && recvOpen == 0 -> res = BROKEN; sendWaiting--
+      :: oHeadSeq <= ticket && recvOpen > 0 -> armS = 1; seen = seqS; res = WAIT
       fi
     :: else ->
       if
@@ -325,7 +331,7 @@ retry:
           :: else -> skip
           fi;
           if
-          :: !registered -> sendWaiting++; slow = 1; registered = 1
+          :: !registered && !(offered && (SPINP & (1 << p)) != 0) -> sendWaiting++; slow = 1; registered = 1
           :: else -> skip
           fi;
           if
@@ -337,12 +343,31 @@ retry:
       fi
     fi;
     if
-    :: res == OFFERED ->
+    :: res == OFFERED && !registered ->
+      skip /* an unregistered offer: spins below, reads no futex word */
+    :: res == OFFERED && registered ->
       /* the caller reads the futex word in the same critical section (send(): readSeq) */
       armS = 1; seen = seqS; res = WAIT
     :: else -> skip
     fi;
     UNLOCK;
+    if
+    :: res == OFFERED ->
+      /* spinOffer: racy reads of HEAD_SEQ; taken (moved into the buffer) is final */
+      if
+      :: oHeadSeq > ticket -> res = DONE
+      :: true ->
+        /* the spin ran out: offerLocked(registered = false) */
+        LOCK;
+        if
+        :: oHeadSeq > ticket -> res = DONE
+        :: oHeadSeq <= ticket && recvOpen == 0 -> res = BROKEN
+        :: oHeadSeq <= ticket && recvOpen > 0 -> sendWaiting++; slow = 1; registered = 1; armS = 1; seen = seqS; res = WAIT
+        fi;
+        UNLOCK
+      fi
+    :: else -> skip
+    fi;
     if
     :: res == DONE -> delivered++; k++; goto nextValue
     :: res == BROKEN -> goto closeUp

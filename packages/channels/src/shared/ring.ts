@@ -7,7 +7,8 @@
  *
  * Invariants (all under the lock; `checkInvariants`, ring-check.ts `checkRing`, checks them in tests):
  *  - R1 0 <= LIVE <= COUNT <= SLOTS = CAPACITY + OVERFLOW_SLOTS (RENDEZVOUS_SLOTS for size 0;
- *       OVERFLOW_RING_SLOTS for a channel with overflow chunks, overflow.ts).
+ *       OVERFLOW_RING_SLOTS for a channel with overflow chunks, overflow.ts; OVERFLOW_SLOTS
+ *       for a fast channel, whose locked ring holds only offers: see "Fast channels").
  *  - R2 HANDOFFS <= RECV_WAITING - (select receive watchers, H_SELECTS), and
  *       HANDOFFS = 0 when CAPACITY > 0.
  *  - R3 (size 0) the first HANDOFFS live entries from the head are ENTRY_VALUE
@@ -18,6 +19,21 @@
  *       owner entry until it completes or withdraws, both under the lock.
  *  - R6 BYTES_USED is the sum of out-of-line lengths of the entries in the ring
  *       and in the overflow of an unbounded channel (overflow.ts, O1-O4).
+ *
+ * Fast channels (H_FAST; capacity 1..MAX_RING_CAPACITY, numeric codecs):
+ * the buffer is the lock-free ring of fast-slots.ts (its invariants F1-F3 and
+ * its two Dekker pairs are argued there), and this file's ring is the queue
+ * of the offers of senders that found it full. R1-R6 speak of that queue
+ * (LIVE/COUNT count offers; R4 also holds for the lock-free buffer, F2). An
+ * offer's send is complete once `serviceLocked` moved it into the buffer
+ * (its ticket passed: HEAD_SEQ counts moves and takes of offers), which any
+ * operation under the lock does first and a lock-free receive does when it
+ * sees SLOW; a receive under the lock that finds the buffer empty takes the
+ * oldest offer itself. So values stay FIFO and a waiting sender owns the next
+ * free slot. `trySendFast`/`tryReceiveFast` are the lock-free operations;
+ * `sendFastLocked`/`receiveFastLocked` the locked ones, which use the same
+ * CAS steps (lock-free operations run meanwhile). Ring.unlock recomputes SLOW
+ * (F1) and clears a select's HOLD (`holdLocked`).
  *
  * Rendezvous (size 0), Go's direct handoff made cross-thread:
  *  - A receiver that finds no value registers as waiting (RECV_WAITING++).
