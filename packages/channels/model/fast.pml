@@ -89,7 +89,8 @@ byte stamp[CAP];
 byte data[CAP];
 byte head;
 byte tail;
-bool slow;
+bool slow;  /* the tail's SLOW bit (lock-free sends' CAS) */
+bool slowM; /* H_FSLOW, the copy lock-free receivers read; set before the tail's bit */
 /* the channel lock and the locked state */
 bit lk;
 byte sendWaiting;
@@ -123,7 +124,9 @@ byte inbuf; /* values in the lock-free buffer */
 
 #define LOCK atomic { lk == 0 -> lk = 1 }
 /* Ring.unlock: F1, then release (the notify is the seq change itself) */
-#define UNLOCK atomic { slow = (oCount > 0 || sendWaiting > 0 || recvOpen == 0); lk = 0 }
+#define UNLOCK atomic { slow = (oCount > 0 || sendWaiting > 0 || recvOpen == 0); slowM = slow; lk = 0 }
+/* setSlow: H_FSLOW first (the Dekker store), then the tail's bit: two steps */
+#define SETSLOW slowM = 1; slow = 1
 
 inline bumpRecv() {
   if
@@ -294,12 +297,12 @@ retry:
           vpush(v, 1, 0, r);
 #ifndef NO_SLOW_RECHECK
           if
-          :: r != V_OK -> slow = 1; vpush(v, 1, 0, r)
+          :: r != V_OK -> SETSLOW; vpush(v, 1, 0, r)
           :: else -> skip
           fi;
 #else
           if
-          :: r != V_OK -> slow = 1
+          :: r != V_OK -> SETSLOW
           :: else -> skip
           fi;
 #endif
@@ -317,7 +320,7 @@ retry:
         fi;
         if
         :: res == WAIT ->
-          slow = 1;
+          SETSLOW;
           if
           :: oCount < OFFQ ->
             ticket = oHeadSeq + oCount;
@@ -331,7 +334,7 @@ retry:
           :: else -> skip
           fi;
           if
-          :: !registered && !(offered && (SPINP & (1 << p)) != 0) -> sendWaiting++; slow = 1; registered = 1
+          :: !registered && !(offered && (SPINP & (1 << p)) != 0) -> sendWaiting++; SETSLOW; registered = 1
           :: else -> skip
           fi;
           if
@@ -362,7 +365,7 @@ retry:
         if
         :: oHeadSeq > ticket -> res = DONE
         :: oHeadSeq <= ticket && recvOpen == 0 -> res = BROKEN
-        :: oHeadSeq <= ticket && recvOpen > 0 -> sendWaiting++; slow = 1; registered = 1; armS = 1; seen = seqS; res = WAIT
+        :: oHeadSeq <= ticket && recvOpen > 0 -> sendWaiting++; SETSLOW; registered = 1; armS = 1; seen = seqS; res = WAIT
         fi;
         UNLOCK
       fi
@@ -431,7 +434,7 @@ proctype Consumer(byte c) {
       if
       :: recvOpen == 0 ->
         /* drainFastLocked, then the offers dropped (HEAD_SEQ kept: offers read as broken) */
-        slow = 1;
+        SETSLOW;
         do
         :: true ->
           h = head;
@@ -467,7 +470,7 @@ proctype Consumer(byte c) {
     :: ok ->
 #ifndef NO_SLOW_READ
       if
-      :: slow -> LOCK; service(); bumpSend(); UNLOCK
+      :: slowM -> LOCK; service(); bumpSend(); UNLOCK
       :: else -> skip
       fi;
 #endif

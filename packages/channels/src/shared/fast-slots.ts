@@ -16,6 +16,7 @@
  * | word / array                        | written by                               | meaning                                  |
  * |-------------------------------------|------------------------------------------|------------------------------------------|
  * | header H_FHEAD (byte 128)           | receivers (CAS), no lock                 | position of the next value to take       |
+ * | header H_FSLOW (byte 192)           | lock holders                             | 1 while SLOW is set (receivers read it)  |
  * | header H_FTAIL (byte 256)           | senders (CAS), no lock; SLOW: lock holder| position of the next free slot, + SLOW   |
  * | meta words OVERFLOW_SLOTS..+C       | the CAS winner of that position          | the stamps (below)                       |
  * | data slots OVERFLOW_SLOTS..+C       | the CAS winner of that position          | the numbers                              |
@@ -74,7 +75,7 @@
 import { RingSlots } from './ring-slots.ts'
 import * as L from './layout.ts'
 // Local copies: under tsx, reads of imported bindings go through getters (measured: a 20x slower hot path).
-const { CODEC_FLOAT64, CODEC_UINT32, H_FAST, H_FHEAD, H_FTAIL, OVERFLOW_SLOTS } = L
+const { CODEC_FLOAT64, CODEC_UINT32, H_FAST, H_FHEAD, H_FSLOW, H_FTAIL, OVERFLOW_SLOTS } = L
 const F_HEAD = H_FHEAD
 const F_TAIL = H_FTAIL
 
@@ -154,6 +155,7 @@ export class FastSlots extends RingSlots {
       if (s === pos) {
         // The CAS compares the whole word: it fails if SLOW was set since the load.
         if (Atomics.compareExchange(f, F_TAIL, t, this.nextPos(pos) | (t & slow)) === t) {
+          this.pushedPos = pos
           if (this.codec === CODEC_FLOAT64) this.fdf64[idx] = num
           else this.fd32[idx] = num
           Atomics.store(st, idx, (pos + 1) | 0) // publish (a Dekker store: fast-slots.ts "Ordering")
@@ -205,6 +207,7 @@ export class FastSlots extends RingSlots {
       const t = Atomics.load(f, F_TAIL) & ~slow
       const h = Atomics.load(f, F_HEAD) & ~slow
       if ((Atomics.load(f, F_TAIL) & ~slow) !== t) continue
+      this.cachedHead = h
       return this.distance(t, h)
     }
   }
@@ -246,20 +249,62 @@ export class FastSlots extends RingSlots {
     Atomics.and(this.fc, F_HEAD, ~this.fSlowBit)
   }
 
-  /** True if SLOW is set (a racy read unless under the lock). */
+  /**
+   * True if SLOW is set, as lock-free receivers read it: H_FSLOW, a copy on a
+   * line only lock holders write (the tail's line changes with every send).
+   * H_FSLOW = 1 implies the tail's bit (it is set first and cleared last);
+   * the tail's bit may be set alone only while a select holds (holdLocked).
+   */
   slowSet(): boolean {
+    return Atomics.load(this.fc, H_FSLOW) !== 0
+  }
+
+  /** The tail's SLOW bit itself (checks). */
+  tailSlowSet(): boolean {
     return (Atomics.load(this.fc, F_TAIL) & this.fSlowBit) !== 0
   }
 
-  /** Under the lock: sets SLOW (an SC read-modify-write: the sender's half of the second Dekker pair). */
+  /**
+   * Under the lock: sets SLOW. The store to H_FSLOW is the sender's half of
+   * the second Dekker pair (a receiver stores its stamp, then reads
+   * H_FSLOW); the tail's bit, set next, is what makes lock-free sends' CAS fail.
+   */
   setSlow(): void {
+    if (Atomics.load(this.fc, H_FSLOW) !== 0) return // the tail's bit is set too
+    Atomics.store(this.fc, H_FSLOW, 1)
     Atomics.or(this.fc, F_TAIL, this.fSlowBit)
   }
 
-  /** Under the lock: SLOW := want (F1), touching the tail's line only on a change. */
-  syncSlow(want: boolean): void {
-    if (this.slowSet() === want) return
-    if (want) Atomics.or(this.fc, F_TAIL, this.fSlowBit)
-    else Atomics.and(this.fc, F_TAIL, ~this.fSlowBit)
+  /** Under the lock: SLOW := want (F1). `held`: this critical section set HOLD (the tail's bit may be set alone). */
+  syncSlow(want: boolean, held: boolean): void {
+    const m = Atomics.load(this.fc, H_FSLOW) !== 0
+    if (want) {
+      if (!m) this.setSlow()
+    } else if (m || held) {
+      Atomics.and(this.fc, F_TAIL, ~this.fSlowBit)
+      if (m) Atomics.store(this.fc, H_FSLOW, 0)
+    }
+  }
+
+  /** The position the last successful vpush of this thread claimed. */
+  pushedPos = 0
+  /** This thread's last read of F_HEAD: a bound for peakBufferUsed without reading the receivers' line. */
+  cachedHead = 0
+
+  /**
+   * An upper bound of the values buffered once this thread's push at
+   * `pushedPos` is published, from `cachedHead` (the head only grows, so a
+   * stale head only overestimates); -1 if `cachedHead` is more than a lap
+   * behind (unknown).
+   */
+  pushedBound(): number {
+    const pos = this.pushedPos
+    const h = this.cachedHead
+    const lapMask = ~(this.fLap - 1)
+    const laps = ((pos & lapMask) - (h & lapMask)) | 0
+    const d = (pos & this.fIdx) - (h & this.fIdx) + 1
+    if (laps === 0 && d >= 1) return d
+    if (laps === this.fLap) return this.capacity + d
+    return -1
   }
 }

@@ -60,7 +60,11 @@
  * |     |                 |                            | data slots its values. 0: the locked ring is the buffer          |
  * |31   | (unused)        |                            |                                                                  |
  * | 32  | H_FHEAD         | receivers (CAS), no lock   | fast: the lock-free buffer's head position (own cache line)     |
- * |33-63| (padding)       |                            | keeps H_FHEAD's line apart from H_FTAIL's                        |
+ * |33-47| (padding)       |                            | keeps H_FHEAD's line apart from H_FSLOW's                        |
+ * | 48  | H_FSLOW         | lock                       | fast: 1 while the tail's SLOW bit is set (F1), on a line that    |
+ * |     |                 |                            | only lock holders write: what lock-free receivers read after a   |
+ * |     |                 |                            | take (the tail's line is the senders')                           |
+ * |49-63| (padding)       |                            | keeps H_FSLOW's line apart from H_FTAIL's                        |
  * | 64  | H_FTAIL         | senders (CAS), no lock;    | fast: the tail position, and the SLOW bit (fast-slots.ts, F1)    |
  * |     |                 | SLOW bit: the lock holder  |                                                                  |
  * |65-95| (padding)       |                            | keeps H_FTAIL's line apart from the owner table's                |
@@ -122,6 +126,8 @@ export const H_MAXBUF = 28
 export const H_FAST = 30
 /** Fast channels: the lock-free buffer's head and tail positions, 128 bytes apart (fast-slots.ts). */
 export const H_FHEAD = 32
+/** Fast channels: the receivers' copy of SLOW, on its own line (fast-slots.ts). */
+export const H_FSLOW = 48
 export const H_FTAIL = 64
 export const H_OWNERS = 96
 

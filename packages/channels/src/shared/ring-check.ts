@@ -28,7 +28,8 @@ export function checkRing(r: Ring): string | undefined {
     if (!(l >= 0 && l <= c && c <= r.slots)) return `R1: offers live ${l} count ${c} slots ${r.slots}`
     if (r.get(H_RECV_OPEN) === 0 && (n !== 0 || c !== 0)) return 'F2/R4'
     if (r.get(H_HANDOFFS) !== 0) return 'R2: handoffs on a buffered channel'
-    if ((c > 0 || r.get(H_SEND_WAITING) > 0 || r.get(H_RECV_OPEN) === 0) && !r.slowSet()) return 'F1: a sender waits but SLOW is clear'
+    if ((c > 0 || r.get(H_SEND_WAITING) > 0 || r.get(H_RECV_OPEN) === 0) && !(r.slowSet() && r.tailSlowSet()))
+      return 'F1: a sender waits but SLOW is clear'
     return undefined
   }
   const count = r.get(H_COUNT)

@@ -211,8 +211,9 @@ export class Ring extends FastSlots {
   unlock(): void {
     const i = this.i32
     // F1 (fast-slots.ts): lock-free sends stay closed while a sender waits or an offer is queued.
-    if (this.holding) this.releaseHold()
-    if (this.fast) this.syncSlow(this.get(H_COUNT) > 0 || this.get(H_SEND_WAITING) > 0 || this.get(H_RECV_OPEN) === 0)
+    const held = this.holding
+    if (held) this.releaseHold()
+    if (this.fast) this.syncSlow(this.get(H_COUNT) > 0 || this.get(H_SEND_WAITING) > 0 || this.get(H_RECV_OPEN) === 0, held)
     const ns = this.notifySend && i[this.h + H_SEND_WAITING]! > 0
     const nr = this.notifyRecv && i[this.h + H_RECV_WAITING]! > 0
     // Cleared on every unlock: a flag left over would notify after a later,
@@ -700,7 +701,13 @@ export class Ring extends FastSlots {
       this.bumpRecv()
       this.unlock()
     }
-    if (Atomics.load(i, H_PEAK) < this.capacity) this.raisePeak()
+    // peakBufferUsed: exact (raisePeak reads the receivers' line) only when the
+    // bound from this thread's last view of the head could raise it.
+    const peak = Atomics.load(i, H_PEAK)
+    if (peak < this.capacity) {
+      const bound = this.pushedBound()
+      if (bound < 0 || bound - Atomics.load(i, H_RECV_WAITING) > peak) this.raisePeak()
+    }
     criticalLeave()
     return true
   }
