@@ -56,9 +56,10 @@
  *    waits. Either the sender sees the count (it takes the lock and bumps
  *    the receivers' futex word, as any change does) or the receiver's retry
  *    sees the stamp. So no receiver waits while a value is there unwoken.
- *  - A lock-free receive stores its stamp (a slot freed), then reads F_TAIL's
- *    SLOW; a sender that finds the buffer full sets SLOW (Atomics.or) under
- *    the lock, then tries the buffer again before it queues an offer or waits.
+ *  - A lock-free receive stores its stamp (a slot freed), then reads SLOW
+ *    (its copy H_FSLOW); a sender that finds the buffer full sets SLOW under
+ *    the lock (H_FSLOW, then the tail's bit), then tries the buffer again
+ *    before it queues an offer or waits.
  *    Either the receiver sees SLOW (it takes the lock, moves queued offers
  *    into free slots and bumps the senders' word) or the sender's retry finds
  *    the freed slot. So no sender waits for room that is there, and an offer
