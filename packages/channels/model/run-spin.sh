@@ -10,10 +10,11 @@
 #   bash packages/channels/model/run-spin.sh --spin-unarmed --only cap0-2p2c-spin
 #                                                         # mutation: an unregistered offer that registers without
 #                                                         # reading the futex word must be caught (a sender parked forever)
-#   bash packages/channels/model/run-spin.sh --only NAME   # one configuration (see CONFIGS)
+#   bash packages/channels/model/run-spin.sh --only NAME   # one configuration (see CONFIGS, SELECT_CONFIGS, FAST_CONFIGS)
 #   bash packages/channels/model/run-spin.sh --select-mutation MUT_NO_O2 --only select-r0-p1
 #                                                         # a mutation of select.pml (MUT_NO_O2, MUT_UNARMED with
 #                                                         # select-p1-only) that its checks must catch
+#   bash packages/channels/model/run-spin.sh --fast-mutations  # fast.pml mutations: exit 0 only if every one is caught
 #
 # Every configuration is an exhaustive safety run (assertions + invalid end
 # states = a waiter parked forever); a search that hits the memory or depth
@@ -32,6 +33,7 @@ while [ $# -gt 0 ]; do
     --ungated) variant=ungated; extra="-DFIXED -DUNGATED" ;;
     --unarmed) variant=unarmed; extra="-DFIXED -DUNARMED" ;;
     --spin-unarmed) variant=spin-unarmed; extra="-DFIXED -DSPIN_UNARMED" ;;   # a mutation the *-spin* configurations must catch
+    --fast-mutations) variant=fast-mutations ;;   # fast.pml with one half of a Dekker pair removed: every one must fail
     --only) only="$2"; shift ;;
     --select-mutation) selmut="-D$2"; shift ;;
     *) echo "run-spin.sh: unknown argument $1" >&2; exit 2 ;;
@@ -92,6 +94,29 @@ SELECT_CONFIGS=(
   "select-p1-only-cancel|-DNOR0 -DCANCEL=1"
 )
 
+# The lock-free buffer of fast channels (fast.pml; src/shared/fast-slots.ts): lock-free sends
+# and receives against waiting (offers, registered receivers), cancellation and close. The
+# NOCLOSE ones keep the producers' closes from waking a receiver that lost a wake-up; LEAVE =
+# CAP leaves values in the buffer so that an offer stuck beside free room is a parked sender.
+FAST_CONFIGS=(
+  "fast-cap1-2p1c|-DCAP=1 -DNP=2 -DNC=1 -DNV=2"
+  "fast-cap1-2p1c-noclose-leave|-DNOCLOSE -DLEAVE=1 -DCAP=1 -DNP=2 -DNC=1 -DNV=2"
+  "fast-cap2-2p1c-noclose|-DNOCLOSE -DCAP=2 -DNP=2 -DNC=1 -DNV=2"
+  "fast-cap1-2p2c-cancel|-DNOCLOSE -DCAP=1 -DNP=2 -DNC=2 -DNV=1 -DCANCELP=1 -DCANCELC=1"
+  "fast-cap1-2p1c-offq1-cancel|-DNOCLOSE -DLEAVE=1 -DCAP=1 -DOFFQ=1 -DNP=2 -DNC=1 -DNV=2 -DCANCELP=2"
+  "fast-cap1-2p2c-early-close|-DCAP=1 -DNP=2 -DNC=2 -DNV=1 -DRCLOSE=3 -DCANCELP=1"
+  "fast-cap1-2p2c-spin-early-close|-DCAP=1 -DNP=2 -DNC=2 -DNV=1 -DRCLOSE=3 -DSPINP=1 -DCANCELP=2"
+  "fast-cap1-2p1c-spin-noclose-leave|-DNOCLOSE -DLEAVE=1 -DCAP=1 -DNP=2 -DNC=1 -DNV=2 -DSPINP=3"
+)
+# Mutations the fast configurations must catch (run with --fast-mutations): each removes one
+# half of a Dekker pair, or SLOW itself.
+FAST_MUTATIONS=(
+  "mut-no-recheck-recv|-DNOCLOSE -DCAP=1 -DNP=2 -DNC=1 -DNV=2 -DNO_RECHECK_RECV"
+  "mut-no-slow-read|-DNOCLOSE -DLEAVE=1 -DCAP=1 -DNP=2 -DNC=1 -DNV=2 -DNO_SLOW_READ"
+  "mut-no-slow-recheck|-DNOCLOSE -DLEAVE=1 -DCAP=1 -DNP=2 -DNC=1 -DNV=2 -DNO_SLOW_RECHECK"
+  "mut-no-slow|-DNOCLOSE -DCAP=1 -DNP=2 -DNC=1 -DNV=2 -DNO_SLOW"
+)
+
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
@@ -120,7 +145,13 @@ names=()
 all=()
 for c in "${CONFIGS[@]}"; do all+=("$c|ring.pml"); done
 for c in "${SYNC_CONFIGS[@]}"; do all+=("$c|sync.pml"); done
-for c in "${SELECT_CONFIGS[@]}"; do all+=("$c|select.pml"); done
+if [ "$variant" = fast-mutations ]; then
+  all=()
+  for c in "${FAST_MUTATIONS[@]}"; do all+=("$c|fast.pml"); done
+else
+  for c in "${SELECT_CONFIGS[@]}"; do all+=("$c|select.pml"); done
+  for c in "${FAST_CONFIGS[@]}"; do all+=("$c|fast.pml"); done
+fi
 for c in "${all[@]}"; do
   name="${c%%|*}" rest="${c#*|}"
   defs="${rest%%|*}" model="${rest##*|}"
@@ -161,5 +192,15 @@ for name in "${names[@]}"; do
   total_states=$((total_states + states))
   total_errors=$((total_errors + errors))
 done
-echo "spin: ring.pml + sync.pml + select.pml ($variant, ${#names[@]} configurations, $(( $(date +%s) - start ))s): $total_states states, $total_errors errors"
+if [ "$variant" = fast-mutations ]; then
+  caught=0
+  for name in "${names[@]}"; do
+    e=$(sed -n 's/.*errors: \([0-9][0-9]*\).*/\1/p' "$work/$name/pan.out" 2>/dev/null | head -1)
+    [ "${e:-0}" != 0 ] && caught=$((caught + 1))
+  done
+  echo "spin: fast.pml mutations: $caught of ${#names[@]} caught"
+  [ "$caught" -eq "${#names[@]}" ]
+  exit
+fi
+echo "spin: ring.pml + sync.pml + select.pml + fast.pml ($variant, ${#names[@]} configurations, $(( $(date +%s) - start ))s): $total_states states, $total_errors errors"
 [ "$total_errors" -eq 0 ]

@@ -203,6 +203,7 @@ function pollLocked(cases: readonly AnyCase[], outs: (Outgoing | undefined)[] | 
   let r = WOULD_BLOCK
   let incoming: Incoming | undefined
   for (const ring of rings) ring.lock()
+  for (const ring of rings) ring.holdLocked() // lock-free operations wait too (fast channels, fast-slots.ts)
   try {
     const order = identity(n)
     for (let k = 0; k < n && chosen < 0; k++) {

@@ -189,7 +189,8 @@ export abstract class SharedEndpoint {
       // H_OV_COUNT to H_LIVE in between, so on a channel with overflow this sum
       // may be off by the values one refill moves (the exception to the
       // "exact at some instant" note above). Without overflow H_OV_COUNT is 0.
-      currentBufferUsed: Math.min(get(H_LIVE), ring.capacity) + get(H_OV_COUNT),
+      // A fast channel: the lock-free buffer's count (its offers are not buffer used).
+      currentBufferUsed: ring.fast ? (live ? ring.fastCount() : 0) : Math.min(get(H_LIVE), ring.capacity) + get(H_OV_COUNT),
       maxBufferSize: ring.maxBufferSize,
       openSendChannels: get(H_SEND_OPEN),
       openReceiveChannels: get(H_RECV_OPEN),

@@ -11,7 +11,12 @@
  * table; and by a sender spinning on its unregistered offer, H_HEAD_SEQ, whose
  * racy read is final once it passes the offer's ticket (ring.ts "The
  * unregistered offer": it only grows). No word is written without the lock
- * except the futex words' Atomics.add (under it too) and H_LOCK itself.
+ * except the futex words' Atomics.add (under it too), H_LOCK itself, and, on a
+ * fast channel (H_FAST != 0), H_PEAK (raised by CAS by lock-free senders).
+ * On a fast channel the lock-free paths also read H_RECV_WAITING (senders,
+ * after publishing a value) with Atomics.load; registrations write it, and
+ * H_SEND_WAITING, with Atomics.add so that read is ordered (fast-slots.ts,
+ * "Ordering").
  *
  * | idx | name            | written by                 | meaning                                                         |
  * |-----|-----------------|----------------------------|-----------------------------------------------------------------|
@@ -49,7 +54,21 @@
  * |     |                 |                            | H_SEND_/H_RECV_WAITING (wake-ups, statistics) but is never       |
  * |     |                 |                            | promised a size-0 value (ring.ts "Select")                       |
  * |28-29| H_MAXBUF        | creator, then read-only    | maxBufferSize exactly, as a Float64 (Infinity, or any integer)   |
- * | 30..| owner table     | lock                       | OWNER_ENTRIES × [threadId+1, sendHandles, recvHandles,           |
+ * | 30  | H_FAST          | creator, then read-only    | 1: the buffer is lock-free (fast-slots.ts): the first            |
+ * |     |                 |                            | OVERFLOW_SLOTS meta/data slots are the locked queue of offers,   |
+ * |     |                 |                            | the other `capacity` meta words are its stamps and the other     |
+ * |     |                 |                            | data slots its values. 0: the locked ring is the buffer          |
+ * |31   | (unused)        |                            |                                                                  |
+ * | 32  | H_FHEAD         | receivers (CAS), no lock   | fast: the lock-free buffer's head position (own cache line)     |
+ * |33-47| (padding)       |                            | keeps H_FHEAD's line apart from H_FSLOW's                        |
+ * | 48  | H_FSLOW         | lock                       | fast: 1 while the tail's SLOW bit is set (F1), on a line that    |
+ * |     |                 |                            | only lock holders write: what lock-free receivers read after a   |
+ * |     |                 |                            | take (the tail's line is the senders')                           |
+ * |49-63| (padding)       |                            | keeps H_FSLOW's line apart from H_FTAIL's                        |
+ * | 64  | H_FTAIL         | senders (CAS), no lock;    | fast: the tail position, and the SLOW bit (fast-slots.ts, F1)    |
+ * |     |                 | SLOW bit: the lock holder  |                                                                  |
+ * |65-95| (padding)       |                            | keeps H_FTAIL's line apart from the owner table's                |
+ * | 96..| owner table     | lock                       | OWNER_ENTRIES × [threadId+1, sendHandles, recvHandles,           |
  * |     |                 |                            |   sendWaiting, recvWaiting, selects]; threadId+1 = 0 marks a     |
  * |     |                 |                            |   free entry; `selects` is that thread's share of H_SELECTS      |
  * |     |                 |                            |   (same two fields), so a dead thread's watchers are forgotten   |
@@ -105,7 +124,14 @@ export const SELECT_SEND_ONE = 1 << 15
 export const SELECT_FIELD_MASK = (1 << 15) - 1
 /** Int32 index of the Float64 maxBufferSize (Float64 index H_MAXBUF / 2). */
 export const H_MAXBUF = 28
-export const H_OWNERS = 30
+/** 1 if the channel's buffer is lock-free (fast-slots.ts); 0 = the locked ring. */
+export const H_FAST = 30
+/** Fast channels: the lock-free buffer's head and tail positions, 128 bytes apart (fast-slots.ts). */
+export const H_FHEAD = 32
+/** Fast channels: the receivers' copy of SLOW, on its own line (fast-slots.ts). */
+export const H_FSLOW = 48
+export const H_FTAIL = 64
+export const H_OWNERS = 96
 
 /** Owner-table entry fields (Int32 offsets inside one entry). */
 export const O_THREAD = 0 // threadId + 1; 0 = free entry

@@ -12,6 +12,7 @@ import { resolveCodec, type CodecOption } from './codec.ts'
 import { SharedReceiveChannel, SharedSendChannel, finishClose } from './endpoints.ts'
 import * as L from './layout.ts'
 import { Ring, SIDE_RECV, SIDE_SEND } from './ring.ts'
+import { initFastStamps } from './fast-slots.ts'
 import { localChannel } from './waiting.ts'
 
 // Local copies: under tsx, reads of imported bindings go through getters (measured: a 20x slower hot path).
@@ -20,6 +21,7 @@ const {
   H_BYTES_BUDGET,
   H_CAPACITY,
   H_CODEC,
+  H_FAST,
   H_GEN,
   H_NEXT,
   H_PREV,
@@ -56,6 +58,16 @@ export interface SharedChannelOptions<T> {
 }
 
 const DEFAULT_MAX_BUFFER_BYTES = 4 << 20
+
+/**
+ * The lock-free buffer (fast-slots.ts; issue 14) for capacities 1..2^22 with a
+ * numeric codec. Off unless GOTRIO_SHARED_FAST=1 (read when a channel opens):
+ * it has not yet had the soak the locked ring has.
+ */
+function fastBufferWanted(capacity: number, codecKind: number): boolean {
+  if (capacity < 1 || capacity > MAX_RING_CAPACITY || codecKind === L.CODEC_BYTES) return false
+  return typeof process !== 'undefined' && process.env.GOTRIO_SHARED_FAST === '1'
+}
 const MAX_BUFFER_BYTES = 0x7fffffff
 
 /**
@@ -96,6 +108,10 @@ export function openSharedChannel<T>(
   a[h + H_SLOT_BYTES] = slotBytes
   a[h + H_BYTES_BUDGET] = budget
   a[h + H_BLOCK] = block
+  if (fastBufferWanted(capacity, codec.kind)) {
+    a[h + H_FAST] = 1
+    initFastStamps(a, h, capacity)
+  }
   a[h + H_SEND_OPEN] = 1
   a[h + H_RECV_OPEN] = 1
   const gen = linkChannel(block, H_NEXT, H_PREV, H_GEN)

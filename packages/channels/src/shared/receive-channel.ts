@@ -119,6 +119,12 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     checkCancelled(ctx)
     const l = this.open()
     const ring = l.ring
+    // The lock-free buffer (fast-slots.ts): only when no receive of this thread waits (FIFO).
+    if (ring.fast && l.recv.queue.length === 0 && ring.tryReceiveFast()) {
+      const value = ring.outNum as T
+      if (yieldDue()) await macrotask()
+      return value
+    }
     if (spin && l.recv.queue.length === 0) ring.spinIfUseful(SIDE_RECV)
     let r: number
     let v: Incoming | undefined
@@ -150,6 +156,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
   receiveNowait(): T {
     const l = this.open()
     const ring = l.ring
+    if (ring.fast && l.recv.queue.length === 0 && ring.tryReceiveFast()) return ring.outNum as T
     let r: number
     let v: Incoming | undefined
     ring.lock()
@@ -179,6 +186,11 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     checkCancelled(ctx)
     const l = this.open()
     const ring = l.ring
+    if (ring.fast && l.recv.queue.length === 0 && ring.tryReceiveFast()) {
+      const values = fastBatch(ring, max) as T[]
+      if (yieldDue()) await macrotask()
+      return values
+    }
     if (l.recv.queue.length === 0) ring.spinIfUseful(SIDE_RECV)
     let r: number
     let b: Batch | undefined
@@ -212,6 +224,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     checkBatchMax('SharedReceiveChannel.receiveManyNowait', max)
     const l = this.open()
     const ring = l.ring
+    if (ring.fast && l.recv.queue.length === 0 && ring.tryReceiveFast()) return fastBatch(ring, max) as T[]
     let r: number
     let b: Batch | undefined
     ring.lock()
@@ -294,6 +307,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     const l = this.open()
     if (l.recv.queue.length > 0) return NOT_READY
     const ring = l.ring
+    if (ring.fast && ring.tryReceiveFast()) return ring.outNum as T
     ring.spinIfUseful(SIDE_RECV)
     let r: number
     let v: Incoming | undefined
@@ -322,3 +336,15 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
 }
 
 const NOT_READY: unique symbol = Symbol('not ready')
+
+/**
+ * After a lock-free take (value in `outNum`): that value and up to `max - 1`
+ * more taken lock-free, in FIFO order. Values only in offers (senders waiting
+ * for room) are moved into the buffer by each take (tryReceiveFast), so the
+ * batch sees them as the locked batch does.
+ */
+function fastBatch(ring: Ring, max: number): number[] {
+  const nums = [ring.outNum]
+  while (nums.length < max && ring.tryReceiveFast()) nums.push(ring.outNum)
+  return nums
+}

@@ -15,9 +15,23 @@ import {
   H_LIVE,
   H_OV_COUNT,
   H_RECV_OPEN,
+  H_SEND_WAITING,
 } from './layout.ts'
 
 export function checkRing(r: Ring): string | undefined {
+  if (r.fast) {
+    // F1-F3 (fast-slots.ts); the locked ring holds only offers (R1 with SLOTS = OVERFLOW_SLOTS).
+    const n = r.fastCount()
+    const c = r.get(H_COUNT)
+    const l = r.get(H_LIVE)
+    if (!(n >= 0 && n <= r.capacity)) return `F3: count ${n} of ${r.capacity}`
+    if (!(l >= 0 && l <= c && c <= r.slots)) return `R1: offers live ${l} count ${c} slots ${r.slots}`
+    if (r.get(H_RECV_OPEN) === 0 && (n !== 0 || c !== 0)) return 'F2/R4'
+    if (r.get(H_HANDOFFS) !== 0) return 'R2: handoffs on a buffered channel'
+    if ((c > 0 || r.get(H_SEND_WAITING) > 0 || r.get(H_RECV_OPEN) === 0) && !(r.slowSet() && r.tailSlowSet()))
+      return 'F1: a sender waits but SLOW is clear'
+    return undefined
+  }
   const count = r.get(H_COUNT)
   const live = r.get(H_LIVE)
   const ho = r.get(H_HANDOFFS)

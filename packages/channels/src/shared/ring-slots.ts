@@ -24,6 +24,7 @@ const {
   H_BYTES_USED,
   H_CAPACITY,
   H_CODEC,
+  H_FAST,
   H_MAXBUF,
   H_SLOTS,
   H_SLOT_BYTES,
@@ -58,7 +59,15 @@ export class RingSlots {
   readonly maxBufferSize: number
   /** Larger than MAX_RING_CAPACITY: values beyond the ring wait in overflow chunks (overflow.ts). */
   readonly overflows: boolean
+  /**
+   * Slots of the locked ring. A fast channel (H_FAST) lays out capacity +
+   * OVERFLOW_SLOTS slots as any buffered one, but its locked ring is the first
+   * OVERFLOW_SLOTS of them (the queue of offers); the rest are the lock-free
+   * buffer's (fast-slots.ts).
+   */
   readonly slots: number
+  /** Slots laid out in the block (H_SLOTS). */
+  readonly layoutSlots: number
   readonly codec: number
   readonly slotBytes: number
   /** Index in `i32` of meta word 0. */
@@ -81,15 +90,16 @@ export class RingSlots {
     // H_MAXBUF is an even word and blocks are 8-aligned: one aligned Float64 of the arena.
     this.maxBufferSize = this.a.f64[(block + H_MAXBUF * 4) >> 3]!
     this.overflows = this.capacity > MAX_RING_CAPACITY
-    this.slots = i[b + H_SLOTS]!
+    this.layoutSlots = i[b + H_SLOTS]!
+    this.slots = i[b + H_FAST] === 1 ? L.OVERFLOW_SLOTS : this.layoutSlots
     this.codec = i[b + H_CODEC]!
     this.slotBytes = i[b + H_SLOT_BYTES]!
     this.budget = i[b + H_BYTES_BUDGET]!
     this.meta = HEADER_WORDS
     const sab = this.a.sab
-    const data = block + dataOffset(this.slots)
-    const dataBytes = this.slots * this.slotBytes
-    this.i32 = new Int32Array(sab, block, dataOffset(this.slots) >> 2)
+    const data = block + dataOffset(this.layoutSlots)
+    const dataBytes = this.layoutSlots * this.slotBytes
+    this.i32 = new Int32Array(sab, block, dataOffset(this.layoutSlots) >> 2)
     this.d32 = new Int32Array(sab, data, dataBytes >> 2)
     this.du32 = new Uint32Array(sab, data, dataBytes >> 2)
     this.df64 = new Float64Array(sab, data, dataBytes >> 3)
@@ -145,6 +155,13 @@ export class RingSlots {
     }
     this.outHasEndpoints = (m & ENTRY_HAS_ENDPOINTS) !== 0
     return m
+  }
+
+  /** The number in ring slot `slot` (numeric codecs), read without taking it (out* untouched). */
+  protected slotNum(slot: number): number {
+    if (this.codec === CODEC_FLOAT64) return this.df64[slot]!
+    if (this.codec === CODEC_UINT32) return this.du32[slot]!
+    return this.d32[slot]!
   }
 
   /** Under the lock, after a take of an inline byte value: a copy of its bytes. */

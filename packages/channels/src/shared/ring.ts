@@ -7,7 +7,8 @@
  *
  * Invariants (all under the lock; `checkInvariants`, ring-check.ts `checkRing`, checks them in tests):
  *  - R1 0 <= LIVE <= COUNT <= SLOTS = CAPACITY + OVERFLOW_SLOTS (RENDEZVOUS_SLOTS for size 0;
- *       OVERFLOW_RING_SLOTS for a channel with overflow chunks, overflow.ts).
+ *       OVERFLOW_RING_SLOTS for a channel with overflow chunks, overflow.ts; OVERFLOW_SLOTS
+ *       for a fast channel, whose locked ring holds only offers: see "Fast channels").
  *  - R2 HANDOFFS <= RECV_WAITING - (select receive watchers, H_SELECTS), and
  *       HANDOFFS = 0 when CAPACITY > 0.
  *  - R3 (size 0) the first HANDOFFS live entries from the head are ENTRY_VALUE
@@ -18,6 +19,21 @@
  *       owner entry until it completes or withdraws, both under the lock.
  *  - R6 BYTES_USED is the sum of out-of-line lengths of the entries in the ring
  *       and in the overflow of an unbounded channel (overflow.ts, O1-O4).
+ *
+ * Fast channels (H_FAST; capacity 1..MAX_RING_CAPACITY, numeric codecs):
+ * the buffer is the lock-free ring of fast-slots.ts (its invariants F1-F3 and
+ * its two Dekker pairs are argued there), and this file's ring is the queue
+ * of the offers of senders that found it full. R1-R6 speak of that queue
+ * (LIVE/COUNT count offers; R4 also holds for the lock-free buffer, F2). An
+ * offer's send is complete once `serviceLocked` moved it into the buffer
+ * (its ticket passed: HEAD_SEQ counts moves and takes of offers), which any
+ * operation under the lock does first and a lock-free receive does when it
+ * sees SLOW; a receive under the lock that finds the buffer empty takes the
+ * oldest offer itself. So values stay FIFO and a waiting sender owns the next
+ * free slot. `trySendFast`/`tryReceiveFast` are the lock-free operations;
+ * `sendFastLocked`/`receiveFastLocked` the locked ones, which use the same
+ * CAS steps (lock-free operations run meanwhile). Ring.unlock recomputes SLOW
+ * (F1) and clears a select's HOLD (`holdLocked`).
  *
  * Rendezvous (size 0), Go's direct handoff made cross-thread:
  *  - A receiver that finds no value registers as waiting (RECV_WAITING++).
@@ -115,6 +131,7 @@ import * as __overflow from './overflow.ts'
 import { ownerAdd, ownerGet, ownerTake } from './owners.ts'
 import { checkRing } from './ring-check.ts'
 import { RingSlots } from './ring-slots.ts'
+import { FastSlots, V_OK } from './fast-slots.ts'
 import * as __spin from './spin.ts'
 import { threadId } from 'node:worker_threads'
 import * as L from './layout.ts'
@@ -176,7 +193,7 @@ export const SIDE_SEND = 0
 export const SIDE_RECV = 1
 
 /** One thread's access object to one channel, shared by every handle of it in this thread. */
-export class Ring extends RingSlots {
+export class Ring extends FastSlots {
   /** Output of a WAIT result: the futex value read under the lock. */
   seen = 0
   /** Output of an OFFERED result: the offer's ticket. */
@@ -196,6 +213,10 @@ export class Ring extends RingSlots {
    */
   unlock(): void {
     const i = this.i32
+    // F1 (fast-slots.ts): lock-free sends stay closed while a sender waits or an offer is queued.
+    const held = this.holding
+    if (held) this.releaseHold()
+    if (this.fast) this.syncSlow(this.get(H_COUNT) > 0 || this.get(H_SEND_WAITING) > 0 || this.get(H_RECV_OPEN) === 0, held)
     const ns = this.notifySend && i[this.h + H_SEND_WAITING]! > 0
     const nr = this.notifyRecv && i[this.h + H_RECV_WAITING]! > 0
     // Cleared on every unlock: a flag left over would notify after a later,
@@ -275,6 +296,10 @@ export class Ring extends RingSlots {
    */
   spin(forReceive: boolean, spins: number): boolean {
     const i = this.i32
+    if (this.fast) {
+      for (let k = 0; k < spins; k++) if (!this.looksBlocked(forReceive)) return true
+      return false
+    }
     for (let k = 0; k < spins; k++) {
       spinPause()
       if (forReceive) {
@@ -315,7 +340,8 @@ export class Ring extends RingSlots {
     for (let k = 0, n = b.n; k < n; k++) {
       spinPause()
       const ahead = (ticket - Atomics.load(i, H_HEAD_SEQ)) | 0
-      if (ahead < 0 || (cap > 0 && ahead < cap)) {
+      // Fast channels: an offer is inside the buffer once moved into it (ahead < 0).
+      if (ahead < 0 || (cap > 0 && !this.fast && ahead < cap)) {
         b.won()
         return SPIN_TAKEN
       }
@@ -343,6 +369,10 @@ export class Ring extends RingSlots {
   /** True if a receive or send would have to wait now (a racy read, for deciding whether to spin). */
   looksBlocked(forReceive: boolean): boolean {
     const i = this.i32
+    if (this.fast) {
+      if (forReceive) return this.fastCount() === 0 && Atomics.load(i, H_COUNT) === 0 && Atomics.load(i, H_SEND_OPEN) > 0
+      return this.fastCount() >= this.capacity && Atomics.load(i, H_RECV_OPEN) > 0
+    }
     if (forReceive) return Atomics.load(i, H_LIVE) === 0 && Atomics.load(i, H_SEND_OPEN) > 0
     // H_OV_COUNT is 0 on a channel without overflow: not read there (it shares the hot header line).
     return (
@@ -421,6 +451,7 @@ export class Ring extends RingSlots {
     nowait: boolean,
     spinFirst = false,
   ): number {
+    if (this.fast) return this.sendFastLocked(tid, num, registered, nowait, spinFirst)
     if (this.get(H_RECV_OPEN) === 0) {
       if (registered) this.unregister(tid, SIDE_SEND)
       return BROKEN
@@ -488,7 +519,7 @@ export class Ring extends RingSlots {
    */
   offerLocked(tid: number, ticket: number, withdraw: boolean, registered = true): number {
     const ahead = (ticket - this.get(H_HEAD_SEQ)) | 0 // entries before it; < 0: taken
-    if (ahead < 0 || (this.capacity > 0 && this.liveAhead(ahead) < this.capacity)) {
+    if (ahead < 0 || (this.capacity > 0 && !this.fast && this.liveAhead(ahead) < this.capacity)) {
       // Taken, or (capacity > 0) inside the buffer: the send is complete, even
       // if the last receiver has closed since (it was buffered, then dropped).
       if (registered) this.unregister(tid, SIDE_SEND)
@@ -545,6 +576,11 @@ export class Ring extends RingSlots {
     }
     // Offers beyond the buffer are not "buffer used", nor are values that waiting
     // receivers will take (Trio hands those over without buffering them).
+    if (this.fast) {
+      // A fast channel's ring holds only offers, which are not "buffer used".
+      this.bumpRecv()
+      return
+    }
     const live = this.get(H_LIVE)
     const used = (live < this.capacity ? live : this.capacity) + (this.overflows ? this.get(H_OV_COUNT) : 0) - this.get(H_RECV_WAITING)
     if (used > this.get(H_PEAK)) this.set(H_PEAK, used)
@@ -559,6 +595,7 @@ export class Ring extends RingSlots {
    * WOULD_BLOCK (nowait). `registered` as for sendLocked.
    */
   receiveLocked(tid: number, registered: boolean, nowait: boolean): number {
+    if (this.fast) return this.receiveFastLocked(tid, registered, nowait)
     this.skipTombstones()
     if (this.overflows) this.refill()
     const ho = this.get(H_HANDOFFS)
@@ -603,7 +640,7 @@ export class Ring extends RingSlots {
       // and sleeps on SEQ_RECV: wake it, or the value is stranded and its
       // sender waits for the take forever (spin model, model/README.md:
       // "a cancelled receiver strands a promised value").
-      if (this.get(H_LIVE) > 0) this.bumpRecv()
+      if (this.get(H_LIVE) > 0 || (this.fast && this.fastCount() > 0)) this.bumpRecv()
       return WOULD_BLOCK
     }
     return this.receiveLocked(tid, true, true)
@@ -646,11 +683,204 @@ export class Ring extends RingSlots {
     return m & ENTRY_KIND_MASK
   }
 
+  // ---- the lock-free buffer (fast channels, fast-slots.ts) ------------------
+
+  /**
+   * A send without the lock: true if `num` is in the buffer (the send is
+   * complete), false if the caller must take the lock (full, SLOW set: a
+   * sender waits or an offer is queued, or no receiver is open). Inside the
+   * termination gate from the CAS to the wake-up it may owe.
+   */
+  trySendFast(num: number): boolean {
+    criticalEnter()
+    if (this.vpush(num, false) !== V_OK) {
+      criticalLeave()
+      return false
+    }
+    const i = this.i32
+    // The first Dekker pair (fast-slots.ts "Ordering"): the stamp store above,
+    // then the waiter count. A receiver counted here may sleep on SEQ_RECV:
+    // bump it under the lock, as any change that lets receivers proceed does.
+    if (Atomics.load(i, H_RECV_WAITING) > 0) {
+      this.lock()
+      this.bumpRecv()
+      this.unlock()
+    }
+    // peakBufferUsed: exact (raisePeak reads the receivers' line) only when the
+    // bound from this thread's last view of the head could raise it.
+    const peak = Atomics.load(i, H_PEAK)
+    if (peak < this.capacity) {
+      const bound = this.pushedBound()
+      if (bound < 0 || bound - Atomics.load(i, H_RECV_WAITING) > peak) this.raisePeak()
+    }
+    criticalLeave()
+    return true
+  }
+
+  /**
+   * A receive without the lock: true with the value in `outNum`, false if the
+   * caller must take the lock (nothing published: empty, or a sender is
+   * writing it; offers and EndOfChannel are decided under the lock).
+   */
+  tryReceiveFast(): boolean {
+    criticalEnter()
+    if (!this.vpop(false)) {
+      criticalLeave()
+      return false
+    }
+    // The second Dekker pair: the stamp store (a slot freed), then SLOW. A
+    // waiting sender owns the freed slot: move the oldest offers in and wake
+    // the senders, before this receive returns.
+    if (this.slowSet()) {
+      this.lock()
+      this.serviceLocked()
+      this.bumpSend()
+      this.unlock()
+    }
+    criticalLeave()
+    return true
+  }
+
+  /**
+   * peakBufferUsed on a fast channel: values in the buffer minus the waiting
+   * receivers they will go to (as `push` counts it), raised by CAS (lock-free
+   * senders race for it; only raised, never lowered).
+   */
+  private raisePeak(): void {
+    const i = this.i32
+    let peak = Atomics.load(i, H_PEAK)
+    const used = this.fastCount() - Atomics.load(i, H_RECV_WAITING)
+    while (used > peak) {
+      const p = Atomics.compareExchange(i, H_PEAK, peak, used)
+      if (p === peak) return
+      peak = p
+    }
+  }
+
+  /**
+   * Under the lock (fast channels): moves queued offers, oldest first, into
+   * free slots of the buffer; each move passes the offer's ticket, so its
+   * sender's send is complete ("a waiting sender owns the next free slot").
+   * Reads the offers' numbers without touching out* (a receiver's value is there).
+   */
+  private serviceLocked(): void {
+    while (this.get(H_COUNT) > 0) {
+      const slot = this.get(H_HEAD_IDX)
+      if ((this.i32[this.meta + slot]! & ENTRY_KIND_MASK) !== ENTRY_TOMBSTONE) {
+        if (this.vpush(this.slotNum(slot), true) !== V_OK) return
+        this.set(H_LIVE, this.get(H_LIVE) - 1)
+        this.raisePeak()
+        this.bumpRecv()
+      }
+      this.advanceHead() // passes the ticket; bumps senders
+    }
+  }
+
+  /** sendLocked on a fast channel (same contract; never HANDED: capacity > 0). */
+  private sendFastLocked(tid: number, num: number, registered: boolean, nowait: boolean, spinFirst: boolean): number {
+    if (this.get(H_RECV_OPEN) === 0) {
+      if (registered) this.unregister(tid, SIDE_SEND)
+      return BROKEN
+    }
+    this.serviceLocked()
+    // No live offer is queued after serviceLocked unless the buffer was full:
+    // an offer goes before this value.
+    if (this.get(H_COUNT) === 0) {
+      let r = this.vpush(num, true)
+      if (r !== V_OK) {
+        // Full: SLOW first, then look again (fast-slots.ts "Ordering", the
+        // second pair): a receive that freed a slot and did not see SLOW is
+        // seen by this second look; one that did will move the offer below.
+        this.setSlow()
+        r = this.vpush(num, true)
+      }
+      if (r === V_OK) {
+        if (registered) this.unregister(tid, SIDE_SEND)
+        this.raisePeak()
+        this.bumpRecv()
+        return DONE
+      }
+    }
+    if (nowait) return WOULD_BLOCK
+    this.setSlow() // F1: from here on a sender waits or an offer is queued
+    if (this.get(H_COUNT) < this.slots) {
+      this.ticket = (this.get(H_HEAD_SEQ) + this.get(H_COUNT)) | 0
+      this.push(ENTRY_OFFER, num, undefined, 0)
+      if (!registered && !spinFirst) this.register(tid, SIDE_SEND)
+      return OFFERED
+    }
+    if (!registered) this.register(tid, SIDE_SEND)
+    this.seen = this.readSeq(SIDE_SEND)
+    return WAIT
+  }
+
+  /** receiveLocked on a fast channel (same contract). */
+  private receiveFastLocked(tid: number, registered: boolean, nowait: boolean): number {
+    for (;;) {
+      if (this.vpop(true)) {
+        if (registered) this.unregister(tid, SIDE_RECV)
+        this.serviceLocked()
+        this.bumpSend() // a slot freed: senders waiting without an offer, select send cases
+        // Pass the baton (see receiveLocked): another waiting receiver may take the next value.
+        if (this.fastCount() > 0 || this.get(H_SEND_OPEN) === 0) this.bumpRecv()
+        return DONE
+      }
+      if (this.get(H_COUNT) > 0) {
+        // Offers wait only behind a full buffer; it emptied since without a
+        // move (lock-free receivers move offers only when they see SLOW, which
+        // is set). A value claimed but not yet published is older than every
+        // offer: wait for its stamp (its sender is inside its gate, a few
+        // instructions from the store).
+        if (!this.fastEmptyExactly()) continue
+        this.skipTombstones()
+        if (this.get(H_COUNT) > 0) {
+          this.takeHead() // passes the offer's ticket: its send is complete
+          if (registered) this.unregister(tid, SIDE_RECV)
+          this.serviceLocked() // the next offer owns the room this receive left
+          return DONE
+        }
+      }
+      if (this.get(H_SEND_OPEN) === 0) {
+        // Every send handle closed: no send is in flight (a send completes
+        // before its handle can close; a terminated thread left its gate), so
+        // an empty buffer stays empty.
+        if (registered) this.unregister(tid, SIDE_RECV)
+        return END
+      }
+      if (nowait) return WOULD_BLOCK
+      if (!registered) {
+        // The first Dekker pair: count this receiver (Atomics.add), then look again.
+        this.register(tid, SIDE_RECV)
+        registered = true
+        continue
+      }
+      this.seen = this.readSeq(SIDE_RECV)
+      return WAIT
+    }
+  }
+
+  /**
+   * The last receiver closed (fast channel, under the lock): SLOW (no
+   * lock-free send completes from here), then every value taken out (F2).
+   * A send that claimed a slot before SLOW publishes within its gate; the
+   * drain waits for it, so nothing is left behind.
+   */
+  private drainFastLocked(): void {
+    this.setSlow()
+    for (;;) {
+      if (this.vpop(true)) continue
+      if (this.fastEmptyExactly()) return
+    }
+  }
+
   // ---- open counts -------------------------------------------------------
 
   register(tid: number, side: number): void {
     const f = side === SIDE_SEND ? H_SEND_WAITING : H_RECV_WAITING
-    this.set(f, this.get(f) + 1)
+    // Atomics: lock-free senders read H_RECV_WAITING after publishing (fast-slots.ts "Ordering").
+    Atomics.add(this.i32, this.h + f, 1)
+    // F1 before the caller's re-check: no lock-free send completes past this waiting sender.
+    if (this.fast && side === SIDE_SEND) this.setSlow()
     this.ownerAdd(tid, side === SIDE_SEND ? O_SEND_WAITING : O_RECV_WAITING, 1)
     // Size 0: a select's send case may now hand its value to this receiver ("Select").
     if (side === SIDE_RECV && this.capacity === 0 && this.get(H_SELECTS) >= SELECT_SEND_ONE) this.bumpSend()
@@ -672,11 +902,22 @@ export class Ring extends RingSlots {
    */
   selectRegisterLocked(side: number): number {
     const f = side === SIDE_SEND ? H_SEND_WAITING : H_RECV_WAITING
-    this.set(f, this.get(f) + 1)
+    Atomics.add(this.i32, this.h + f, 1)
     const one = side === SIDE_SEND ? SELECT_SEND_ONE : SELECT_RECV_ONE
     this.set(H_SELECTS, this.get(H_SELECTS) + one)
     this.ownerAdd(threadId, O_SELECTS, one)
-    return this.readSeq(side)
+    const seen = this.readSeq(side)
+    if (this.fast) {
+      // The select tried this case before registering; a lock-free operation of
+      // the other side may have made it ready in between without seeing the
+      // registration. The Dekker re-check (fast-slots.ts "Ordering"): if ready
+      // now, move the futex word past `seen`, so the select's wait returns at
+      // once and it retries the case under the lock.
+      if (side === SIDE_SEND) this.setSlow()
+      const ready = side === SIDE_SEND ? this.fastCount() < this.capacity : this.fastCount() > 0 || this.get(H_COUNT) > 0
+      if (ready) Atomics.add(this.i32, this.h + (side === SIDE_SEND ? H_SEQ_SEND : H_SEQ_RECV), 1)
+    }
+    return seen
   }
 
   /**
@@ -705,18 +946,18 @@ export class Ring extends RingSlots {
   /** Withdraws one watcher of `side` (its case committed, or the select ended). Under the lock. */
   selectUnregisterLocked(side: number): void {
     const f = side === SIDE_SEND ? H_SEND_WAITING : H_RECV_WAITING
-    this.set(f, this.get(f) - 1)
+    Atomics.sub(this.i32, this.h + f, 1)
     const one = side === SIDE_SEND ? SELECT_SEND_ONE : SELECT_RECV_ONE
     this.set(H_SELECTS, this.get(H_SELECTS) - one)
     this.ownerAdd(threadId, O_SELECTS, -one)
     // Like a plain receiver's withdrawal: a value left in the ring may be for a
     // receiver that sleeps behind this one's registration.
-    if (side === SIDE_RECV && this.get(H_LIVE) > 0) this.bumpRecv()
+    if (side === SIDE_RECV && (this.get(H_LIVE) > 0 || (this.fast && this.fastCount() > 0))) this.bumpRecv()
   }
 
   unregister(tid: number, side: number): void {
     const f = side === SIDE_SEND ? H_SEND_WAITING : H_RECV_WAITING
-    this.set(f, this.get(f) - 1)
+    Atomics.sub(this.i32, this.h + f, 1)
     this.ownerAdd(tid, side === SIDE_SEND ? O_SEND_WAITING : O_RECV_WAITING, -1)
   }
 
@@ -740,6 +981,7 @@ export class Ring extends RingSlots {
       const left = this.get(H_RECV_OPEN) - n
       this.set(H_RECV_OPEN, left)
       if (left === 0) {
+        if (this.fast) this.drainFastLocked()
         for (let k = 0, c = this.get(H_COUNT); k < c; k++) {
           const slot = (this.get(H_HEAD_IDX) + k) % this.slots
           if ((this.i32[this.meta + slot]! & ENTRY_KIND_MASK) === ENTRY_TOMBSTONE) continue

@@ -89,6 +89,11 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     const num = numeric ? checkNumber(ring.codec, 'SharedSendChannel.send', value) : 0
     const enc = numeric ? undefined : this.encode(ring, 'SharedSendChannel.send', value)
     const idle = l.send.queue.length === 0
+    // The lock-free buffer (fast-slots.ts): only when no send of this thread waits (FIFO).
+    if (ring.fast && idle && ring.trySendFast(num)) {
+      if (yieldDue()) await macrotask()
+      return
+    }
     if (idle) ring.spinIfUseful(SIDE_SEND)
     let r: number
     let seen = 0
@@ -162,6 +167,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     const numeric = ring.codec !== CODEC_BYTES
     const num = numeric ? checkNumber(ring.codec, 'SharedSendChannel.sendNowait', value) : 0
     const enc = numeric ? undefined : this.encode(ring, 'SharedSendChannel.sendNowait', value)
+    if (ring.fast && l.send.queue.length === 0 && ring.trySendFast(num)) return
     let r: number
     ring.lock()
     try {

@@ -87,6 +87,7 @@ export function blockingSend(ring: Ring, num: number, out: Outgoing | undefined,
 
 function blockingSendWaits(ring: Ring, num: number, out: Outgoing | undefined, broken: () => Error): void {
   refuseMainThread('SharedSendChannel.sendSync()', 'await send() (or sendNowait())')
+  if (ring.fast && out === undefined && ring.trySendFast(num)) return // the lock-free buffer (fast-slots.ts)
   const seq = ring.h + H_SEQ_SEND
   let offered = false
   let ticket = 0
@@ -197,6 +198,13 @@ function blockingReceiveWaits(
   )
   const seq = ring.h + H_SEQ_RECV
   const numeric = ring.codec !== CODEC_BYTES
+  if (ring.fast && ring.tryReceiveFast()) {
+    // The lock-free buffer (fast-slots.ts); a batch takes what else is there lock-free too.
+    if (batch === undefined) return undefined
+    batch.nums.push(ring.outNum)
+    while (batch.nums.length < max && ring.tryReceiveFast()) batch.nums.push(ring.outNum)
+    return undefined
+  }
   let registered = false
   if (ring.looksBlocked(true)) {
     ring.spin(true, SPINS * 10)

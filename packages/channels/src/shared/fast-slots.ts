@@ -1,0 +1,311 @@
+/**
+ * The lock-free buffer of a *fast* shared channel (issue 14): a bounded
+ * multi-producer multi-consumer array ring with a sequence stamp per slot
+ * (Vyukov's bounded queue, as in crossbeam-channel's array flavor), used for
+ * channels of capacity 1..MAX_RING_CAPACITY with a numeric codec. A value
+ * that finds room costs its sender one CAS on the tail and one stamp store,
+ * and its receiver one CAS on the head and one stamp store: no channel lock.
+ * The channel lock (ring.ts) stays for everything that waits: registering
+ * waiters, the offers of senders waiting for room (the locked ring of
+ * OVERFLOW_SLOTS entries, used as a queue of offers), close, cancellation.
+ *
+ * Where (layout.ts): a fast channel lays out `capacity + OVERFLOW_SLOTS` slots
+ * as any buffered channel; the locked ring uses the first OVERFLOW_SLOTS of
+ * them as its queue of offers, and the lock-free buffer the other `capacity`:
+ *
+ * | word / array                        | written by                               | meaning                                  |
+ * |-------------------------------------|------------------------------------------|------------------------------------------|
+ * | header H_FHEAD (byte 128)           | receivers (CAS), no lock                 | position of the next value to take       |
+ * | header H_FSLOW (byte 192)           | lock holders                             | 1 while SLOW is set (receivers read it)  |
+ * | header H_FTAIL (byte 256)           | senders (CAS), no lock; SLOW: lock holder| position of the next free slot, + SLOW   |
+ * | meta words OVERFLOW_SLOTS..+C       | the CAS winner of that position          | the stamps (below)                       |
+ * | data slots OVERFLOW_SLOTS..+C       | the CAS winner of that position          | the numbers                              |
+ *
+ * H_FHEAD and H_FTAIL are 128 bytes from each other and from the lock's line,
+ * so senders and receivers that keep up with each other write different lines.
+ *
+ * Positions: `lap | index`, index < C (capacity), lap a multiple of ONE_LAP =
+ * 2P where P = the next power of two >= C; the bit P of F_TAIL is SLOW. Both
+ * wrap at 2^32 (compared for equality only). Stamps: slot i holds `pos` when
+ * it is free for the sender of position `pos`, and `pos + 1` once that sender
+ * published its value; the receiver of `pos` stores `pos + ONE_LAP` (free for
+ * the next lap's sender).
+ *
+ * HOLD (bit P of F_HEAD) is set only by `holdLocked` (a select polling
+ * several channels at one instant) and cleared by its unlock; lock-free
+ * receivers' CAS fails while it is set, as senders' does with SLOW.
+ *
+ * SLOW (bit P of F_TAIL) is set and cleared only under the channel lock, by
+ * Atomics.or / Atomics.and, and every lock-free sender's CAS compares the
+ * whole word, so once SLOW is set no lock-free send can complete: senders
+ * then take the lock (ring.ts `sendFastLocked`, which pushes with the bit
+ * kept). Invariants (under the lock, at every unlock; ring-check.ts):
+ *  - F1 an offer is queued (H_COUNT > 0), or a sender is registered as
+ *       waiting (H_SEND_WAITING > 0, select watchers included), or no receive
+ *       handle is open (H_RECV_OPEN = 0) => SLOW. (Ring.unlock recomputes SLOW
+ *       as exactly this, so with no waiting sender the fast path reopens.)
+ *  - F2 H_RECV_OPEN = 0 => the lock-free buffer is empty (the last receiver
+ *       drained it, as R4 for the locked ring).
+ *  - F3 0 <= count() <= C, exact when no operation is in flight.
+ *
+ * Ordering (every access below is an Atomics operation, so all of them are in
+ * one sequentially consistent order; these are the two Dekker pairs):
+ *  - A lock-free send publishes its stamp, then reads H_RECV_WAITING; a
+ *    receiver that finds the buffer empty registers (Atomics.add on
+ *    H_RECV_WAITING) under the lock, then tries the buffer again before it
+ *    waits. Either the sender sees the count (it takes the lock and bumps
+ *    the receivers' futex word, as any change does) or the receiver's retry
+ *    sees the stamp. So no receiver waits while a value is there unwoken.
+ *  - A lock-free receive stores its stamp (a slot freed), then reads SLOW
+ *    (its copy H_FSLOW); a sender that finds the buffer full sets SLOW under
+ *    the lock (H_FSLOW, then the tail's bit), then tries the buffer again
+ *    before it queues an offer or waits.
+ *    Either the receiver sees SLOW (it takes the lock, moves queued offers
+ *    into free slots and bumps the senders' word) or the sender's retry finds
+ *    the freed slot. So no sender waits for room that is there, and an offer
+ *    never waits in the queue while the buffer has room for long: the next
+ *    lock-free receive, or any operation under the lock, moves it.
+ *  - A lock-free send's CAS fails once SLOW is set, so a send that started
+ *    before a waiting sender registered either completed before that
+ *    registration (its value is older) or goes to the lock, behind the offers:
+ *    a waiting sender owns the next free slot (Trio), in every thread.
+ * The termination gate (lock.ts) brackets each lock-free operation from its
+ * CAS to its stamp store and its wake-up, so a terminated worker never leaves
+ * a slot claimed but unpublished, nor a wake-up owed.
+ */
+import { RingSlots } from './ring-slots.ts'
+import * as L from './layout.ts'
+// Local copies: under tsx, reads of imported bindings go through getters (measured: a 20x slower hot path).
+const { CODEC_FLOAT64, CODEC_UINT32, H_FAST, H_FHEAD, H_FSLOW, H_FTAIL, OVERFLOW_SLOTS } = L
+const F_HEAD = H_FHEAD
+const F_TAIL = H_FTAIL
+
+/** vpush results. */
+export const V_OK = 0
+export const V_FULL = 1
+export const V_SLOW = 2
+
+/** The creator, in a zeroed block: every stamp free for lap 0 (head = tail = 0). */
+export function initFastStamps(i32: Int32Array, headerIndex: number, capacity: number): void {
+  const st = headerIndex + L.HEADER_WORDS + OVERFLOW_SLOTS
+  for (let k = 0; k < capacity; k++) i32[st + k] = k
+}
+
+function nextPow2(n: number): number {
+  let p = 1
+  while (p < n) p *= 2
+  return p
+}
+
+/** The views of the lock-free buffer (all empty on a channel without one). */
+export class FastSlots extends RingSlots {
+  /** True if this channel has the lock-free buffer (H_FAST != 0). */
+  readonly fast: boolean
+  /** The header view (F_HEAD, F_TAIL are header words). */
+  readonly fc: Int32Array
+  readonly stamps: Int32Array
+  private readonly fd32: Int32Array
+  private readonly fdu32: Uint32Array
+  private readonly fdf64: Float64Array
+  /** index mask (P - 1), the SLOW bit (P), one lap (2P). */
+  readonly fIdx: number
+  readonly fSlowBit: number
+  readonly fLap: number
+
+  constructor(block: number) {
+    super(block)
+    this.fast = this.a.i32[(block >> 2) + H_FAST] === 1
+    const c = this.fast ? this.capacity : 0
+    const sab = this.a.sab
+    // Views of the slots after the locked ring's OVERFLOW_SLOTS (layout.ts).
+    const data = block + L.dataOffset(this.layoutSlots) + OVERFLOW_SLOTS * this.slotBytes
+    this.fc = this.i32
+    this.stamps = this.fast ? new Int32Array(sab, block + L.metaOffset() + OVERFLOW_SLOTS * 4, c) : new Int32Array(0)
+    const wide = this.codec === CODEC_FLOAT64
+    this.fd32 = this.fast && !wide ? new Int32Array(sab, data, c) : new Int32Array(0)
+    this.fdu32 = this.fast && !wide ? new Uint32Array(sab, data, c) : new Uint32Array(0)
+    this.fdf64 = this.fast && wide ? new Float64Array(sab, data, c) : new Float64Array(0)
+    const p = nextPow2(c)
+    this.fIdx = p - 1
+    this.fSlowBit = p
+    this.fLap = 2 * p
+  }
+
+  /** The position after `pos` (wrapping to the next lap after index C - 1). */
+  private nextPos(pos: number): number {
+    const idx = pos & this.fIdx
+    return idx + 1 < this.capacity ? (pos + 1) | 0 : ((pos & ~(this.fLap - 1)) + this.fLap) | 0
+  }
+
+  /**
+   * Pushes `num`. `locked`: the caller holds the channel lock and may push
+   * while SLOW is set (the bit is kept). Returns V_OK, V_FULL (no free slot
+   * for this lap: full, or its receiver is still copying out) or V_SLOW (a
+   * lock-free push found SLOW: take the lock). Publishes with a stamp store.
+   */
+  vpush(num: number, locked: boolean): number {
+    const f = this.fc
+    const st = this.stamps
+    const slow = this.fSlowBit
+    for (;;) {
+      const t = Atomics.load(f, F_TAIL)
+      if (!locked && (t & slow) !== 0) return V_SLOW
+      const pos = t & ~slow
+      const idx = pos & this.fIdx
+      const s = Atomics.load(st, idx)
+      if (s === pos) {
+        // The CAS compares the whole word: it fails if SLOW was set since the load.
+        if (Atomics.compareExchange(f, F_TAIL, t, this.nextPos(pos) | (t & slow)) === t) {
+          this.pushedPos = pos
+          if (this.codec === CODEC_FLOAT64) this.fdf64[idx] = num
+          else this.fd32[idx] = num
+          Atomics.store(st, idx, (pos + 1) | 0) // publish (a Dekker store: fast-slots.ts "Ordering")
+          return V_OK
+        }
+      } else if (((s + this.fLap) | 0) === ((pos + 1) | 0)) {
+        return V_FULL // still holds the previous lap's value
+      }
+      // Another sender took this position meanwhile: read the tail again.
+    }
+  }
+
+  /**
+   * Takes the oldest value into `outNum`. False: the head slot holds no
+   * published value (empty, or its sender is between its CAS and its stamp),
+   * or (lock-free, `locked` false) HOLD is set: take the lock.
+   */
+  vpop(locked: boolean): boolean {
+    const f = this.fc
+    const st = this.stamps
+    const hold = this.fSlowBit
+    for (;;) {
+      const w = Atomics.load(f, F_HEAD)
+      if (!locked && (w & hold) !== 0) return false
+      const h = w & ~hold
+      const idx = h & this.fIdx
+      const s = Atomics.load(st, idx)
+      if (s === ((h + 1) | 0)) {
+        // Compares the whole word: fails if HOLD was set since the load.
+        if (Atomics.compareExchange(f, F_HEAD, w, this.nextPos(h) | (w & hold)) === w) {
+          if (this.codec === CODEC_FLOAT64) this.outNum = this.fdf64[idx]!
+          else if (this.codec === CODEC_UINT32) this.outNum = this.fdu32[idx]!
+          else this.outNum = this.fd32[idx]!
+          Atomics.store(st, idx, (h + this.fLap) | 0) // free for the next lap (a Dekker store)
+          return true
+        }
+      } else if (s === h) {
+        return false
+      }
+      // Another receiver took it meanwhile: read the head again.
+    }
+  }
+
+  /** Values in the buffer (claimed positions included); exact when no operation is in flight (F3). */
+  fastCount(): number {
+    const f = this.fc
+    const slow = this.fSlowBit
+    for (;;) {
+      const t = Atomics.load(f, F_TAIL) & ~slow
+      const h = Atomics.load(f, F_HEAD) & ~slow
+      if ((Atomics.load(f, F_TAIL) & ~slow) !== t) continue
+      this.cachedHead = h
+      return this.distance(t, h)
+    }
+  }
+
+  private distance(t: number, h: number): number {
+    const hi = h & this.fIdx
+    const ti = t & this.fIdx
+    if (hi < ti) return ti - hi
+    if (hi > ti) return this.capacity - hi + ti
+    return t === h ? 0 : this.capacity
+  }
+
+  /** True if no position is claimed beyond the head (nothing published nor being written). */
+  fastEmptyExactly(): boolean {
+    return (Atomics.load(this.fc, F_TAIL) & ~this.fSlowBit) === (Atomics.load(this.fc, F_HEAD) & ~this.fSlowBit)
+  }
+
+  /** This thread holds the lock and set HOLD (holdLocked); unlock clears both. */
+  protected holding = false
+
+  /**
+   * Under the lock: no lock-free operation of either side completes until
+   * unlock (SLOW on the tail, HOLD on the head; operations that claimed a
+   * position before are linearized at that claim). For a multi-channel
+   * select's poll (select.ts pollLocked), which must see its channels at one
+   * instant, as under Go's lockorder: lock-free operations would otherwise
+   * change them between its checks.
+   */
+  holdLocked(): void {
+    if (!this.fast) return
+    this.holding = true
+    Atomics.or(this.fc, F_TAIL, this.fSlowBit)
+    Atomics.or(this.fc, F_HEAD, this.fSlowBit)
+  }
+
+  /** Under the lock, before unlocking: HOLD cleared (SLOW is recomputed by the unlock). */
+  protected releaseHold(): void {
+    this.holding = false
+    Atomics.and(this.fc, F_HEAD, ~this.fSlowBit)
+  }
+
+  /**
+   * True if SLOW is set, as lock-free receivers read it: H_FSLOW, a copy on a
+   * line only lock holders write (the tail's line changes with every send).
+   * H_FSLOW = 1 implies the tail's bit (it is set first and cleared last);
+   * the tail's bit may be set alone only while a select holds (holdLocked).
+   */
+  slowSet(): boolean {
+    return Atomics.load(this.fc, H_FSLOW) !== 0
+  }
+
+  /** The tail's SLOW bit itself (checks). */
+  tailSlowSet(): boolean {
+    return (Atomics.load(this.fc, F_TAIL) & this.fSlowBit) !== 0
+  }
+
+  /**
+   * Under the lock: sets SLOW. The store to H_FSLOW is the sender's half of
+   * the second Dekker pair (a receiver stores its stamp, then reads
+   * H_FSLOW); the tail's bit, set next, is what makes lock-free sends' CAS fail.
+   */
+  setSlow(): void {
+    if (Atomics.load(this.fc, H_FSLOW) !== 0) return // the tail's bit is set too
+    Atomics.store(this.fc, H_FSLOW, 1)
+    Atomics.or(this.fc, F_TAIL, this.fSlowBit)
+  }
+
+  /** Under the lock: SLOW := want (F1). `held`: this critical section set HOLD (the tail's bit may be set alone). */
+  syncSlow(want: boolean, held: boolean): void {
+    const m = Atomics.load(this.fc, H_FSLOW) !== 0
+    if (want) {
+      if (!m) this.setSlow()
+    } else if (m || held) {
+      Atomics.and(this.fc, F_TAIL, ~this.fSlowBit)
+      if (m) Atomics.store(this.fc, H_FSLOW, 0)
+    }
+  }
+
+  /** The position the last successful vpush of this thread claimed. */
+  pushedPos = 0
+  /** This thread's last read of F_HEAD: a bound for peakBufferUsed without reading the receivers' line. */
+  cachedHead = 0
+
+  /**
+   * An upper bound of the values buffered once this thread's push at
+   * `pushedPos` is published, from `cachedHead` (the head only grows, so a
+   * stale head only overestimates); -1 if `cachedHead` is more than a lap
+   * behind (unknown).
+   */
+  pushedBound(): number {
+    const pos = this.pushedPos
+    const h = this.cachedHead
+    const lapMask = ~(this.fLap - 1)
+    const laps = ((pos & lapMask) - (h & lapMask)) | 0
+    const d = (pos & this.fIdx) - (h & this.fIdx) + 1
+    if (laps === 0 && d >= 1) return d
+    if (laps === this.fLap) return this.capacity + d
+    return -1
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * The lock-free buffer of shared channels (src/shared/fast-slots.ts, issue 14)
+ * across real worker threads: its seams with the locked protocol. Every
+ * channel here is opened with GOTRIO_SHARED_FAST=1 and checked to be a fast
+ * one. Exact totals and per-producer order; sizes scale with GOTRIO_STRESS.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { run } from '@gotrio/runtime'
+import { WouldBlock, openSharedChannel, type SharedSendChannel } from '../src/index.js'
+import { runWorker } from './fixtures/run-worker.js'
+import { expectRingInvariants, ringOf } from './fixtures/ring-values.js'
+
+const STRESS = Number(process.env.GOTRIO_STRESS ?? 1)
+
+let saved: string | undefined
+beforeAll(() => {
+  saved = process.env.GOTRIO_SHARED_FAST
+  process.env.GOTRIO_SHARED_FAST = '1'
+})
+afterAll(() => {
+  if (saved === undefined) delete process.env.GOTRIO_SHARED_FAST
+  else process.env.GOTRIO_SHARED_FAST = saved
+})
+
+function openFast(capacity: number): ReturnType<typeof openSharedChannel<number>> {
+  const pair = openSharedChannel<number>(capacity, { codec: 'int32' })
+  expect(ringOf(pair[0] as never).fast).toBe(true)
+  return pair
+}
+
+describe('shared channel, lock-free buffer: across threads', () => {
+  for (const cap of [1, 2, 7, 64]) {
+    it(`capacity ${cap}: producers (sync, async, nowait) x consumers (sync, many, async, asyncMany) in workers: each value once, per-producer order, quiescent statistics`, async () => {
+      const [tx, rx] = openFast(cap)
+      const per = 1_000_000
+      const count = 1500 * STRESS
+      const modes = ['sync', 'async', 'nowait']
+      const producers = modes.map((m, p) => runWorker<number>('produceTagged', tx.clone(), p, per, count, m))
+      const consumers = ['sync', 'many', 'async', 'asyncMany'].map((m) =>
+        runWorker<[number, number, number]>('consumeTagged', rx.clone(), modes.length, per, m),
+      )
+      tx.close()
+      const stats = rx.statistics()
+      expect(stats.maxBufferSize).toBe(cap)
+      rx.close()
+      expect(await Promise.all(producers)).toEqual(modes.map(() => count))
+      const res = await Promise.all(consumers)
+      let want = 0
+      for (let p = 0; p < modes.length; p++) want += p * per * count + (count * (count - 1)) / 2
+      expect(res.reduce((s, r) => s + r[0], 0)).toBe(modes.length * count)
+      expect(res.reduce((s, r) => s + r[1], 0)).toBe(want)
+      expect(res.map((r) => r[2])).toEqual([0, 0, 0, 0])
+    })
+  }
+
+  it('a consumer on the main thread (for await) against two sync producers: exact totals; the buffer is empty after', async () => {
+    const [tx, rx] = openFast(16)
+    const per = 1_000_000
+    const count = 4000 * STRESS
+    const producers = [0, 1].map((p) => runWorker<number>('produceTagged', tx.clone(), p, per, count, 'sync'))
+    tx.close()
+    const next = [-1, -1]
+    let n = 0
+    let bad = 0
+    await run(async () => {
+      for await (const v of rx) {
+        const p = Math.floor(v / per)
+        if (v <= next[p]!) bad++
+        next[p] = v
+        n++
+      }
+    })
+    await Promise.all(producers)
+    expect([n, bad]).toEqual([2 * count, 0])
+    const s = rx.statistics()
+    expect([s.currentBufferUsed, s.tasksWaitingSend, s.tasksWaitingReceive]).toEqual([0, 0, 0])
+    expect(s.peakBufferUsed).toBeGreaterThanOrEqual(1)
+    expect(s.peakBufferUsed).toBeLessThanOrEqual(16)
+    expectRingInvariants(ringOf(rx as never))
+    rx.close()
+  })
+
+  for (const cap of [1, 3]) {
+    it(`capacity ${cap}: a waiting sender owns the slot a receive in another thread frees; a new lock-free send there does not overtake it`, async () => {
+      const laps = 150 * STRESS
+      const [tx, rx] = openFast(cap)
+      const [goT, goR] = openSharedChannel<number>(0, { codec: 'int32' })
+      const [doneT, doneR] = openSharedChannel<number>(0, { codec: 'int32' })
+      const probe = runWorker<number>('overtakeProbe', rx.clone(), tx.clone(), goR, doneT, laps)
+      await run(async () => {
+        for (let lap = 0; lap < laps; lap++) {
+          for (let k = 0; k < cap; k++) tx.sendNowait(lap * 10 + k) // full
+          const sending = tx.send(-2) // waits: an offer
+          expect(rx.statistics().tasksWaitingSend).toBe(1)
+          await goT.send(lap)
+          expect(await doneR.receive()).toBe(1) // the probe's sendNowait found no room
+          await sending
+          for (let k = 1; k < cap; k++) expect(rx.receiveNowait()).toBe(lap * 10 + k)
+          expect(rx.receiveNowait()).toBe(-2) // moved into the buffer by the probe's receive, in order
+          expect(() => rx.receiveNowait()).toThrow(WouldBlock)
+        }
+      })
+      expect(await probe).toBe(0)
+      const s = rx.statistics()
+      expect([s.currentBufferUsed, s.tasksWaitingSend, s.tasksWaitingReceive]).toEqual([0, 0, 0])
+      expect(s.peakBufferUsed).toBe(cap)
+      expectRingInvariants(ringOf(rx as never))
+      for (const e of [tx, rx, goT, doneR]) e.close()
+    })
+  }
+
+  for (const cap of [1, 4]) {
+    it(`capacity ${cap}: the last receiver closes while producers (sync and async) stream lock-free: every producer sees BrokenResourceError; nothing is left in the buffer`, async () => {
+      for (let lap = 0; lap < 4 * STRESS; lap++) {
+        const [tx, rx] = openFast(cap)
+        const per = 10_000_000
+        const modes = ['sync', 'async', 'sync']
+        const producers = modes.map((m, p) => runWorker<number>('sendTaggedUntilBroken', tx.clone(), p, per, m))
+        const keep = tx // held (never sends) so that the channel outlives the producers, for statistics
+        let got = 0
+        const stopAt = 200 + lap * 97
+        await run(async () => {
+          for (; got < stopAt; got++) await rx.receive()
+        })
+        rx.close() // the last receiver: drops the buffer, breaks the senders
+        const sent = await Promise.all(producers)
+        const delivered = sent.reduce((a, b) => a + b, 0)
+        // Every completed send was received or was in the buffer when it was dropped.
+        expect(delivered).toBeGreaterThanOrEqual(got)
+        expect(delivered - got).toBeLessThanOrEqual(cap)
+        const s = keep.statistics()
+        expect([s.currentBufferUsed, s.openReceiveChannels, s.tasksWaitingSend]).toEqual([0, 0, 0])
+        expect(() => keep.sendNowait(0)).toThrow(/every receive handle/)
+        keep.close()
+      }
+    })
+  }
+})
+
+describe('shared channel, lock-free buffer: one thread', () => {
+  it('sendNowait / receiveNowait over many laps keep FIFO, statistics and the invariants exact', () => {
+    const [tx, rx] = openFast(5)
+    const ring = ringOf(rx as never)
+    let next = 0
+    let want = 0
+    let held = 0
+    for (let step = 0; step < 20_000 * STRESS; step++) {
+      if ((step * 7919) % 13 < 7) {
+        try {
+          tx.sendNowait(next)
+          next++
+          held++
+        } catch (e) {
+          if (!(e instanceof WouldBlock)) throw e
+          expect(held).toBe(5)
+        }
+      } else {
+        try {
+          expect(rx.receiveNowait()).toBe(want)
+          want++
+          held--
+        } catch (e) {
+          if (!(e instanceof WouldBlock)) throw e
+          expect(held).toBe(0)
+        }
+      }
+      if (step % 1000 === 0) {
+        expect(rx.statistics().currentBufferUsed).toBe(held)
+        expectRingInvariants(ring)
+      }
+    }
+    expect(rx.statistics().peakBufferUsed).toBe(5)
+    tx.close()
+    rx.close()
+  })
+
+  it('a closed channel: EndOfChannel after the buffer drains; BrokenResourceError for senders after the last receiver closed', async () => {
+    const [tx, rx] = openFast(3)
+    const tx2: SharedSendChannel<number> = tx.clone()
+    tx.sendNowait(1)
+    tx2.sendNowait(2)
+    tx.close()
+    tx2.close()
+    await run(async () => {
+      expect(await rx.receive()).toBe(1)
+      expect(rx.receiveNowait()).toBe(2)
+      await expect(rx.receive()).rejects.toThrow(/every send handle/)
+    })
+    rx.close()
+    const [ty, ry] = openFast(2)
+    ty.sendNowait(7)
+    ry.close()
+    expect(() => ty.sendNowait(8)).toThrow(/every receive handle/)
+    expect(ty.statistics().currentBufferUsed).toBe(0)
+    ty.close()
+  })
+})
