@@ -138,6 +138,11 @@ export function syncWaitEnd(): void {
   noteSyncWake() // for deadlock detection: this thread ran, whatever it waited on
 }
 
+/** @internal worker-entry.ts installs the hook that posts the thread's hint. */
+export function setSyncWaitHook(hook: (blocked: boolean) => void): void {
+  syncWaitHook = hook
+}
+
 /**
  * Once per slice of a *registered* blocking wait (the operation is counted as
  * waiting and only another thread, a cancellation or a deadline can end it):
@@ -152,10 +157,6 @@ export function syncWaitSlice(waitsOn: string): void {
 /** @internal deadlock/local.ts installs the probe answer of a blocked worker thread. */
 export function setSyncBlockedHook(hook: (waitsOn: string) => void): void {
   syncBlockedHook = hook
-}
-/** @internal worker-entry.ts installs the hook that posts the thread's hint. */
-export function setSyncWaitHook(hook: (blocked: boolean) => void): void {
-  syncWaitHook = hook
 }
 
 export { isMainThread, threadId }

@@ -181,11 +181,12 @@ export function quietHere(): boolean {
 // ---- answering probes ----------------------------------------------------------
 
 /** The waiting operations of this thread, with their tasks. */
-export function waitingHere(): { task: string; waitsOn: string; thread?: number }[] {
-  const out: { task: string; waitsOn: string; thread?: number }[] = []
+type WaitingEntry = { task: string; waitsOn: string; thread?: number }
+export function waitingHere(): WaitingEntry[] {
+  const out: WaitingEntry[] = []
   for (const node of allStatuses()) {
     for (const op of node.waiters()) {
-      const w: { task: string; waitsOn: string; thread?: number } = { task: op.task?.name ?? '?', waitsOn: op.waitsOn }
+      const w: WaitingEntry = { task: op.task?.name ?? '?', waitsOn: op.waitsOn }
       if (!isMainThread) w.thread = threadId
       out.push(w)
     }
@@ -234,35 +235,34 @@ function watchProbes(b: Board): void {
 function answerBlocked(b: Board, waitsOn: string): void {
   if (row < 0) return
   const epoch = Atomics.load(b.i32, kProbe)
-  const base = rowBase(row)
-  if (Atomics.load(b.i32, base + rEpoch) === epoch) return
-  const quiet = currentEffectiveDeadline() === Infinity
-  const wantList = quiet || Atomics.load(b.i32, kWantLists) !== 0
-  Atomics.store(b.i32, base + rAct, activity())
-  Atomics.store(b.i32, base + rParked, parked() + 1)
-  Atomics.store(b.i32, base + rQuiet, quiet ? 1 : 0)
-  Atomics.store(b.i32, base + rOutstanding, outstanding)
-  if (wantList) {
-    const list = waitingHere()
-    list.push({ task: current().task?.name ?? '?', waitsOn, thread: threadId })
-    writeText(b, row, JSON.stringify(list))
-  } else writeText(b, row, '[]')
-  Atomics.store(b.i32, base + rEpoch, epoch)
-  Atomics.add(b.i32, kAnswers, 1)
-  Atomics.notify(b.i32, kAnswers)
+  if (Atomics.load(b.i32, rowBase(row) + rEpoch) === epoch) return
+  const blocked = { task: current().task?.name ?? '?', waitsOn, thread: threadId }
+  writeAnswer(b, epoch, currentEffectiveDeadline() === Infinity, parked() + 1, blocked)
 }
 
 function answer(b: Board, epoch: number): void {
+  writeAnswer(b, epoch, quietHere(), parked(), undefined)
+}
+
+/**
+ * Writes this thread's answer to probe `epoch`: every field before rEpoch
+ * (board.ts: a detector that reads rEpoch === epoch then reads this answer's
+ * fields), then counts it and wakes the detector. The waiting list only
+ * matters for a thread that may be stuck (or when a dump asks): skipped otherwise.
+ */
+function writeAnswer(b: Board, epoch: number, quiet: boolean, parkedOps: number, blocked: WaitingEntry | undefined): void {
   const base = rowBase(row)
-  const quiet = quietHere()
-  const wantList = quiet || Atomics.load(b.i32, kWantLists) !== 0
-  const n = parked()
   Atomics.store(b.i32, base + rAct, activity())
-  Atomics.store(b.i32, base + rParked, n)
+  Atomics.store(b.i32, base + rParked, parkedOps)
   Atomics.store(b.i32, base + rQuiet, quiet ? 1 : 0)
   Atomics.store(b.i32, base + rOutstanding, outstanding)
-  // The list only matters to a thread that may be stuck; skip the walk otherwise.
-  writeText(b, row, wantList ? JSON.stringify(waitingHere()) : '[]')
+  let list = '[]'
+  if (quiet || Atomics.load(b.i32, kWantLists) !== 0) {
+    const waiting = waitingHere()
+    if (blocked !== undefined) waiting.push(blocked)
+    list = JSON.stringify(waiting)
+  }
+  writeText(b, row, list)
   Atomics.store(b.i32, base + rEpoch, epoch)
   Atomics.add(b.i32, kAnswers, 1)
   Atomics.notify(b.i32, kAnswers)
