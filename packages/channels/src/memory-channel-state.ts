@@ -144,12 +144,13 @@ export class ReceiveOp<T> extends Parked<unknown> implements QueueNode {
    * buffer instead of one of them parking for every value (see PROFILE notes
    * in the README); on a rendezvous channel one side waits per value anyway.
    */
-  deliver(value: T): void {
+  deliver(value: T): boolean {
     const k = this.kind
     const v = k === RECEIVE ? value : k === NEXT ? { done: false, value } : [value]
     const st = this.state
     if (st.maxBufferSize > 0 && st.receiveWaiters.length === 0) this.wakeSoon(v)
     else this.wake(v)
+    return true
   }
   end(): void {
     if (this.kind === NEXT) this.wake(DONE)
@@ -238,11 +239,10 @@ export class MemoryChannelState<T> {
    * wait. Precondition: some receive handle is open.
    */
   offer(value: T): boolean {
-    const r = this.receiveWaiters.shift()
-    if (r !== undefined) {
+    for (let r = this.receiveWaiters.shift(); r !== undefined; r = this.receiveWaiters.shift()) {
       assert(this.buffer.length === 0, 'M2: a receiver waits only while the buffer is empty')
-      r.deliver(value)
-      return true
+      // A select's entry refuses when the select committed elsewhere first (select/waiter.ts `claim`): serve the next.
+      if (r.deliver(value)) return true
     }
     const buf = this.buffer
     if (buf.length < this.maxBufferSize) {
@@ -262,13 +262,12 @@ export class MemoryChannelState<T> {
    */
   take(): T | typeof EMPTY | typeof END {
     const buf = this.buffer
-    const s = this.sendWaiters.shift()
-    if (s !== undefined) {
+    for (let s = this.sendWaiters.shift(); s !== undefined; s = this.sendWaiters.shift()) {
       assert(buf.length === this.maxBufferSize, 'M3: a sender waits only while the buffer is full')
-      // The sender's value is committed now. How it resumes: see `wakeTurn`.
+      // The sender's value is committed now, unless it is a select's entry that refuses (select/waiter.ts
+      // `claim`: the select committed elsewhere first): then the value is not ours, and the next sender is served.
       const sv = s.value
-      if (this.maxBufferSize > 0) s.wakeLater()
-      else s.wake()
+      if (!(this.maxBufferSize > 0 ? s.wakeLater() : s.wake())) continue
       if (buf.length === 0) return sv
       const v = buf.shift()
       buf.push(sv)

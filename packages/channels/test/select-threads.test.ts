@@ -7,7 +7,7 @@
  */
 import { moveOnAfter, openNursery, run, runInWorker, workerTask } from '@gotrio/runtime'
 import { describe, expect, it } from 'vitest'
-import { onReceive, onSend, openSharedChannel, select, type SelectCase } from '../src/index.js'
+import { onReceive, onSend, openMemoryChannel, openSharedChannel, select, type SelectCase } from '../src/index.js'
 import type * as Tasks from './fixtures/select-tasks.js'
 
 const tasks = new URL('./fixtures/select-tasks.ts', import.meta.url)
@@ -23,6 +23,7 @@ const selfSelect = workerTask<typeof Tasks.selfSelect>(tasks, 'selfSelect')
 const selectSendBoth = workerTask<typeof Tasks.selectSendBoth>(tasks, 'selectSendBoth')
 const selectReceiveBoth = workerTask<typeof Tasks.selectReceiveBoth>(tasks, 'selectReceiveBoth')
 const selfSelectSync = workerTask<typeof Tasks.selfSelectSync>(tasks, 'selfSelectSync')
+const mixedSelectSender = workerTask<typeof Tasks.mixedSelectSender>(tasks, 'mixedSelectSender')
 
 const STRESS = Number(process.env.GOTRIO_STRESS ?? 1)
 
@@ -250,6 +251,54 @@ describe('select across threads', () => {
       const [a, b] = await Promise.all([0, 1].map((p) => runInWorker(selfSelectSync, tx.clone(), rx.clone(), p, rounds)))
       expect(a! + b!).toBe(rounds) // every selectSync committed once: what one received, the other sent
       tx.close()
+      rx.close()
+    })
+  })
+
+  it('mixed selects meet on a size-0 shared channel: a worker offers, main receives, each also fed by a memory channel of its thread; totals exact', async () => {
+    const N = 300 * STRESS
+    const M = 200 * STRESS
+    await run(async () => {
+      const [tx, rx] = openSharedChannel<number>(0, { codec: 'int32' })
+      const [ms, mr] = openMemoryChannel<number>(0)
+      const shared: number[] = []
+      let memGot = 0
+      let memSum = 0
+      let worker: number[] = []
+      await openNursery(async (n) => {
+        n.startSoon(async () => {
+          worker = await runInWorker(mixedSelectSender, tx, N, M)
+        })
+        n.startSoon(async () => {
+          for (let i = 0; i < M; i++) await ms.send(i)
+          ms.close()
+        })
+        let ended = 0
+        while (ended !== 3) {
+          const cases: SelectCase<void>[] = []
+          if (!(ended & 1))
+            cases.push(
+              onReceive(
+                rx,
+                (v) => void shared.push(v),
+                () => void (ended |= 1),
+              ),
+            )
+          if (!(ended & 2))
+            cases.push(
+              onReceive(
+                mr,
+                (v) => void ((memGot += 1), (memSum += v)),
+                () => void (ended |= 2),
+              ),
+            )
+          await select(...cases)
+        }
+      })
+      // Every value once, in order; both memory streams whole.
+      expect(shared).toEqual(Array.from({ length: N }, (_, i) => i))
+      expect(worker).toEqual([M, (M * (M - 1)) / 2])
+      expect([memGot, memSum]).toEqual([M, (M * (M - 1)) / 2])
       rx.close()
     })
   })

@@ -520,6 +520,75 @@ describe('select mixes memory and shared channels', () => {
     }
   })
 
+  it('a mixed select with a size-0 shared send case offers its value: a plain receiver takes it (two mixed selects meet)', async () => {
+    const [, mr] = openMemoryChannel<number>(0)
+    const [ss, sr] = openSharedChannel<number>(0, { codec: 'int32' })
+    let got: unknown
+    await openNursery(async (n) => {
+      n.startSoon(async () => {
+        got = await select(
+          onSend(ss, 7, () => 'sent'),
+          onReceive(mr, (v) => ['m', v]),
+        )
+      })
+      await waitAllTasksBlocked()
+      expect(sr.receiveNowait()).toBe(7) // the offer, taken without waiting
+    })
+    expect(got).toBe('sent')
+    expect(waiting(mr, sr)).toEqual([0, 0, 0, 0])
+  })
+
+  it('a memory sender that arrives after the offer was taken is refused and keeps its value; exactly one case commits', async () => {
+    const [ms, mr] = openMemoryChannel<number>(0)
+    const [ss, sr] = openSharedChannel<number>(0, { codec: 'int32' })
+    for (const partner of ['nowait', 'send', 'select'] as const) {
+      let got: unknown
+      let later: unknown
+      await openNursery(async (n) => {
+        n.startSoon(async () => {
+          got = await select(
+            onSend(ss, 7, () => 'sent'),
+            onReceive(mr, (v) => ['m', v]),
+          )
+        })
+        await waitAllTasksBlocked()
+        // In one synchronous step: take the offer, then pair with the select's memory entry.
+        expect(sr.receiveNowait()).toBe(7)
+        if (partner === 'nowait') expect(() => ms.sendNowait(5)).toThrow(WouldBlock)
+        else if (partner === 'send') n.startSoon(async () => void (await ms.send(5)))
+        else n.startSoon(async () => void (await select(onSend(ms, 5))))
+        await waitAllTasksBlocked()
+        if (partner !== 'nowait') {
+          expect(ms.statistics().tasksWaitingSend).toBe(1) // refused: still waiting with its value
+          later = mr.receiveNowait()
+        }
+      })
+      expect(got).toBe('sent')
+      if (partner !== 'nowait') expect(later).toBe(5)
+      expect(waiting(mr, sr)).toEqual([0, 0, 0, 0])
+    }
+  })
+
+  it('a memory receiver that arrives after the offer was taken is refused (a select with a memory send case and a shared offer)', async () => {
+    const [ms, mr] = openMemoryChannel<number>(0)
+    const [ss, sr] = openSharedChannel<number>(0, { codec: 'int32' })
+    let got: unknown
+    await openNursery(async (n) => {
+      n.startSoon(async () => {
+        got = await select(
+          onSend(ss, 7, () => 'shared'),
+          onSend(ms, 8, () => 'memory'),
+        )
+      })
+      await waitAllTasksBlocked()
+      expect(sr.receiveNowait()).toBe(7)
+      expect(() => mr.receiveNowait()).toThrow(WouldBlock)
+    })
+    expect(got).toBe('shared')
+    expect(waiting(mr, sr)).toEqual([0, 0, 0, 0])
+    expect(ms.statistics().tasksWaitingSend).toBe(0)
+  })
+
   it('a cancelled mixed select leaves both channels unchanged', async () => {
     const [ms, mr] = openMemoryChannel<number>(0)
     const [ss, sr] = openSharedChannel<number>(1)

@@ -295,7 +295,7 @@ function shuffled<T>(xs: readonly T[]): T[] {
 }
 
 /**
- * Pass 2's last step for a select whose cases are all shared: posts the offer
+ * Pass 2's last step for a select with a size-0 shared send case: posts the offer
  * of size-0 send case `index` (O1). Returns WOULD_BLOCK (posted or waiting for
  * a slot: queued) or BROKEN (nothing posted; the caller commits the broken case).
  */
@@ -303,7 +303,8 @@ export function registerOffer(sel: SelectWaiter, index: number, handle: SharedSe
   const l: LocalChannel = handle.selectLocal()
   const rec = new OfferRecord(l.send, handle, sel, index, out)
   rec.registered = false
-  rec.others = sel.regs.slice() as SharedCaseRecord[] // all shared: every other registration is a watcher
+  // The watchers, to attempt in resolve(); memory entries need no attempt: a memory partner arrives at them (waiter.ts `claim`).
+  rec.others = sel.regs.filter((r): r is SharedCaseRecord => r instanceof SharedCaseRecord)
   const r = rec.post()
   if (r === BROKEN) return BROKEN
   sel.regs.push(rec)

@@ -28,14 +28,13 @@ export function drawNext(order: number[], k: number): number {
   return i
 }
 
-/** The size-0 shared send case whose value a waiting select offers (chosen at random), or -1: none, or a memory case present. */
+/** The size-0 shared send case whose value a waiting select offers (chosen at random), or -1: none. */
 export function offerCase(cases: readonly SelectCase<unknown>[]): number {
   let pick = -1
   let seen = 0
   for (let k = 0; k < cases.length; k++) {
     const c = cases[k]!
-    if (!c.shared) return -1
-    if (c.kind !== RECEIVE && (c.channel as SharedHandle).selectLocal().ring.capacity === 0 && Math.random() * ++seen < 1) pick = k
+    if (c.shared && c.kind !== RECEIVE && (c.channel as SharedHandle).selectLocal().ring.capacity === 0 && Math.random() * ++seen < 1) pick = k
   }
   return pick
 }

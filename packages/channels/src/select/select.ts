@@ -278,8 +278,8 @@ function register(sel: SelectWaiterT, cases: readonly AnyCase[], outs: (Outgoing
   // In a random order too: cases on one channel queue in it in this order, and
   // whoever pairs with the select takes the first (Go's lockorder, sorted by
   // channel address, leaves equal channels in no fixed order either).
-  // A select whose cases are all shared offers one of its size-0 send cases (shared.ts "Offers"),
-  // posted last, once every other case is registered and still not ready.
+  // A select with a size-0 shared send case offers one of them (shared.ts "Offers"), posted last,
+  // once every other case is registered and still not ready.
   const offer = offerCase(cases)
   const order = identity(cases.length)
   for (let i = 0; i < cases.length; i++) {

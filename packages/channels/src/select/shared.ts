@@ -24,8 +24,8 @@
  * select (abort withdraws every record; nothing was claimed) changed nothing.
  *
  * Offers (size-0 channels). Watchers alone cannot make two selects meet on a
- * size-0 channel: neither side offers anything. So a select whose cases are
- * all shared posts, for one of its size-0 send cases (chosen at random), an
+ * size-0 channel: neither side offers anything. So a waiting select with
+ * size-0 shared send cases posts, for one of them (chosen at random), an
  * *offer* (`OfferRecord`; ring.ts `selectOfferLocked`): an entry any receiver
  * in any thread may take, as it takes a waiting plain sender's. The taker's
  * take is that case's commit. The select keeps "exactly one case commits"
@@ -43,8 +43,12 @@
  * its own offer: the offer is withdrawn whenever the select attempts
  * anything else (the record and its resolve step: select/offer.ts).
  * selectSync offers by the same rules in its blocking loop (`SyncOffer`,
- * select/sync.ts). Selects with a memory case post no offer (a
- * memory partner commits synchronously, without asking).
+ * select/sync.ts). A memory case of a select with a live offer keeps O2 too:
+ * the memory partner that pairs with its entry (another task of this thread,
+ * synchronously) settles the offer before claiming, and if the offer was
+ * taken the entry refuses and the partner serves its next waiter as if the
+ * entry were not there (select/waiter.ts `MemoryEntry.claim`,
+ * memory-channel-state.ts `offer`/`take`).
  */
 import { threadId } from 'node:worker_threads'
 import * as __errors from '../errors.ts'

@@ -72,7 +72,7 @@ export class SelectWaiter extends Parked<void> {
   value: unknown = undefined
   /** Every registration, in the order made. */
   readonly regs: Registration[] = []
-  /** The live offer, if any (only selects whose cases are all shared post one). */
+  /** The live offer, if any (a select with a size-0 shared send case posts one). */
   offer: OfferHook | undefined = undefined
 
   /** S1: the single commit point. True if the caller now decides the outcome. */
@@ -143,9 +143,23 @@ export class MemoryEntry implements QueueNode, Registration {
     if (q !== undefined) q.remove(this)
   }
 
-  /** A receiver took this send case's value (S3). */
+  /**
+   * S1 for this entry, after O2 (select/shared.ts "Offers"): a live offer of
+   * the select is withdrawn first, and if a receiver in another thread had
+   * already taken it, the select committed by that take and this entry
+   * *refuses*: it returns false and its partner goes on as if the entry had
+   * not been there (the engine serves the next waiter, memory-channel-state).
+   */
+  private claim(): boolean {
+    const sel = this.sel
+    if (sel.done) return false
+    if (sel.offer !== undefined && sel.offer.settleOffer()) return false
+    return sel.claim()
+  }
+
+  /** A receiver took this send case's value (S3). False: refused (the receiver must not use the value). */
   wake(): boolean {
-    if (!this.sel.claim()) return false
+    if (!this.claim()) return false
     this.sel.commit(this, this.index, undefined)
     return true
   }
@@ -155,19 +169,21 @@ export class MemoryEntry implements QueueNode, Registration {
     return this.wake()
   }
 
-  /** A sender handed this receive case `v` (S3). */
-  deliver(v: unknown): void {
-    if (this.sel.claim()) this.sel.commit(this, this.index, v)
+  /** A sender handed this receive case `v` (S3). False: refused (the sender still holds `v`). */
+  deliver(v: unknown): boolean {
+    if (!this.claim()) return false
+    this.sel.commit(this, this.index, v)
+    return true
   }
 
   /** The last sender closed: this receive case is ready with END_MARK. */
   end(): void {
-    if (this.sel.claim()) this.sel.commit(this, this.index, END_MARK)
+    if (this.claim()) this.sel.commit(this, this.index, END_MARK)
   }
 
   /** This case's handle closed (ClosedResourceError), or every receiver did (BrokenResourceError). */
   fail(error: unknown): boolean {
-    if (!this.sel.claim()) return false
+    if (!this.claim()) return false
     this.sel.failWith(this, error)
     return true
   }
