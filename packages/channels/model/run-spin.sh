@@ -13,7 +13,8 @@
 #   bash packages/channels/model/run-spin.sh --only NAME   # one configuration (see CONFIGS, SELECT_CONFIGS, FAST_CONFIGS)
 #   bash packages/channels/model/run-spin.sh --select-mutation MUT_NO_O2 --only select-r0-p1
 #                                                         # a mutation of select.pml (MUT_NO_O2, MUT_UNARMED with
-#                                                         # select-p1-only) that its checks must catch
+#                                                         # select-p1-only, MUT_MEM_NO_O2 with select-r0-p1-mem)
+#                                                         # that its checks must catch
 #   bash packages/channels/model/run-spin.sh --fast-mutations  # fast.pml mutations: exit 0 only if every one is caught
 #
 # Every configuration is an exhaustive safety run (assertions + invalid end
@@ -92,6 +93,8 @@ SELECT_CONFIGS=(
   "select-r0-late-p1-cancel|-DCANCEL=1 -DR0LATE=1"
   "select-p1-only|-DNOR0"
   "select-p1-only-cancel|-DNOR0 -DCANCEL=1"
+  "select-r0-p1-mem|-DMEM"
+  "select-r0-p1-mem-cancel|-DMEM -DCANCEL=1"
 )
 
 # The lock-free buffer of fast channels (fast.pml; src/shared/fast-slots.ts): lock-free sends

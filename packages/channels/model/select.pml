@@ -19,6 +19,13 @@
  *       watcher).
  * When S is done it closes its handles (c0's sender, c1's receiver), so R0
  * ends with END and P1 with BROKEN unless S paired with them.
+ * With -DMEM, S also has
+ *   case 2: receive on a memory channel of S's own thread, and a task of that
+ *           thread, M, sends MVAL on it once at any moment S waits. M pairs
+ *           with S's memory entry synchronously (MemoryEntry.claim): it
+ *           settles the offer first (O2) and, if R0 had taken it, is refused
+ *           and keeps MVAL (memory-channel-state.ts serves its next waiter,
+ *           here none, so M waits on); else case 2 commits with MVAL.
  *
  * S's thread runs its two dispatchers (the send side of c0, the receive side of
  * c1) and the microtask `resolve` (shared.ts OfferRecord.resolve) one at a time,
@@ -34,12 +41,15 @@
  *   R0LATE   R0 starts only after S has registered (else any time)  default 0
  *   NOR0     no R0: only P1 can complete S (with CANCEL 0, a lost wake-up
  *            of S's watcher is then a process parked forever)
+ *   MEM      S has the memory case 2 and its partner M (above)
  * Mutations, which the checks must catch (run-spin.sh --select-mutation):
  *   MUT_NO_O2      resolve attempts case 1 before withdrawing the offer, and
  *                  commits it whatever the withdrawal finds (O2 broken: two
  *                  cases commit when R0 took the offer meanwhile)
  *   MUT_UNARMED    the watcher registers without reading (arming) c1's futex
  *                  word (ring.ts "Wake-ups" broken: a lost wake-up)
+ *   MUT_MEM_NO_O2  (with MEM) M claims S's memory entry without settling the
+ *                  offer (two cases commit when R0 took the offer)
  *
  * Checked: exactly one case of S commits (none only if cancelled first);
  * R0 got S's value iff case 0 committed; S got P1's value iff case 1
@@ -53,6 +63,11 @@
 #endif
 #ifndef R0LATE
 #define R0LATE 0
+#endif
+#ifdef MEM
+#define HAS_MEM 1
+#else
+#define HAS_MEM 0
 #endif
 #ifdef NOR0
 #define RUN_R0 0
@@ -69,6 +84,7 @@
 
 #define SVAL 7
 #define P1VAL 9
+#define MVAL 11
 #define NONE 255
 
 /* ---- per channel header (layout.ts), c = 0, 1 ---- */
@@ -86,7 +102,9 @@ bit armS[2];
 bit armR[2];
 
 /* ---- ghost state ---- */
-byte sCommit = NONE;   /* the case S committed (0, 1), or 2: cancelled, nothing committed */
+byte sCommit = NONE;   /* the case S committed (0, 1, 3: the memory case 2), or 2: cancelled, nothing committed */
+bit memSent = 0;       /* M's value went to S's memory case (M's send completed) */
+bit memRefused = 0;    /* M found S's offer taken: refused, M keeps MVAL */
 byte sGot = 0;         /* what S's receive case got */
 byte r0Got = 0;        /* what R0 received (0: END) */
 byte p1Res = NONE;     /* P1's send result: DONE or BROKEN */
@@ -290,6 +308,38 @@ waiting:
        :: else -> sendWaiting[0]++; ticket = headSeq[0]; ent[0] = SVAL; promised[0] = 0; bumpRecv(0); readSeqS(0, tmp); offered = 1
        fi
      }
+  :: HAS_MEM && !memRefused ->
+     /* M, a task of S's thread, sends MVAL and finds S's memory entry
+        (MemoryEntry.claim): O2 first, under c0's lock ... */
+#ifdef MUT_MEM_NO_O2
+     w = WB;
+#else
+     atomic {
+       if
+       :: offered -> offerLocked(0, ticket, 1, w, tmp); offered = 0
+       :: else -> w = WB
+       fi
+     }
+#endif
+     if
+     :: w == DONE ->
+        /* ... R0 had taken the offer: case 0 committed, M is refused and keeps MVAL */
+        assert(sCommit == NONE); sCommit = 0; memRefused = 1
+     :: else ->
+        /* ... withdrawn: case 2 commits with M's value */
+        assert(sCommit == NONE); sCommit = 3; sGot = MVAL; memSent = 1
+     fi;
+#ifdef MUT_MEM_NO_O2
+     /* S2's withdrawal (OfferRecord.withdraw), whatever it finds */
+     atomic {
+       if
+       :: offered -> offerLocked(0, ticket, 1, w, tmp); offered = 0
+       :: else -> skip
+       fi
+     }
+#endif
+     atomic { recvWaiting[1]--; selects[1]--; watching = 0 };
+     break
   :: CANCEL && !cancelled ->
      /* abort(): settleOffer (O2), then withdraw everything */
      cancelled = 1;
@@ -366,7 +416,10 @@ init {
   }
   finished == 2 + RUN_R0;
   /* exactly one case committed, or none because S was cancelled before either */
-  assert(sCommit == 0 || sCommit == 1 || (CANCEL && sCommit == 2));
+  assert(sCommit == 0 || sCommit == 1 || (CANCEL && sCommit == 2) || (HAS_MEM && sCommit == 3));
+  /* case 2 committed iff S got M's value; M is refused only when the offer had been taken */
+  assert((sCommit == 3) == (memSent == 1 && sGot == MVAL));
+  assert(!memRefused || sCommit == 0);
   /* case 0 committed iff R0 got S's value */
   assert((sCommit == 0) == (r0Got == SVAL));
   /* case 1 committed iff S got P1's value iff P1's send completed */
