@@ -1,8 +1,10 @@
 /**
  * The lock-free buffer of shared channels (src/shared/fast-slots.ts, issue 14)
  * across real worker threads: its seams with the locked protocol. Every
- * channel here is opened with GOTRIO_SHARED_FAST=1 and checked to be a fast
- * one. Exact totals and per-producer order; sizes scale with GOTRIO_STRESS.
+ * channel here is opened with GOTRIO_SHARED_FAST=1 (the default; set so that
+ * these tests still run on it when the suite runs with GOTRIO_SHARED_FAST=0)
+ * and checked to be a fast one. Exact totals and per-producer order; sizes
+ * scale with GOTRIO_STRESS.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { run } from '@gotrio/runtime'

@@ -61,12 +61,13 @@ const DEFAULT_MAX_BUFFER_BYTES = 4 << 20
 
 /**
  * The lock-free buffer (fast-slots.ts; issue 14) for capacities 1..2^22 with a
- * numeric codec. Off unless GOTRIO_SHARED_FAST=1 (read when a channel opens):
- * it has not yet had the soak the locked ring has.
+ * numeric codec. On by default since it passed the big soak (docs/RELIABILITY.md);
+ * GOTRIO_SHARED_FAST=0 in the environment of the thread that opens a channel
+ * gives it the locked ring instead (for bisecting, and for comparing the two).
  */
 function fastBufferWanted(capacity: number, codecKind: number): boolean {
   if (capacity < 1 || capacity > MAX_RING_CAPACITY || codecKind === L.CODEC_BYTES) return false
-  return typeof process !== 'undefined' && process.env.GOTRIO_SHARED_FAST === '1'
+  return typeof process === 'undefined' || process.env.GOTRIO_SHARED_FAST !== '0'
 }
 const MAX_BUFFER_BYTES = 0x7fffffff
 
