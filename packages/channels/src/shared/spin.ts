@@ -89,7 +89,12 @@ export function spinAllowed(): boolean {
 
 export class SpinBudget {
   /** Reads the next spin may take (0: never spin). */
-  n = CAN_SPIN ? SPIN_START : 0
+  n: number
+
+  /** `useful`: false for a channel where spinning does not pay (ring.ts `sendSpin`): never spin. */
+  constructor(useful = true) {
+    this.n = CAN_SPIN && useful ? SPIN_START : 0
+  }
 
   /** The awaited change came while spinning. */
   won(): void {
