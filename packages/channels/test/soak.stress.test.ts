@@ -454,7 +454,7 @@ it(
     // ever handed out (size classes, at most twice the peak of live bytes per class), so a round
     // with more large values alive at once than any before raises it for good: that is the
     // allocator's bound, not a leak, and the plateau check below looks at RSS without it.
-    const mem: { rss: number; heap: number; arena: number }[] = []
+    const mem: { rss: number; heap: number; arena: number; external: number }[] = []
     const started = performance.now()
     let horizonMs = 300
     await run(
@@ -466,7 +466,7 @@ it(
           gc?.()
           gc?.()
           const m = process.memoryUsage()
-          mem.push({ rss: m.rss, heap: m.heapUsed, arena: arenaCommittedBytes() })
+          mem.push({ rss: m.rss, heap: m.heapUsed, arena: arenaCommittedBytes(), external: m.external })
           if (ROUNDS >= 50 && round % Math.round(ROUNDS / 10) === 0) {
             console.log(
               `soak progress: round ${round}/${ROUNDS}, ${totals.values} values, ${((performance.now() - started) / 1000).toFixed(0)} s, rss ${(m.rss / MiB).toFixed(0)} MiB, heap ${(m.heapUsed / MiB).toFixed(0)} MiB`,
@@ -489,6 +489,7 @@ it(
         `nowait hits ${totals.nowaitSends}/${totals.nowaitRecvs}; duration ${seconds.toFixed(1)} s; ` +
         `gc ${gc ? 'yes' : 'NO'}; rss after round 2 ${(baseline.rss / MiB).toFixed(1)} MiB, max after ${(maxRss / MiB).toFixed(1)} MiB (bound +${RSS_SLACK / MiB}); ` +
         `rss max rounds 1..${Math.floor(mem.length / 2)} ${(Math.max(...mem.slice(0, Math.floor(mem.length / 2)).map((m) => m.rss)) / MiB).toFixed(1)} MiB, rest ${(Math.max(...mem.slice(Math.floor(mem.length / 2)).map((m) => m.rss)) / MiB).toFixed(1)} MiB; ` +
+        `main thread's external memory max rounds 1..${Math.floor(mem.length / 2)} ${(Math.max(...mem.slice(0, Math.floor(mem.length / 2)).map((m) => m.external)) / MiB).toFixed(1)} MiB, rest ${(Math.max(...mem.slice(Math.floor(mem.length / 2)).map((m) => m.external)) / MiB).toFixed(1)} MiB; ` +
         `arena committed max rounds 1..${Math.floor(mem.length / 2)} ${(Math.max(...mem.slice(0, Math.floor(mem.length / 2)).map((m) => m.arena)) / MiB).toFixed(1)} MiB, rest ${(Math.max(...mem.slice(Math.floor(mem.length / 2)).map((m) => m.arena)) / MiB).toFixed(1)} MiB; ` +
         `rss less arena max rounds 1..${Math.floor(mem.length / 2)} ${(Math.max(...mem.slice(0, Math.floor(mem.length / 2)).map((m) => m.rss - m.arena)) / MiB).toFixed(1)} MiB, rest ${(Math.max(...mem.slice(Math.floor(mem.length / 2)).map((m) => m.rss - m.arena)) / MiB).toFixed(1)} MiB (bound +${RSS_PLATEAU_SLACK / MiB}${mem.length >= PLATEAU_MIN_ROUNDS ? '' : ', not checked under ' + PLATEAU_MIN_ROUNDS + ' rounds'}); ` +
         `heap after round 2 ${(baseline.heap / MiB).toFixed(1)} MiB, max after ${(maxHeap / MiB).toFixed(1)} MiB (bound +${HEAP_SLACK / MiB}); node ${process.version}`,
