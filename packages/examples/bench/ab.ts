@@ -65,7 +65,8 @@ function once(root: string, job: Job): { value: number; unit: string } {
     .split('\n')
     .reverse()
     .find((l) => l.startsWith('{'))
-  if (r.status !== 0 || line === undefined) throw new Error(`${job.program} ${job.args.join(' ')} in ${root} failed (exit ${r.status}):\n${r.stderr}`)
+  if (r.status !== 0 || line === undefined)
+    throw new Error(`${job.program} ${job.args.join(' ')} in ${root} failed (exit ${r.status}):\n${r.stderr}`)
   const out = JSON.parse(line) as { value?: number; unit?: string; unavailable?: string }
   if (out.value === undefined) throw new Error(`${job.program} in ${root}: ${out.unavailable ?? 'no value'}`)
   return { value: out.value, unit: out.unit ?? '' }

@@ -34,7 +34,8 @@ export function offerCase(cases: readonly SelectCase<unknown>[]): number {
   let seen = 0
   for (let k = 0; k < cases.length; k++) {
     const c = cases[k]!
-    if (c.shared && c.kind !== RECEIVE && (c.channel as SharedHandle).selectLocal().ring.capacity === 0 && Math.random() * ++seen < 1) pick = k
+    if (c.shared && c.kind !== RECEIVE && (c.channel as SharedHandle).selectLocal().ring.capacity === 0 && Math.random() * ++seen < 1)
+      pick = k
   }
   return pick
 }
