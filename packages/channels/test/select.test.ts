@@ -10,7 +10,7 @@
  * channel events, never with sleeps; the fairness tests use Go's own bound
  * (a count more than 10 standard deviations from its mean fails).
  */
-import { CancelScope, Cancelled, moveOnAfter, openNursery } from '@gotrio/runtime'
+import { CancelScope, Cancelled, moveOnAfter, openNursery, type Nursery } from '@gotrio/runtime'
 import { waitAllTasksBlocked } from '@gotrio/runtime/lowlevel'
 import { describe, expect, it } from 'vitest'
 import {
@@ -25,6 +25,7 @@ import {
   select,
   selectNowait,
   type ReceiveChannel,
+  type SelectCase,
   type SendChannel,
 } from '../src/index.js'
 import { parkedSharedOperations } from '../src/shared/index.ts'
@@ -520,20 +521,42 @@ describe('select mixes memory and shared channels', () => {
     }
   })
 
+  /**
+   * Starts, in `n`, a select { send 7 on the size-0 shared `ss`; `other` }, waits until it waits
+   * (its offer posted), and takes the offer from `sr` without waiting. The select's result goes to `done`.
+   */
+  async function takeOffer(
+    n: Nursery,
+    ss: SendChannel<number>,
+    sr: ReceiveChannel<number>,
+    other: SelectCase<unknown>,
+    done: (v: unknown) => void,
+  ): Promise<void> {
+    n.startSoon(async () =>
+      done(
+        await select(
+          onSend(ss, 7, () => 'sent'),
+          other,
+        ),
+      ),
+    )
+    await waitAllTasksBlocked()
+    expect(sr.receiveNowait()).toBe(7) // the offer, taken without waiting
+  }
+
   it('a mixed select with a size-0 shared send case offers its value: a plain receiver takes it (two mixed selects meet)', async () => {
     const [, mr] = openMemoryChannel<number>(0)
     const [ss, sr] = openSharedChannel<number>(0, { codec: 'int32' })
     let got: unknown
-    await openNursery(async (n) => {
-      n.startSoon(async () => {
-        got = await select(
-          onSend(ss, 7, () => 'sent'),
-          onReceive(mr, (v) => ['m', v]),
-        )
-      })
-      await waitAllTasksBlocked()
-      expect(sr.receiveNowait()).toBe(7) // the offer, taken without waiting
-    })
+    await openNursery((n) =>
+      takeOffer(
+        n,
+        ss,
+        sr,
+        onReceive(mr, (v) => ['m', v]),
+        (v) => (got = v),
+      ),
+    )
     expect(got).toBe('sent')
     expect(waiting(mr, sr)).toEqual([0, 0, 0, 0])
   })
@@ -545,15 +568,14 @@ describe('select mixes memory and shared channels', () => {
       let got: unknown
       let later: unknown
       await openNursery(async (n) => {
-        n.startSoon(async () => {
-          got = await select(
-            onSend(ss, 7, () => 'sent'),
-            onReceive(mr, (v) => ['m', v]),
-          )
-        })
-        await waitAllTasksBlocked()
         // In one synchronous step: take the offer, then pair with the select's memory entry.
-        expect(sr.receiveNowait()).toBe(7)
+        await takeOffer(
+          n,
+          ss,
+          sr,
+          onReceive(mr, (v) => ['m', v]),
+          (v) => (got = v),
+        )
         if (partner === 'nowait') expect(() => ms.sendNowait(5)).toThrow(WouldBlock)
         else if (partner === 'send') n.startSoon(async () => void (await ms.send(5)))
         else n.startSoon(async () => void (await select(onSend(ms, 5))))
@@ -574,17 +596,16 @@ describe('select mixes memory and shared channels', () => {
     const [ss, sr] = openSharedChannel<number>(0, { codec: 'int32' })
     let got: unknown
     await openNursery(async (n) => {
-      n.startSoon(async () => {
-        got = await select(
-          onSend(ss, 7, () => 'shared'),
-          onSend(ms, 8, () => 'memory'),
-        )
-      })
-      await waitAllTasksBlocked()
-      expect(sr.receiveNowait()).toBe(7)
+      await takeOffer(
+        n,
+        ss,
+        sr,
+        onSend(ms, 8, () => 'memory'),
+        (v) => (got = v),
+      )
       expect(() => mr.receiveNowait()).toThrow(WouldBlock)
     })
-    expect(got).toBe('shared')
+    expect(got).toBe('sent')
     expect(waiting(mr, sr)).toEqual([0, 0, 0, 0])
     expect(ms.statistics().tasksWaitingSend).toBe(0)
   })
