@@ -49,7 +49,7 @@ import * as __waiter from './waiter.ts'
 import type { SelectWaiter as SelectWaiterT } from './waiter.ts'
 // Local bindings (see the note in shared/ring.ts: tsx turns imports into getter reads).
 const { Cancelled } = __runtime
-const { current, park, yieldDue, macrotask, checkCancelledSync, syncWaitEnd, InternalError } = __lowlevel
+const { current, park, yieldDue, macrotask, checkCancelledSync, syncWaitEnd } = __lowlevel
 const { BrokenResourceError, ClosedResourceError, EndOfChannel, WouldBlock } = __errors
 const { RECEIVE, badCase } = __case
 const { attemptLocked, outcome, freeOut, takeIncoming, registerShared } = __shared
@@ -187,9 +187,24 @@ function poll(cases: readonly AnyCase[], outs: (Outgoing | undefined)[] | undefi
  * order cannot deadlock). A memory case cannot change meanwhile (only this
  * thread touches it) and is only *checked* under the locks: committing one may
  * complete another select, whose withdrawal takes ring locks, so it commits
- * after the unlock, still ready (nothing ran in between).
+ * after the unlock, still ready (nothing ran in between) unless its waiter
+ * refuses (below).
  */
 function pollLocked(cases: readonly AnyCase[], outs: (Outgoing | undefined)[] | undefined): number {
+  // A memory case found ready under the locks can still fail after them in one way: its only
+  // waiter was another select's entry that refuses (waiter.ts `MemoryEntry.claim`: that select's
+  // offer had been taken). The refusal committed that select and removed its entries, so the
+  // channels changed: poll again. Each retry removes a select's entries, so this ends.
+  for (;;) {
+    const k = pollLockedOnce(cases, outs)
+    if (k !== REPOLL) return k
+  }
+}
+
+/** pollLocked's result when the memory case it chose refused after the unlock. */
+const REPOLL = -2
+
+function pollLockedOnce(cases: readonly AnyCase[], outs: (Outgoing | undefined)[] | undefined): number {
   const n = cases.length
   const rings: Ring[] = []
   for (const c of cases) {
@@ -227,11 +242,7 @@ function pollLocked(cases: readonly AnyCase[], outs: (Outgoing | undefined)[] | 
     for (let k = rings.length - 1; k >= 0; k--) rings[k]!.unlock()
   }
   if (chosen < 0) return -1
-  if (memory) {
-    if (!tryCase(cases[chosen]!, undefined))
-      throw new InternalError('select: a memory case found ready under the locks was not ready after them')
-    return chosen
-  }
+  if (memory) return tryCase(cases[chosen]!, undefined) ? chosen : REPOLL
   got = outcome(r, cases[chosen]!.channel, outs?.[chosen], incoming)
   return chosen
 }
