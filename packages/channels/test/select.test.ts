@@ -610,7 +610,7 @@ describe('select mixes memory and shared channels', () => {
     expect(ms.statistics().tasksWaitingSend).toBe(0)
   })
 
-  it("a select polling a memory case whose only waiter is a refusing select entry sees it not ready (no InternalError)", async () => {
+  it('a select polling a memory case whose only waiter is a refusing select entry sees it not ready (no InternalError)', async () => {
     const [ms, mr] = openMemoryChannel<number>(0)
     const [ss, sr] = openSharedChannel<number>(0, { codec: 'int32' })
     const [, other] = openSharedChannel<number>(1, { codec: 'int32' })
@@ -618,7 +618,13 @@ describe('select mixes memory and shared channels', () => {
     await openNursery(async (n) => {
       // A waits with its offer on ss and its memory send entry on ms; the offer is taken now,
       // so A has committed (its dispatcher has not run yet) and its entry on ms will refuse.
-      await takeOffer(n, ss, sr, onSend(ms, 8, () => 'memory'), (v) => (got = v))
+      await takeOffer(
+        n,
+        ss,
+        sr,
+        onSend(ms, 8, () => 'memory'),
+        (v) => (got = v),
+      )
       // B polls ms and a shared channel together (the locked poll): nothing is ready.
       expect(() => selectNowait(onReceive(mr), onReceive(other))).toThrow(WouldBlock)
       await expect(moveOnAfter(5, () => select(onReceive(mr), onReceive(other)))).resolves.toBeUndefined()
