@@ -14,6 +14,7 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { fmt, summarize } from './lib/stats.ts'
 
 interface Job {
   name: string
@@ -72,14 +73,6 @@ function once(root: string, job: Job): { value: number; unit: string } {
   return { value: out.value, unit: out.unit ?? '' }
 }
 
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
-
-const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2))
-
 const git = (root: string): string => spawnSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim()
 console.log(`A/B, ${rounds} rounds interleaved, Node ${process.versions.node}: base ${git(sides[0][1])}, head ${git(head)}\n`)
 console.log('| program | base (median) | head (median) | head ÷ base | base range | head range |')
@@ -96,8 +89,10 @@ for (const job of jobs) {
       unit = r.unit
     }
   }
-  const b = median(got.base)
-  const h = median(got.head)
-  const range = (xs: number[]): string => `${fmt(Math.min(...xs))} – ${fmt(Math.max(...xs))}`
-  console.log(`| ${job.name} | ${fmt(b)} ${unit} | ${fmt(h)} ${unit} | ${(h / b).toFixed(2)}× | ${range(got.base)} | ${range(got.head)} |`)
+  const b = summarize(got.base)
+  const h = summarize(got.head)
+  const range = (x: { min: number; max: number }): string => `${fmt(x.min)} – ${fmt(x.max)}`
+  console.log(
+    `| ${job.name} | ${fmt(b.median)} ${unit} | ${fmt(h.median)} ${unit} | ${(h.median / b.median).toFixed(2)}× | ${range(b)} | ${range(h)} |`,
+  )
 }
