@@ -261,6 +261,8 @@ describe('select across threads', () => {
     await run(async () => {
       const [tx, rx] = openSharedChannel<number>(0, { codec: 'int32' })
       const [ms, mr] = openMemoryChannel<number>(0)
+      // Never sent on: main's selects stay mixed to the end, even after `mr` has ended.
+      const [quietS, quietR] = openMemoryChannel<number>(0)
       const shared: number[] = []
       let memGot = 0
       let memSum = 0
@@ -275,7 +277,7 @@ describe('select across threads', () => {
         })
         let ended = 0
         while (ended !== 3) {
-          const cases: SelectCase<void>[] = []
+          const cases: SelectCase<void>[] = [onReceive(quietR, () => {})]
           if (!(ended & 1))
             cases.push(
               onReceive(
@@ -299,6 +301,7 @@ describe('select across threads', () => {
       expect(shared).toEqual(Array.from({ length: N }, (_, i) => i))
       expect(worker).toEqual([M, (M * (M - 1)) / 2])
       expect([memGot, memSum]).toEqual([M, (M * (M - 1)) / 2])
+      quietS.close()
       rx.close()
     })
   })
