@@ -288,7 +288,7 @@ export class Ring extends FastSlots {
    * codecs, unbounded channels, GOTRIO_SHARED_FAST=0) a spinning side reads
    * the header line every lock holder writes, and a consumer that parks lets
    * the producer fill a batch undisturbed (measured, seed_producer buffered
-   * and fan_in with structured values: 1.25-1.3x slower with spinning; size 0
+   * and fan_in with structured values: 1.2-1.3x slower with spinning; size 0
    * 12x faster with it, fast channels up to 2x).
    */
   readonly sendSpin = new SpinBudget(this.capacity === 0 || this.fast)
