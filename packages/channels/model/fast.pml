@@ -36,7 +36,9 @@
  *   Mutations the runs must catch: -DNO_RECHECK_RECV (a receiver does not look
  *   again after registering), -DNO_SLOW_RECHECK (a full sender does not look
  *   again after setting SLOW), -DNO_SLOW_READ (a lock-free receiver ignores
- *   SLOW), -DNO_SLOW (lock-free sends ignore SLOW).
+ *   SLOW), -DNO_SLOW (lock-free sends ignore SLOW), -DNO_ARM_RECHECK (a
+ *   receiver that arms does not look at the buffer again: a lock-free send
+ *   that published before the arm skips the bump).
  */
 #ifndef CAP
 #define CAP 1
@@ -80,6 +82,7 @@
 #define BROKEN 3
 #define WOULD_BLOCK 4
 #define END 5
+#define RETRY 6 /* a stale `seen` (Ring.readSeq): the wait returns at once */
 #define V_OK 0
 #define V_FULL 1
 #define V_SLOW 2
@@ -263,8 +266,13 @@ proctype Producer(byte p) {
     if
     :: r == V_OK ->
       delivered++;
+      /* the first and third Dekker pairs: a waiting receiver that armed since the last bump */
       if
-      :: recvWaiting > 0 -> LOCK; bumpRecv(); UNLOCK
+      :: recvWaiting > 0 ->
+        if
+        :: armR -> LOCK; bumpRecv(); UNLOCK
+        :: else -> skip
+        fi
       :: else -> skip
       fi;
       k++;
@@ -528,7 +536,20 @@ again:
 #else
         armR = 1; seen = seqR; res = WAIT
 #endif
-      :: oCount == 0 && sendOpen > 0 && registered -> armR = 1; seen = seqR; res = WAIT
+      :: oCount == 0 && sendOpen > 0 && registered ->
+        /* Ring.readSeq: arm, read the word, then look at the buffer (the third pair) */
+        armR = 1;
+        seen = seqR;
+#ifndef NO_ARM_RECHECK
+        if
+        :: tail != head -> res = RETRY /* a value that may not have seen the arm: the wait returns at once */
+        :: else -> skip
+        fi;
+#endif
+        if
+        :: res != RETRY -> res = WAIT
+        :: else -> skip
+        fi
       fi
     fi;
     UNLOCK;
@@ -538,7 +559,7 @@ again:
     :: else -> skip
     fi;
     if
-    :: seqR != seen -> LOCK; goto again
+    :: seqR != seen || res == RETRY -> LOCK; goto again
 #ifdef NOCLOSE
     :: received + ngone + LEAVE >= NVAL -> break /* every value is taken: the run is over (not a wake-up) */
 #endif

@@ -8,9 +8,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { run } from '@gotrio/runtime'
-import { WouldBlock, openSharedChannel, type SharedSendChannel } from '../src/index.js'
+import { EndOfChannel, WouldBlock, openSharedChannel, type SharedReceiveChannel, type SharedSendChannel } from '../src/index.js'
+import { H_BYTES_USED } from '../src/shared/layout.js'
 import { runWorker } from './fixtures/run-worker.js'
 import { expectRingInvariants, ringOf } from './fixtures/ring-values.js'
+import type { sizedValue } from './fixtures/shared-tasks.js'
 
 const STRESS = Number(process.env.GOTRIO_STRESS ?? 1)
 
@@ -195,5 +197,90 @@ describe('shared channel, lock-free buffer: one thread', () => {
     expect(() => ty.sendNowait(8)).toThrow(/every receive handle/)
     expect(ty.statistics().currentBufferUsed).toBe(0)
     ty.close()
+  })
+})
+
+type Sized = ReturnType<typeof sizedValue>
+
+describe('shared channel, lock-free buffer: byte codecs (structured values)', () => {
+  for (const cap of [1, 4, 32]) {
+    it(`capacity ${cap}: inline values (lock-free) and out-of-line ones (locked, under a byte budget) interleaved, producers (sync, async, nowait) x consumers (sync, many, async, asyncMany) in workers: each value once, intact, per-producer order; no budget bytes left`, async () => {
+      const [tx, rx] = openSharedChannel<Sized>(cap, { maxBufferBytes: 600 })
+      expect(ringOf(tx as never).fast).toBe(true)
+      const count = 1200 * STRESS
+      const modes = ['sync', 'async', 'nowait']
+      const producers = modes.map((m, p) => runWorker<number>('produceSized', tx.clone(), p, count, m))
+      const consumers = ['sync', 'many', 'async', 'asyncMany'].map((m) =>
+        runWorker<[number, number, number]>('consumeSized', rx.clone(), modes.length, m),
+      )
+      const ring = ringOf(rx as never)
+      tx.close()
+      expect(await Promise.all(producers)).toEqual(modes.map(() => count))
+      const res = await Promise.all(consumers)
+      expect(res.reduce((a, r) => a + r[0], 0)).toBe(modes.length * count)
+      expect(res.reduce((a, r) => a + r[1], 0)).toBe((modes.length * count * (count - 1)) / 2)
+      expect(res.map((r) => r[2])).toEqual([0, 0, 0, 0])
+      // Every out-of-line value gave its bytes back (R6): taken lock-free, returned under the lock.
+      expect(ring.get(H_BYTES_USED)).toBe(0)
+      expectRingInvariants(ring)
+      rx.close()
+    })
+  }
+
+  it('one thread: an out-of-line value waits on the byte budget while inline ones pass lock-free; a lock-free take of an out-of-line value gives its bytes back', async () => {
+    const [tx, rx] = openSharedChannel<string>(8, { maxBufferBytes: 300 })
+    const ring = ringOf(rx as never)
+    expect(ring.fast).toBe(true)
+    const big = (c: string): string => c.repeat(200) // out of line: ~200 of the 300 budget bytes
+    tx.sendNowait(big('a'))
+    const used = ring.get(H_BYTES_USED)
+    expect(used).toBeGreaterThanOrEqual(200)
+    expect(() => tx.sendNowait(big('b'))).toThrow(WouldBlock) // over the budget, though slots are free
+    tx.sendNowait('small') // inline: no budget, the lock-free path
+    expect(ring.get(H_BYTES_USED)).toBe(used)
+    expectRingInvariants(ring)
+    expect(rx.receiveNowait()).toBe(big('a')) // a lock-free take: the bytes come back under the lock
+    expect(ring.get(H_BYTES_USED)).toBe(0)
+    tx.sendNowait(big('b'))
+    await run(async () => {
+      // A waiting send of an out-of-line value: woken by the lock-free take that frees budget.
+      const sending = tx.send(big('c'))
+      expect(rx.statistics().tasksWaitingSend).toBe(1)
+      expect(rx.receiveNowait()).toBe('small')
+      expect(rx.receiveNowait()).toBe(big('b'))
+      await sending
+      expect(await rx.receive()).toBe(big('c'))
+    })
+    expect(ring.get(H_BYTES_USED)).toBe(0)
+    expect(() => rx.receiveNowait()).toThrow(WouldBlock)
+    expectRingInvariants(ring)
+    tx.close()
+    rx.close()
+  })
+
+  it('one thread: values carrying endpoints (inline and out of line) take the lock in, come out lock-free and usable; the last receiver closes the endpoints of values it drops', () => {
+    const [otx, orx] = openSharedChannel<{ tx: SharedSendChannel<number>; pad: string }>(4)
+    expect(ringOf(otx as never).fast).toBe(true)
+    const inner: [SharedSendChannel<number>, SharedReceiveChannel<number>][] = []
+    for (let k = 0; k < 4; k++) inner.push(openSharedChannel<number>(1, { codec: 'int32' }))
+    // Inline (short pad) and out of line (long pad), alternately.
+    for (let k = 0; k < 4; k++) otx.sendNowait({ tx: inner[k]![0], pad: 'p'.repeat(k % 2 === 0 ? 0 : 150) })
+    for (let k = 0; k < 2; k++) {
+      const got = orx.receiveNowait()
+      expect(got.pad.length).toBe(k % 2 === 0 ? 0 : 150)
+      got.tx.sendNowait(10 + k) // the endpoint arrived usable
+      expect(inner[k]![1].receiveNowait()).toBe(10 + k)
+      got.tx.close()
+    }
+    expect(inner[2]![1].statistics().openSendChannels).toBe(1)
+    expect(inner[3]![1].statistics().openSendChannels).toBe(1)
+    orx.close() // the last receiver: drops values 2 (inline) and 3 (out of line), closing their endpoints
+    for (let k = 0; k < 4; k++) {
+      expect(inner[k]![1].statistics().openSendChannels).toBe(0)
+      expect(() => inner[k]![1].receiveNowait()).toThrow(EndOfChannel)
+      inner[k]![1].close()
+    }
+    expect(ringOf(otx as never).get(H_BYTES_USED)).toBe(0)
+    otx.close()
   })
 })

@@ -2,12 +2,23 @@
  * The lock-free buffer of a *fast* shared channel (issue 14): a bounded
  * multi-producer multi-consumer array ring with a sequence stamp per slot
  * (Vyukov's bounded queue, as in crossbeam-channel's array flavor), used for
- * channels of capacity 1..MAX_RING_CAPACITY with a numeric codec. A value
- * that finds room costs its sender one CAS on the tail and one stamp store,
- * and its receiver one CAS on the head and one stamp store: no channel lock.
+ * channels of capacity 1..MAX_RING_CAPACITY, every codec. A value that finds
+ * room costs its sender one CAS on the tail and one stamp store, and its
+ * receiver one CAS on the head and one stamp store: no channel lock.
  * The channel lock (ring.ts) stays for everything that waits: registering
  * waiters, the offers of senders waiting for room (the locked ring of
  * OVERFLOW_SLOTS entries, used as a queue of offers), close, cancellation.
+ *
+ * Byte codecs ('structured', user codecs): a slot is laid out as a locked
+ * ring's byte slot (layout.ts: length, out-of-line block, inline bytes), with
+ * the endpoints flag in bit 31 of the length word. Only a value that is
+ * inline and carries no endpoints is sent lock-free (`trySendFastBytes`); one
+ * with an out-of-line block (H_BYTES_USED, the byte budget) or endpoints
+ * (they move when it commits) is pushed under the lock, into the same buffer,
+ * so FIFO is one order. Any value is taken lock-free: its inline bytes are
+ * copied out before the stamp store frees the slot; an out-of-line value's
+ * taker then takes the lock to give its bytes back (H_BYTES_USED) and wake a
+ * sender waiting for budget (ring.ts `tryReceiveFast`).
  *
  * Where (layout.ts): a fast channel lays out `capacity + OVERFLOW_SLOTS` slots
  * as any buffered channel; the locked ring uses the first OVERFLOW_SLOTS of
@@ -19,7 +30,7 @@
  * | header H_FSLOW (byte 192)           | lock holders                             | 1 while SLOW is set (receivers read it)  |
  * | header H_FTAIL (byte 256)           | senders (CAS), no lock; SLOW: lock holder| position of the next free slot, + SLOW   |
  * | meta words OVERFLOW_SLOTS..+C       | the CAS winner of that position          | the stamps (below)                       |
- * | data slots OVERFLOW_SLOTS..+C       | the CAS winner of that position          | the numbers                              |
+ * | data slots OVERFLOW_SLOTS..+C       | the CAS winner of that position          | the numbers, or byte values (above)      |
  *
  * H_FHEAD and H_FTAIL are 128 bytes from each other and from the lock's line,
  * so senders and receivers that keep up with each other write different lines.
@@ -49,7 +60,7 @@
  *  - F3 0 <= count() <= C, exact when no operation is in flight.
  *
  * Ordering (every access below is an Atomics operation, so all of them are in
- * one sequentially consistent order; these are the two Dekker pairs):
+ * one sequentially consistent order; these are the three Dekker pairs):
  *  - A lock-free send publishes its stamp, then reads H_RECV_WAITING; a
  *    receiver that finds the buffer empty registers (Atomics.add on
  *    H_RECV_WAITING) under the lock, then tries the buffer again before it
@@ -65,6 +76,15 @@
  *    the freed slot. So no sender waits for room that is there, and an offer
  *    never waits in the queue while the buffer has room for long: the next
  *    lock-free receive, or any operation under the lock, moves it.
+ *  - A lock-free send that passed the first pair's check (H_RECV_WAITING >
+ *    0) bumps only if ARMED_RECV is set (a receiver read SEQ_RECV since the
+ *    last bump; ring.ts "Wake-ups"). A receiver arms (Atomics.or on H_ARMED),
+ *    reads SEQ_RECV, then looks at the buffer (`Ring.readSeq`), and if a value
+ *    is there it waits with a `seen` the word no longer holds, so it retries
+ *    at once. Either the sender sees the arm (and bumps) or the receiver sees
+ *    the value. Receivers bumped before and not yet re-armed retry anyway. So a
+ *    producer that outruns a parked consumer takes the lock once per wake-up,
+ *    not once per value (model/fast.pml, mutation NO_ARM_RECHECK).
  *  - A lock-free send's CAS fails once SLOW is set, so a send that started
  *    before a waiting sender registered either completed before that
  *    registration (its value is older) or goes to the lock, behind the offers:
@@ -76,7 +96,7 @@
 import { RingSlots } from './ring-slots.ts'
 import * as L from './layout.ts'
 // Local copies: under tsx, reads of imported bindings go through getters (measured: a 20x slower hot path).
-const { CODEC_FLOAT64, CODEC_UINT32, H_FAST, H_FHEAD, H_FSLOW, H_FTAIL, OVERFLOW_SLOTS } = L
+const { CODEC_BYTES, CODEC_FLOAT64, CODEC_UINT32, H_FAST, H_FHEAD, H_FSLOW, H_FTAIL, OVERFLOW_SLOTS } = L
 const F_HEAD = H_FHEAD
 const F_TAIL = H_FTAIL
 
@@ -122,8 +142,9 @@ export class FastSlots extends RingSlots {
     this.fc = this.i32
     this.stamps = this.fast ? new Int32Array(sab, block + L.metaOffset() + OVERFLOW_SLOTS * 4, c) : new Int32Array(0)
     const wide = this.codec === CODEC_FLOAT64
-    this.fd32 = this.fast && !wide ? new Int32Array(sab, data, c) : new Int32Array(0)
-    this.fdu32 = this.fast && !wide ? new Uint32Array(sab, data, c) : new Uint32Array(0)
+    // Byte codecs use RingSlots' views of the whole data ring (writeFastBytes, readFastBytes).
+    this.fd32 = this.fast && !wide && this.codec !== CODEC_BYTES ? new Int32Array(sab, data, c) : new Int32Array(0)
+    this.fdu32 = this.fast && !wide && this.codec !== CODEC_BYTES ? new Uint32Array(sab, data, c) : new Uint32Array(0)
     this.fdf64 = this.fast && wide ? new Float64Array(sab, data, c) : new Float64Array(0)
     const p = nextPow2(c)
     this.fIdx = p - 1
@@ -138,18 +159,19 @@ export class FastSlots extends RingSlots {
   }
 
   /**
-   * Pushes `num`. `locked`: the caller holds the channel lock and may push
-   * while SLOW is set (the bit is kept). Returns V_OK, V_FULL (no free slot
-   * for this lap: full, or its receiver is still copying out) or V_SLOW (a
-   * lock-free push found SLOW: take the lock). Publishes with a stamp store.
+   * Claims the next position for a push: its slot index (the caller writes
+   * the value there, then calls `vpublish`), or -V_FULL (no free slot for
+   * this lap: full, or its receiver is still copying out) or -V_SLOW (a
+   * lock-free push found SLOW: take the lock). `locked`: the caller holds the
+   * channel lock and may push while SLOW is set (the bit is kept).
    */
-  vpush(num: number, locked: boolean): number {
+  private vclaim(locked: boolean): number {
     const f = this.fc
     const st = this.stamps
     const slow = this.fSlowBit
     for (;;) {
       const t = Atomics.load(f, F_TAIL)
-      if (!locked && (t & slow) !== 0) return V_SLOW
+      if (!locked && (t & slow) !== 0) return -V_SLOW
       const pos = t & ~slow
       const idx = pos & this.fIdx
       const s = Atomics.load(st, idx)
@@ -157,22 +179,56 @@ export class FastSlots extends RingSlots {
         // The CAS compares the whole word: it fails if SLOW was set since the load.
         if (Atomics.compareExchange(f, F_TAIL, t, this.nextPos(pos) | (t & slow)) === t) {
           this.pushedPos = pos
-          if (this.codec === CODEC_FLOAT64) this.fdf64[idx] = num
-          else this.fd32[idx] = num
-          Atomics.store(st, idx, (pos + 1) | 0) // publish (a Dekker store: fast-slots.ts "Ordering")
-          return V_OK
+          return idx
         }
       } else if (((s + this.fLap) | 0) === ((pos + 1) | 0)) {
-        return V_FULL // still holds the previous lap's value
+        return -V_FULL // still holds the previous lap's value
       }
       // Another sender took this position meanwhile: read the tail again.
     }
   }
 
+  /** Publishes the value written at slot `idx` (claimed by the last vclaim): a Dekker store (fast-slots.ts "Ordering"). */
+  private vpublish(idx: number): void {
+    Atomics.store(this.stamps, idx, (this.pushedPos + 1) | 0)
+  }
+
+  /** Pushes `num` (numeric codecs): V_OK, V_FULL or V_SLOW, as `vclaim`. */
+  vpush(num: number, locked: boolean): number {
+    const idx = this.vclaim(locked)
+    if (idx < 0) return -idx
+    if (this.codec === CODEC_FLOAT64) this.fdf64[idx] = num
+    else this.fd32[idx] = num
+    this.vpublish(idx)
+    return V_OK
+  }
+
+  /** Pushes an encoded value (byte codecs; `ool` its out-of-line block or 0): V_OK, V_FULL or V_SLOW. */
+  vpushBytes(bytes: Uint8Array, ool: number, flags: number, locked: boolean): number {
+    const idx = this.vclaim(locked)
+    if (idx < 0) return -idx
+    this.writeFastBytes(OVERFLOW_SLOTS + idx, bytes, ool, flags)
+    this.vpublish(idx)
+    return V_OK
+  }
+
+  /** Under the lock: moves the queued offer in locked-ring slot `slot` (meta word `meta`) into the buffer. V_OK or V_FULL. */
+  vpushOffer(slot: number, meta: number): number {
+    const idx = this.vclaim(true)
+    if (idx < 0) return -idx
+    if (this.codec === CODEC_BYTES) this.copyOfferToFast(slot, meta, OVERFLOW_SLOTS + idx)
+    else if (this.codec === CODEC_FLOAT64) this.fdf64[idx] = this.slotNum(slot)
+    else this.fd32[idx] = this.slotNum(slot)
+    this.vpublish(idx)
+    return V_OK
+  }
+
   /**
-   * Takes the oldest value into `outNum`. False: the head slot holds no
-   * published value (empty, or its sender is between its CAS and its stamp),
-   * or (lock-free, `locked` false) HOLD is set: take the lock.
+   * Takes the oldest value into out* (`outNum`; byte codecs: readFastBytes,
+   * inline bytes copied to the scratch buffer before the slot is freed).
+   * False: the head slot holds no published value (empty, or its sender is
+   * between its CAS and its stamp), or (lock-free, `locked` false) HOLD is
+   * set: take the lock.
    */
   vpop(locked: boolean): boolean {
     const f = this.fc
@@ -189,6 +245,7 @@ export class FastSlots extends RingSlots {
         if (Atomics.compareExchange(f, F_HEAD, w, this.nextPos(h) | (w & hold)) === w) {
           if (this.codec === CODEC_FLOAT64) this.outNum = this.fdf64[idx]!
           else if (this.codec === CODEC_UINT32) this.outNum = this.fdu32[idx]!
+          else if (this.codec === CODEC_BYTES) this.readFastBytes(OVERFLOW_SLOTS + idx)
           else this.outNum = this.fd32[idx]!
           Atomics.store(st, idx, (h + this.fLap) | 0) // free for the next lap (a Dekker store)
           return true

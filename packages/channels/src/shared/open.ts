@@ -60,13 +60,15 @@ export interface SharedChannelOptions<T> {
 const DEFAULT_MAX_BUFFER_BYTES = 4 << 20
 
 /**
- * The lock-free buffer (fast-slots.ts; issue 14) for capacities 1..2^22 with a
- * numeric codec. On by default since it passed the big soak (docs/RELIABILITY.md);
+ * The lock-free buffer (fast-slots.ts; issue 14) for capacities 1..2^22, every
+ * codec (byte values that are inline and carry no endpoints go lock-free; the
+ * others take the lock into the same buffer). On by default since it passed
+ * the big soak (docs/RELIABILITY.md);
  * GOTRIO_SHARED_FAST=0 in the environment of the thread that opens a channel
  * gives it the locked ring instead (for bisecting, and for comparing the two).
  */
-function fastBufferWanted(capacity: number, codecKind: number): boolean {
-  if (capacity < 1 || capacity > MAX_RING_CAPACITY || codecKind === L.CODEC_BYTES) return false
+function fastBufferWanted(capacity: number): boolean {
+  if (capacity < 1 || capacity > MAX_RING_CAPACITY) return false
   return typeof process === 'undefined' || process.env.GOTRIO_SHARED_FAST !== '0'
 }
 const MAX_BUFFER_BYTES = 0x7fffffff
@@ -109,7 +111,7 @@ export function openSharedChannel<T>(
   a[h + H_SLOT_BYTES] = slotBytes
   a[h + H_BYTES_BUDGET] = budget
   a[h + H_BLOCK] = block
-  if (fastBufferWanted(capacity, codec.kind)) {
+  if (fastBufferWanted(capacity)) {
     a[h + H_FAST] = 1
     initFastStamps(a, h, capacity)
   }

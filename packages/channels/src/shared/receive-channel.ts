@@ -20,6 +20,7 @@ import { SharedEndpoint } from './endpoint-base.ts'
 import * as __base from './endpoint-base.ts'
 import * as L from './layout.ts'
 import * as __ring from './ring.ts'
+import * as __ringSlots from './ring-slots.ts'
 import type { Ring } from './ring.ts'
 import * as __sync from './sync.ts'
 import * as __waiting from './waiting.ts'
@@ -30,6 +31,7 @@ const { ClosedResourceError, EndOfChannel, WouldBlock } = __errors
 const { decodeBytes } = __codec
 const { FAST_TAG } = __fast
 const { SIDE_RECV } = __ring
+const { OUT_OOL } = __ringSlots
 const { blockingReceive } = __sync
 const { DONE, WAIT, END, WOULD_BLOCK, captureIncoming, incomingBytes, newBatch, releaseIncoming, takeBatchLocked } = __waiting
 
@@ -93,11 +95,35 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
    */
   private grabLocked(ring: Ring): Incoming | undefined {
     if (ring.codec !== CODEC_BYTES) return undefined
-    if (ring.outAt >= 0 && !ring.outHasEndpoints && this.codec.user === undefined) {
+    if (ring.outAt !== OUT_OOL && !ring.outHasEndpoints && this.codec.user === undefined) {
       ring.inlineToScratch()
       return undefined
     }
     return captureIncoming(ring)
+  }
+
+  /** After a lock-free take (tryReceiveFast): the value, decoded (no lock is needed: grabLocked finds it in the scratch buffer or captures it). */
+  private takenFast(ring: Ring): T {
+    if (ring.codec !== CODEC_BYTES) return ring.outNum as T
+    return this.finish(ring, this.grabLocked(ring))
+  }
+
+  /**
+   * After a lock-free take: that value and up to `max - 1` more taken
+   * lock-free, in FIFO order. Values only in offers (senders waiting for
+   * room) are moved into the buffer by each take (tryReceiveFast), so the
+   * batch sees them as the locked batch does.
+   */
+  private fastBatch(ring: Ring, max: number): unknown[] {
+    if (ring.codec !== CODEC_BYTES) {
+      const nums = [ring.outNum]
+      while (nums.length < max && ring.tryReceiveFast()) nums.push(ring.outNum)
+      return nums
+    }
+    const b = newBatch()
+    b.items.push(captureIncoming(ring))
+    while (b.items.length < max && ring.tryReceiveFast()) b.items.push(captureIncoming(ring))
+    return this.decodeBatch(b)
   }
 
   /** After unlocking: the value grabLocked (or blockingReceive) left, decoded. */
@@ -121,7 +147,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     const ring = l.ring
     // The lock-free buffer (fast-slots.ts): only when no receive of this thread waits (FIFO).
     if (ring.fast && l.recv.queue.length === 0 && ring.tryReceiveFast()) {
-      const value = ring.outNum as T
+      const value = this.takenFast(ring)
       if (yieldDue()) await macrotask()
       return value
     }
@@ -156,7 +182,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
   receiveNowait(): T {
     const l = this.open()
     const ring = l.ring
-    if (ring.fast && l.recv.queue.length === 0 && ring.tryReceiveFast()) return ring.outNum as T
+    if (ring.fast && l.recv.queue.length === 0 && ring.tryReceiveFast()) return this.takenFast(ring)
     let r: number
     let v: Incoming | undefined
     ring.lock()
@@ -187,7 +213,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     const l = this.open()
     const ring = l.ring
     if (ring.fast && l.recv.queue.length === 0 && ring.tryReceiveFast()) {
-      const values = fastBatch(ring, max) as T[]
+      const values = this.fastBatch(ring, max) as T[]
       if (yieldDue()) await macrotask()
       return values
     }
@@ -224,7 +250,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     checkBatchMax('SharedReceiveChannel.receiveManyNowait', max)
     const l = this.open()
     const ring = l.ring
-    if (ring.fast && l.recv.queue.length === 0 && ring.tryReceiveFast()) return fastBatch(ring, max) as T[]
+    if (ring.fast && l.recv.queue.length === 0 && ring.tryReceiveFast()) return this.fastBatch(ring, max) as T[]
     let r: number
     let b: Batch | undefined
     ring.lock()
@@ -307,7 +333,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     const l = this.open()
     if (l.recv.queue.length > 0) return NOT_READY
     const ring = l.ring
-    if (ring.fast && ring.tryReceiveFast()) return ring.outNum as T
+    if (ring.fast && ring.tryReceiveFast()) return this.takenFast(ring)
     ring.spinIfUseful(SIDE_RECV)
     let r: number
     let v: Incoming | undefined
@@ -336,15 +362,3 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
 }
 
 const NOT_READY: unique symbol = Symbol('not ready')
-
-/**
- * After a lock-free take (value in `outNum`): that value and up to `max - 1`
- * more taken lock-free, in FIFO order. Values only in offers (senders waiting
- * for room) are moved into the buffer by each take (tryReceiveFast), so the
- * batch sees them as the locked batch does.
- */
-function fastBatch(ring: Ring, max: number): number[] {
-  const nums = [ring.outNum]
-  while (nums.length < max && ring.tryReceiveFast()) nums.push(ring.outNum)
-  return nums
-}

@@ -30,6 +30,21 @@ export function checkRing(r: Ring): string | undefined {
     if (r.get(H_HANDOFFS) !== 0) return 'R2: handoffs on a buffered channel'
     if ((c > 0 || r.get(H_SEND_WAITING) > 0 || r.get(H_RECV_OPEN) === 0) && !(r.slowSet() && r.tailSlowSet()))
       return 'F1: a sender waits but SLOW is clear'
+    if (r.codec === CODEC_BYTES) {
+      // R6, as far as the lock sees it: the queued offers' out-of-line bytes,
+      // plus those of values in the lock-free buffer (read racily: lock-free
+      // receivers take them meanwhile and give their bytes back under the
+      // lock, after this check). So BYTES_USED is at least the offers' share.
+      let offers = 0
+      for (let k = 0; k < c; k++) {
+        const slot = (r.get(H_HEAD_IDX) + k) % r.slots
+        if ((r.i32[r.meta + slot]! & ENTRY_KIND_MASK) === ENTRY_TOMBSTONE) continue
+        const at = slot * r.slotBytes
+        if (r.d32[(at >> 2) + B_OUT_OF_LINE] !== 0) offers += r.d32[(at >> 2) + B_LENGTH]!
+      }
+      const used = r.get(H_BYTES_USED)
+      if (used < offers || (r.get(H_RECV_OPEN) === 0 && used !== 0)) return `R6: bytes ${used} < offers' ${offers}`
+    }
     return undefined
   }
   const count = r.get(H_COUNT)

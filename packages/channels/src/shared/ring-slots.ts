@@ -36,6 +36,17 @@ const {
 const scratch32 = new Int32Array(L.BYTE_SLOT_BYTES >> 2)
 const scratch8 = new Uint8Array(scratch32.buffer)
 
+/** `outAt` of a taken byte value that is out of line (`outNum` is its block). */
+export const OUT_OOL = -1
+/**
+ * `outAt` of a byte value taken from the lock-free buffer (fast-slots.ts):
+ * its inline bytes are already in this thread's scratch buffer, copied before
+ * the slot was freed (the slot may hold another value by now).
+ */
+export const OUT_SCRATCH = -2
+/** Fast byte slots: bit 31 of the length word marks a value that carries endpoints (stamps replace meta words there). */
+const FAST_HAS_ENDPOINTS = 0x80000000 | 0
+
 /** One thread's views of one channel's block, and its slot codec. */
 export class RingSlots {
   readonly a: Arena
@@ -75,8 +86,12 @@ export class RingSlots {
   readonly budget: number
   /** Outputs of the last successful receive (valid until the next call in this thread). */
   outNum = 0
-  /** Byte codecs: offset in the data ring of the taken value's inline bytes, or -1 if out of line (`outNum` is its block). */
-  outAt = -1
+  /**
+   * Byte codecs: offset in the data ring of the taken value's inline bytes
+   * (the caller copies them before unlocking), OUT_OOL if out of line
+   * (`outNum` is its block), or OUT_SCRATCH if already in the scratch buffer.
+   */
+  outAt = OUT_OOL
   outHasEndpoints = false
   /** Length of the last byte value taken; if it was out of line, `outNum` is its block. */
   outLen = 0
@@ -149,7 +164,7 @@ export class RingSlots {
       if (ool === 0) this.outAt = at + B_INLINE_START
       else {
         // The block is the receiver's from here: copied and freed outside the lock (takeBytes).
-        this.outAt = -1
+        this.outAt = OUT_OOL
         this.set(H_BYTES_USED, this.get(H_BYTES_USED) - len)
       }
     }
@@ -164,8 +179,9 @@ export class RingSlots {
     return this.d32[slot]!
   }
 
-  /** Under the lock, after a take of an inline byte value: a copy of its bytes. */
+  /** Under the lock, after a take of an inline byte value (outAt !== OUT_OOL): a copy of its bytes. */
   inlineCopy(): Uint8Array {
+    if (this.outAt === OUT_SCRATCH) return scratch8.slice(0, this.outLen)
     return this.du8.slice(this.outAt, this.outAt + this.outLen)
   }
 
@@ -176,6 +192,7 @@ export class RingSlots {
    * this thread, so the caller decodes it right after unlocking.
    */
   inlineToScratch(): Uint8Array {
+    if (this.outAt === OUT_SCRATCH) return scratch8
     const w = this.outAt >> 2 // slots are 8-aligned and B_INLINE_START is 8
     const d = this.d32
     for (let k = 0, n = (this.outLen + 3) >> 2; k < n; k++) scratch32[k] = d[w + k]!
@@ -185,6 +202,61 @@ export class RingSlots {
   /** The scratch buffer inlineToScratch filled. */
   inlineScratch(): Uint8Array {
     return scratch8
+  }
+
+  // ---- byte values in the lock-free buffer (fast-slots.ts) -----------------
+  // A fast byte slot is laid out as a locked one ([length, outOfLine, inline
+  // bytes]), with the endpoints flag in bit 31 of the length word. These run
+  // between a position's claim and its stamp store, so the slot is this
+  // thread's alone; they never touch H_BYTES_USED (ring.ts does, under the lock).
+
+  /** Writes a byte value into data slot `slot`. */
+  protected writeFastBytes(slot: number, bytes: Uint8Array, ool: number, flags: number): void {
+    const at = slot * this.slotBytes
+    const n = bytes.length
+    const w = at >> 2
+    this.d32[w + B_LENGTH] = (flags & ENTRY_HAS_ENDPOINTS) !== 0 ? n | FAST_HAS_ENDPOINTS : n
+    this.d32[w + B_OUT_OF_LINE] = ool
+    if (ool !== 0) return
+    const d = this.du8
+    const p = at + B_INLINE_START
+    // A loop beats TypedArray.set for the few bytes of a typical value.
+    if (n <= 24) for (let k = 0; k < n; k++) d[p + k] = bytes[k]!
+    else d.set(bytes, p)
+  }
+
+  /** Copies locked-ring slot `from` (a queued offer, meta word `meta`) into data slot `to` of the lock-free buffer. */
+  protected copyOfferToFast(from: number, meta: number, to: number): void {
+    const d = this.d32
+    const src = (from * this.slotBytes) >> 2
+    const dst = (to * this.slotBytes) >> 2
+    const len = d[src + B_LENGTH]!
+    const ool = d[src + B_OUT_OF_LINE]!
+    d[dst + B_LENGTH] = (meta & ENTRY_HAS_ENDPOINTS) !== 0 ? len | FAST_HAS_ENDPOINTS : len
+    d[dst + B_OUT_OF_LINE] = ool
+    if (ool === 0) for (let k = 2, n = 2 + ((len + 3) >> 2); k < n; k++) d[dst + k] = d[src + k]!
+  }
+
+  /**
+   * Reads the byte value of data slot `slot` into out* (the taker owns it):
+   * inline bytes are copied to the scratch buffer (OUT_SCRATCH) because the
+   * slot is freed right after; an out-of-line block is the taker's to free.
+   */
+  protected readFastBytes(slot: number): void {
+    const d = this.d32
+    const w = (slot * this.slotBytes) >> 2
+    const word = d[w + B_LENGTH]!
+    const len = word & 0x7fffffff
+    const ool = d[w + B_OUT_OF_LINE]!
+    this.outLen = len
+    this.outNum = ool
+    this.outHasEndpoints = word < 0
+    if (ool !== 0) {
+      this.outAt = OUT_OOL
+      return
+    }
+    this.outAt = OUT_SCRATCH
+    for (let k = 0, n = (len + 3) >> 2; k < n; k++) scratch32[k] = d[w + 2 + k]!
   }
 
   /** Frees an entry's out-of-line block (BYTES_USED too) when it is dropped unreceived. Returns its bytes if it carried endpoints. */

@@ -20,7 +20,7 @@
  *  - R6 BYTES_USED is the sum of out-of-line lengths of the entries in the ring
  *       and in the overflow of an unbounded channel (overflow.ts, O1-O4).
  *
- * Fast channels (H_FAST; capacity 1..MAX_RING_CAPACITY, numeric codecs):
+ * Fast channels (H_FAST; capacity 1..MAX_RING_CAPACITY, every codec):
  * the buffer is the lock-free ring of fast-slots.ts (its invariants F1-F3 and
  * its two Dekker pairs are argued there), and this file's ring is the queue
  * of the offers of senders that found it full. R1-R6 speak of that queue
@@ -131,6 +131,8 @@ import * as __overflow from './overflow.ts'
 import { ownerAdd, ownerGet, ownerTake } from './owners.ts'
 import { checkRing } from './ring-check.ts'
 import { FastSlots, V_OK } from './fast-slots.ts'
+import * as __ringSlots from './ring-slots.ts'
+import * as __arena from './arena.ts'
 import * as __spin from './spin.ts'
 import { threadId } from 'node:worker_threads'
 import * as L from './layout.ts'
@@ -138,9 +140,12 @@ import * as L from './layout.ts'
 const { lock, unlock, criticalEnter, criticalLeave } = __lock
 const { overflowDrop, overflowPush, overflowReserve, overflowShift } = __overflow
 const { SpinBudget, spinAllowed, spinPause } = __spin
+const { free } = __arena
+const { OUT_OOL } = __ringSlots
 
 // Local copies: under tsx, reads of imported bindings go through getters (measured: a 20x slower hot path).
 const {
+  CODEC_BYTES,
   ENTRY_KIND_MASK,
   ENTRY_OFFER,
   ENTRY_TOMBSTONE,
@@ -238,8 +243,16 @@ export class Ring extends FastSlots {
    */
   readSeq(side: number): number {
     const i = this.i32
-    i[this.h + H_ARMED] = i[this.h + H_ARMED]! | (side === SIDE_SEND ? ARMED_SEND : ARMED_RECV)
-    return Atomics.load(i, this.h + (side === SIDE_SEND ? H_SEQ_SEND : H_SEQ_RECV))
+    // Atomics: on a fast channel, lock-free senders read H_ARMED (the third Dekker pair, below).
+    Atomics.or(i, this.h + H_ARMED, side === SIDE_SEND ? ARMED_SEND : ARMED_RECV)
+    const seen = Atomics.load(i, this.h + (side === SIDE_SEND ? H_SEQ_SEND : H_SEQ_RECV))
+    // The third Dekker pair (fast-slots.ts "Ordering"): a lock-free send
+    // publishes, then bumps only if ARMED_RECV is set; this receiver armed,
+    // then looks at the buffer. If a value is there that may not have seen
+    // the arm, the waiter gets a `seen` the word no longer holds, so its wait
+    // returns at once and it retries.
+    if (this.fast && side === SIDE_RECV && this.fastCount() > 0) return (seen - 1) | 0
+    return seen
   }
 
   /*
@@ -255,7 +268,7 @@ export class Ring extends FastSlots {
     if (i[this.h + H_SEND_WAITING]! === 0) return
     const armed = i[this.h + H_ARMED]!
     if ((armed & ARMED_SEND) === 0) return
-    i[this.h + H_ARMED] = armed & ~ARMED_SEND
+    Atomics.and(i, this.h + H_ARMED, ~ARMED_SEND)
     Atomics.add(i, this.h + H_SEQ_SEND, 1)
     this.notifySend = true
   }
@@ -265,7 +278,7 @@ export class Ring extends FastSlots {
     if (i[this.h + H_RECV_WAITING]! === 0) return
     const armed = i[this.h + H_ARMED]!
     if ((armed & ARMED_RECV) === 0) return
-    i[this.h + H_ARMED] = armed & ~ARMED_RECV
+    Atomics.and(i, this.h + H_ARMED, ~ARMED_RECV)
     Atomics.add(i, this.h + H_SEQ_RECV, 1)
     this.notifyRecv = true
   }
@@ -458,7 +471,7 @@ export class Ring extends FastSlots {
     nowait: boolean,
     spinFirst = false,
   ): number {
-    if (this.fast) return this.sendFastLocked(tid, num, registered, nowait, spinFirst)
+    if (this.fast) return this.sendFastLocked(tid, num, bytes, ool, flags, registered, nowait, spinFirst)
     if (this.get(H_RECV_OPEN) === 0) {
       if (registered) this.unregister(tid, SIDE_SEND)
       return BROKEN
@@ -704,11 +717,36 @@ export class Ring extends FastSlots {
       criticalLeave()
       return false
     }
+    this.pushedFast()
+    return true
+  }
+
+  /**
+   * trySendFast for an encoded value that is inline and carries no endpoints
+   * (byte codecs): nothing to account under the lock. A value with an
+   * out-of-line block or endpoints takes the lock (`sendFastLocked`).
+   */
+  trySendFastBytes(bytes: Uint8Array): boolean {
+    criticalEnter()
+    if (this.vpushBytes(bytes, 0, 0, false) !== V_OK) {
+      criticalLeave()
+      return false
+    }
+    this.pushedFast()
+    return true
+  }
+
+  /** After a lock-free push, inside its gate: the wake-up it may owe, peakBufferUsed; leaves the gate. */
+  private pushedFast(): void {
     const i = this.i32
     // The first Dekker pair (fast-slots.ts "Ordering"): the stamp store above,
     // then the waiter count. A receiver counted here may sleep on SEQ_RECV:
-    // bump it under the lock, as any change that lets receivers proceed does.
-    if (Atomics.load(i, H_RECV_WAITING) > 0) {
+    // bump it under the lock, as any change that lets receivers proceed does,
+    // but only if one has read the word since the last bump (ARMED_RECV; the
+    // third pair, `readSeq`): the others were bumped already and will retry,
+    // or will see this value when they arm. So a producer that outruns a
+    // sleeping consumer takes the lock once per wake-up, not once per value.
+    if (Atomics.load(i, H_RECV_WAITING) > 0 && (Atomics.load(i, H_ARMED) & ARMED_RECV) !== 0) {
       this.lock()
       this.bumpRecv()
       this.unlock()
@@ -721,7 +759,6 @@ export class Ring extends FastSlots {
       if (bound < 0 || bound - Atomics.load(i, H_RECV_WAITING) > peak) this.raisePeak()
     }
     criticalLeave()
-    return true
   }
 
   /**
@@ -735,10 +772,19 @@ export class Ring extends FastSlots {
       criticalLeave()
       return false
     }
-    // The second Dekker pair: the stamp store (a slot freed), then SLOW. A
-    // waiting sender owns the freed slot: move the oldest offers in and wake
-    // the senders, before this receive returns.
-    if (this.slowSet()) {
+    // An out-of-line value leaves H_BYTES_USED (R6) under the lock, which
+    // also wakes a sender waiting for that byte budget (it is registered, so
+    // SLOW is set: the same work as below).
+    if (this.codec === CODEC_BYTES && this.outAt === OUT_OOL) {
+      this.lock()
+      this.set(H_BYTES_USED, this.get(H_BYTES_USED) - this.outLen)
+      this.serviceLocked()
+      this.bumpSend()
+      this.unlock()
+    } else if (this.slowSet()) {
+      // The second Dekker pair: the stamp store (a slot freed), then SLOW. A
+      // waiting sender owns the freed slot: move the oldest offers in and wake
+      // the senders, before this receive returns.
       this.lock()
       this.serviceLocked()
       this.bumpSend()
@@ -768,13 +814,15 @@ export class Ring extends FastSlots {
    * Under the lock (fast channels): moves queued offers, oldest first, into
    * free slots of the buffer; each move passes the offer's ticket, so its
    * sender's send is complete ("a waiting sender owns the next free slot").
-   * Reads the offers' numbers without touching out* (a receiver's value is there).
+   * Copies the offers without touching out* (a receiver's value is there); an
+   * out-of-line offer stays counted in H_BYTES_USED (R6).
    */
   private serviceLocked(): void {
     while (this.get(H_COUNT) > 0) {
       const slot = this.get(H_HEAD_IDX)
-      if ((this.i32[this.meta + slot]! & ENTRY_KIND_MASK) !== ENTRY_TOMBSTONE) {
-        if (this.vpush(this.slotNum(slot), true) !== V_OK) return
+      const meta = this.i32[this.meta + slot]!
+      if ((meta & ENTRY_KIND_MASK) !== ENTRY_TOMBSTONE) {
+        if (this.vpushOffer(slot, meta) !== V_OK) return
         this.set(H_LIVE, this.get(H_LIVE) - 1)
         this.raisePeak()
         this.bumpRecv()
@@ -783,25 +831,51 @@ export class Ring extends FastSlots {
     }
   }
 
-  /** sendLocked on a fast channel (same contract; never HANDED: capacity > 0). */
-  private sendFastLocked(tid: number, num: number, registered: boolean, nowait: boolean, spinFirst: boolean): number {
+  /**
+   * sendLocked on a fast channel (same contract; never HANDED: capacity > 0).
+   * Byte codecs: `bytes`, `ool` and `flags` as for sendLocked; an out-of-line
+   * value must also fit the byte budget (as `hasRoom`), else it waits
+   * registered (SLOW set), woken by the take of an out-of-line value, which
+   * gives its bytes back under the lock (tryReceiveFast).
+   */
+  private sendFastLocked(
+    tid: number,
+    num: number,
+    bytes: Uint8Array | undefined,
+    ool: number,
+    flags: number,
+    registered: boolean,
+    nowait: boolean,
+    spinFirst: boolean,
+  ): number {
     if (this.get(H_RECV_OPEN) === 0) {
       if (registered) this.unregister(tid, SIDE_SEND)
       return BROKEN
     }
     this.serviceLocked()
+    const oolBytes = ool === 0 ? 0 : bytes!.length
+    if (oolBytes !== 0) {
+      const used = this.get(H_BYTES_USED)
+      if (used !== 0 && used + oolBytes > this.budget) {
+        if (nowait) return WOULD_BLOCK
+        if (!registered) this.register(tid, SIDE_SEND) // sets SLOW (F1)
+        this.seen = this.readSeq(SIDE_SEND)
+        return WAIT
+      }
+    }
     // No live offer is queued after serviceLocked unless the buffer was full:
     // an offer goes before this value.
     if (this.get(H_COUNT) === 0) {
-      let r = this.vpush(num, true)
+      let r = bytes === undefined ? this.vpush(num, true) : this.vpushBytes(bytes, ool, flags, true)
       if (r !== V_OK) {
         // Full: SLOW first, then look again (fast-slots.ts "Ordering", the
         // second pair): a receive that freed a slot and did not see SLOW is
         // seen by this second look; one that did will move the offer below.
         this.setSlow()
-        r = this.vpush(num, true)
+        r = bytes === undefined ? this.vpush(num, true) : this.vpushBytes(bytes, ool, flags, true)
       }
       if (r === V_OK) {
+        if (oolBytes !== 0) this.set(H_BYTES_USED, this.get(H_BYTES_USED) + oolBytes) // R6
         if (registered) this.unregister(tid, SIDE_SEND)
         this.raisePeak()
         this.bumpRecv()
@@ -812,7 +886,7 @@ export class Ring extends FastSlots {
     this.setSlow() // F1: from here on a sender waits or an offer is queued
     if (this.get(H_COUNT) < this.slots) {
       this.ticket = (this.get(H_HEAD_SEQ) + this.get(H_COUNT)) | 0
-      this.push(ENTRY_OFFER, num, undefined, 0)
+      this.push(ENTRY_OFFER | flags, num, bytes, ool) // writeSlot counts an out-of-line offer (R6)
       if (!registered && !spinFirst) this.register(tid, SIDE_SEND)
       return OFFERED
     }
@@ -825,6 +899,7 @@ export class Ring extends FastSlots {
   private receiveFastLocked(tid: number, registered: boolean, nowait: boolean): number {
     for (;;) {
       if (this.vpop(true)) {
+        if (this.codec === CODEC_BYTES && this.outAt === OUT_OOL) this.set(H_BYTES_USED, this.get(H_BYTES_USED) - this.outLen)
         if (registered) this.unregister(tid, SIDE_RECV)
         this.serviceLocked()
         this.bumpSend() // a slot freed: senders waiting without an offer, select send cases
@@ -870,14 +945,29 @@ export class Ring extends FastSlots {
    * The last receiver closed (fast channel, under the lock): SLOW (no
    * lock-free send completes from here), then every value taken out (F2).
    * A send that claimed a slot before SLOW publishes within its gate; the
-   * drain waits for it, so nothing is left behind.
+   * drain waits for it, so nothing is left behind. Byte values are dropped as
+   * `dropEntry` does (blocks freed; the bytes of values with endpoints go to
+   * `dropped`, whose endpoints the caller closes).
    */
-  private drainFastLocked(): void {
+  private drainFastLocked(dropped: Uint8Array[]): void {
     this.setSlow()
     for (;;) {
-      if (this.vpop(true)) continue
+      if (this.vpop(true)) {
+        if (this.codec === CODEC_BYTES) this.dropTaken(dropped)
+        continue
+      }
       if (this.fastEmptyExactly()) return
     }
+  }
+
+  /** Drops the byte value just taken from the lock-free buffer (drainFastLocked). */
+  private dropTaken(dropped: Uint8Array[]): void {
+    if (this.outAt === OUT_OOL) {
+      const ool = this.outNum
+      if (this.outHasEndpoints) dropped.push(this.a.u8.slice(ool, ool + this.outLen))
+      this.set(H_BYTES_USED, this.get(H_BYTES_USED) - this.outLen)
+      free(ool)
+    } else if (this.outHasEndpoints) dropped.push(this.inlineCopy())
   }
 
   // ---- open counts -------------------------------------------------------
@@ -988,7 +1078,7 @@ export class Ring extends FastSlots {
       const left = this.get(H_RECV_OPEN) - n
       this.set(H_RECV_OPEN, left)
       if (left === 0) {
-        if (this.fast) this.drainFastLocked()
+        if (this.fast) this.drainFastLocked(dropped)
         for (let k = 0, c = this.get(H_COUNT); k < c; k++) {
           const slot = (this.get(H_HEAD_IDX) + k) % this.slots
           if ((this.i32[this.meta + slot]! & ENTRY_KIND_MASK) === ENTRY_TOMBSTONE) continue

@@ -90,7 +90,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     const enc = numeric ? undefined : this.encode(ring, 'SharedSendChannel.send', value)
     const idle = l.send.queue.length === 0
     // The lock-free buffer (fast-slots.ts): only when no send of this thread waits (FIFO).
-    if (ring.fast && idle && ring.trySendFast(num)) {
+    if (ring.fast && idle && (enc === undefined ? ring.trySendFast(num) : sendFastBytes(ring, enc))) {
       if (yieldDue()) await macrotask()
       return
     }
@@ -167,7 +167,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     const numeric = ring.codec !== CODEC_BYTES
     const num = numeric ? checkNumber(ring.codec, 'SharedSendChannel.sendNowait', value) : 0
     const enc = numeric ? undefined : this.encode(ring, 'SharedSendChannel.sendNowait', value)
-    if (ring.fast && l.send.queue.length === 0 && ring.trySendFast(num)) return
+    if (ring.fast && l.send.queue.length === 0 && (enc === undefined ? ring.trySendFast(num) : sendFastBytes(ring, enc))) return
     let r: number
     ring.lock()
     try {
@@ -227,6 +227,11 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
 }
 
 function noop(): void {}
+
+/** A byte value goes lock-free only if inline and without endpoints (nothing to account or move under the lock). */
+export function sendFastBytes(ring: Ring, enc: Outgoing): boolean {
+  return enc.ool === 0 && enc.flags === 0 && ring.trySendFastBytes(enc.bytes!)
+}
 
 /** A number's Outgoing, made only when its send must wait (parked operations keep it). */
 function numericOut(num: number): Outgoing {

@@ -17,6 +17,7 @@ import * as __lowlevel from '@gotrio/runtime/lowlevel'
 import * as __arena from './arena.ts'
 import * as __layout from './layout.ts'
 import * as __ring from './ring.ts'
+import * as __ringSlots from './ring-slots.ts'
 import * as __waiting from './waiting.ts'
 import type { Batch, Incoming, Outgoing } from './waiting.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
@@ -25,6 +26,7 @@ const { free } = __arena
 const { CODEC_BYTES, H_SEQ_RECV, H_SEQ_SEND } = __layout
 const { DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK, HANDED, SIDE_SEND } = __ring
 const { captureIncoming, takeBatchLocked } = __waiting
+const { OUT_OOL, OUT_SCRATCH } = __ringSlots
 
 const SPINS = 200
 const SLICE_MS = 20
@@ -87,7 +89,9 @@ export function blockingSend(ring: Ring, num: number, out: Outgoing | undefined,
 
 function blockingSendWaits(ring: Ring, num: number, out: Outgoing | undefined, broken: () => Error): void {
   refuseMainThread('SharedSendChannel.sendSync()', 'await send() (or sendNowait())')
-  if (ring.fast && out === undefined && ring.trySendFast(num)) return // the lock-free buffer (fast-slots.ts)
+  // The lock-free buffer (fast-slots.ts); byte values only if inline and without endpoints.
+  if (ring.fast && (out === undefined ? ring.trySendFast(num) : out.ool === 0 && out.flags === 0 && ring.trySendFastBytes(out.bytes!)))
+    return
   const seq = ring.h + H_SEQ_SEND
   let offered = false
   let ticket = 0
@@ -200,9 +204,18 @@ function blockingReceiveWaits(
   const numeric = ring.codec !== CODEC_BYTES
   if (ring.fast && ring.tryReceiveFast()) {
     // The lock-free buffer (fast-slots.ts); a batch takes what else is there lock-free too.
-    if (batch === undefined) return undefined
-    batch.nums.push(ring.outNum)
-    while (batch.nums.length < max && ring.tryReceiveFast()) batch.nums.push(ring.outNum)
+    if (batch === undefined) {
+      // A byte value's inline bytes are in the scratch buffer already (OUT_SCRATCH).
+      if (numeric || (scratchOk && ring.outAt === OUT_SCRATCH && !ring.outHasEndpoints)) return undefined
+      return captureIncoming(ring)
+    }
+    if (numeric) {
+      batch.nums.push(ring.outNum)
+      while (batch.nums.length < max && ring.tryReceiveFast()) batch.nums.push(ring.outNum)
+    } else {
+      batch.items.push(captureIncoming(ring))
+      while (batch.items.length < max && ring.tryReceiveFast()) batch.items.push(captureIncoming(ring))
+    }
     return undefined
   }
   let registered = false
@@ -222,7 +235,7 @@ function blockingReceiveWaits(
           return undefined
         }
         if (numeric) return undefined
-        if (scratchOk && ring.outAt >= 0 && !ring.outHasEndpoints) {
+        if (scratchOk && ring.outAt !== OUT_OOL && !ring.outHasEndpoints) {
           ring.inlineToScratch()
           return undefined
         }

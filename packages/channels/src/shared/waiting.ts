@@ -53,8 +53,10 @@ import * as __lowlevel from '@gotrio/runtime/lowlevel'
 import * as __arena from './arena.ts'
 import * as __layout from './layout.ts'
 import * as __ring from './ring.ts'
+import * as __ringSlots from './ring-slots.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { free } = __arena
+const { OUT_OOL } = __ringSlots
 const { CODEC_BYTES, H_SEQ_RECV, H_SEQ_SEND } = __layout
 const { DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK, SIDE_SEND, SIDE_RECV, HANDED } = __ring
 
@@ -118,7 +120,7 @@ export interface Incoming {
 }
 
 export function captureIncoming(ring: Ring): Incoming {
-  const bytes = ring.codec === CODEC_BYTES && ring.outAt >= 0 ? ring.inlineCopy() : undefined
+  const bytes = ring.codec === CODEC_BYTES && ring.outAt !== OUT_OOL ? ring.inlineCopy() : undefined
   return { num: ring.outNum, bytes, len: ring.outLen, hasEndpoints: ring.outHasEndpoints }
 }
 
