@@ -35,10 +35,22 @@
  *   queued while the buffer has room is a sender parked forever.
  *   Mutations the runs must catch: -DNO_RECHECK_RECV (a receiver does not look
  *   again after registering), -DNO_SLOW_RECHECK (a full sender does not look
- *   again after setting SLOW), -DNO_SLOW_READ (a lock-free receiver ignores
+ *   again after setting SLOW; no longer caught alone since the fourth pair,
+ *   whose look for room after arming covers the same race), -DNO_SLOW_READ (a lock-free receiver ignores
  *   SLOW), -DNO_SLOW (lock-free sends ignore SLOW), -DNO_ARM_RECHECK (a
  *   receiver that arms does not look at the buffer again: a lock-free send
- *   that published before the arm skips the bump).
+ *   that published before the arm skips the bump), -DNO_ROOM_RECHECK (a
+ *   sender that arms does not look for room again: a lock-free receive that
+ *   freed a slot, saw no offer queued and no sender armed, skips the lock).
+ *
+ *   Offers of registered senders carry oreg (ENTRY_WAITER): whoever moves or
+ *   takes one unregisters its sender and bumps SEQ_SEND (ring.ts
+ *   offerCompleted), so SLOW clears without waiting for the sender's thread.
+ *
+ *   A waiter here arms, reads the word, then looks (RECHECK_ROOM, RETRY).
+ *   The dispatcher of a thread's async waiters (waiting.ts) arms and reads
+ *   the word first, then attempts its operations: the same order, with the
+ *   attempt as the look, so it is the same model.
  */
 #ifndef CAP
 #define CAP 1
@@ -107,6 +119,7 @@ byte recvOpen = NC;
 /* the queue of offers (the locked ring of a fast channel) */
 byte oval[OFFQ];
 bool otomb[OFFQ];
+bool oreg[OFFQ]; /* ENTRY_WAITER: the offer's sender is registered; its mover or taker unregisters it */
 byte oHeadIdx;
 byte oHeadSeq;
 byte oCount;
@@ -224,6 +237,22 @@ inline advanceHead() {
   bumpSend()
 }
 
+/* an offer was moved or taken (ring.ts offerCompleted): a registered sender stops waiting, and is woken */
+inline completed() {
+  if
+  :: oreg[oHeadIdx] -> oreg[oHeadIdx] = 0; sendWaiting--; armS = 0; seqS++
+  :: else -> skip
+  fi
+}
+
+/* Ring.readSeq's re-check for senders (the fourth pair): room in the buffer => the wait returns at once */
+#define ROOM (!(IDX(tail) == IDX(head) && tail != head))
+#ifndef NO_ROOM_RECHECK
+#define RECHECK_ROOM if :: ROOM -> staleS = 1 :: else -> skip fi
+#else
+#define RECHECK_ROOM skip
+#endif
+
 /* serviceLocked: move offers, oldest first, into free slots */
 inline service() {
   do
@@ -235,7 +264,7 @@ inline service() {
       vpush(oval[oHeadIdx], 1, 1, r2);
       if
       :: r2 != V_OK -> break
-      :: else -> oLive--; bumpRecv(); advanceHead()
+      :: else -> completed(); oLive--; bumpRecv(); advanceHead()
       fi
     fi
   od
@@ -254,6 +283,7 @@ proctype Producer(byte p) {
   byte seen;
   byte ticket;
   bool offered;
+  bool staleS; /* readSeq saw room after arming: the wait returns at once (the fourth pair) */
   bool registered;
   do
   :: k == NV -> break
@@ -284,10 +314,12 @@ proctype Producer(byte p) {
 retry:
     if
     :: offered ->
+      /* offerLocked: moves offers into room a lock-free receive left (it may not have locked) */
+      service();
       if
-      :: oHeadSeq > ticket -> res = DONE; sendWaiting-- /* moved into the buffer, even if dropped since */
+      :: oHeadSeq > ticket -> res = DONE /* moved into the buffer, even if dropped since; unregistered by its mover */
       :: oHeadSeq <= ticket && recvOpen == 0 -> res = BROKEN; sendWaiting--
-      :: oHeadSeq <= ticket && recvOpen > 0 -> armS = 1; seen = seqS; res = WAIT
+      :: oHeadSeq <= ticket && recvOpen > 0 -> armS = 1; seen = seqS; RECHECK_ROOM; res = WAIT
       fi
     :: else ->
       if
@@ -334,6 +366,7 @@ retry:
             ticket = oHeadSeq + oCount;
             oval[(oHeadIdx + oCount) % OFFQ] = v;
             otomb[(oHeadIdx + oCount) % OFFQ] = 0;
+            oreg[(oHeadIdx + oCount) % OFFQ] = registered || (SPINP & (1 << p)) == 0;
             oCount++;
             oLive++;
             bumpRecv();
@@ -346,7 +379,7 @@ retry:
           :: else -> skip
           fi;
           if
-          :: res == WAIT -> armS = 1; seen = seqS
+          :: res == WAIT -> armS = 1; seen = seqS; RECHECK_ROOM
           :: else -> skip
           fi
         :: else -> skip
@@ -358,7 +391,7 @@ retry:
       skip /* an unregistered offer: spins below, reads no futex word */
     :: res == OFFERED && registered ->
       /* the caller reads the futex word in the same critical section (send(): readSeq) */
-      armS = 1; seen = seqS; res = WAIT
+      armS = 1; seen = seqS; RECHECK_ROOM; res = WAIT
     :: else -> skip
     fi;
     UNLOCK;
@@ -373,7 +406,10 @@ retry:
         if
         :: oHeadSeq > ticket -> res = DONE
         :: oHeadSeq <= ticket && recvOpen == 0 -> res = BROKEN
-        :: oHeadSeq <= ticket && recvOpen > 0 -> sendWaiting++; SETSLOW; registered = 1; armS = 1; seen = seqS; res = WAIT
+        :: oHeadSeq <= ticket && recvOpen > 0 ->
+          sendWaiting++; SETSLOW; registered = 1;
+          oreg[(oHeadIdx + ticket - oHeadSeq) % OFFQ] = 1; /* markWaiter */
+          armS = 1; seen = seqS; RECHECK_ROOM; res = WAIT
         fi;
         UNLOCK
       fi
@@ -386,14 +422,15 @@ retry:
     fi;
     /* parked: woken by a bump, or cancelled */
     if
-    :: seqS != seen -> LOCK; goto retry
+    :: seqS != seen || staleS -> staleS = 0; LOCK; goto retry
     :: (CANCELP & (1 << p)) != 0 ->
       LOCK;
       if
-      :: offered && oHeadSeq > ticket -> sendWaiting--; UNLOCK; delivered++; k++   /* too late: taken */
+      :: offered && oHeadSeq > ticket -> UNLOCK; delivered++; k++   /* too late: taken (unregistered by its mover) */
       :: offered && oHeadSeq <= ticket && recvOpen == 0 -> sendWaiting--; UNLOCK; goto closeUp
       :: offered && oHeadSeq <= ticket && recvOpen > 0 ->
         otomb[(oHeadIdx + ticket - oHeadSeq) % OFFQ] = 1;
+        oreg[(oHeadIdx + ticket - oHeadSeq) % OFFQ] = 0;
         oLive--;
         sendWaiting--;
         UNLOCK;
@@ -478,7 +515,16 @@ proctype Consumer(byte c) {
     :: ok ->
 #ifndef NO_SLOW_READ
       if
-      :: slowM -> LOCK; service(); bumpSend(); UNLOCK
+      /* only if an offer is queued or a sender armed (two racy reads; the fourth pair) */
+      :: slowM ->
+        if
+        :: oCount > 0 -> LOCK; service(); bumpSend(); UNLOCK
+        :: else ->
+          if
+          :: armS -> LOCK; service(); bumpSend(); UNLOCK
+          :: else -> skip
+          fi
+        fi
       :: else -> skip
       fi;
 #endif
@@ -514,6 +560,7 @@ again:
       if
       :: oCount > 0 ->
         recordTake(oval[oHeadIdx]);
+        completed();
         oLive--;
         advanceHead();
         if

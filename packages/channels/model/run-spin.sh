@@ -112,13 +112,15 @@ FAST_CONFIGS=(
   "fast-cap1-2p1c-spin-noclose-leave|-DNOCLOSE -DLEAVE=1 -DCAP=1 -DNP=2 -DNC=1 -DNV=2 -DSPINP=3"
 )
 # Mutations the fast configurations must catch (run with --fast-mutations): each removes one
-# half of a Dekker pair, or SLOW itself.
+# half of a Dekker pair, or SLOW itself. (-DNO_SLOW_RECHECK, the full sender's second look
+# after setting SLOW, is no longer a bug on its own: the sender's look for room after arming,
+# the fourth pair, covers the same race; the model stays correct without it, so it is not listed.)
 FAST_MUTATIONS=(
   "mut-no-recheck-recv|-DNOCLOSE -DCAP=1 -DNP=2 -DNC=1 -DNV=2 -DNO_RECHECK_RECV"
   "mut-no-slow-read|-DNOCLOSE -DLEAVE=1 -DCAP=1 -DNP=2 -DNC=1 -DNV=2 -DNO_SLOW_READ"
-  "mut-no-slow-recheck|-DNOCLOSE -DLEAVE=1 -DCAP=1 -DNP=2 -DNC=1 -DNV=2 -DNO_SLOW_RECHECK"
   "mut-no-slow|-DNOCLOSE -DCAP=1 -DNP=2 -DNC=1 -DNV=2 -DNO_SLOW"
   "mut-no-arm-recheck|-DNOCLOSE -DCAP=1 -DNP=2 -DNC=1 -DNV=2 -DNO_ARM_RECHECK"
+  "mut-no-room-recheck|-DNOCLOSE -DLEAVE=1 -DCAP=1 -DNP=2 -DNC=1 -DNV=2 -DNO_ROOM_RECHECK"
 )
 
 work="$(mktemp -d)"

@@ -178,6 +178,31 @@ describe('shared channel, lock-free buffer: one thread', () => {
     rx.close()
   })
 
+  it('a waiting sender stops counting as waiting when its offer is moved into the buffer, not when it resumes: lock-free sends reopen at once', async () => {
+    const [tx, rx] = openFast(2)
+    const ring = ringOf(rx as never)
+    await run(async () => {
+      for (let lap = 0; lap < 50 * STRESS; lap++) {
+        tx.sendNowait(3 * lap)
+        tx.sendNowait(3 * lap + 1) // full
+        const sending = tx.send(3 * lap + 2) // an offer, registered
+        expect(rx.statistics().tasksWaitingSend).toBe(1)
+        expect(ring.slowSet()).toBe(true) // F1: every send takes the lock while it waits
+        expect(rx.receiveNowait()).toBe(3 * lap) // lock-free; it moves the offer into the freed slot
+        // In the same call, before the sender's task has run again:
+        expect(rx.statistics().tasksWaitingSend).toBe(0)
+        expect(ring.slowSet()).toBe(false)
+        expectRingInvariants(ring)
+        await sending
+        expect(rx.receiveNowait()).toBe(3 * lap + 1)
+        expect(rx.receiveNowait()).toBe(3 * lap + 2)
+        expect(rx.statistics().tasksWaitingSend).toBe(0)
+      }
+    })
+    tx.close()
+    rx.close()
+  })
+
   it('a closed channel: EndOfChannel after the buffer drains; BrokenResourceError for senders after the last receiver closed', async () => {
     const [tx, rx] = openFast(3)
     const tx2: SharedSendChannel<number> = tx.clone()

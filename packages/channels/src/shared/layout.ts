@@ -174,6 +174,14 @@ export const ENTRY_OFFER = 2 // size 0: a waiting sender's value, withdrawable u
 export const ENTRY_TOMBSTONE = 3 // size 0: an offer its sender withdrew; receivers skip it
 export const ENTRY_KIND_MASK = 0xf
 export const ENTRY_HAS_ENDPOINTS = 0x10 // the encoded value carries channel endpoints (close them if dropped)
+/**
+ * Fast channels: the offer's sender is registered as waiting (SEND_WAITING and
+ * its owner entry); whoever moves the offer into the buffer or takes it
+ * unregisters the sender for it (ring.ts "Fast channels"). The sender's
+ * threadId + 1 is in the bits from ENTRY_OWNER_SHIFT up.
+ */
+export const ENTRY_WAITER = 0x20
+export const ENTRY_OWNER_SHIFT = 8
 
 /** Codec kinds stored in H_CODEC. */
 export const CODEC_INT32 = 1

@@ -143,6 +143,7 @@ export function closeHandlesOfDeadThread(deadThreadId: number): void {
       if (e) {
         const [sendHandles, recvHandles, sendWaiting, recvWaiting, selects] = e as [number, number, number, number, number]
         ring.forgetWaitersLocked(sendWaiting, recvWaiting, selects)
+        ring.forgetOffersLocked(deadThreadId)
         if (sendHandles > 0) dropped = dropped.concat(ring.closeLocked(SIDE_SEND, sendHandles))
         if (recvHandles > 0) dropped = dropped.concat(ring.closeLocked(SIDE_RECV, recvHandles))
         dead = ring.deadLocked()

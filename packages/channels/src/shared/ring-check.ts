@@ -8,6 +8,7 @@ import {
   ENTRY_KIND_MASK,
   ENTRY_TOMBSTONE,
   ENTRY_VALUE,
+  ENTRY_WAITER,
   H_BYTES_USED,
   H_COUNT,
   H_HANDOFFS,
@@ -30,6 +31,10 @@ export function checkRing(r: Ring): string | undefined {
     if (r.get(H_HANDOFFS) !== 0) return 'R2: handoffs on a buffered channel'
     if ((c > 0 || r.get(H_SEND_WAITING) > 0 || r.get(H_RECV_OPEN) === 0) && !(r.slowSet() && r.tailSlowSet()))
       return 'F1: a sender waits but SLOW is clear'
+    // Offers marked ENTRY_WAITER are registered senders: counted in SEND_WAITING (R5).
+    let waiters = 0
+    for (let k = 0; k < c; k++) if ((r.i32[r.meta + ((r.get(H_HEAD_IDX) + k) % r.slots)]! & ENTRY_WAITER) !== 0) waiters++
+    if (waiters > r.get(H_SEND_WAITING)) return `R5: ${waiters} offers of registered senders, SEND_WAITING ${r.get(H_SEND_WAITING)}`
     if (r.codec === CODEC_BYTES) {
       // R6, as far as the lock sees it: the queued offers' out-of-line bytes,
       // plus those of values in the lock-free buffer (read racily: lock-free

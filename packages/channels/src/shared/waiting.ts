@@ -301,6 +301,11 @@ export class LocalSide {
         const actions: (() => void)[] = []
         ring.lock()
         try {
+          // Arm and read the word before the attempts, not after: a lock-free
+          // operation that lands after the arm bumps it (the third and fourth
+          // Dekker pairs, ring.ts), one before it is seen by the attempts, so
+          // the word needs no re-check (`readSeq(side, false)`).
+          seen = ring.readSeq(this.side, false)
           // FIFO among this thread's senders: once one that has no place in the
           // ring yet must wait (no room, or the byte budget for its large value),
           // later ones without a place wait behind it rather than overtake it.
@@ -330,7 +335,6 @@ export class LocalSide {
               else if (!(op as SendOp).inLine) sendBlocked = true
             }
           }
-          seen = ring.readSeq(this.side)
           this.recheckLocked()
         } finally {
           ring.unlock()
