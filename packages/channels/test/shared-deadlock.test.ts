@@ -96,6 +96,14 @@ describe('DeadlockError across threads (child process)', () => {
     expect(r.waiting!.find((w) => w.task === 'worker:selectsSync')).toMatchObject({ waitsOn: 'selectSync' })
   })
 
+  test('a worker in selectSync whose send waits for byte budget (the buffer has free slots) sleeps: DeadlockError naming selectSync', async () => {
+    // Before: its retry read a stale futex word (room in the buffer) and
+    // retried at once, for ever, so the deadlock probe was never answered.
+    const r = await runFixture('selectSyncBudget')
+    expect(r.name).toBe('DeadlockError')
+    expect(r.waiting!.find((w) => w.task === 'worker:selectSendsSync')).toMatchObject({ waitsOn: 'selectSync' })
+  })
+
   test('not a deadlock: a blocking receive under a deadline of its own (the worker moves on)', async () => {
     expect(await runFixture('syncDeadline')).toMatchObject({ outcome: 'resolved', value: 'moved on' })
   })

@@ -1,5 +1,6 @@
-/** The ring invariants R1–R4 and R6 (ring.ts), and O1/O3 of the overflow (overflow.ts), as one check, for tests. Call under the channel lock. */
+/** The ring invariants R1–R4, R6 and a weak form of R5 (ring.ts), and O1/O3 of the overflow (overflow.ts), as one check, for tests. Call under the channel lock. */
 import { checkOverflow } from './overflow.ts'
+import { ownerGet } from './owners.ts'
 import type { Ring } from './ring.ts'
 import {
   B_LENGTH,
@@ -8,6 +9,7 @@ import {
   ENTRY_KIND_MASK,
   ENTRY_TOMBSTONE,
   ENTRY_VALUE,
+  ENTRY_OWNER_SHIFT,
   ENTRY_WAITER,
   H_BYTES_USED,
   H_COUNT,
@@ -17,6 +19,8 @@ import {
   H_OV_COUNT,
   H_RECV_OPEN,
   H_SEND_WAITING,
+  O_SEND_WAITING,
+  O_THREAD,
 } from './layout.ts'
 
 export function checkRing(r: Ring): string | undefined {
@@ -31,10 +35,25 @@ export function checkRing(r: Ring): string | undefined {
     if (r.get(H_HANDOFFS) !== 0) return 'R2: handoffs on a buffered channel'
     if ((c > 0 || r.get(H_SEND_WAITING) > 0 || r.get(H_RECV_OPEN) === 0) && !(r.slowSet() && r.tailSlowSet()))
       return 'F1: a sender waits but SLOW is clear'
-    // Offers marked ENTRY_WAITER are registered senders: counted in SEND_WAITING (R5).
+    // Offers marked ENTRY_WAITER are registered senders: counted in SEND_WAITING
+    // and in their thread's entry (R5), so neither can be below the marks.
+    if (r.get(H_SEND_WAITING) < 0) return `R5: SEND_WAITING ${r.get(H_SEND_WAITING)}`
     let waiters = 0
-    for (let k = 0; k < c; k++) if ((r.i32[r.meta + ((r.get(H_HEAD_IDX) + k) % r.slots)]! & ENTRY_WAITER) !== 0) waiters++
+    const perThread = new Map<number, number>()
+    for (let k = 0; k < c; k++) {
+      const m = r.i32[r.meta + ((r.get(H_HEAD_IDX) + k) % r.slots)]!
+      if ((m & ENTRY_WAITER) === 0) continue
+      waiters++
+      const tid = (m >>> ENTRY_OWNER_SHIFT) - 1
+      perThread.set(tid, (perThread.get(tid) ?? 0) + 1)
+    }
     if (waiters > r.get(H_SEND_WAITING)) return `R5: ${waiters} offers of registered senders, SEND_WAITING ${r.get(H_SEND_WAITING)}`
+    for (const [tid, n] of perThread) {
+      // A thread without an entry (the table was full) is not counted per thread.
+      if (ownerGet(r.i32, tid, O_THREAD) !== tid + 1) continue
+      const w = ownerGet(r.i32, tid, O_SEND_WAITING)
+      if (n > w) return `R5: ${n} offers of thread ${tid}'s registered senders, its entry counts ${w}`
+    }
     if (r.codec === CODEC_BYTES) {
       // R6, as far as the lock sees it: the queued offers' out-of-line bytes,
       // plus those of values in the lock-free buffer (read racily: lock-free

@@ -198,6 +198,16 @@ export const SPIN_BROKEN = 2
 export const SIDE_SEND = 0
 export const SIDE_RECV = 1
 
+/**
+ * Whether thread `tid`'s offers can carry its id (ENTRY_WAITER: tid + 1 in
+ * the meta word's bits from ENTRY_OWNER_SHIFT up, kept below the sign bit).
+ * A thread past that (2^23 - 1 workers started in one process) marks none:
+ * it unregisters itself when it finds its offer taken, as on the locked ring.
+ */
+function markable(tid: number): boolean {
+  return tid + 1 < 1 << (31 - ENTRY_OWNER_SHIFT)
+}
+
 /** One thread's access object to one channel, shared by every handle of it in this thread. */
 export class Ring extends FastSlots {
   /** Output of a WAIT result: the futex value read under the lock. */
@@ -209,6 +219,8 @@ export class Ring extends FastSlots {
   private notifyRecv = false
   /** Set by offerCompleted: notify SEQ_SEND after unlock even if no sender is registered any more. */
   private wakeSend = false
+  /** Set when a send in this critical section waits for byte budget, not room (readSeq's re-check does not apply). */
+  private budgetBlocked = false
 
   lock(): void {
     lock(this.i32, this.h + H_LOCK)
@@ -229,7 +241,7 @@ export class Ring extends FastSlots {
     const nr = this.notifyRecv && i[this.h + H_RECV_WAITING]! > 0
     // Cleared on every unlock: a flag left over would notify after a later,
     // unrelated critical section (a futex syscall for nothing).
-    this.notifySend = this.notifyRecv = this.wakeSend = false
+    this.notifySend = this.notifyRecv = this.wakeSend = this.budgetBlocked = false
     if (!ns && !nr) {
       unlock(i, this.h + H_LOCK)
       return
@@ -272,7 +284,7 @@ export class Ring extends FastSlots {
     // looks: room there may have been freed by a receive that skipped it.
     // (A sender waiting for byte budget, not room, passes false: the take of
     // an out-of-line value always locks and bumps.)
-    if (side === SIDE_SEND && this.fastCount() < this.capacity) return (seen - 1) | 0
+    if (side === SIDE_SEND && !this.budgetBlocked && this.fastCount() < this.capacity) return (seen - 1) | 0
     return seen
   }
 
@@ -568,7 +580,7 @@ export class Ring extends FastSlots {
       // if the last receiver has closed since (it was buffered, then dropped).
       // A fast channel's mover or taker unregistered a registered sender
       // already (ENTRY_WAITER), in that critical section.
-      if (registered && !this.fast) this.unregister(tid, SIDE_SEND)
+      if (registered && !(this.fast && markable(tid))) this.unregister(tid, SIDE_SEND)
       return DONE
     }
     if (this.get(H_RECV_OPEN) === 0) {
@@ -891,6 +903,7 @@ export class Ring extends FastSlots {
 
   /** Under the lock (fast channels): the offer with `ticket`, still queued, is now a registered sender's (ENTRY_WAITER). */
   private markWaiter(ticket: number, tid: number): void {
+    if (!markable(tid)) return
     const slot = (this.get(H_HEAD_IDX) + ((ticket - this.get(H_HEAD_SEQ)) | 0)) % this.slots
     this.i32[this.meta + slot] = this.i32[this.meta + slot]! | ENTRY_WAITER | ((tid + 1) << ENTRY_OWNER_SHIFT)
   }
@@ -936,6 +949,10 @@ export class Ring extends FastSlots {
     if (oolBytes !== 0) {
       const used = this.get(H_BYTES_USED)
       if (used !== 0 && used + oolBytes > this.budget) {
+        // A select's retry reads the word after this (readSeq with the
+        // re-check): room in the buffer is no use to this sender, so no stale
+        // word for it (it would retry at once, for as long as the budget is spent).
+        this.budgetBlocked = true
         if (nowait) return WOULD_BLOCK
         if (!registered) this.register(tid, SIDE_SEND) // sets SLOW (F1)
         this.seen = this.readSeq(SIDE_SEND, false)
@@ -966,7 +983,7 @@ export class Ring extends FastSlots {
     if (this.get(H_COUNT) < this.slots) {
       this.ticket = (this.get(H_HEAD_SEQ) + this.get(H_COUNT)) | 0
       // A registered sender's offer says so (ENTRY_WAITER): its mover unregisters it.
-      const waiter = registered || !spinFirst ? ENTRY_WAITER | ((tid + 1) << ENTRY_OWNER_SHIFT) : 0
+      const waiter = (registered || !spinFirst) && markable(tid) ? ENTRY_WAITER | ((tid + 1) << ENTRY_OWNER_SHIFT) : 0
       this.push(ENTRY_OFFER | flags | waiter, num, bytes, ool) // writeSlot counts an out-of-line offer (R6)
       if (!registered && !spinFirst) this.register(tid, SIDE_SEND)
       return OFFERED
@@ -1209,7 +1226,7 @@ export class Ring extends FastSlots {
     return this.get(H_SEND_OPEN) === 0 && this.get(H_RECV_OPEN) === 0
   }
 
-  /** Checks R1–R4 and R6 (tests; ring-check.ts). Under the lock. */
+  /** Checks R1–R4, R6 and (weakly) R5 (tests; ring-check.ts). Under the lock. */
   checkInvariants(): string | undefined {
     return checkRing(this)
   }
