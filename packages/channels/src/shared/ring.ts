@@ -199,13 +199,14 @@ export const SIDE_SEND = 0
 export const SIDE_RECV = 1
 
 /**
- * Whether thread `tid`'s offers can carry its id (ENTRY_WAITER: tid + 1 in
- * the meta word's bits from ENTRY_OWNER_SHIFT up, kept below the sign bit).
- * A thread past that (2^23 - 1 workers started in one process) marks none:
- * it unregisters itself when it finds its offer taken, as on the locked ring.
+ * The meta bits that mark an offer as registered thread `tid`'s (ENTRY_WAITER,
+ * tid + 1 from ENTRY_OWNER_SHIFT up, kept below the sign bit), or 0 for a
+ * thread past that (2^23 - 1 workers started in one process): its offers are
+ * not marked, and it unregisters itself when it finds its offer taken, as on
+ * the locked ring.
  */
-function markable(tid: number): boolean {
-  return tid + 1 < 1 << (31 - ENTRY_OWNER_SHIFT)
+function waiterMark(tid: number): number {
+  return tid + 1 < 1 << (31 - ENTRY_OWNER_SHIFT) ? ENTRY_WAITER | ((tid + 1) << ENTRY_OWNER_SHIFT) : 0
 }
 
 /** One thread's access object to one channel, shared by every handle of it in this thread. */
@@ -580,7 +581,7 @@ export class Ring extends FastSlots {
       // if the last receiver has closed since (it was buffered, then dropped).
       // A fast channel's mover or taker unregistered a registered sender
       // already (ENTRY_WAITER), in that critical section.
-      if (registered && !(this.fast && markable(tid))) this.unregister(tid, SIDE_SEND)
+      if (registered && !(this.fast && waiterMark(tid) !== 0)) this.unregister(tid, SIDE_SEND)
       return DONE
     }
     if (this.get(H_RECV_OPEN) === 0) {
@@ -831,6 +832,12 @@ export class Ring extends FastSlots {
       // their threads not yet awake) keep SLOW set, and locking for them on
       // every take cost more than the lock-free path saved (fan-in, 4
       // producers: 1.28x slower than the locked ring before this check).
+      // Ordering: H_ARMED is set with Atomics.or, so the arm-then-look of a
+      // sender (readSeq) and this store-then-load pair up (sequentially
+      // consistent). H_COUNT is written under the lock with plain stores, so
+      // this read may miss an offer just queued; that is safe: its sender
+      // reads the word next (readSeq, after the arm) and sees the room, or,
+      // spinning first, moves the offers itself (offerLocked).
       this.lock()
       this.serviceLocked()
       this.bumpSend()
@@ -903,9 +910,8 @@ export class Ring extends FastSlots {
 
   /** Under the lock (fast channels): the offer with `ticket`, still queued, is now a registered sender's (ENTRY_WAITER). */
   private markWaiter(ticket: number, tid: number): void {
-    if (!markable(tid)) return
     const slot = (this.get(H_HEAD_IDX) + ((ticket - this.get(H_HEAD_SEQ)) | 0)) % this.slots
-    this.i32[this.meta + slot] = this.i32[this.meta + slot]! | ENTRY_WAITER | ((tid + 1) << ENTRY_OWNER_SHIFT)
+    this.i32[this.meta + slot] = this.i32[this.meta + slot]! | waiterMark(tid)
   }
 
   /**
@@ -983,8 +989,7 @@ export class Ring extends FastSlots {
     if (this.get(H_COUNT) < this.slots) {
       this.ticket = (this.get(H_HEAD_SEQ) + this.get(H_COUNT)) | 0
       // A registered sender's offer says so (ENTRY_WAITER): its mover unregisters it.
-      const waiter = (registered || !spinFirst) && markable(tid) ? ENTRY_WAITER | ((tid + 1) << ENTRY_OWNER_SHIFT) : 0
-      this.push(ENTRY_OFFER | flags | waiter, num, bytes, ool) // writeSlot counts an out-of-line offer (R6)
+      this.push(ENTRY_OFFER | flags | (registered || !spinFirst ? waiterMark(tid) : 0), num, bytes, ool) // writeSlot counts an out-of-line offer (R6)
       if (!registered && !spinFirst) this.register(tid, SIDE_SEND)
       return OFFERED
     }
