@@ -351,7 +351,10 @@ export class Ring extends FastSlots {
   spin(forReceive: boolean, spins: number): boolean {
     const i = this.i32
     if (this.fast) {
-      for (let k = 0; k < spins; k++) if (!this.looksBlocked(forReceive)) return true
+      for (let k = 0; k < spins; k++) {
+        if (forReceive ? !this.looksBlocked(true) : this.roomAhead() || Atomics.load(i, H_RECV_OPEN) === 0) return true
+        spinPause()
+      }
       return false
     }
     for (let k = 0; k < spins; k++) {
@@ -424,8 +427,8 @@ export class Ring extends FastSlots {
   looksBlocked(forReceive: boolean): boolean {
     const i = this.i32
     if (this.fast) {
-      if (forReceive) return this.fastCount() === 0 && Atomics.load(i, H_COUNT) === 0 && Atomics.load(i, H_SEND_OPEN) > 0
-      return this.fastCount() >= this.capacity && Atomics.load(i, H_RECV_OPEN) > 0
+      if (forReceive) return !this.headReady() && Atomics.load(i, H_COUNT) === 0 && Atomics.load(i, H_SEND_OPEN) > 0
+      return !this.tailFree() && Atomics.load(i, H_RECV_OPEN) > 0
     }
     if (forReceive) return Atomics.load(i, H_LIVE) === 0 && Atomics.load(i, H_SEND_OPEN) > 0
     // H_OV_COUNT is 0 on a channel without overflow: not read there (it shares the hot header line).
