@@ -7,9 +7,10 @@
  * scale with GOTRIO_STRESS.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { run } from '@gotrio/runtime'
+import { openNursery, run } from '@gotrio/runtime'
+import { waitAllTasksBlocked } from '@gotrio/runtime/lowlevel'
 import { EndOfChannel, WouldBlock, openSharedChannel, type SharedReceiveChannel, type SharedSendChannel } from '../src/index.js'
-import { H_BYTES_USED } from '../src/shared/layout.js'
+import { H_BYTES_USED, OVERFLOW_SLOTS } from '../src/shared/layout.js'
 import { runWorker } from './fixtures/run-worker.js'
 import { expectRingInvariants, ringOf } from './fixtures/ring-values.js'
 import type { sizedValue } from './fixtures/shared-tasks.js'
@@ -283,6 +284,38 @@ describe('shared channel, lock-free buffer: byte codecs (structured values)', ()
     rx.close()
   })
 
+  it('small values are encoded into one scratch buffer per thread: a send that waits with no place in the ring yet keeps its own copy, intact after later encodes overwrote the scratch', async () => {
+    const [tx, rx] = openSharedChannel<unknown>(1)
+    const ring = ringOf(rx as never)
+    expect(ring.fast).toBe(true)
+    tx.sendNowait('first') // the buffer is full
+    // Another thread fills the queue of offers (OVERFLOW_SLOTS), so the next
+    // send of this thread finds no place at all and keeps its bytes to push later.
+    const other = runWorker('sendAtOnce', tx.clone(), 100, OVERFLOW_SLOTS)
+    await waitFor(() => rx.statistics().tasksWaitingSend === OVERFLOW_SLOTS)
+    const mine = { k: 'mine', s: 'these bytes must survive' }
+    await run(() =>
+      openNursery(async (nursery) => {
+        nursery.startSoon(() => tx.send(mine))
+        await waitAllTasksBlocked()
+        expect(rx.statistics().tasksWaitingSend).toBe(OVERFLOW_SLOTS + 1)
+        // Two more encodes into this thread's scratch buffer.
+        expect(() => tx.sendNowait({ k: 'other', s: 'overwrites the scratch bytes' })).toThrow(WouldBlock)
+        expect(() => tx.sendNowait([1, 2, 3])).toThrow(WouldBlock)
+        const got: unknown[] = []
+        for (let k = 0; k < OVERFLOW_SLOTS + 2; k++) got.push(await rx.receive())
+        expect(got[0]).toBe('first')
+        expect((got.slice(1, -1) as number[]).sort((x, y) => x - y)).toEqual(Array.from({ length: OVERFLOW_SLOTS }, (_, i) => 100 + i))
+        expect(got.at(-1)).toEqual(mine)
+      }),
+    )
+    await other
+    tx.close()
+    await expect(rx.receive()).rejects.toThrow(EndOfChannel)
+    expectRingInvariants(ring)
+    rx.close()
+  })
+
   it('one thread: values carrying endpoints (inline and out of line) take the lock in, come out lock-free and usable; the last receiver closes the endpoints of values it drops', () => {
     const [otx, orx] = openSharedChannel<{ tx: SharedSendChannel<number>; pad: string }>(4)
     expect(ringOf(otx as never).fast).toBe(true)
@@ -309,3 +342,7 @@ describe('shared channel, lock-free buffer: byte codecs (structured values)', ()
     otx.close()
   })
 })
+
+async function waitFor(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 1))
+}

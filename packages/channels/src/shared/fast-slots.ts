@@ -203,11 +203,11 @@ export class FastSlots extends RingSlots {
     return V_OK
   }
 
-  /** Pushes an encoded value (byte codecs; `ool` its out-of-line block or 0): V_OK, V_FULL or V_SLOW. */
-  vpushBytes(bytes: Uint8Array, ool: number, flags: number, locked: boolean): number {
+  /** Pushes an encoded value (byte codecs; `ool` its out-of-line block or 0; the first `n` bytes): V_OK, V_FULL or V_SLOW. */
+  vpushBytes(bytes: Uint8Array, ool: number, flags: number, locked: boolean, n = bytes.length): number {
     const idx = this.vclaim(locked)
     if (idx < 0) return -idx
-    this.writeFastBytes(OVERFLOW_SLOTS + idx, bytes, ool, flags)
+    this.writeFastBytes(OVERFLOW_SLOTS + idx, bytes, ool, flags, n)
     this.vpublish(idx)
     return V_OK
   }

@@ -211,9 +211,8 @@ export class RingSlots {
   // thread's alone; they never touch H_BYTES_USED (ring.ts does, under the lock).
 
   /** Writes a byte value into data slot `slot`. */
-  protected writeFastBytes(slot: number, bytes: Uint8Array, ool: number, flags: number): void {
+  protected writeFastBytes(slot: number, bytes: Uint8Array, ool: number, flags: number, n = bytes.length): void {
     const at = slot * this.slotBytes
-    const n = bytes.length
     const w = at >> 2
     this.d32[w + B_LENGTH] = (flags & ENTRY_HAS_ENDPOINTS) !== 0 ? n | FAST_HAS_ENDPOINTS : n
     this.d32[w + B_OUT_OF_LINE] = ool
@@ -222,7 +221,7 @@ export class RingSlots {
     const p = at + B_INLINE_START
     // A loop beats TypedArray.set for the few bytes of a typical value.
     if (n <= 24) for (let k = 0; k < n; k++) d[p + k] = bytes[k]!
-    else d.set(bytes, p)
+    else d.set(n === bytes.length ? bytes : bytes.subarray(0, n), p)
   }
 
   /** Copies locked-ring slot `from` (a queued offer, meta word `meta`) into data slot `to` of the lock-free buffer. */

@@ -771,9 +771,9 @@ export class Ring extends FastSlots {
    * (byte codecs): nothing to account under the lock. A value with an
    * out-of-line block or endpoints takes the lock (`sendFastLocked`).
    */
-  trySendFastBytes(bytes: Uint8Array): boolean {
+  trySendFastBytes(bytes: Uint8Array, n = bytes.length): boolean {
     criticalEnter()
-    if (this.vpushBytes(bytes, 0, 0, false) !== V_OK) {
+    if (this.vpushBytes(bytes, 0, 0, false, n) !== V_OK) {
       criticalLeave()
       return false
     }

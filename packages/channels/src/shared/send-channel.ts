@@ -15,6 +15,7 @@ import * as __errors from '../errors.ts'
 import type { SendChannel } from '../types.ts'
 import * as __arena from './arena.ts'
 import * as __codec from './codec.ts'
+import * as __fastStructured from './fast-structured.ts'
 import type { ResolvedCodec } from './codec.ts'
 import { SharedEndpoint } from './endpoint-base.ts'
 import * as __base from './endpoint-base.ts'
@@ -30,6 +31,7 @@ const { checkCancelled, current, macrotask, park, yieldDue } = __lowlevel
 const { BrokenResourceError, ClosedResourceError, WouldBlock } = __errors
 const { alloc, free } = __arena
 const { encodeBytes, checkNumber } = __codec
+const { encodeScratch, fastEncodeScratch } = __fastStructured
 const { SIDE_SEND, HANDED, SPIN_TAKEN } = __ring
 const { spinAllowed } = __spin
 const { blockingSend } = __sync
@@ -63,21 +65,16 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
    */
   private encode(ring: Ring, fn: string, value: T): Outgoing {
     const enc = encodeBytes(this.codec, fn, value)
-    let ool = 0
-    if (enc.bytes.length > ring.slotBytes - B_INLINE_START) {
-      ool = alloc(enc.bytes.length)
-      ring.a.u8.set(enc.bytes, ool)
-    }
-    const eps = enc.endpoints as SharedEndpoint[]
-    if (eps.length === 0) return { num: 0, bytes: enc.bytes, ool, flags: 0, committed: noop, uncommitted: noop }
-    return {
-      num: 0,
-      bytes: enc.bytes,
-      ool,
-      flags: ENTRY_HAS_ENDPOINTS,
-      committed: () => eps.forEach((e) => e.moveOut()),
-      uncommitted: () => eps.forEach((e) => e.moveBack()),
-    }
+    return outgoing(ring, enc.bytes, enc.endpoints as SharedEndpoint[])
+  }
+
+  /**
+   * The structured codec's small plain values (fast-structured.ts), encoded
+   * into this thread's scratch buffer: n bytes there (`encodeScratch()`), or
+   * -1 (a user codec, or a value that needs v8 serialization: `encode`).
+   */
+  private encodeToScratch(value: T): number {
+    return this.codec.user === undefined ? fastEncodeScratch(value) : -1
   }
 
   async send(value: T): Promise<void> {
@@ -87,12 +84,24 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     const ring = l.ring
     const numeric = ring.codec !== CODEC_BYTES
     const num = numeric ? checkNumber(ring.codec, 'SharedSendChannel.send', value) : 0
-    const enc = numeric ? undefined : this.encode(ring, 'SharedSendChannel.send', value)
     const idle = l.send.queue.length === 0
-    // The lock-free buffer (fast-slots.ts): only when no send of this thread waits (FIFO).
-    if (ring.fast && idle && (enc === undefined ? ring.trySendFast(num) : sendFastBytes(ring, enc))) {
-      if (yieldDue()) await macrotask()
-      return
+    // A small plain value (structured codec) that fits a slot goes from the
+    // scratch buffer straight into the lock-free buffer: no copy, no allocation.
+    const n = !numeric && ring.fast && idle ? this.encodeToScratch(value) : -1
+    let enc: Outgoing | undefined
+    if (n >= 0) {
+      if (n <= ring.slotBytes - B_INLINE_START && ring.trySendFastBytes(encodeScratch(), n)) {
+        if (yieldDue()) await macrotask()
+        return
+      }
+      enc = outgoing(ring, encodeScratch().slice(0, n), NONE)
+    } else {
+      enc = numeric ? undefined : this.encode(ring, 'SharedSendChannel.send', value)
+      // The lock-free buffer (fast-slots.ts): only when no send of this thread waits (FIFO).
+      if (ring.fast && idle && (enc === undefined ? ring.trySendFast(num) : sendFastBytes(ring, enc))) {
+        if (yieldDue()) await macrotask()
+        return
+      }
     }
     if (idle) ring.spinIfUseful(SIDE_SEND)
     let r: number
@@ -166,7 +175,13 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     const ring = l.ring
     const numeric = ring.codec !== CODEC_BYTES
     const num = numeric ? checkNumber(ring.codec, 'SharedSendChannel.sendNowait', value) : 0
-    const enc = numeric ? undefined : this.encode(ring, 'SharedSendChannel.sendNowait', value)
+    // As in send(); the scratch view is used up before this call returns.
+    const n = numeric ? -1 : this.encodeToScratch(value)
+    const enc = numeric
+      ? undefined
+      : n >= 0
+        ? outgoing(ring, encodeScratch().subarray(0, n), NONE)
+        : this.encode(ring, 'SharedSendChannel.sendNowait', value)
     if (ring.fast && l.send.queue.length === 0 && (enc === undefined ? ring.trySendFast(num) : sendFastBytes(ring, enc))) return
     let r: number
     ring.lock()
@@ -199,7 +214,13 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     const l = this.open()
     const ring = l.ring
     if (ring.codec !== CODEC_BYTES) blockingSend(ring, checkNumber(ring.codec, 'SharedSendChannel.sendSync', value), undefined, brokenError)
-    else blockingSend(ring, 0, this.encode(ring, 'SharedSendChannel.sendSync', value), brokenError)
+    else {
+      // A small plain value from the scratch buffer, not a copy: it stays
+      // valid, since this thread runs nothing else until blockingSend returns.
+      const n = this.encodeToScratch(value)
+      const out = n >= 0 ? outgoing(ring, encodeScratch().subarray(0, n), NONE) : this.encode(ring, 'SharedSendChannel.sendSync', value)
+      blockingSend(ring, 0, out, brokenError)
+    }
   }
 
   /**
@@ -227,6 +248,26 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
 }
 
 function noop(): void {}
+
+const NONE: SharedEndpoint[] = []
+
+/** The Outgoing of encoded `bytes`: out of line (an arena block) if longer than a slot's inline room; `eps` move when it commits. */
+function outgoing(ring: Ring, bytes: Uint8Array, eps: SharedEndpoint[]): Outgoing {
+  let ool = 0
+  if (bytes.length > ring.slotBytes - B_INLINE_START) {
+    ool = alloc(bytes.length)
+    ring.a.u8.set(bytes, ool)
+  }
+  if (eps.length === 0) return { num: 0, bytes, ool, flags: 0, committed: noop, uncommitted: noop }
+  return {
+    num: 0,
+    bytes,
+    ool,
+    flags: ENTRY_HAS_ENDPOINTS,
+    committed: () => eps.forEach((e) => e.moveOut()),
+    uncommitted: () => eps.forEach((e) => e.moveBack()),
+  }
+}
 
 /** A byte value goes lock-free only if inline and without endpoints (nothing to account or move under the lock). */
 export function sendFastBytes(ring: Ring, enc: Outgoing): boolean {
