@@ -139,7 +139,7 @@ import * as L from './layout.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { lock, unlock, criticalEnter, criticalLeave } = __lock
 const { overflowDrop, overflowPush, overflowReserve, overflowShift } = __overflow
-const { SpinBudget, spinAllowed, spinPause } = __spin
+const { SpinBudget, spinAllowed, spinPause, spinPauseLocked, LOCKED_SLOWER } = __spin
 const { free } = __arena
 const { OUT_OOL } = __ringSlots
 
@@ -357,8 +357,9 @@ export class Ring extends FastSlots {
       }
       return false
     }
-    for (let k = 0; k < spins; k++) {
-      spinPause()
+    // The lock's line: fewer, slower reads (spin.ts LOCKED_SLOWER).
+    for (let k = 0, n = (spins / LOCKED_SLOWER) | 0; k < n; k++) {
+      spinPauseLocked()
       if (forReceive) {
         if (Atomics.load(i, H_LIVE) > 0 || Atomics.load(i, H_SEND_OPEN) === 0) return true
       } else if (
@@ -394,8 +395,11 @@ export class Ring extends FastSlots {
     const i = this.i32
     const b = this.sendSpin
     const cap = this.capacity
-    for (let k = 0, n = b.n; k < n; k++) {
-      spinPause()
+    // Not fast: H_HEAD_SEQ is on the lock's line (spin.ts LOCKED_SLOWER).
+    const fast = this.fast
+    for (let k = 0, n = fast ? b.n : (b.n / LOCKED_SLOWER) | 0; k < n; k++) {
+      if (fast) spinPause()
+      else spinPauseLocked()
       const ahead = (ticket - Atomics.load(i, H_HEAD_SEQ)) | 0
       // Fast channels: an offer is inside the buffer once moved into it (ahead < 0).
       if (ahead < 0 || (cap > 0 && !this.fast && ahead < cap)) {

@@ -148,11 +148,33 @@ export const GROW_BELOW_MS = 0.5
  * 2-core VM: 6.0-9.0 µs per value with pauses against 11.8-12.5 µs without.
  */
 export const PAUSES = 4
+
 const atomicsPause = (Atomics as unknown as { pause?: () => void }).pause
 /** One spin step's pause (a no-op where `Atomics.pause` does not exist). */
 export const spinPause: () => void =
   typeof atomicsPause === 'function'
     ? () => {
         for (let q = 0; q < PAUSES; q++) atomicsPause.call(Atomics)
+      }
+    : () => {}
+
+/**
+ * A spinner on a *locked* channel (size 0, or GOTRIO_SHARED_FAST=0) reads the
+ * lock's own cache line (H_LIVE, H_HEAD_SEQ), which the partner writes a dozen
+ * times inside each critical section, so it pauses LOCKED_SLOWER times as long
+ * between reads, and its budget counts LOCKED_SLOWER times fewer reads (the same
+ * time bound). Measured (ab.ts, 7 rounds interleaved, the seed's size-0
+ * hand-off, worker producer to main): 0.83-0.84x the time of reading every
+ * PAUSES pauses. 1 where `Atomics.pause` does not exist (Node 22). Fast
+ * channels' spinners read a stamp or their own side's position, lines the
+ * partner writes once per value: PAUSES suffices there.
+ */
+export const LOCKED_SLOWER = typeof atomicsPause === 'function' ? 4 : 1
+
+/** One spin step on a locked channel: LOCKED_SLOWER times `spinPause` (see LOCKED_SLOWER). */
+export const spinPauseLocked: () => void =
+  typeof atomicsPause === 'function'
+    ? () => {
+        for (let q = 0; q < PAUSES * LOCKED_SLOWER; q++) atomicsPause.call(Atomics)
       }
     : () => {}
