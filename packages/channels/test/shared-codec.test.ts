@@ -37,4 +37,26 @@ describe('structured codec', () => {
     const o = JSON.parse('{"__proto__": 1, "a": [1, -0, 1.5, "é", "😀", null, true]}') as unknown
     expect(fastDecode(fastEncode(o)!)).toStrictEqual(structuredClone(o))
   })
+
+  it('a getter that sends while its object is being encoded: both values arrive intact, in the order their sends completed', async () => {
+    const [tx, rx] = openSharedChannel<unknown>(4)
+    const inner = { tag: 'sent by the getter', n: [1, 2, 3] }
+    const outer = {
+      before: 'x'.repeat(10),
+      get a(): number {
+        tx.sendNowait(inner) // encodes while the outer value's encode is half done
+        return 7
+      },
+      after: [true, null],
+    }
+    tx.sendNowait(outer)
+    expect(rx.receiveNowait()).toStrictEqual(inner)
+    expect(rx.receiveNowait()).toStrictEqual({ before: 'x'.repeat(10), a: 7, after: [true, null] })
+    // And through await send (the scratch path of the lock-free buffer).
+    await tx.send(outer)
+    expect(rx.receiveNowait()).toStrictEqual(inner)
+    expect(rx.receiveNowait()).toStrictEqual({ before: 'x'.repeat(10), a: 7, after: [true, null] })
+    tx.close()
+    rx.close()
+  })
 })

@@ -53,11 +53,23 @@ export function fastEncode(value: unknown): Uint8Array | undefined {
  * (measured, the seed's buffered producer in a worker: GC ~100 ns a value).
  */
 export function fastEncodeScratch(value: unknown): number {
-  pos = 0
-  ensure(1)
-  buf[pos++] = FAST_TAG
-  return write(value, 0) ? pos : -1
+  // Reading a property may run a getter, and a getter may send: that nested
+  // encode would reset `pos` and overwrite this one's bytes. So an encode
+  // started inside another one declines (v8 serialization has its own buffer).
+  if (encoding) return -1
+  encoding = true
+  try {
+    pos = 0
+    ensure(1)
+    buf[pos++] = FAST_TAG
+    return write(value, 0) ? pos : -1
+  } finally {
+    encoding = false
+  }
 }
+
+/** True while `fastEncodeScratch` runs (a getter of the value being encoded may send). */
+let encoding = false
 
 /** The scratch buffer `fastEncodeScratch` wrote (it may grow, so read it after the encode). */
 export function encodeScratch(): Uint8Array {
