@@ -1,7 +1,8 @@
 /** The structured codec gives structured clone's result, through the fast encoding or v8's. */
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { openSharedChannel } from '../src/index.js'
+import { openNursery, run } from '@gotrio/runtime'
+import { openSharedChannel, type Codec } from '../src/index.js'
 import { fastDecode, fastEncode } from '../src/shared/fast-structured.js'
 
 describe('structured codec', () => {
@@ -58,5 +59,33 @@ describe('structured codec', () => {
     expect(rx.receiveNowait()).toStrictEqual({ before: 'x'.repeat(10), a: 7, after: [true, null] })
     tx.close()
     rx.close()
+  })
+
+  it("a user codec gets exactly its value's bytes back, also when they begin with the structured codec's fast tag (0xF1)", async () => {
+    // A tag byte, then the string's UTF-8; the decode refuses any other length.
+    const codec: Codec<string> = {
+      name: 'tagged',
+      encode: (s) => Uint8Array.of(0xf1, ...new TextEncoder().encode(s)),
+      decode: (b) => {
+        if (b[0] !== 0xf1) throw new Error('lost the tag')
+        return new TextDecoder().decode(b.subarray(1))
+      },
+    }
+    for (const size of [0, 1, 4]) {
+      const [tx, rx] = openSharedChannel<string>(size, { codec })
+      const values = ['', 'a', 'hello', 'é'.repeat(20), 'x'.repeat(40), 'y'.repeat(300)]
+      await run(() =>
+        openNursery(async (nursery) => {
+          nursery.startSoon(async () => {
+            for (const v of values) await tx.send(v)
+            tx.close()
+          })
+          const got: string[] = []
+          for await (const v of rx) got.push(v)
+          expect(got).toEqual(values)
+        }),
+      )
+      rx.close()
+    }
   })
 })
