@@ -11,7 +11,7 @@ import { openNursery, run } from '@gotrio/runtime'
 import { waitAllTasksBlocked } from '@gotrio/runtime/lowlevel'
 import { EndOfChannel, WouldBlock, openSharedChannel, type SharedReceiveChannel, type SharedSendChannel } from '../src/index.js'
 import { H_BYTES_USED, OVERFLOW_SLOTS } from '../src/shared/layout.js'
-import { runWorker } from './fixtures/run-worker.js'
+import { runWorker, waitFor } from './fixtures/run-worker.js'
 import { expectRingInvariants, ringOf } from './fixtures/ring-values.js'
 import type { sizedValue } from './fixtures/shared-tasks.js'
 
@@ -342,7 +342,3 @@ describe('shared channel, lock-free buffer: byte codecs (structured values)', ()
     otx.close()
   })
 })
-
-async function waitFor(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 1))
-}

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { openNursery } from '@gotrio/runtime'
 import { BrokenResourceError, EndOfChannel, openSharedChannel } from '../src/index.js'
 import { closeHandlesOfDeadThread } from '../src/shared/index.js'
-import { runWorker, startWorker } from './fixtures/run-worker.js'
+import { runWorker, startWorker, waitFor } from './fixtures/run-worker.js'
 
 const N = 2000 * Number(process.env.GOTRIO_STRESS ?? 1)
 
@@ -143,7 +143,3 @@ describe('shared channel across threads', () => {
 })
 
 type SharedReceiveLike = { receive(): Promise<number>; close(): void }
-
-async function waitFor(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 1))
-}

@@ -132,7 +132,8 @@ export interface Encoded {
 const MARKER = '\u0000gotrio.endpoint'
 const NONE: unknown[] = []
 
-export function encodeBytes(codec: ResolvedCodec, fn: string, value: unknown): Encoded {
+/** `fastTried`: the caller's fastEncodeScratch declined `value` already (skip the second walk). */
+export function encodeBytes(codec: ResolvedCodec, fn: string, value: unknown, fastTried = false): Encoded {
   if (codec.user) {
     const bytes = codec.user.encode(value)
     if (!(bytes instanceof Uint8Array)) {
@@ -140,7 +141,7 @@ export function encodeBytes(codec: ResolvedCodec, fn: string, value: unknown): E
     }
     return { bytes, endpoints: [] }
   }
-  const fast = fastEncode(value) // small plain values: no C++ round trip (fast-structured.ts)
+  const fast = fastTried ? undefined : fastEncode(value) // small plain values: no C++ round trip (fast-structured.ts)
   if (fast) return { bytes: fast, endpoints: NONE }
   const found: unknown[] = []
   if (hooks) findEndpoints(value, found, new Set())

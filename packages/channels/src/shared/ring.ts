@@ -351,6 +351,9 @@ export class Ring extends FastSlots {
   spin(forReceive: boolean, spins: number): boolean {
     const i = this.i32
     if (this.fast) {
+      // Racy reads of the spinner's own position and one stamp (fast-slots.ts
+      // headReady, roomAhead): no ordering is needed, since a true answer only
+      // ends the spin and the operation then decides with its own CAS (or the lock).
       for (let k = 0; k < spins; k++) {
         if (forReceive ? !this.looksBlocked(true) : this.roomAhead() || Atomics.load(i, H_RECV_OPEN) === 0) return true
         spinPause()

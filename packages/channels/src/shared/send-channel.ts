@@ -63,18 +63,21 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
    * written). Numeric codecs need no Outgoing on the fast path: `checkNumber`,
    * then `numericOut` only if the operation must wait.
    */
-  private encode(ring: Ring, fn: string, value: T): Outgoing {
-    const enc = encodeBytes(this.codec, fn, value)
+  private encode(ring: Ring, fn: string, value: T, fastTried = false): Outgoing {
+    const enc = encodeBytes(this.codec, fn, value, fastTried)
     return outgoing(ring, enc.bytes, enc.endpoints as SharedEndpoint[])
   }
 
   /**
-   * The structured codec's small plain values (fast-structured.ts), encoded
-   * into this thread's scratch buffer: n bytes there (`encodeScratch()`), or
-   * -1 (a user codec, or a value that needs v8 serialization: `encode`).
+   * As `encode`, but a small plain value's bytes stay a view of the scratch
+   * buffer (no copy): for sendNowait and sendSync, which use them up before
+   * this thread runs anything else.
    */
-  private encodeToScratch(value: T): number {
-    return this.codec.user === undefined ? fastEncodeScratch(value) : -1
+  private encodeForNow(ring: Ring, fn: string, value: T): Outgoing {
+    // The structured codec's small plain values (fast-structured.ts): n bytes in the scratch.
+    const scratch = this.codec.user === undefined
+    const n = scratch ? fastEncodeScratch(value) : -1
+    return n >= 0 ? outgoing(ring, encodeScratch().subarray(0, n), NONE) : this.encode(ring, fn, value, scratch)
   }
 
   async send(value: T): Promise<void> {
@@ -87,7 +90,8 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     const idle = l.send.queue.length === 0
     // A small plain value (structured codec) that fits a slot goes from the
     // scratch buffer straight into the lock-free buffer: no copy, no allocation.
-    const n = !numeric && ring.fast && idle ? this.encodeToScratch(value) : -1
+    const scratch = !numeric && ring.fast && idle && this.codec.user === undefined
+    const n = scratch ? fastEncodeScratch(value) : -1
     let enc: Outgoing | undefined
     if (n >= 0) {
       if (n <= ring.slotBytes - B_INLINE_START && ring.trySendFastBytes(encodeScratch(), n)) {
@@ -96,7 +100,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
       }
       enc = outgoing(ring, encodeScratch().slice(0, n), NONE)
     } else {
-      enc = numeric ? undefined : this.encode(ring, 'SharedSendChannel.send', value)
+      enc = numeric ? undefined : this.encode(ring, 'SharedSendChannel.send', value, scratch)
       // The lock-free buffer (fast-slots.ts): only when no send of this thread waits (FIFO).
       if (ring.fast && idle && (enc === undefined ? ring.trySendFast(num) : sendFastBytes(ring, enc))) {
         if (yieldDue()) await macrotask()
@@ -175,13 +179,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     const ring = l.ring
     const numeric = ring.codec !== CODEC_BYTES
     const num = numeric ? checkNumber(ring.codec, 'SharedSendChannel.sendNowait', value) : 0
-    // As in send(); the scratch view is used up before this call returns.
-    const n = numeric ? -1 : this.encodeToScratch(value)
-    const enc = numeric
-      ? undefined
-      : n >= 0
-        ? outgoing(ring, encodeScratch().subarray(0, n), NONE)
-        : this.encode(ring, 'SharedSendChannel.sendNowait', value)
+    const enc = numeric ? undefined : this.encodeForNow(ring, 'SharedSendChannel.sendNowait', value)
     if (ring.fast && l.send.queue.length === 0 && (enc === undefined ? ring.trySendFast(num) : sendFastBytes(ring, enc))) return
     let r: number
     ring.lock()
@@ -214,13 +212,8 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     const l = this.open()
     const ring = l.ring
     if (ring.codec !== CODEC_BYTES) blockingSend(ring, checkNumber(ring.codec, 'SharedSendChannel.sendSync', value), undefined, brokenError)
-    else {
-      // A small plain value from the scratch buffer, not a copy: it stays
-      // valid, since this thread runs nothing else until blockingSend returns.
-      const n = this.encodeToScratch(value)
-      const out = n >= 0 ? outgoing(ring, encodeScratch().subarray(0, n), NONE) : this.encode(ring, 'SharedSendChannel.sendSync', value)
-      blockingSend(ring, 0, out, brokenError)
-    }
+    // The scratch view stays valid: this thread runs nothing else until blockingSend returns.
+    else blockingSend(ring, 0, this.encodeForNow(ring, 'SharedSendChannel.sendSync', value), brokenError)
   }
 
   /**
