@@ -179,6 +179,43 @@ describe('shared channel, lock-free buffer: one thread', () => {
     rx.close()
   })
 
+  it("a spinning receiver's hint (nextLineReady) turns true exactly when the first stamp of the line after the head's is published, over several laps", () => {
+    const cap = 100 // not a multiple of a line: the wrap puts boundaries at other indexes each lap
+    const [tx, rx] = openFast(cap)
+    const ring = ringOf(rx as never)
+    // The oracle: a stamp index starts a cache line when its byte address is a multiple of 64;
+    // past the last index, the next lap's index 0 starts one too.
+    const startsLine = (idx: number): boolean => (ring.stamps.byteOffset + 4 * idx) % 64 === 0
+    let head = 0 // values taken so far (position of the head, counted without laps)
+    let sent = 0
+    let seenTrue = 0
+    for (let round = 0; round < 40; round++) {
+      // The next boundary after the head's index, counted in values from the head.
+      let d = 1
+      while (!startsLine((head + d) % cap) && (head + d) % cap !== 0) d++ // index 0: the next lap, another line
+      expect(d).toBeLessThanOrEqual(16)
+      // Publish values one by one: false until the value at distance d is in.
+      while (sent - head <= d) {
+        expect(ring.nextLineReady()).toBe(false)
+        tx.sendNowait(sent++)
+      }
+      expect(ring.nextLineReady()).toBe(true)
+      seenTrue++
+      // Take a varying number of values (the head moves to other offsets within its line).
+      const take = 1 + ((round * 7) % (sent - head))
+      for (let k = 0; k < take; k++) expect(rx.receiveNowait()).toBe(head++)
+      // Drain when the buffer is nearly full, so the next round has room.
+      if (sent - head > cap - 20) while (head < sent) expect(rx.receiveNowait()).toBe(head++)
+    }
+    expect(seenTrue).toBe(40)
+    expect(head).toBeGreaterThan(cap) // it wrapped at least once
+    while (head < sent) expect(rx.receiveNowait()).toBe(head++)
+    expect(ring.nextLineReady()).toBe(false)
+    expectRingInvariants(ring)
+    tx.close()
+    rx.close()
+  })
+
   it('a waiting sender stops counting as waiting when its offer is moved into the buffer, not when it resumes: lock-free sends reopen at once', async () => {
     const [tx, rx] = openFast(2)
     const ring = ringOf(rx as never)

@@ -31,6 +31,7 @@ const JOBS: Job[] = [
   { name: 'shared fan-in 4 to 1 (producers in workers)', program: 'gotrio/fan_in.ts', args: ['shared', '400000'] },
   { name: 'shared int32 for await', program: 'gotrio/shared_throughput.ts', args: ['int32', 'forawait', '1000000'] },
   { name: 'shared structured for await', program: 'gotrio/shared_throughput.ts', args: ['structured', 'forawait', '400000'] },
+  { name: 'shared int32 receiveMany(64) batches', program: 'gotrio/shared_throughput.ts', args: ['int32', 'batch', '1000000'] },
   { name: 'shared int32 worker to worker', program: 'gotrio/shared_throughput.ts', args: ['int32', 'w2w', '1000000'] },
   { name: 'shared channel of channels (size 0, producers in workers)', program: 'gotrio/chan_of_chan.ts', args: ['shared', '200', '1000'] },
   { name: 'shared select (producers in workers)', program: 'gotrio/select.ts', args: ['shared', '200000'] },

@@ -151,7 +151,12 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
       if (yieldDue()) await macrotask()
       return value
     }
-    if (spin && l.recv.queue.length === 0) ring.spinIfUseful(SIDE_RECV)
+    // A spin that saw a value goes back to the lock-free take, not to the lock.
+    if (spin && l.recv.queue.length === 0 && ring.spinIfUseful(SIDE_RECV) && ring.fast && ring.tryReceiveFast()) {
+      const value = this.takenFast(ring)
+      if (yieldDue()) await macrotask()
+      return value
+    }
     let r: number
     let v: Incoming | undefined
     let elsewhere = false
@@ -217,7 +222,12 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
       if (yieldDue()) await macrotask()
       return values
     }
-    if (l.recv.queue.length === 0) ring.spinIfUseful(SIDE_RECV)
+    // A spin that saw a value goes back to the lock-free take, not to the lock.
+    if (l.recv.queue.length === 0 && ring.spinIfUseful(SIDE_RECV) && ring.fast && ring.tryReceiveFast()) {
+      const values = this.fastBatch(ring, max) as T[]
+      if (yieldDue()) await macrotask()
+      return values
+    }
     let r: number
     let b: Batch | undefined
     let elsewhere = false
@@ -334,7 +344,8 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     if (l.recv.queue.length > 0) return NOT_READY
     const ring = l.ring
     if (ring.fast && ring.tryReceiveFast()) return this.takenFast(ring)
-    ring.spinIfUseful(SIDE_RECV)
+    // A spin that saw a value goes back to the lock-free take, not to the lock.
+    if (ring.spinIfUseful(SIDE_RECV) && ring.fast && ring.tryReceiveFast()) return this.takenFast(ring)
     let r: number
     let v: Incoming | undefined
     ring.lock()

@@ -355,7 +355,11 @@ export class Ring extends FastSlots {
       // headReady, roomAhead): no ordering is needed, since a true answer only
       // ends the spin and the operation then decides with its own CAS (or the lock).
       for (let k = 0; k < spins; k++) {
-        if (forReceive ? !this.looksBlocked(true) : this.roomAhead() || Atomics.load(i, H_RECV_OPEN) === 0) return true
+        if (forReceive) {
+          // Mostly the next line's first stamp (nextLineReady), every eighth
+          // read the head's own: a value the sender stopped after still ends the spin.
+          if ((k & 7) === 7 ? !this.looksBlocked(true) : this.nextLineReady()) return true
+        } else if (this.roomAhead() || Atomics.load(i, H_RECV_OPEN) === 0) return true
         spinPause()
       }
       return false
@@ -376,14 +380,19 @@ export class Ring extends FastSlots {
 
   /**
    * Spins (adaptively, spin.ts) before an operation of `side` that looks
-   * blocked takes the lock to register, if a partner may act meanwhile.
+   * blocked takes the lock to register, if a partner may act meanwhile. True
+   * if the spin saw the change: on a fast channel the caller tries its
+   * lock-free path again before the lock (each lock acquisition writes the
+   * header line that a lock-free sender reads after every push).
    */
-  spinIfUseful(side: number): void {
+  spinIfUseful(side: number): boolean {
     const forReceive = side === SIDE_RECV
     const b = forReceive ? this.recvSpin : this.sendSpin
-    if (b.n === 0 || !this.looksBlocked(forReceive) || !this.partnerElsewhere(threadId, side) || !spinAllowed()) return
+    if (b.n === 0 || !this.looksBlocked(forReceive) || !this.partnerElsewhere(threadId, side) || !spinAllowed()) return false
     // A lost spin decides nothing yet: the park's length does (spin.ts).
-    if (this.spin(forReceive, b.n)) b.won()
+    if (!this.spin(forReceive, b.n)) return false
+    b.won()
+    return true
   }
 
   /**

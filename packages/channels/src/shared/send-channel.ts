@@ -107,7 +107,11 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
         return
       }
     }
-    if (idle) ring.spinIfUseful(SIDE_SEND)
+    // A spin that saw room goes back to the lock-free push, not to the lock.
+    if (idle && ring.spinIfUseful(SIDE_SEND) && ring.fast && (enc === undefined ? ring.trySendFast(num) : sendFastBytes(ring, enc))) {
+      if (yieldDue()) await macrotask()
+      return
+    }
     let r: number
     let seen = 0
     let elsewhere = false

@@ -35,8 +35,16 @@
  *    which both sides are awake and every spin is short. But when a spin of
  *    SPIN_MAX lost and the park was still short, the partner was not running
  *    (more runnable threads than cores: parking gave it the core), and no
- *    spin helps: back to SPIN_MIN for COOLDOWN_PARKS parks. An idle partner
- *    (long parks) halves the budget down to SPIN_MIN reads per park.
+ *    spin helps: back to SPIN_MIN for a cooldown of 4 parks, doubled (up to
+ *    64) each time this repeats before a spin of at least SPIN_MAX / 2 wins
+ *    again. Why not 64 at once: a partner that was briefly descheduled (a
+ *    V8 helper thread, another process) or sleeping in `sendSync`'s timed
+ *    polls looks the same once, and 64 parks, each a wake-up on both sides,
+ *    cost more than the spins they save (measured, int32 `sendSync` against a
+ *    main thread `receiveMany(64)`: a few such misreads per run, then ~300
+ *    parks at the minimum spin; 0.76x the time with this and the two spin
+ *    changes of ring.ts, one A/B run). An idle partner (long parks) halves
+ *    the budget down to SPIN_MIN reads per park.
  */
 import { availableParallelism, loadavg } from 'node:os'
 
@@ -98,8 +106,12 @@ export class SpinBudget {
 
   /** The awaited change came while spinning. */
   won(): void {
+    if (this.n >= SPIN_MAX / 2) this.nextCooldown = COOLDOWN_MIN // long spins pay off: not oversubscribed
     if (this.n !== 0 && this.n < SPIN_MAX) this.n <<= 1
   }
+
+  /** The cooldown the next lost full-length spin starts (COOLDOWN_MIN..COOLDOWN_MAX). */
+  private nextCooldown = COOLDOWN_MIN
 
   /** Parks to wait out before growing on short parks again (after a full-length spin lost). */
   private cooldown = 0
@@ -117,12 +129,15 @@ export class SpinBudget {
       // parking is what gave it the core). Spinning cannot help here: back
       // off to the minimum for a while.
       this.n = SPIN_MIN
-      this.cooldown = COOLDOWN_PARKS
+      this.cooldown = this.nextCooldown
+      if (this.nextCooldown < COOLDOWN_MAX) this.nextCooldown <<= 1
     }
   }
 }
 
-const COOLDOWN_PARKS = 64
+/** The first cooldown after a lost full-length spin, and the longest (parks at SPIN_MIN). */
+export const COOLDOWN_MIN = 4
+export const COOLDOWN_MAX = 64
 
 /**
  * A park shorter than this (ms) would have been caught by a longer spin: grow.

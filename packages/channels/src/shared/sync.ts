@@ -78,6 +78,12 @@ function waitSlice(ring: Ring, index: number, seen: number, waitsOn: string): vo
   Atomics.wait(i32, index, seen, SLICE_MS)
 }
 
+/** The lock-free buffer (fast-slots.ts): true if the value is in; byte values only if inline and without endpoints. */
+function pushFast(ring: Ring, num: number, out: Outgoing | undefined): boolean {
+  if (!ring.fast) return false
+  return out === undefined ? ring.trySendFast(num) : out.ool === 0 && out.flags === 0 && ring.trySendFastBytes(out.bytes!)
+}
+
 /** `num` is the value for numeric codecs (`out` undefined: nothing to commit); `out` the encoded bytes otherwise. */
 export function blockingSend(ring: Ring, num: number, out: Outgoing | undefined, broken: () => Error): void {
   try {
@@ -89,9 +95,7 @@ export function blockingSend(ring: Ring, num: number, out: Outgoing | undefined,
 
 function blockingSendWaits(ring: Ring, num: number, out: Outgoing | undefined, broken: () => Error): void {
   refuseMainThread('SharedSendChannel.sendSync()', 'await send() (or sendNowait())')
-  // The lock-free buffer (fast-slots.ts); byte values only if inline and without endpoints.
-  if (ring.fast && (out === undefined ? ring.trySendFast(num) : out.ool === 0 && out.flags === 0 && ring.trySendFastBytes(out.bytes!)))
-    return
+  if (pushFast(ring, num, out)) return
   const seq = ring.h + H_SEQ_SEND
   let offered = false
   let ticket = 0
@@ -106,6 +110,8 @@ function blockingSendWaits(ring: Ring, num: number, out: Outgoing | undefined, b
         throw e
       }
     }
+    // Room came while spinning or polling: lock-free again, not through the lock.
+    if (pushFast(ring, num, out)) return
   }
   for (;;) {
     let r: number
@@ -163,6 +169,31 @@ function blockingSendWaits(ring: Ring, num: number, out: Outgoing | undefined, b
   }
 }
 
+const NOT_TAKEN: unique symbol = Symbol('not taken')
+
+/**
+ * A lock-free take (fast-slots.ts), as blockingReceive returns it, or
+ * NOT_TAKEN (no published value there, or not a fast channel: take the lock).
+ * A batch takes what else is there lock-free too.
+ */
+function takeFast(ring: Ring, scratchOk: boolean, batch: Batch | undefined, max: number): Incoming | undefined | typeof NOT_TAKEN {
+  if (!ring.fast || !ring.tryReceiveFast()) return NOT_TAKEN
+  const numeric = ring.codec !== CODEC_BYTES
+  if (batch === undefined) {
+    // A byte value's inline bytes are in the scratch buffer already (OUT_SCRATCH).
+    if (numeric || (scratchOk && ring.outAt === OUT_SCRATCH && !ring.outHasEndpoints)) return undefined
+    return captureIncoming(ring)
+  }
+  if (numeric) {
+    batch.nums.push(ring.outNum)
+    while (batch.nums.length < max && ring.tryReceiveFast()) batch.nums.push(ring.outNum)
+  } else {
+    batch.items.push(captureIncoming(ring))
+    while (batch.items.length < max && ring.tryReceiveFast()) batch.items.push(captureIncoming(ring))
+  }
+  return undefined
+}
+
 /**
  * Receives, blocking. With `batch` (receiveManySync), the first value and up
  * to `max - 1` more that are there in the same critical section go into
@@ -201,28 +232,17 @@ function blockingReceiveWaits(
     batch === undefined ? 'await receive() (or receiveNowait(), or for await)' : 'await receiveMany() (or receiveManyNowait())',
   )
   const seq = ring.h + H_SEQ_RECV
-  const numeric = ring.codec !== CODEC_BYTES
-  if (ring.fast && ring.tryReceiveFast()) {
-    // The lock-free buffer (fast-slots.ts); a batch takes what else is there lock-free too.
-    if (batch === undefined) {
-      // A byte value's inline bytes are in the scratch buffer already (OUT_SCRATCH).
-      if (numeric || (scratchOk && ring.outAt === OUT_SCRATCH && !ring.outHasEndpoints)) return undefined
-      return captureIncoming(ring)
-    }
-    if (numeric) {
-      batch.nums.push(ring.outNum)
-      while (batch.nums.length < max && ring.tryReceiveFast()) batch.nums.push(ring.outNum)
-    } else {
-      batch.items.push(captureIncoming(ring))
-      while (batch.items.length < max && ring.tryReceiveFast()) batch.items.push(captureIncoming(ring))
-    }
-    return undefined
-  }
+  let got = takeFast(ring, scratchOk, batch, max)
+  if (got !== NOT_TAKEN) return got
   let registered = false
   if (ring.looksBlocked(true)) {
     ring.spin(true, SPINS * 10)
     if (ring.capacity > 0) pollWhileBlocked(ring, true, seq)
+    // A value came while spinning or polling: lock-free again, not through the lock.
+    got = takeFast(ring, scratchOk, batch, max)
+    if (got !== NOT_TAKEN) return got
   }
+  const numeric = ring.codec !== CODEC_BYTES
   for (;;) {
     let r: number
     let v: Incoming | undefined
