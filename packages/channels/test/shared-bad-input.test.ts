@@ -17,6 +17,34 @@ describe('shared channel bad input', () => {
     expect(() => openSharedChannel(2, { maxBufferBytes: 0 })).toThrow(/maxBufferBytes/)
   })
 
+  it('send, receive and receiveMany report every error as a rejection, never as a synchronous throw (they are not async functions)', async () => {
+    const [tx, rx] = openSharedChannel<number>(2, { codec: 'int32' })
+    const calls: Array<[() => Promise<unknown>, ErrorConstructor]> = [
+      [() => tx.send(1.5), TypeError],
+      [() => rx.receiveMany(0), RangeError],
+      [() => rx.receiveMany(1.5), TypeError],
+    ]
+    for (const [call, error] of calls) {
+      let p: Promise<unknown> | undefined
+      expect(() => (p = call())).not.toThrow()
+      await expect(p).rejects.toThrow(error)
+    }
+    // Their fast paths resolve; a later error still rejects.
+    await tx.send(1)
+    expect(await rx.receiveMany(5)).toEqual([1])
+    await tx.send(2)
+    expect(await rx.receive()).toBe(2)
+    tx.close()
+    let p: Promise<unknown> | undefined
+    expect(() => (p = tx.send(3))).not.toThrow()
+    await expect(p).rejects.toThrow(ClosedResourceError)
+    expect(() => (p = rx.receive())).not.toThrow()
+    await expect(p).rejects.toThrow(/every send handle/)
+    rx.close()
+    expect(() => (p = rx.receiveMany(1))).not.toThrow()
+    await expect(p).rejects.toThrow(ClosedResourceError)
+  })
+
   it('a value the codec refuses throws at send, writes nothing, and the channel stays usable', async () => {
     const [tx, rx] = openSharedChannel<number>(2, { codec: 'int32' })
     await expect(tx.send(1.5)).rejects.toThrow(TypeError)

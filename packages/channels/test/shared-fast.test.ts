@@ -179,10 +179,11 @@ describe('shared channel, lock-free buffer: one thread', () => {
     rx.close()
   })
 
-  it("a spinning receiver's hint (nextLineReady) turns true exactly when the first stamp of the line after the head's is published, over several laps", () => {
+  it("a spinning receiver's hints (nextLineReady, headAtLineStart) against the stamps' byte addresses, over several laps", () => {
     const cap = 100 // not a multiple of a line: the wrap puts boundaries at other indexes each lap
     const [tx, rx] = openFast(cap)
     const ring = ringOf(rx as never)
+    const rxRing = (rx as unknown as { open(): { ring: typeof ring } }).open().ring
     // The oracle: a stamp index starts a cache line when its byte address is a multiple of 64;
     // past the last index, the next lap's index 0 starts one too.
     const startsLine = (idx: number): boolean => (ring.stamps.byteOffset + 4 * idx) % 64 === 0
@@ -203,7 +204,11 @@ describe('shared channel, lock-free buffer: one thread', () => {
       seenTrue++
       // Take a varying number of values (the head moves to other offsets within its line).
       const take = 1 + ((round * 7) % (sent - head))
-      for (let k = 0; k < take; k++) expect(rx.receiveNowait()).toBe(head++)
+      for (let k = 0; k < take; k++) {
+        expect(rx.receiveNowait()).toBe(head++)
+        // The take's own mark for trailSender (on the receiving handle's ring): the head now starts a line.
+        expect(rxRing.headAtLineStart).toBe(startsLine(head % cap) || head % cap === 0)
+      }
       // Drain when the buffer is nearly full, so the next round has room.
       if (sent - head > cap - 20) while (head < sent) expect(rx.receiveNowait()).toBe(head++)
     }

@@ -252,7 +252,12 @@ export class FastSlots extends RingSlots {
       const s = Atomics.load(st, idx)
       if (s === ((h + 1) | 0)) {
         // Compares the whole word: fails if HOLD was set since the load.
-        if (Atomics.compareExchange(f, F_HEAD, w, this.nextPos(h) | (w & hold)) === w) {
+        const nh = this.nextPos(h)
+        if (Atomics.compareExchange(f, F_HEAD, w, nh | (w & hold)) === w) {
+          if (this.capacity >= 4 * STAMPS_PER_LINE) {
+            const ni = nh & this.fIdx
+            this.headAtLineStart = ni === 0 || ((ni - this.lineSkew) & (STAMPS_PER_LINE - 1)) === 0
+          }
           if (this.codec === CODEC_FLOAT64) this.outNum = this.fdf64[idx]!
           else if (this.codec === CODEC_UINT32) this.outNum = this.fdu32[idx]!
           else if (this.codec === CODEC_BYTES) this.readFastBytes(OVERFLOW_SLOTS + idx)
@@ -305,6 +310,12 @@ export class FastSlots extends RingSlots {
     }
     return Atomics.load(this.stamps, idx) === ((pos + 1) | 0)
   }
+
+  /**
+   * This thread's last lock-free take left the head at the first slot of a
+   * stamp line (buffers of four lines or more; ring.ts `trailSender`).
+   */
+  headAtLineStart = false
 
   /** A racy hint (spinning): the tail slot is free for its sender; reads the tail and one stamp, never the head. */
   tailFree(): boolean {

@@ -140,22 +140,30 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
   }
 
   /** `receive()`; `spin` false when the caller already spun (the async iterator's receiveIfReady). */
-  private async receiveOrPark(spin: boolean): Promise<T> {
+  private receiveOrPark(spin: boolean): Promise<T> {
+    try {
+      return this.receiveNow(spin)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** receiveOrPark's body; a throw becomes its rejection (as from an async function, without one's promise and state). */
+  private receiveNow(spin: boolean): Promise<T> {
     const ctx = current()
     checkCancelled(ctx)
     const l = this.open()
     const ring = l.ring
     // The lock-free buffer (fast-slots.ts): only when no receive of this thread waits (FIFO).
+    if (ring.fast && l.recv.queue.length === 0) ring.trailSender()
     if (ring.fast && l.recv.queue.length === 0 && ring.tryReceiveFast()) {
       const value = this.takenFast(ring)
-      if (yieldDue()) await macrotask()
-      return value
+      return yieldDue() ? macrotask().then(() => value) : Promise.resolve(value)
     }
     // A spin that saw a value goes back to the lock-free take, not to the lock.
     if (spin && l.recv.queue.length === 0 && ring.spinIfUseful(SIDE_RECV) && ring.fast && ring.tryReceiveFast()) {
       const value = this.takenFast(ring)
-      if (yieldDue()) await macrotask()
-      return value
+      return yieldDue() ? macrotask().then(() => value) : Promise.resolve(value)
     }
     let r: number
     let v: Incoming | undefined
@@ -175,8 +183,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     }
     if (r === DONE) {
       const value = this.finish(ring, v)
-      if (yieldDue()) await macrotask()
-      return value
+      return yieldDue() ? macrotask().then(() => value) : Promise.resolve(value)
     }
     if (r === END) throw endError()
     const op = new ReceiveOp<T>(l.recv, this, this, recvErrors)
@@ -211,22 +218,29 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
    * EndOfChannel once drained, Cancelled having taken nothing, FIFO among this
    * thread's receivers. `max`: a positive integer or Infinity.
    */
-  async receiveMany(max: number): Promise<T[]> {
+  receiveMany(max: number): Promise<T[]> {
+    try {
+      return this.receiveManyNow(max)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  private receiveManyNow(max: number): Promise<T[]> {
     checkBatchMax('SharedReceiveChannel.receiveMany', max)
     const ctx = current()
     checkCancelled(ctx)
     const l = this.open()
     const ring = l.ring
+    if (ring.fast && l.recv.queue.length === 0) ring.trailSender()
     if (ring.fast && l.recv.queue.length === 0 && ring.tryReceiveFast()) {
       const values = this.fastBatch(ring, max) as T[]
-      if (yieldDue()) await macrotask()
-      return values
+      return yieldDue() ? macrotask().then(() => values) : Promise.resolve(values)
     }
     // A spin that saw a value goes back to the lock-free take, not to the lock.
     if (l.recv.queue.length === 0 && ring.spinIfUseful(SIDE_RECV) && ring.fast && ring.tryReceiveFast()) {
       const values = this.fastBatch(ring, max) as T[]
-      if (yieldDue()) await macrotask()
-      return values
+      return yieldDue() ? macrotask().then(() => values) : Promise.resolve(values)
     }
     let r: number
     let b: Batch | undefined
@@ -246,8 +260,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     }
     if (r === DONE) {
       const values = this.decodeBatch(b!) as T[]
-      if (yieldDue()) await macrotask()
-      return values
+      return yieldDue() ? macrotask().then(() => values) : Promise.resolve(values)
     }
     if (r === END) throw endError()
     const op = new ReceiveManyOp<T>(l.recv, this, max, this, recvErrors)
@@ -343,6 +356,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     const l = this.open()
     if (l.recv.queue.length > 0) return NOT_READY
     const ring = l.ring
+    if (ring.fast) ring.trailSender()
     if (ring.fast && ring.tryReceiveFast()) return this.takenFast(ring)
     // A spin that saw a value goes back to the lock-free take, not to the lock.
     if (ring.spinIfUseful(SIDE_RECV) && ring.fast && ring.tryReceiveFast()) return this.takenFast(ring)

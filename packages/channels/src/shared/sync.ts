@@ -232,6 +232,7 @@ function blockingReceiveWaits(
     batch === undefined ? 'await receive() (or receiveNowait(), or for await)' : 'await receiveMany() (or receiveManyNowait())',
   )
   const seq = ring.h + H_SEQ_RECV
+  if (ring.fast) ring.trailSender()
   let got = takeFast(ring, scratchOk, batch, max)
   if (got !== NOT_TAKEN) return got
   let registered = false
