@@ -826,11 +826,6 @@ export class Ring extends FastSlots {
   }
 
   /**
-   * A receive without the lock: true with the value in `outNum`, false if the
-   * caller must take the lock (nothing published: empty, or a sender is
-   * writing it; offers and EndOfChannel are decided under the lock).
-   */
-  /**
    * Before the first lock-free take of a receive (not inside a batch, which
    * takes whatever is there): if this thread's last take left the head at the
    * start of a stamp line and the first stamp of the line after it is not
@@ -864,6 +859,11 @@ export class Ring extends FastSlots {
   /** Line starts left with `trailSender` off (after a wait ran out). */
   private trailOff = 0
 
+  /**
+   * A receive without the lock: true with the value in `outNum`, false if the
+   * caller must take the lock (nothing published: empty, or a sender is
+   * writing it; offers and EndOfChannel are decided under the lock).
+   */
   tryReceiveFast(): boolean {
     criticalEnter()
     if (!this.vpop(false)) {
