@@ -256,7 +256,7 @@ export class FastSlots extends RingSlots {
         if (Atomics.compareExchange(f, F_HEAD, w, nh | (w & hold)) === w) {
           if (this.capacity >= 4 * STAMPS_PER_LINE) {
             const ni = nh & this.fIdx
-            this.headAtLineStart = ni === 0 || ((ni - this.lineSkew) & (STAMPS_PER_LINE - 1)) === 0
+            this.headAtLineStart = ni === 0 || this.lineOffset(ni) === 0
           }
           if (this.codec === CODEC_FLOAT64) this.outNum = this.fdf64[idx]!
           else if (this.codec === CODEC_UINT32) this.outNum = this.fdu32[idx]!
@@ -288,8 +288,9 @@ export class FastSlots extends RingSlots {
    * A racy hint for a receiver spinning on an empty buffer while a sender
    * streams into it: the first slot of the *next* cache line of stamps (after
    * the head's; past the last slot, the next lap's first) holds a published
-   * value, so the sender has moved past the head's line. Why not poll the head's own stamp: while the receiver keeps
-   * up, it would read (and then take) each value the moment it is published,
+   * value, so the sender has moved past the head's line. Why not poll the
+   * head's own stamp: while the receiver keeps up, it would read (and then
+   * take) each value the moment it is published,
    * pulling the stamp and data lines the sender is still writing back to its
    * own core, so every push misses twice (measured on the 2-core VM, int32
    * `sendSync` against a main thread `receiveMany(64)`: ~330 ns a value in
@@ -301,7 +302,7 @@ export class FastSlots extends RingSlots {
     if (c < 4 * STAMPS_PER_LINE) return false
     const h = Atomics.load(this.fc, F_HEAD) & ~this.fSlowBit
     const hi = h & this.fIdx
-    let idx = hi + STAMPS_PER_LINE - ((hi - this.lineSkew + STAMPS_PER_LINE) % STAMPS_PER_LINE)
+    let idx = hi + STAMPS_PER_LINE - this.lineOffset(hi)
     let pos = (h + idx - hi) | 0
     if (idx >= c) {
       // Past the last slot: the next lap's first slot, at the start of the array (another line).
@@ -309,6 +310,11 @@ export class FastSlots extends RingSlots {
       pos = ((h & ~(this.fLap - 1)) + this.fLap) | 0
     }
     return Atomics.load(this.stamps, idx) === ((pos + 1) | 0)
+  }
+
+  /** Where stamp `idx` sits in its cache line: 0 for the line's first stamp, up to STAMPS_PER_LINE - 1. */
+  private lineOffset(idx: number): number {
+    return (idx - this.lineSkew) & (STAMPS_PER_LINE - 1)
   }
 
   /**

@@ -155,15 +155,14 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     const l = this.open()
     const ring = l.ring
     // The lock-free buffer (fast-slots.ts): only when no receive of this thread waits (FIFO).
-    if (ring.fast && l.recv.queue.length === 0) ring.trailSender()
-    if (ring.fast && l.recv.queue.length === 0 && ring.tryReceiveFast()) {
+    if (l.recv.queue.length === 0 && ring.receiveFastFirst()) {
       const value = this.takenFast(ring)
-      return yieldDue() ? macrotask().then(() => value) : Promise.resolve(value)
+      return settle(value)
     }
     // A spin that saw a value goes back to the lock-free take, not to the lock.
-    if (spin && l.recv.queue.length === 0 && ring.spinIfUseful(SIDE_RECV) && ring.fast && ring.tryReceiveFast()) {
+    if (spin && l.recv.queue.length === 0 && ring.spinIfUseful(SIDE_RECV) && ring.receiveFastFirst()) {
       const value = this.takenFast(ring)
-      return yieldDue() ? macrotask().then(() => value) : Promise.resolve(value)
+      return settle(value)
     }
     let r: number
     let v: Incoming | undefined
@@ -183,7 +182,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     }
     if (r === DONE) {
       const value = this.finish(ring, v)
-      return yieldDue() ? macrotask().then(() => value) : Promise.resolve(value)
+      return settle(value)
     }
     if (r === END) throw endError()
     const op = new ReceiveOp<T>(l.recv, this, this, recvErrors)
@@ -232,15 +231,14 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     checkCancelled(ctx)
     const l = this.open()
     const ring = l.ring
-    if (ring.fast && l.recv.queue.length === 0) ring.trailSender()
-    if (ring.fast && l.recv.queue.length === 0 && ring.tryReceiveFast()) {
+    if (l.recv.queue.length === 0 && ring.receiveFastFirst()) {
       const values = this.fastBatch(ring, max) as T[]
-      return yieldDue() ? macrotask().then(() => values) : Promise.resolve(values)
+      return settle(values)
     }
     // A spin that saw a value goes back to the lock-free take, not to the lock.
-    if (l.recv.queue.length === 0 && ring.spinIfUseful(SIDE_RECV) && ring.fast && ring.tryReceiveFast()) {
+    if (l.recv.queue.length === 0 && ring.spinIfUseful(SIDE_RECV) && ring.receiveFastFirst()) {
       const values = this.fastBatch(ring, max) as T[]
-      return yieldDue() ? macrotask().then(() => values) : Promise.resolve(values)
+      return settle(values)
     }
     let r: number
     let b: Batch | undefined
@@ -260,7 +258,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     }
     if (r === DONE) {
       const values = this.decodeBatch(b!) as T[]
-      return yieldDue() ? macrotask().then(() => values) : Promise.resolve(values)
+      return settle(values)
     }
     if (r === END) throw endError()
     const op = new ReceiveManyOp<T>(l.recv, this, max, this, recvErrors)
@@ -356,10 +354,9 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     const l = this.open()
     if (l.recv.queue.length > 0) return NOT_READY
     const ring = l.ring
-    if (ring.fast) ring.trailSender()
-    if (ring.fast && ring.tryReceiveFast()) return this.takenFast(ring)
+    if (ring.receiveFastFirst()) return this.takenFast(ring)
     // A spin that saw a value goes back to the lock-free take, not to the lock.
-    if (ring.spinIfUseful(SIDE_RECV) && ring.fast && ring.tryReceiveFast()) return this.takenFast(ring)
+    if (ring.spinIfUseful(SIDE_RECV) && ring.receiveFastFirst()) return this.takenFast(ring)
     let r: number
     let v: Incoming | undefined
     ring.lock()
@@ -384,6 +381,11 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
       }
     }
   }
+}
+
+/** A receive's result when it completed without waiting: resolved, after a macrotask if the fairness rule says so (`yieldDue`). */
+function settle<V>(value: V): Promise<V> {
+  return yieldDue() ? macrotask().then(() => value) : Promise.resolve(value)
 }
 
 const NOT_READY: unique symbol = Symbol('not ready')

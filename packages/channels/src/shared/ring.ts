@@ -135,16 +135,17 @@ import * as __ringSlots from './ring-slots.ts'
 import * as __arena from './arena.ts'
 import * as __spin from './spin.ts'
 import { threadId } from 'node:worker_threads'
+import type { Outgoing } from './waiting.ts'
 import * as L from './layout.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { lock, unlock, criticalEnter, criticalLeave } = __lock
 const { overflowDrop, overflowPush, overflowReserve, overflowShift } = __overflow
 const { SpinBudget, spinAllowed, spinPause, spinPauseLocked, LOCKED_SLOWER } = __spin
 const { free } = __arena
+const { OUT_OOL } = __ringSlots
 /** trailSender: reads of the next line's stamp before taking anyway (~10 µs with spinPause), and line starts it then stays off. */
 const TRAIL_POLLS = 96
 const TRAIL_OFF = 64
-const { OUT_OOL } = __ringSlots
 
 // Local copies: under tsx, reads of imported bindings go through getters (measured: a 20x slower hot path).
 const {
@@ -355,7 +356,7 @@ export class Ring extends FastSlots {
     const i = this.i32
     if (this.fast) {
       // Racy reads of the spinner's own position and one stamp (fast-slots.ts
-      // headReady, roomAhead): no ordering is needed, since a true answer only
+      // nextLineReady, headReady, roomAhead): no ordering is needed, since a true answer only
       // ends the spin and the operation then decides with its own CAS (or the lock).
       for (let k = 0; k < spins; k++) {
         if (forReceive) {
@@ -800,6 +801,17 @@ export class Ring extends FastSlots {
     return true
   }
 
+  /**
+   * A lock-free push of a send's value: the number `num` (numeric codecs,
+   * `out` undefined), or `out`'s bytes if inline and without endpoints (an
+   * out-of-line block or endpoints are accounted under the lock). False on a
+   * channel without the lock-free buffer, or when the push must take the lock.
+   */
+  trySendFastOut(num: number, out: Outgoing | undefined): boolean {
+    if (!this.fast) return false
+    return out === undefined ? this.trySendFast(num) : out.ool === 0 && out.flags === 0 && this.trySendFastBytes(out.bytes!)
+  }
+
   /** After a lock-free push, inside its gate: the wake-up it may owe, peakBufferUsed; leaves the gate. */
   private pushedFast(): void {
     const i = this.i32
@@ -841,8 +853,7 @@ export class Ring extends FastSlots {
    * whose value decides anything, and the take that follows is the usual one.
    * Only where spinning is allowed and a sender is held in another thread.
    */
-  trailSender(): void {
-    if (!this.headAtLineStart) return
+  private trailSender(): void {
     this.headAtLineStart = false
     if (this.trailOff > 0) {
       this.trailOff--
@@ -858,6 +869,18 @@ export class Ring extends FastSlots {
 
   /** Line starts left with `trailSender` off (after a wait ran out). */
   private trailOff = 0
+
+  /**
+   * The first lock-free take of a receive (async, iterator, sync, batch):
+   * `trailSender` if the last take left the head at a line start, then
+   * `tryReceiveFast`. False on a channel without the lock-free buffer. Takes
+   * inside a batch and the Nowait forms call `tryReceiveFast` (no waiting).
+   */
+  receiveFastFirst(): boolean {
+    if (!this.fast) return false
+    if (this.headAtLineStart) this.trailSender()
+    return this.tryReceiveFast()
+  }
 
   /**
    * A receive without the lock: true with the value in `outNum`, false if the

@@ -116,12 +116,12 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     } else {
       enc = numeric ? undefined : this.encode(ring, 'SharedSendChannel.send', value, scratch)
       // The lock-free buffer (fast-slots.ts): only when no send of this thread waits (FIFO).
-      if (ring.fast && idle && (enc === undefined ? ring.trySendFast(num) : sendFastBytes(ring, enc))) {
+      if (idle && ring.trySendFastOut(num, enc)) {
         return yieldDue() ? macrotask() : RESOLVED
       }
     }
     // A spin that saw room goes back to the lock-free push, not to the lock.
-    if (idle && ring.spinIfUseful(SIDE_SEND) && ring.fast && (enc === undefined ? ring.trySendFast(num) : sendFastBytes(ring, enc))) {
+    if (idle && ring.spinIfUseful(SIDE_SEND) && ring.trySendFastOut(num, enc)) {
       return yieldDue() ? macrotask() : RESOLVED
     }
     let r: number
@@ -194,7 +194,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     const numeric = ring.codec !== CODEC_BYTES
     const num = numeric ? checkNumber(ring.codec, 'SharedSendChannel.sendNowait', value) : 0
     const enc = numeric ? undefined : this.encodeForNow(ring, 'SharedSendChannel.sendNowait', value)
-    if (ring.fast && l.send.queue.length === 0 && (enc === undefined ? ring.trySendFast(num) : sendFastBytes(ring, enc))) return
+    if (l.send.queue.length === 0 && ring.trySendFastOut(num, enc)) return
     let r: number
     ring.lock()
     try {
@@ -277,11 +277,6 @@ function outgoing(ring: Ring, bytes: Uint8Array, eps: SharedEndpoint[]): Outgoin
     committed: () => eps.forEach((e) => e.moveOut()),
     uncommitted: () => eps.forEach((e) => e.moveBack()),
   }
-}
-
-/** A byte value goes lock-free only if inline and without endpoints (nothing to account or move under the lock). */
-export function sendFastBytes(ring: Ring, enc: Outgoing): boolean {
-  return enc.ool === 0 && enc.flags === 0 && ring.trySendFastBytes(enc.bytes!)
 }
 
 /** A number's Outgoing, made only when its send must wait (parked operations keep it). */

@@ -78,12 +78,6 @@ function waitSlice(ring: Ring, index: number, seen: number, waitsOn: string): vo
   Atomics.wait(i32, index, seen, SLICE_MS)
 }
 
-/** The lock-free buffer (fast-slots.ts): true if the value is in; byte values only if inline and without endpoints. */
-function pushFast(ring: Ring, num: number, out: Outgoing | undefined): boolean {
-  if (!ring.fast) return false
-  return out === undefined ? ring.trySendFast(num) : out.ool === 0 && out.flags === 0 && ring.trySendFastBytes(out.bytes!)
-}
-
 /** `num` is the value for numeric codecs (`out` undefined: nothing to commit); `out` the encoded bytes otherwise. */
 export function blockingSend(ring: Ring, num: number, out: Outgoing | undefined, broken: () => Error): void {
   try {
@@ -95,7 +89,7 @@ export function blockingSend(ring: Ring, num: number, out: Outgoing | undefined,
 
 function blockingSendWaits(ring: Ring, num: number, out: Outgoing | undefined, broken: () => Error): void {
   refuseMainThread('SharedSendChannel.sendSync()', 'await send() (or sendNowait())')
-  if (pushFast(ring, num, out)) return
+  if (ring.trySendFastOut(num, out)) return
   const seq = ring.h + H_SEQ_SEND
   let offered = false
   let ticket = 0
@@ -111,7 +105,7 @@ function blockingSendWaits(ring: Ring, num: number, out: Outgoing | undefined, b
       }
     }
     // Room came while spinning or polling: lock-free again, not through the lock.
-    if (pushFast(ring, num, out)) return
+    if (ring.trySendFastOut(num, out)) return
   }
   for (;;) {
     let r: number
@@ -177,7 +171,7 @@ const NOT_TAKEN: unique symbol = Symbol('not taken')
  * A batch takes what else is there lock-free too.
  */
 function takeFast(ring: Ring, scratchOk: boolean, batch: Batch | undefined, max: number): Incoming | undefined | typeof NOT_TAKEN {
-  if (!ring.fast || !ring.tryReceiveFast()) return NOT_TAKEN
+  if (!ring.receiveFastFirst()) return NOT_TAKEN
   const numeric = ring.codec !== CODEC_BYTES
   if (batch === undefined) {
     // A byte value's inline bytes are in the scratch buffer already (OUT_SCRATCH).
@@ -232,7 +226,6 @@ function blockingReceiveWaits(
     batch === undefined ? 'await receive() (or receiveNowait(), or for await)' : 'await receiveMany() (or receiveManyNowait())',
   )
   const seq = ring.h + H_SEQ_RECV
-  if (ring.fast) ring.trailSender()
   let got = takeFast(ring, scratchOk, batch, max)
   if (got !== NOT_TAKEN) return got
   let registered = false
