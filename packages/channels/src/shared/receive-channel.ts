@@ -112,17 +112,19 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
    * After a lock-free take: that value and up to `max - 1` more taken
    * lock-free, in FIFO order. Values only in offers (senders waiting for
    * room) are moved into the buffer by each take (tryReceiveFast), so the
-   * batch sees them as the locked batch does.
+   * batch sees them as the locked batch does. `trail`: each take may trail a
+   * sender at a line start (ring.ts `trailSender`; receiveMany), not for
+   * receiveManyNowait, which never waits.
    */
-  private fastBatch(ring: Ring, max: number): unknown[] {
+  private fastBatch(ring: Ring, max: number, trail: boolean): unknown[] {
     if (ring.codec !== CODEC_BYTES) {
       const nums = [ring.outNum]
-      while (nums.length < max && ring.tryReceiveFast()) nums.push(ring.outNum)
+      while (nums.length < max && (trail ? ring.receiveFastTrailing() : ring.tryReceiveFast())) nums.push(ring.outNum)
       return nums
     }
     const b = newBatch()
     b.items.push(captureIncoming(ring))
-    while (b.items.length < max && ring.tryReceiveFast()) b.items.push(captureIncoming(ring))
+    while (b.items.length < max && (trail ? ring.receiveFastTrailing() : ring.tryReceiveFast())) b.items.push(captureIncoming(ring))
     return this.decodeBatch(b)
   }
 
@@ -155,12 +157,12 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     const l = this.open()
     const ring = l.ring
     // The lock-free buffer (fast-slots.ts): only when no receive of this thread waits (FIFO).
-    if (l.recv.queue.length === 0 && ring.receiveFastFirst()) {
+    if (l.recv.queue.length === 0 && ring.receiveFastTrailing()) {
       const value = this.takenFast(ring)
       return settle(value)
     }
     // A spin that saw a value goes back to the lock-free take, not to the lock.
-    if (spin && l.recv.queue.length === 0 && ring.spinIfUseful(SIDE_RECV) && ring.receiveFastFirst()) {
+    if (spin && l.recv.queue.length === 0 && ring.spinIfUseful(SIDE_RECV) && ring.receiveFastTrailing()) {
       const value = this.takenFast(ring)
       return settle(value)
     }
@@ -231,13 +233,13 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     checkCancelled(ctx)
     const l = this.open()
     const ring = l.ring
-    if (l.recv.queue.length === 0 && ring.receiveFastFirst()) {
-      const values = this.fastBatch(ring, max) as T[]
+    if (l.recv.queue.length === 0 && ring.receiveFastTrailing()) {
+      const values = this.fastBatch(ring, max, true) as T[]
       return settle(values)
     }
     // A spin that saw a value goes back to the lock-free take, not to the lock.
-    if (l.recv.queue.length === 0 && ring.spinIfUseful(SIDE_RECV) && ring.receiveFastFirst()) {
-      const values = this.fastBatch(ring, max) as T[]
+    if (l.recv.queue.length === 0 && ring.spinIfUseful(SIDE_RECV) && ring.receiveFastTrailing()) {
+      const values = this.fastBatch(ring, max, true) as T[]
       return settle(values)
     }
     let r: number
@@ -271,7 +273,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     checkBatchMax('SharedReceiveChannel.receiveManyNowait', max)
     const l = this.open()
     const ring = l.ring
-    if (ring.fast && l.recv.queue.length === 0 && ring.tryReceiveFast()) return this.fastBatch(ring, max) as T[]
+    if (ring.fast && l.recv.queue.length === 0 && ring.tryReceiveFast()) return this.fastBatch(ring, max, false) as T[]
     let r: number
     let b: Batch | undefined
     ring.lock()
@@ -354,9 +356,9 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     const l = this.open()
     if (l.recv.queue.length > 0) return NOT_READY
     const ring = l.ring
-    if (ring.receiveFastFirst()) return this.takenFast(ring)
+    if (ring.receiveFastTrailing()) return this.takenFast(ring)
     // A spin that saw a value goes back to the lock-free take, not to the lock.
-    if (ring.spinIfUseful(SIDE_RECV) && ring.receiveFastFirst()) return this.takenFast(ring)
+    if (ring.spinIfUseful(SIDE_RECV) && ring.receiveFastTrailing()) return this.takenFast(ring)
     let r: number
     let v: Incoming | undefined
     ring.lock()

@@ -168,10 +168,11 @@ const NOT_TAKEN: unique symbol = Symbol('not taken')
 /**
  * A lock-free take (fast-slots.ts), as blockingReceive returns it, or
  * NOT_TAKEN (no published value there, or not a fast channel: take the lock).
- * A batch takes what else is there lock-free too.
+ * A batch takes what else is there lock-free too (trailing the sender at
+ * line starts, ring.ts `trailSender`).
  */
 function takeFast(ring: Ring, scratchOk: boolean, batch: Batch | undefined, max: number): Incoming | undefined | typeof NOT_TAKEN {
-  if (!ring.receiveFastFirst()) return NOT_TAKEN
+  if (!ring.receiveFastTrailing()) return NOT_TAKEN
   const numeric = ring.codec !== CODEC_BYTES
   if (batch === undefined) {
     // A byte value's inline bytes are in the scratch buffer already (OUT_SCRATCH).
@@ -180,10 +181,10 @@ function takeFast(ring: Ring, scratchOk: boolean, batch: Batch | undefined, max:
   }
   if (numeric) {
     batch.nums.push(ring.outNum)
-    while (batch.nums.length < max && ring.tryReceiveFast()) batch.nums.push(ring.outNum)
+    while (batch.nums.length < max && ring.receiveFastTrailing()) batch.nums.push(ring.outNum)
   } else {
     batch.items.push(captureIncoming(ring))
-    while (batch.items.length < max && ring.tryReceiveFast()) batch.items.push(captureIncoming(ring))
+    while (batch.items.length < max && ring.receiveFastTrailing()) batch.items.push(captureIncoming(ring))
   }
   return undefined
 }
