@@ -173,6 +173,27 @@ describe('shared receiveMany across threads', () => {
     })
   }
 
+  it('receiveMany(Infinity) ends while a worker keeps sending: every value of each batch in order, then Broken for the sender', async () => {
+    // The batch trails the sender at line starts only for its first `capacity` values (fastBatch):
+    // a batch that waited for every next line would last as long as the sender sends, here forever.
+    // (That hang shows only where spinning is allowed and the sender keeps up: a quiet machine
+    // with two cores or more. Under load trailing is off, and this checks order and liveness.)
+    await run(async () => {
+      for (const cap of [64, 256]) {
+        const [tx, rx] = openSharedChannel<number>(cap, { codec: 'int32' })
+        const w = runWorker('sendUntilBroken', tx)
+        let expected = 0
+        for (let k = 0; k < 20 * STRESS; k++) {
+          const vs = await rx.receiveMany(Infinity)
+          expect(vs.length).toBeGreaterThan(0)
+          for (const v of vs) expect(v).toBe(expected++)
+        }
+        rx.close()
+        expect(await w).toBe('BrokenResourceError')
+      }
+    })
+  })
+
   it('4 producers (sync and async) -> 3 worker consumers with receiveManySync(16): exact totals, per-producer order', async () => {
     for (const cap of [0, 7]) {
       const [tx, rx] = openSharedChannel<number>(cap, { codec: 'int32' })
