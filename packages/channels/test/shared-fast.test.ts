@@ -221,6 +221,32 @@ describe('shared channel, lock-free buffer: one thread', () => {
     rx.close()
   })
 
+  it("a receiver's spin on a buffer too short for line hints reads the head's stamp on every read", () => {
+    // One read (`spin(true, 1)`) must see a published value on short buffers; long ones read the
+    // next line's first stamp (nextLineReady) on all but every eighth read, so they need it published.
+    for (const cap of [1, 4, 63]) {
+      const [tx, rx] = openFast(cap)
+      const ring = ringOf(rx as never)
+      expect(ring.lineHints).toBe(false)
+      for (let lap = 0; lap < 3 * cap; lap++) {
+        expect(ring.spin(true, 1)).toBe(false) // empty: nothing to see
+        tx.sendNowait(lap)
+        expect(ring.spin(true, 1)).toBe(true)
+        expect(rx.receiveNowait()).toBe(lap)
+      }
+      tx.close()
+      rx.close()
+    }
+    const [tx, rx] = openFast(64)
+    const ring = ringOf(rx as never)
+    expect(ring.lineHints).toBe(true)
+    tx.sendNowait(0)
+    expect(ring.spin(true, 1)).toBe(false) // the head's stamp alone does not end a line-hint read
+    expect(ring.spin(true, 8)).toBe(true) // the eighth read looks at the head
+    tx.close()
+    rx.close()
+  })
+
   it('a waiting sender stops counting as waiting when its offer is moved into the buffer, not when it resumes: lock-free sends reopen at once', async () => {
     const [tx, rx] = openFast(2)
     const ring = ringOf(rx as never)

@@ -27,6 +27,7 @@ const JOBS: Job[] = [
   { name: 'memory unbuffered (seed, main thread)', program: 'gotrio/seed_producer.ts', args: ['main', '0', '400000'] },
   { name: 'memory buffered 1024 (seed, main thread)', program: 'gotrio/seed_producer.ts', args: ['main', '1024', '2000000'] },
   { name: 'shared unbuffered (seed, producer in a worker)', program: 'gotrio/seed_producer.ts', args: ['shared', '0', '100000'] },
+  { name: 'shared buffer 1 (seed, producer in a worker)', program: 'gotrio/seed_producer.ts', args: ['shared', '1', '100000'] },
   { name: 'shared buffered 1024 (seed, producer in a worker)', program: 'gotrio/seed_producer.ts', args: ['shared', '1024', '400000'] },
   { name: 'shared fan-in 4 to 1 (producers in workers)', program: 'gotrio/fan_in.ts', args: ['shared', '400000'] },
   { name: 'shared int32 for await', program: 'gotrio/shared_throughput.ts', args: ['int32', 'forawait', '1000000'] },

@@ -312,6 +312,15 @@ export class FastSlots extends RingSlots {
     return Atomics.load(this.stamps, idx) === ((pos + 1) | 0)
   }
 
+  /**
+   * True if the buffer is long enough for the line hints (`nextLineReady`,
+   * `headAtLineStart`): four lines of stamps or more. A spinning receiver of a
+   * shorter buffer polls the head's own stamp (`headReady`).
+   */
+  get lineHints(): boolean {
+    return this.capacity >= 4 * STAMPS_PER_LINE
+  }
+
   /** Where stamp `idx` sits in its cache line: 0 for the line's first stamp, up to STAMPS_PER_LINE - 1. */
   private lineOffset(idx: number): number {
     return (idx - this.lineSkew) & (STAMPS_PER_LINE - 1)
