@@ -10,7 +10,7 @@
  * Channel c carries c*M+0 .. c*M+M-1, so the runner can check every item and its order.
  */
 import type { Nursery } from '@gotrio/runtime'
-import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.ts'
+import { OrderCheck, emit, intArg, nowNs, stringArg, WARMUPS_ACROSS_THREADS, warmUp } from '../lib/program.ts'
 import { loadGotrio, type ReceiveChannel, type SharedSendChannel } from './api.ts'
 
 const variant = stringArg(0, 'main|shared', ['main', 'shared'] as const)
@@ -72,7 +72,8 @@ if (api) {
   }
 
   await rt.run(async () => {
-    await consume(Math.max(1, Math.floor(c / 10))) // warm-up, untimed
+    // Warm-ups (JIT; for `shared`, the pool and each of its threads' JIT), untimed.
+    await warmUp(variant === 'shared' ? WARMUPS_ACROSS_THREADS : 1, () => consume(Math.max(1, Math.floor(c / 10))))
     const t0 = nowNs()
     const check = await consume(c)
     const elapsed = nowNs() - t0

@@ -7,7 +7,7 @@
  * Producer p sends p*Q+0 .. p*Q+Q-1 (Q = N/4) on its own clone of the send channel, and the
  * channel ends when the last clone is closed (Trio's idiom for Go's WaitGroup + close).
  */
-import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.ts'
+import { OrderCheck, emit, intArg, nowNs, stringArg, WARMUPS_ACROSS_THREADS, warmUp } from '../lib/program.ts'
 import { loadGotrio, type SendChannel, type SharedSendChannel } from './api.ts'
 
 const PRODUCERS = 4
@@ -61,7 +61,8 @@ if (api) {
   }
 
   await rt.run(async () => {
-    await consume(Math.max(1, Math.floor(q / 10))) // warm-up, untimed
+    // Warm-ups (JIT; for `shared`, the pool and each of its threads' JIT), untimed.
+    await warmUp(variant === 'shared' ? WARMUPS_ACROSS_THREADS : 1, () => consume(Math.max(1, Math.floor(q / 10))))
     const t0 = nowNs()
     const check = await consume(q)
     const elapsed = nowNs() - t0

@@ -8,7 +8,7 @@
  *             the pool (`go func()` on another core), the consumer on the main thread.
  */
 import type { Nursery } from '@gotrio/runtime'
-import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.ts'
+import { OrderCheck, emit, intArg, nowNs, stringArg, WARMUPS_ACROSS_THREADS, warmUp } from '../lib/program.ts'
 import { loadGotrio, type ReceiveChannel, type SharedSendChannel } from './api.ts'
 
 const variant = stringArg(0, 'main|shared', ['main', 'shared'] as const)
@@ -58,7 +58,8 @@ if (api) {
   }
 
   await rt.run(async () => {
-    await consume(Math.max(1, Math.floor(n / 10))) // warm-up (JIT, and the pool for `shared`), untimed
+    // Warm-ups (JIT; for `shared`, the pool and each of its threads' JIT), untimed.
+    await warmUp(variant === 'shared' ? WARMUPS_ACROSS_THREADS : 1, () => consume(Math.max(1, Math.floor(n / 10))))
     const t0 = nowNs()
     const check = await consume(n)
     const elapsed = nowNs() - t0

@@ -10,7 +10,7 @@
  * Producer p sends p*Q+0 .. p*Q+Q-1 (Q = N/2) on its channel. The two receive cases are made
  * once and reused (a case holds no state of a call), as a hot loop should.
  */
-import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.ts'
+import { OrderCheck, emit, intArg, nowNs, stringArg, WARMUPS_ACROSS_THREADS, warmUp } from '../lib/program.ts'
 import * as channels from '@gotrio/channels'
 import { loadGotrio, type ReceiveChannel, type SendChannel, type SharedSendChannel } from './api.ts'
 
@@ -71,7 +71,8 @@ if (api && (typeof select !== 'function' || typeof onReceive !== 'function')) {
   }
 
   await rt.run(async () => {
-    await consume(Math.max(1, Math.floor(q / 10))) // warm-up, untimed
+    // Warm-ups (JIT; for `shared`, the pool and each of its threads' JIT), untimed.
+    await warmUp(variant === 'shared' ? WARMUPS_ACROSS_THREADS : 1, () => consume(Math.max(1, Math.floor(q / 10))))
     const t0 = nowNs()
     const check = await consume(q)
     const elapsed = nowNs() - t0

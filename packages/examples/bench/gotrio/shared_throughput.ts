@@ -22,7 +22,7 @@
  */
 import { availableParallelism } from 'node:os'
 import { EndOfChannel, WouldBlock } from '@gotrio/channels'
-import { OrderCheck, emit, intArg, nowNs, stringArg } from '../lib/program.ts'
+import { OrderCheck, emit, intArg, nowNs, stringArg, WARMUPS_ACROSS_THREADS, warmUp } from '../lib/program.ts'
 import { loadGotrio, type SharedReceiveChannel, type SharedSendChannel } from './api.ts'
 
 type Item = number | { seq: number; tag: string }
@@ -110,7 +110,8 @@ if (api) {
   // w2w blocks two threads (sendSync and receiveSync): give it two even on a one-core machine.
   const options = form === 'w2w' ? { workers: Math.max(2, availableParallelism()) } : {}
   await rt.run(async () => {
-    await transfer(Math.max(2, Math.floor(n / 10))) // warm-up (pool threads, module, JIT), untimed
+    // Warm-ups (pool threads, module, each thread's JIT), untimed.
+    await warmUp(WARMUPS_ACROSS_THREADS, () => transfer(Math.max(2, Math.floor(n / 10))))
     const t0 = nowNs()
     const [checksum, inner] = await transfer(n)
     const elapsed = nowNs() - t0
