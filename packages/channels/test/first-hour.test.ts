@@ -31,6 +31,8 @@ const throwKind = workerTask<typeof T.throwKind>(fx, 'throwKind')
 const produceSync = workerTask<typeof T.produceSync>(fx, 'produceSync')
 const doubleSync = workerTask<typeof T.doubleSync>(fx, 'doubleSync')
 const arriveThenBlock = workerTask<typeof T.arriveThenBlock>(fx, 'arriveThenBlock')
+const sendForever = workerTask<typeof T.sendForever>(fx, 'sendForever')
+const receiveForever = workerTask<typeof T.receiveForever>(fx, 'receiveForever')
 
 class RecordError extends Error {
   override name = 'RecordError'
@@ -221,6 +223,58 @@ describe('await using under cancellation, in worker tasks', () => {
       expect(v).toBe('cancelled')
     })
   })
+
+  // The owner's side leaves the cancelled scope and closes its end (`await using`) while the
+  // worker's thread has not yet seen the cancel request: the worker's send (receive) then finds the
+  // other side gone. The request came first, so the operation raises Cancelled, as Trio's
+  // checkpoint would, and the nursery ends as cancelled, not with BrokenResourceError
+  // (EndOfChannel). Found by a user program: moveOnAfter around this threw a NurseryError.
+  for (const [what, cap] of [
+    ['size 0', 0],
+    ['buffered, int32', 256],
+  ] as const) {
+    it(`moveOnAfter around a nursery whose worker sends forever while main receives under await using resolves undefined (${what})`, async () => {
+      await run(async () => {
+        for (let lap = 0; lap < 5; lap++) {
+          let received = 0
+          const v = await moveOnAfter(600_000, (scope) =>
+            openNursery(async (n) => {
+              const [s, r] = openSharedChannel<number>(cap, { codec: 'int32' })
+              n.startSoon(sendForever, s)
+              await using rx = r
+              for (;;) {
+                expect(await rx.receive()).toBe(received++)
+                if (received === 1000) scope.deadline = currentTime() // cancelled mid-stream, at a known point
+              }
+            }),
+          )
+          expect(v).toBeUndefined()
+          expect(received).toBeGreaterThanOrEqual(1000)
+        }
+      })
+    })
+
+    it(`the same with the worker receiving and main sending (${what})`, async () => {
+      await run(async () => {
+        for (let lap = 0; lap < 5; lap++) {
+          let sent = 0
+          const v = await moveOnAfter(600_000, (scope) =>
+            openNursery(async (n) => {
+              const [s, r] = openSharedChannel<number>(cap, { codec: 'int32' })
+              n.startSoon(receiveForever, r)
+              await using tx = s
+              for (;;) {
+                await tx.send(sent++)
+                if (sent === 1000) scope.deadline = currentTime()
+              }
+            }),
+          )
+          expect(v).toBeUndefined()
+          expect(sent).toBeGreaterThanOrEqual(1000)
+        }
+      })
+    })
+  }
 
   it('a real error in a worker task unwinding through await using while cancelled arrives as that error', async () => {
     await run(async () => {

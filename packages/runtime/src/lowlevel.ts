@@ -25,6 +25,7 @@ export {
   onWorkerExit,
   onBeforeWorkerTerminate,
   cancelRequestedSync,
+  cancelRequestedIn,
   checkCancelledSync,
   syncWaitBegin,
   syncWaitEnd,

@@ -23,7 +23,7 @@ import { isMainThread, threadId } from 'node:worker_threads'
 import { expireDueDeadlines } from './cancel-scope.ts'
 import { current } from './context.ts'
 import { Cancelled } from './errors.ts'
-import { noteSyncWake, type CancelStatus } from './status.ts'
+import { noteSyncWake, type CancelStatus, type TaskInfo } from './status.ts'
 
 export interface WorkerBootstrap {
   /** Module URL with a `bootstrapWorker(data)` export. */
@@ -106,14 +106,25 @@ export function cancelRequestedSync(): boolean {
   // A deadline of a scope around a blocked call: its timer cannot fire while
   // the thread is blocked, so a passed deadline counts here, as at a checkpoint.
   expireDueDeadlines(ctx.status)
-  if (ctx.status.effectivelyCancelled) return true
-  const flag = ctx.task.cancelFlag
+  return cancelRequestedIn(ctx.status, ctx.task)
+}
+
+/**
+ * `cancelRequestedSync` for code running outside the task's context: true if
+ * code under `status` in `task` is cancelled, or `task` is a worker task whose
+ * cancellation the owner has requested and this thread's loop has not told its
+ * scope yet. For a parked operation: its `status` and `task` (Parked).
+ */
+export function cancelRequestedIn(status: CancelStatus | undefined, task: TaskInfo | undefined): boolean {
+  if (status === undefined) return false
+  if (status.effectivelyCancelled) return true
+  const flag = task?.cancelFlag
   if (flag === undefined || Atomics.load(flag, 0) === 0) return false
   // The flag cancels the worker task's own scope (once this thread's loop sees
   // the doorbell); code inside a shielded scope under it does not see that
   // cancellation, so it must not see the flag either (a shielded cleanup's
   // sendSync or throwIfCancelled goes on).
-  for (let s: CancelStatus | undefined = ctx.status; s !== undefined; s = s.parent) if (s.scope.shield) return false
+  for (let s: CancelStatus | undefined = status; s !== undefined; s = s.parent) if (s.scope.shield) return false
   return true
 }
 

@@ -33,14 +33,16 @@ const { FAST_TAG } = __fast
 const { SIDE_RECV } = __ring
 const { OUT_OOL } = __ringSlots
 const { blockingReceive } = __sync
-const { DONE, WAIT, END, WOULD_BLOCK, captureIncoming, incomingBytes, newBatch, releaseIncoming, takeBatchLocked } = __waiting
+const { DONE, WAIT, END, WOULD_BLOCK, captureIncoming, incomingBytes, newBatch, peerGone, releaseIncoming, takeBatchLocked } = __waiting
 
 // Local copies: under tsx, reads of imported bindings go through getters (measured: a 20x slower hot path).
 const { CODEC_BYTES } = L
 
 const closedRecvError = (): Error => new ClosedResourceError('this SharedReceiveChannel was closed while receive() waited')
-const endError = (): Error => new EndOfChannel('every send handle of this shared channel is closed and it is drained')
-const recvErrors = { end: endError, closed: closedRecvError }
+const newEndError = (): Error => new EndOfChannel('every send handle of this shared channel is closed and it is drained')
+/** For the operation's own call (its task's context): Cancelled instead if the task's cancellation is requested (waiting.ts `peerGone`). */
+const endError = (): Error => peerGone(newEndError)
+const recvErrors = { end: newEndError, closed: closedRecvError }
 
 /**
  * The receiving end of a shared channel. `receive` waits for a value; it
@@ -210,7 +212,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
       ring.unlock()
     }
     if (r === DONE) return this.finish(ring, v)
-    if (r === END) throw endError()
+    if (r === END) throw newEndError() // not a checkpoint (Trio): the state, never Cancelled
     throw new WouldBlock('SharedReceiveChannel.receiveNowait: no value is available')
   }
 
@@ -288,7 +290,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
       ring.unlock()
     }
     if (r === DONE) return this.decodeBatch(b!) as T[]
-    if (r === END) throw endError()
+    if (r === END) throw newEndError() // not a checkpoint (Trio): the state, never Cancelled
     throw new WouldBlock('SharedReceiveChannel.receiveManyNowait: no value is available')
   }
 

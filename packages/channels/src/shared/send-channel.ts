@@ -35,14 +35,16 @@ const { encodeScratch, fastEncodeScratch } = __fastStructured
 const { SIDE_SEND, HANDED, SPIN_TAKEN } = __ring
 const { spinAllowed } = __spin
 const { blockingSend } = __sync
-const { DONE, OFFERED, WAIT, BROKEN, WOULD_BLOCK } = __waiting
+const { DONE, OFFERED, WAIT, BROKEN, WOULD_BLOCK, peerGone } = __waiting
 
 // Local copies: under tsx, reads of imported bindings go through getters (measured: a 20x slower hot path).
 const { B_INLINE_START, CODEC_BYTES, ENTRY_HAS_ENDPOINTS } = L
 
-const brokenError = (): Error => new BrokenResourceError('every receive handle of this shared channel is closed')
+const newBrokenError = (): Error => new BrokenResourceError('every receive handle of this shared channel is closed')
+/** For the operation's own call (its task's context): Cancelled instead if the task's cancellation is requested (waiting.ts `peerGone`). */
+const brokenError = (): Error => peerGone(newBrokenError)
 const closedSendError = (): Error => new ClosedResourceError('this SharedSendChannel was closed while send() waited')
-const sendErrors = { broken: brokenError, closed: closedSendError }
+const sendErrors = { broken: newBrokenError, closed: closedSendError }
 
 /**
  * The sending end of a shared channel; usable from any thread it is moved to.
@@ -209,7 +211,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
       return
     }
     if (enc !== undefined && enc.ool !== 0) free(enc.ool)
-    if (r === BROKEN) throw brokenError()
+    if (r === BROKEN) throw newBrokenError() // not a checkpoint (Trio): the state, never Cancelled
     throw new WouldBlock(
       ring.maxBufferSize === Infinity
         ? 'SharedSendChannel.sendNowait: no room for this value (its maxBufferBytes, or the 1 GiB shared arena, is used up); receivers must take some first'

@@ -50,6 +50,7 @@ import { threadId } from 'node:worker_threads'
 import { Parked } from '@gotrio/runtime/lowlevel'
 import { Ring } from './ring.ts'
 import * as __lowlevel from '@gotrio/runtime/lowlevel'
+import * as __runtime from '@gotrio/runtime'
 import * as __arena from './arena.ts'
 import * as __layout from './layout.ts'
 import * as __ring from './ring.ts'
@@ -59,6 +60,37 @@ const { free } = __arena
 const { OUT_OOL } = __ringSlots
 const { CODEC_BYTES, H_SEQ_RECV, H_SEQ_SEND } = __layout
 const { DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK, SIDE_SEND, SIDE_RECV, HANDED } = __ring
+const { cancelRequestedIn, cancelRequestedSync } = __lowlevel
+const { Cancelled } = __runtime
+
+/**
+ * The other side is gone (BrokenResourceError for a sender, EndOfChannel for
+ * a receiver), but the operation's task has a cancellation request in:
+ * Cancelled instead, as Trio's checkpoint (which comes first) would raise.
+ * Across threads the difference shows: the owner of a worker task leaves the
+ * cancelled scope and closes its end of the channel on the way out (`await
+ * using`), while the task's thread has not yet turned its loop to see the
+ * request (worker-pool.ts `requestCancel` stores it before anything the owner
+ * does next), so without this the task's send failed with Broken and the
+ * nursery reported that as an error instead of a cancellation. The operation
+ * took or delivered nothing either way. `peerGone` for code running in the
+ * task's context (its own call), `peerGoneFor` for a parked operation woken
+ * from the dispatcher (its own status and task).
+ */
+export function peerGone(make: () => Error): Error {
+  return cancelRequestedSync() ? cancelledPeerGone() : make()
+}
+
+export function peerGoneFor(
+  op: { status: __lowlevel.CancelStatus | undefined; task: __lowlevel.TaskInfo | undefined },
+  make: () => Error,
+): Error {
+  return cancelRequestedIn(op.status, op.task) ? cancelledPeerGone() : make()
+}
+
+function cancelledPeerGone(): Error {
+  return new Cancelled("the operation was cancelled (its task's cancellation was requested; the channel's other side has closed too)")
+}
 
 // ---- keep-alive ------------------------------------------------------------
 
@@ -429,7 +461,7 @@ export class SendOp extends SharedOp<void> {
     if (!this.offered) {
       const r = ring.sendLocked(threadId, o.num, o.bytes, o.ool, o.flags, true, false)
       if (r === WAIT) return undefined
-      if (r === BROKEN) return () => (o.ool !== 0 && free(o.ool), this.fail(this.errors.broken()))
+      if (r === BROKEN) return () => (o.ool !== 0 && free(o.ool), this.fail(peerGoneFor(this, this.errors.broken)))
       o.committed()
       if (r === DONE) return () => this.wake()
       this.offered = true // OFFERED or HANDED
@@ -439,7 +471,7 @@ export class SendOp extends SharedOp<void> {
     }
     const r = ring.offerLocked(threadId, this.ticket, false)
     if (r === WAIT) return undefined
-    if (r === BROKEN && !this.promised) return () => this.fail(this.errors.broken())
+    if (r === BROKEN && !this.promised) return () => this.fail(peerGoneFor(this, this.errors.broken))
     // Taken. Like Trio's send, which yields to the receiver it handed the value
     // to, resume the sender a macrotask later, so a receiver of this thread runs
     // its continuation first (`send` returns after the receiver has the value).
@@ -471,7 +503,7 @@ export class SendOp extends SharedOp<void> {
     if (this.promised) return () => this.wake() // delivered: the receiver it was handed to will take it
     const r = this.withdrawLocked()
     if (r === DONE) return () => this.wake()
-    if (r === BROKEN) return () => this.fail(this.errors.broken())
+    if (r === BROKEN) return () => this.fail(peerGoneFor(this, this.errors.broken))
     return () => (this.reclaim(), this.fail(this.errors.closed()))
   }
 
@@ -524,7 +556,7 @@ export class ReceiveOp<T> extends SharedOp<T> {
     const ring = this.side.local.ring
     const r = ring.receiveLocked(threadId, true, false)
     if (r === WAIT) return undefined
-    if (r === END) return () => this.fail(this.errors.end())
+    if (r === END) return () => this.fail(peerGoneFor(this, this.errors.end))
     return this.deliver(captureIncoming(ring))
   }
 
@@ -590,7 +622,7 @@ export class ReceiveManyOp<T> extends SharedOp<T[]> {
     const ring = this.side.local.ring
     const r = ring.receiveLocked(threadId, true, false)
     if (r === WAIT) return undefined
-    if (r === END) return () => this.fail(this.errors.end())
+    if (r === END) return () => this.fail(peerGoneFor(this, this.errors.end))
     const b = newBatch()
     takeBatchLocked(ring, this.max, b)
     return this.deliver(b)
