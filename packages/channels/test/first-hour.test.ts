@@ -229,49 +229,41 @@ describe('await using under cancellation, in worker tasks', () => {
   // other side gone. The request came first, so the operation raises Cancelled, as Trio's
   // checkpoint would, and the nursery ends as cancelled, not with BrokenResourceError
   // (EndOfChannel). Found by a user program: moveOnAfter around this threw a NurseryError.
+  // One lap: the worker streams (or drains) in a nursery under moveOnAfter while main does `step`
+  // under `await using`, until the deadline is moved to now after 1000 values; the nursery must end
+  // as cancelled (moveOnAfter resolves undefined).
+  async function cancelMidStream(cap: number, workerSends: boolean): Promise<void> {
+    let k = 0
+    const v = await moveOnAfter(600_000, (scope) =>
+      openNursery(async (n) => {
+        const [s, r] = openSharedChannel<number>(cap, { codec: 'int32' })
+        if (workerSends) n.startSoon(sendForever, s)
+        else n.startSoon(receiveForever, r)
+        await using _mine = workerSends ? r : s
+        for (;;) {
+          if (workerSends) expect(await r.receive()).toBe(k++)
+          else await s.send(k++)
+          if (k === 1000) scope.deadline = currentTime() // cancelled mid-stream, at a known point
+        }
+      }),
+    )
+    expect(v).toBeUndefined()
+    expect(k).toBeGreaterThanOrEqual(1000)
+  }
+
   for (const [what, cap] of [
     ['size 0', 0],
     ['buffered, int32', 256],
   ] as const) {
     it(`moveOnAfter around a nursery whose worker sends forever while main receives under await using resolves undefined (${what})`, async () => {
       await run(async () => {
-        for (let lap = 0; lap < 5; lap++) {
-          let received = 0
-          const v = await moveOnAfter(600_000, (scope) =>
-            openNursery(async (n) => {
-              const [s, r] = openSharedChannel<number>(cap, { codec: 'int32' })
-              n.startSoon(sendForever, s)
-              await using rx = r
-              for (;;) {
-                expect(await rx.receive()).toBe(received++)
-                if (received === 1000) scope.deadline = currentTime() // cancelled mid-stream, at a known point
-              }
-            }),
-          )
-          expect(v).toBeUndefined()
-          expect(received).toBeGreaterThanOrEqual(1000)
-        }
+        for (let lap = 0; lap < 5; lap++) await cancelMidStream(cap, true)
       })
     })
 
     it(`the same with the worker receiving and main sending (${what})`, async () => {
       await run(async () => {
-        for (let lap = 0; lap < 5; lap++) {
-          let sent = 0
-          const v = await moveOnAfter(600_000, (scope) =>
-            openNursery(async (n) => {
-              const [s, r] = openSharedChannel<number>(cap, { codec: 'int32' })
-              n.startSoon(receiveForever, r)
-              await using tx = s
-              for (;;) {
-                await tx.send(sent++)
-                if (sent === 1000) scope.deadline = currentTime()
-              }
-            }),
-          )
-          expect(v).toBeUndefined()
-          expect(sent).toBeGreaterThanOrEqual(1000)
-        }
+        for (let lap = 0; lap < 5; lap++) await cancelMidStream(cap, false)
       })
     })
   }
