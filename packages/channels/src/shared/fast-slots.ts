@@ -254,7 +254,7 @@ export class FastSlots extends RingSlots {
         // Compares the whole word: fails if HOLD was set since the load.
         const nh = this.nextPos(h)
         if (Atomics.compareExchange(f, F_HEAD, w, nh | (w & hold)) === w) {
-          if (this.capacity >= 4 * STAMPS_PER_LINE) {
+          if (this.lineHints) {
             const ni = nh & this.fIdx
             this.headAtLineStart = ni === 0 || this.lineOffset(ni) === 0
           }
@@ -298,8 +298,8 @@ export class FastSlots extends RingSlots {
    * buffer is shorter than four lines of stamps (the caller polls the head).
    */
   nextLineReady(): boolean {
+    if (!this.lineHints) return false
     const c = this.capacity
-    if (c < 4 * STAMPS_PER_LINE) return false
     const h = Atomics.load(this.fc, F_HEAD) & ~this.fSlowBit
     const hi = h & this.fIdx
     let idx = hi + STAMPS_PER_LINE - this.lineOffset(hi)

@@ -116,21 +116,17 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
    * room) are moved into the buffer by each take (tryReceiveFast), so the
    * batch sees them as the locked batch does. `trail`: each take may trail a
    * sender at a line start (ring.ts `trailSender`; receiveMany), not for
-   * receiveManyNowait, which never waits. Only for the first `capacity` values
-   * of a batch: a sender that keeps up would otherwise keep a long batch
-   * (`receiveMany(Infinity)`) waiting for its next line for as long as it sends.
+   * receiveManyNowait, which never waits (ring.ts `receiveFastInBatch`).
    */
   private fastBatch(ring: Ring, max: number, trail: boolean): unknown[] {
-    const cap = ring.capacity
     if (ring.codec !== CODEC_BYTES) {
       const nums = [ring.outNum]
-      while (nums.length < max && (trail && nums.length < cap ? ring.receiveFastTrailing() : ring.tryReceiveFast())) nums.push(ring.outNum)
+      while (nums.length < max && ring.receiveFastInBatch(nums.length, trail)) nums.push(ring.outNum)
       return nums
     }
     const b = newBatch()
     b.items.push(captureIncoming(ring))
-    while (b.items.length < max && (trail && b.items.length < cap ? ring.receiveFastTrailing() : ring.tryReceiveFast()))
-      b.items.push(captureIncoming(ring))
+    while (b.items.length < max && ring.receiveFastInBatch(b.items.length, trail)) b.items.push(captureIncoming(ring))
     return this.decodeBatch(b)
   }
 

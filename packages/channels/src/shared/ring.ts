@@ -895,6 +895,17 @@ export class Ring extends FastSlots {
   }
 
   /**
+   * The next lock-free take of a batch that holds `taken` values: trailing
+   * the sender (`receiveFastTrailing`) while `trail` and fewer than
+   * `capacity` are taken (a sender that keeps up would otherwise keep a
+   * `receiveMany(Infinity)` waiting for its next line for as long as it
+   * sends), else `tryReceiveFast`.
+   */
+  receiveFastInBatch(taken: number, trail: boolean): boolean {
+    return trail && taken < this.capacity ? this.receiveFastTrailing() : this.tryReceiveFast()
+  }
+
+  /**
    * A receive without the lock: true with the value in `outNum`, false if the
    * caller must take the lock (nothing published: empty, or a sender is
    * writing it; offers and EndOfChannel are decided under the lock).

@@ -169,8 +169,7 @@ const NOT_TAKEN: unique symbol = Symbol('not taken')
  * A lock-free take (fast-slots.ts), as blockingReceive returns it, or
  * NOT_TAKEN (no published value there, or not a fast channel: take the lock).
  * A batch takes what else is there lock-free too (trailing the sender at
- * line starts, ring.ts `trailSender`, for its first `capacity` values, as
- * receive-channel.ts `fastBatch`).
+ * line starts for its first `capacity` values, ring.ts `receiveFastInBatch`).
  */
 function takeFast(ring: Ring, scratchOk: boolean, batch: Batch | undefined, max: number): Incoming | undefined | typeof NOT_TAKEN {
   if (!ring.receiveFastTrailing()) return NOT_TAKEN
@@ -180,15 +179,12 @@ function takeFast(ring: Ring, scratchOk: boolean, batch: Batch | undefined, max:
     if (numeric || (scratchOk && ring.outAt === OUT_SCRATCH && !ring.outHasEndpoints)) return undefined
     return captureIncoming(ring)
   }
-  const cap = ring.capacity
   if (numeric) {
     batch.nums.push(ring.outNum)
-    while (batch.nums.length < max && (batch.nums.length < cap ? ring.receiveFastTrailing() : ring.tryReceiveFast()))
-      batch.nums.push(ring.outNum)
+    while (batch.nums.length < max && ring.receiveFastInBatch(batch.nums.length, true)) batch.nums.push(ring.outNum)
   } else {
     batch.items.push(captureIncoming(ring))
-    while (batch.items.length < max && (batch.items.length < cap ? ring.receiveFastTrailing() : ring.tryReceiveFast()))
-      batch.items.push(captureIncoming(ring))
+    while (batch.items.length < max && ring.receiveFastInBatch(batch.items.length, true)) batch.items.push(captureIncoming(ring))
   }
   return undefined
 }

@@ -73,7 +73,14 @@ const { Cancelled } = __runtime
  * request (worker-pool.ts `requestCancel` stores it before anything the owner
  * does next), so without this the task's send failed with Broken and the
  * nursery reported that as an error instead of a cancellation. The operation
- * took or delivered nothing either way. `peerGone` for code running in the
+ * took or delivered nothing either way. Why the request is always seen when
+ * it caused the close: the owner's Atomics.store of the request (kState)
+ * comes before its close in program order, the close's RECV_OPEN/SEND_OPEN
+ * update is an Atomics operation this thread's operation read (under the lock
+ * or in a spin) before deciding BROKEN/END, and the flag is read here with
+ * Atomics.load after that: all sequentially consistent, so it holds the
+ * request. A request that came after the close may or may not be seen (either
+ * answer is a true account). `peerGone` for code running in the
  * task's context (its own call), `peerGoneFor` for a parked operation woken
  * from the dispatcher (its own status and task).
  */
