@@ -20,6 +20,26 @@
  *            offer"; send-channel.ts send, spinFirst)             default 0
  *   SPIN_UNARMED  mutation: an unregistered offer registers in offerLocked
  *            without reading (arming) the futex word: must fail
+ *   ZP       bit mask (CAP = 0): producer i (an async one) sends through the
+ *            size-0 lock-free slot first (zero-slot.ts; ring.ts sendZero):
+ *            claims it (tail CAS), publishes (stamp store), reads the
+ *            receivers' count and arm, spins for the take (any number of
+ *            reads), and withdraws (head CAS) when it gives up or sees no
+ *            receive handle open; a withdrawn value goes through the lock.
+ *            Every consumer then takes from the slot first, without the
+ *            lock and under it (each shared access its own step). Implies
+ *            the slot's SLOW (Z3), recomputed at every unlock.   default 0
+ *   ZNOGIVEUP  the slot's sender spins until its value is taken (or no
+ *            receive handle is open): its spin never runs out, so a lost
+ *            wake-up of a receiver is a deadlock instead of a delay until the
+ *            sender withdraws and sends through the lock (which bumps). The
+ *            protocol must not rely on the spin running out.
+ *   ZMUT_NO_ARM_RECHECK  mutation: a receiver that registers does not look
+ *            at the slot after arming: must fail (a receiver parked forever)
+ *   ZMUT_NO_WAITER_READ  mutation: the slot's sender does not read the
+ *            receivers' count after publishing: must fail
+ *   ZMUT_TAKE_PROMISED  mutation: a registered receiver takes the slot even
+ *            while values are promised (Z4): must fail
  *   NCANCEL  cancellations (withdraw, then retry) per process      default 1
  *   CANCELP, CANCELC  bit masks: producers / consumers that may be
  *            cancelled (the others never are)                      default 3, 3
@@ -76,6 +96,9 @@
 #ifndef RCLOSE
 #define RCLOSE 0
 #endif
+#ifndef ZP
+#define ZP 0
+#endif
 
 #define SLOTS (CAP + OVF)
 #define NPROC (1 + NP + NC)
@@ -119,6 +142,12 @@ bit armR = 0;                   /* H_ARMED & ARMED_RECV */
 byte meta[SLOTS];               /* meta ring: ENTRY_* kind */
 byte val[SLOTS];                /* data ring: producer * 16 + instance * 8 + k */
 
+/* ---- the size-0 lock-free slot (zero-slot.ts; ZP) ---- */
+byte ztail = 0;                 /* H_FTAIL: position (even) | SLOW (bit 0) */
+byte zhead = 0;                 /* H_FHEAD: position (even); HOLD is never set here (no select) */
+byte zstamp = 0;                /* the slot's stamp: pos free, pos + 1 published, pos + 2 freed */
+byte zval = 0;                  /* the slot's value */
+
 /* ---- the kernel's futex wait queues ---- */
 byte parkedOn[NPROC];           /* A_* the process sleeps on in Atomics.wait(Async) */
 
@@ -127,9 +156,9 @@ byte last[NP];                  /* last k taken from producer p (takes are under
 byte withdrawn[NP];             /* the value (with its instance bit) producer p last withdrew, 0 none */
 
 #define LOCALS \
-  byte r, seen, ticket, slot, old, got, ho, rw, k, k2, v, cancels; \
+  byte r, seen, ticket, slot, old, got, ho, rw, k, k2, v, cancels, zw, zs; \
   short ahead; \
-  bit registered, offered, promised, nS, nR, ns, nr, withdraw, nowait, inst, spinf
+  bit registered, offered, promised, nS, nR, ns, nr, withdraw, nowait, inst, spinf, zt
 
 /* ======================= futex primitives ======================= */
 
@@ -240,8 +269,13 @@ inline unlockLock() {
 #define CS_END   invariants(); gate() }; ringUnlock()
 #endif
 
-/* Ring.unlock, first half (still under the lock): the notify decision. */
+/* Ring.unlock, first half (still under the lock): the slot's SLOW (Z3), then the notify decision. */
 inline gate() {
+  if
+  :: ZP != 0 && (count > 0 || recvOpen == 0) -> ztail = ztail | 1
+  :: ZP != 0 && !(count > 0 || recvOpen == 0) -> ztail = ztail & 254
+  :: else -> skip
+  fi;
   ns = nS && sendWaiting > 0;
   nr = nR && recvWaiting > 0;
   nS = 0; nR = 0
@@ -301,6 +335,7 @@ inline unregR() { assert(recvWaiting > 0); recvWaiting-- }
 /* R1, R2, R4 (R3: asserted where promised values are taken) */
 inline invariants() {
   assert(live <= count && count <= SLOTS);
+  assert(ZP == 0 || (ztail & 254) == zhead || (ztail & 254) == zhead + 2);   /* Z1 */
   assert(handoffs <= recvWaiting && (CAP == 0 || handoffs == 0));
   assert(recvOpen > 0 || count == 0)
 }
@@ -343,6 +378,39 @@ inline skipTombstones() {
   :: count > 0 && meta[headIdx] == E_TOMB -> meta[headIdx] = E_NONE; advanceHead()
   :: else -> break
   od
+}
+
+/*
+ * A take from the slot (zero-slot.ts zTakeInGate), each shared access its own
+ * step: load the head, load the stamp, CAS the head, store the stamp. The
+ * value is read, and the ghost checks of takeHead made, in the CAS's step:
+ * the CAS is the take's linearization point, and nothing writes the value
+ * between it and the stamp store (a claimer needs that store first).
+ * zt = 1 if it took a value.
+ */
+inline zTake() {
+  zt = 0;
+  zw = zhead;
+  zs = zstamp;
+  if
+  :: zs == zw + 1 ->
+     atomic {
+       if
+       :: zhead == zw ->
+          zhead = zw + 2; zt = 1;
+          got = zval;
+          printf("MSC:   takes value %d from the slot (producer %d, #%d)\n", got, got / 16, got % 8);
+          assert(got != withdrawn[got / 16]);
+          assert((got % 8) == last[got / 16] + 1);
+          last[got / 16] = got % 8;
+          got = 0
+       :: else -> skip
+       fi
+     };
+     if :: zt -> zstamp = zw + 2 :: else -> skip fi
+  :: else -> skip
+  fi;
+  zw = 0; zs = 0
 }
 
 /* Ring.sendLocked(tid, v, .., registered, nowait = false) */
@@ -479,6 +547,71 @@ inline receiveLocked() {
   ho = 0
 }
 
+/*
+ * Ring.receiveLocked with the size-0 slot (ZP), as a critical section split
+ * where it touches what lock-free operations touch: the slot's take, and the
+ * register-arm-look of a receiver that will wait. `retry`: the dispatcher's
+ * attempt (waiting.ts), which arms and reads the word first and waits with
+ * that value.
+ */
+inline zReceiveCS(retry) {
+  atomic { lockw == 0 -> lockw = 1 };
+  if :: retry -> d_step { readSeqR() } :: else -> skip fi;
+  d_step { skipTombstones(); ho = handoffs };
+#ifdef ZMUT_TAKE_PROMISED
+  zTake();
+#else
+  if :: !registered || ho == 0 -> zTake() :: else -> zt = 0 fi;   /* Z4 */
+#endif
+  if
+  :: zt ->
+     d_step {
+       zt = 0;
+       if :: registered -> unregR() :: else -> skip fi;
+       if :: live > 0 || sendOpen == 0 -> bumpRecv() :: else -> skip fi;
+       r = DONE
+     }
+  :: else ->
+     d_step {
+       if
+       :: live > 0 && (registered || ho == 0) ->
+          takeHead();
+          if
+          :: registered -> unregR(); if :: ho > 0 -> handoffs = ho - 1 :: else -> skip fi
+          :: else -> skip
+          fi;
+          if :: live > 0 || sendOpen == 0 -> bumpRecv() :: else -> skip fi;
+          r = DONE
+       :: else ->
+          if
+          :: live == 0 && sendOpen == 0 && zstamp != zhead + 1 ->
+             if :: registered -> unregR() :: else -> skip fi;
+             r = END
+          :: else ->
+             r = WAIT;
+             if :: !registered -> regR(); readSeqR() :: else -> skip fi
+          fi
+       fi
+     };
+     if
+     :: r == WAIT && !retry ->
+        /* readSeq's look after the arm (the slot's Dekker pair): a value there means a stale word */
+#ifndef ZMUT_NO_ARM_RECHECK
+        zw = zhead;
+        zs = zstamp;
+        if :: zs == zw + 1 -> seen = seen - 1 :: else -> skip fi;
+        zw = 0; zs = 0
+#else
+        skip
+#endif
+     :: else -> skip
+     fi
+  fi;
+  ho = 0;
+  d_step { invariants(); gate(); lockw = 0 };
+  notifyAfter()
+}
+
 /* Ring.withdrawReceiveLocked(tid) */
 inline withdrawReceiveLocked() {
   rw = recvWaiting; ho = handoffs;
@@ -486,7 +619,7 @@ inline withdrawReceiveLocked() {
   :: rw - 1 >= ho ->
      unregR();
 #ifdef FIX2
-     if :: live > 0 -> bumpRecv() :: else -> skip fi;                     /* FIX 2 */
+     if :: live > 0 || (ZP != 0 && zstamp == zhead + 1) -> bumpRecv() :: else -> skip fi;   /* FIX 2 */
 #endif
      r = WB
   :: else ->
@@ -540,6 +673,56 @@ sendNext:
   v = p * 16 + inst * 8 + k;
   registered = 0; offered = 0; promised = 0; seen = 0; ticket = 0;
   spinf = ((SPINP >> p) & 1) && !sync;
+  if
+  :: ((ZP >> p) & 1) && !sync ->
+     /* ring.ts sendZero: claim the slot (tail, stamp, CAS), write, publish */
+     zw = ztail;
+     zs = zstamp;
+     if
+     :: (zw & 1) == 0 && zs == zw ->
+        atomic { if :: ztail == zw -> ztail = zw + 2; zt = 1 :: else -> zt = 0 fi }
+     :: else -> zt = 0
+     fi;
+     if
+     :: zt ->
+        zval = v;
+        zstamp = zw + 1;
+        printf("MSC: P%d send(%d): in the slot\n", p, v);
+#ifndef ZMUT_NO_WAITER_READ
+        /* the first Dekker pair: the store above, then the receivers' count and arm */
+        rw = recvWaiting;
+        if
+        :: rw > 0 && armR -> CS_BEGIN bumpRecv(); CS_END
+        :: else -> skip
+        fi;
+        rw = 0;
+#endif
+        /* the spin: a read that sees the stamp change (taken), or it gives up (ran out, or no receiver open) */
+        if
+        :: zstamp != zw + 1 -> printf("MSC: P%d slot: taken\n", p); zt = 0; zw = 0; zs = 0; k++; goto sendNext
+#ifdef ZNOGIVEUP
+        :: recvOpen == 0 -> skip
+#else
+        :: true -> skip
+#endif
+        fi;
+        /* zWithdrawOwn: the head's CAS from its position, racing the takers' */
+        atomic { if :: zhead == zw -> zhead = zw + 2; zt = 1 :: else -> zt = 0 fi };
+        if
+        :: zt ->
+           zstamp = zw + 2;
+           zt = 0; zw = 0; zs = 0;
+           printf("MSC: P%d slot: withdrawn\n", p);
+           if
+           :: recvOpen == 0 -> goto closeSend                     /* Z_BROKEN */
+           :: else -> spinf = 0                                     /* through the lock, no second spin */
+           fi
+        :: else -> printf("MSC: P%d slot: taken (withdrawal lost)\n", p); zw = 0; zs = 0; k++; goto sendNext
+        fi
+     :: else -> zw = 0; zs = 0                                      /* Z_NOT_SENT */
+     fi
+  :: else -> skip
+  fi;
   /* first attempt: send() / blockingSend's first loop turn */
   CS_BEGIN
     sendLocked();
@@ -646,7 +829,14 @@ recvNext:
   :: true -> skip
   fi;
   registered = 0; seen = 0;
-  CS_BEGIN nowait = 0; receiveLocked(); printf("MSC: C%d receive: %d\n", c, r); CS_END;
+  if
+  :: ZP != 0 ->
+     zTake();                                              /* the lock-free take (receiveFastTrailing) */
+     if :: zt -> zt = 0; goto recvNext :: else -> skip fi;
+     nowait = 0; zReceiveCS(0); printf("MSC: C%d receive: %d\n", c, r)
+  :: else ->
+     CS_BEGIN nowait = 0; receiveLocked(); printf("MSC: C%d receive: %d\n", c, r); CS_END
+  fi;
   if
   :: r == DONE -> goto recvNext
   :: r == END -> goto gotEnd
@@ -659,7 +849,10 @@ recvNext:
      :: parkedOn[_pid] == A_NONE -> skip                  /* woken (or the word had changed) */
      :: atomic { cancels < NCANCEL -> parkedOn[_pid] = A_NONE; cancels++ }; goto cancelRecv
      fi;
-     CS_BEGIN receiveLocked(); readSeqR(); printf("MSC: C%d retry receive: %d\n", c, r); CS_END;
+     if
+     :: ZP != 0 -> zReceiveCS(1); printf("MSC: C%d retry receive: %d\n", c, r)
+     :: else -> CS_BEGIN receiveLocked(); readSeqR(); printf("MSC: C%d retry receive: %d\n", c, r); CS_END
+     fi;
      if
      :: r == DONE -> goto recvNext
      :: r == END -> goto gotEnd
@@ -701,6 +894,7 @@ init {
   _nr_pr == 1;
   assert(sendWaiting == 0 && recvWaiting == 0 && handoffs == 0);
   assert(sendOpen == 0 && recvOpen == 0 && count == 0);
+  assert(ZP == 0 || ztail == (zhead | 1));                 /* the slot empty, SLOW set (no receiver) */
   if
   :: RCLOSE == 0 ->
      i = 0;

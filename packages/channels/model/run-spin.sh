@@ -16,6 +16,7 @@
 #                                                         # select-p1-only, MUT_MEM_NO_O2 with select-r0-p1-mem)
 #                                                         # that its checks must catch
 #   bash packages/channels/model/run-spin.sh --fast-mutations  # fast.pml mutations: exit 0 only if every one is caught
+#   bash packages/channels/model/run-spin.sh --zslot-mutations # ring.pml's size-0 slot (ZP) mutations: the same
 #
 # Every configuration is an exhaustive safety run (assertions + invalid end
 # states = a waiter parked forever); a search that hits the memory or depth
@@ -35,6 +36,7 @@ while [ $# -gt 0 ]; do
     --unarmed) variant=unarmed; extra="-DFIXED -DUNARMED" ;;
     --spin-unarmed) variant=spin-unarmed; extra="-DFIXED -DSPIN_UNARMED" ;;   # a mutation the *-spin* configurations must catch
     --fast-mutations) variant=fast-mutations ;;   # fast.pml with one half of a Dekker pair removed: every one must fail
+    --zslot-mutations) variant=zslot-mutations ;; # ring.pml's size-0 slot with one rule removed: every one must fail
     --only) only="$2"; shift ;;
     --select-mutation) selmut="-D$2"; shift ;;
     *) echo "run-spin.sh: unknown argument $1" >&2; exit 2 ;;
@@ -70,6 +72,13 @@ CONFIGS=(
   "cap0-2p2c-spin-mixed-close|-DSIMPLE_LOCK -DCAP=0 -DNP=2 -DNC=2 -DNV=1 -DSPINP=1 -DSYNCP=2 -DRCLOSE=1 -DCANCELP=1 -DCANCELC=0"
   "cap1-2p2c-spin-cancel|-DSIMPLE_LOCK -DCAP=1 -DNP=2 -DNC=2 -DNV=1 -DSPINP=3 -DCANCELP=1 -DCANCELC=1"
   "cap1-2p2c-spin-early-close|-DSIMPLE_LOCK -DCAP=1 -DNP=2 -DNC=2 -DNV=1 -DSPINP=3 -DRCLOSE=3 -DCANCELP=1 -DCANCELC=0"
+  "cap0-zslot-1p2c-2values|-DSIMPLE_LOCK -DCAP=0 -DNP=1 -DNC=2 -DNV=2 -DZP=1 -DNCANCEL=0"
+  "cap0-zslot-nogiveup-1p2c-2values|-DSIMPLE_LOCK -DZNOGIVEUP -DCAP=0 -DNP=1 -DNC=2 -DNV=2 -DZP=1 -DNCANCEL=0"
+  "cap0-zslot-nogiveup-1p2c-cancel-close|-DSIMPLE_LOCK -DZNOGIVEUP -DCAP=0 -DNP=1 -DNC=2 -DNV=2 -DZP=1 -DRCLOSE=2 -DCANCELP=0 -DCANCELC=1"
+  "cap0-zslot-1p2c-cancel-close|-DSIMPLE_LOCK -DCAP=0 -DNP=1 -DNC=2 -DNV=2 -DZP=1 -DRCLOSE=2 -DCANCELP=0 -DCANCELC=1"
+  "cap0-zslot-2p1c-cancel|-DSIMPLE_LOCK -DCAP=0 -DNP=2 -DNC=1 -DNV=1 -DZP=3 -DCANCELP=1 -DCANCELC=1"
+  "cap0-zslot-2p2c-handoff|-DSIMPLE_LOCK -DCAP=0 -DNP=2 -DNC=2 -DNV=1 -DZP=1 -DNCANCEL=0"
+  "cap0-zslot-2p2c-sync-close|-DSIMPLE_LOCK -DCAP=0 -DNP=2 -DNC=2 -DNV=1 -DZP=1 -DSYNCP=2 -DRCLOSE=1 -DCANCELP=0 -DCANCELC=2"
   "futex-lock-cap0-2p1c-spin|-DCAP=0 -DNP=2 -DNC=1 -DNV=1 -DSPINP=3 -DNCANCEL=0"
   "futex-lock-cap0-2p1c|-DCAP=0 -DNP=2 -DNC=1 -DNV=1 -DNCANCEL=0"
   "futex-lock-cap1-1p2c|-DCAP=1 -DNP=1 -DNC=2 -DNV=1 -DNCANCEL=0"
@@ -123,6 +132,16 @@ FAST_MUTATIONS=(
   "mut-no-room-recheck|-DNOCLOSE -DLEAVE=1 -DCAP=1 -DNP=2 -DNC=1 -DNV=2 -DNO_ROOM_RECHECK"
 )
 
+# Mutations of the size-0 lock-free slot (ring.pml with ZP; src/shared/zero-slot.ts), run with
+# --zslot-mutations: each removes one half of its Dekker pair, or Z4. ZNOGIVEUP: the slot's
+# sender spins until taken, so a lost wake-up is a deadlock rather than a delay until it
+# withdraws and sends through the lock (the faithful model passes those configurations too).
+ZSLOT_MUTATIONS=(
+  "zmut-no-arm-recheck|-DSIMPLE_LOCK -DZMUT_NO_ARM_RECHECK -DZNOGIVEUP -DCAP=0 -DNP=1 -DNC=2 -DNV=2 -DZP=1 -DRCLOSE=2 -DCANCELP=0 -DCANCELC=1"
+  "zmut-no-waiter-read|-DSIMPLE_LOCK -DZMUT_NO_WAITER_READ -DZNOGIVEUP -DCAP=0 -DNP=1 -DNC=2 -DNV=2 -DZP=1 -DNCANCEL=0"
+  "zmut-take-promised|-DSIMPLE_LOCK -DZMUT_TAKE_PROMISED -DCAP=0 -DNP=2 -DNC=2 -DNV=1 -DZP=1 -DNCANCEL=0"
+)
+
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
@@ -156,6 +175,10 @@ for c in "${SYNC_CONFIGS[@]}"; do all+=("$c|sync.pml"); done
 if [ "$variant" = fast-mutations ]; then
   all=()
   for c in "${FAST_MUTATIONS[@]}"; do all+=("$c|fast.pml"); done
+elif [ "$variant" = zslot-mutations ]; then
+  extra="-DFIXED"
+  all=()
+  for c in "${ZSLOT_MUTATIONS[@]}"; do all+=("$c|ring.pml"); done
 else
   for c in "${SELECT_CONFIGS[@]}"; do all+=("$c|select.pml"); done
   for c in "${FAST_CONFIGS[@]}"; do all+=("$c|fast.pml"); done
@@ -200,13 +223,13 @@ for name in "${names[@]}"; do
   total_states=$((total_states + states))
   total_errors=$((total_errors + errors))
 done
-if [ "$variant" = fast-mutations ]; then
+if [ "$variant" = fast-mutations ] || [ "$variant" = zslot-mutations ]; then
   caught=0
   for name in "${names[@]}"; do
     e=$(sed -n 's/.*errors: \([0-9][0-9]*\).*/\1/p' "$work/$name/pan.out" 2>/dev/null | head -1)
     [ "${e:-0}" != 0 ] && caught=$((caught + 1))
   done
-  echo "spin: fast.pml mutations: $caught of ${#names[@]} caught"
+  echo "spin: $variant: $caught of ${#names[@]} caught"
   [ "$caught" -eq "${#names[@]}" ]
   exit
 fi

@@ -123,8 +123,10 @@ function nextPow2(n: number): number {
 
 /** The views of the lock-free buffer (all empty on a channel without one). */
 export class FastSlots extends RingSlots {
-  /** True if this channel has the lock-free buffer (H_FAST != 0). */
+  /** True if this channel has the lock-free buffer (H_FAST = 1). */
   readonly fast: boolean
+  /** True if this size-0 channel has the lock-free slot (H_FAST = FAST_ZERO_SLOT; zero-slot.ts), whose positions are a capacity-1 buffer's. */
+  readonly zslot: boolean
   /** The header view (F_HEAD, F_TAIL are header words). */
   readonly fc: Int32Array
   readonly stamps: Int32Array
@@ -141,6 +143,7 @@ export class FastSlots extends RingSlots {
   constructor(block: number) {
     super(block)
     this.fast = this.a.i32[(block >> 2) + H_FAST] === 1
+    this.zslot = this.a.i32[(block >> 2) + H_FAST] === L.FAST_ZERO_SLOT
     const c = this.fast ? this.capacity : 0
     const sab = this.a.sab
     // Views of the slots after the locked ring's OVERFLOW_SLOTS (layout.ts).
@@ -403,7 +406,7 @@ export class FastSlots extends RingSlots {
    * change them between its checks.
    */
   holdLocked(): void {
-    if (!this.fast) return
+    if (!this.fast && !this.zslot) return
     this.holding = true
     Atomics.or(this.fc, F_TAIL, this.fSlowBit)
     Atomics.or(this.fc, F_HEAD, this.fSlowBit)

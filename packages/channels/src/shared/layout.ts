@@ -57,7 +57,8 @@
  * | 30  | H_FAST          | creator, then read-only    | 1: the buffer is lock-free (fast-slots.ts): the first            |
  * |     |                 |                            | OVERFLOW_SLOTS meta/data slots are the locked queue of offers,   |
  * |     |                 |                            | the other `capacity` meta words are its stamps and the other     |
- * |     |                 |                            | data slots its values. 0: the locked ring is the buffer          |
+ * |     |                 |                            | data slots its values. 0: the locked ring is the buffer.         |
+ * |     |                 |                            | FAST_ZERO_SLOT (2): size 0 with the lock-free slot (zero-slot.ts)|
  * |31   | (unused)        |                            |                                                                  |
  * | 32  | H_FHEAD         | receivers (CAS), no lock   | fast: the lock-free buffer's head position (own cache line)     |
  * |33-47| (padding)       |                            | keeps H_FHEAD's line apart from H_FSLOW's                        |
@@ -67,7 +68,10 @@
  * |49-63| (padding)       |                            | keeps H_FSLOW's line apart from H_FTAIL's                        |
  * | 64  | H_FTAIL         | senders (CAS), no lock;    | fast: the tail position, and the SLOW bit (fast-slots.ts, F1)    |
  * |     |                 | SLOW bit: the lock holder  |                                                                  |
- * |65-95| (padding)       |                            | keeps H_FTAIL's line apart from the owner table's                |
+ * |65-95| (padding)       |                            | keeps H_FTAIL's line apart from the owner table's; on a size-0  |
+ * |     |                 |                            | channel with the lock-free slot (H_FAST = FAST_ZERO_SLOT), its  |
+ * |     |                 |                            | first 64-byte-aligned 16 words are that slot's one cache line   |
+ * |     |                 |                            | (`zeroSlotWord`; zero-slot.ts has the slot's own table)         |
  * | 96..| owner table     | lock                       | OWNER_ENTRIES × [threadId+1, sendHandles, recvHandles,           |
  * |     |                 |                            |   sendWaiting, recvWaiting, selects]; threadId+1 = 0 marks a     |
  * |     |                 |                            |   free entry; `selects` is that thread's share of H_SELECTS      |
@@ -126,12 +130,30 @@ export const SELECT_FIELD_MASK = (1 << 15) - 1
 export const H_MAXBUF = 28
 /** 1 if the channel's buffer is lock-free (fast-slots.ts); 0 = the locked ring. */
 export const H_FAST = 30
+/** H_FAST of a size-0 channel with the lock-free slot (zero-slot.ts): the slot's head and tail are H_FHEAD and H_FTAIL. */
+export const FAST_ZERO_SLOT = 2
 /** Fast channels: the lock-free buffer's head and tail positions, 128 bytes apart (fast-slots.ts). */
 export const H_FHEAD = 32
 /** Fast channels: the receivers' copy of SLOW, on its own line (fast-slots.ts). */
 export const H_FSLOW = 48
 export const H_FTAIL = 64
 export const H_OWNERS = 96
+
+/** Int32 words of the size-0 lock-free slot: one 64-byte cache line (zero-slot.ts). */
+export const ZERO_SLOT_WORDS = 16
+
+/**
+ * The header word (relative to the block) where the size-0 lock-free slot's
+ * line starts: the first word after H_FTAIL at a 64-byte boundary of the
+ * shared buffer (blocks are only 8-aligned). It lies in H_FTAIL's padding
+ * (words 65..95) whatever the block's alignment, and shares no line with
+ * H_FTAIL nor with the owner table.
+ */
+export function zeroSlotWord(block: number): number {
+  let k = H_FTAIL + 1
+  while ((block + 4 * k) % 64 !== 0) k++
+  return k
+}
 
 /** Owner-table entry fields (Int32 offsets inside one entry). */
 export const O_THREAD = 0 // threadId + 1; 0 = free entry

@@ -22,6 +22,7 @@ const {
   H_CAPACITY,
   H_CODEC,
   H_FAST,
+  FAST_ZERO_SLOT,
   H_GEN,
   H_NEXT,
   H_PREV,
@@ -63,12 +64,13 @@ const DEFAULT_MAX_BUFFER_BYTES = 4 << 20
  * The lock-free buffer (fast-slots.ts; issue 14) for capacities 1..2^22, every
  * codec (byte values that are inline and carry no endpoints go lock-free; the
  * others take the lock into the same buffer). On by default since it passed
- * the big soak (docs/RELIABILITY.md);
+ * the big soak (docs/RELIABILITY.md). Size 0 gets the lock-free slot instead
+ * (zero-slot.ts).
  * GOTRIO_SHARED_FAST=0 in the environment of the thread that opens a channel
  * gives it the locked ring instead (for bisecting, and for comparing the two).
  */
 function fastBufferWanted(capacity: number): boolean {
-  if (capacity < 1 || capacity > MAX_RING_CAPACITY) return false
+  if (capacity > MAX_RING_CAPACITY) return false
   return typeof process === 'undefined' || process.env.GOTRIO_SHARED_FAST !== '0'
 }
 const MAX_BUFFER_BYTES = 0x7fffffff
@@ -112,8 +114,13 @@ export function openSharedChannel<T>(
   a[h + H_BYTES_BUDGET] = budget
   a[h + H_BLOCK] = block
   if (fastBufferWanted(capacity)) {
-    a[h + H_FAST] = 1
-    initFastStamps(a, h, capacity)
+    if (capacity === 0) {
+      // The size-0 lock-free slot (zero-slot.ts): its stamp starts at 0, free for position 0 (a zeroed block).
+      a[h + H_FAST] = FAST_ZERO_SLOT
+    } else {
+      a[h + H_FAST] = 1
+      initFastStamps(a, h, capacity)
+    }
   }
   a[h + H_SEND_OPEN] = 1
   a[h + H_RECV_OPEN] = 1

@@ -77,6 +77,12 @@ export function checkRing(r: Ring): string | undefined {
   if (!(live >= 0 && live <= count && count <= r.slots)) return `R1: live ${live} count ${count} slots ${r.slots}`
   if (ho > r.plainReceiversLocked() || (r.capacity > 0 && ho !== 0)) return `R2: handoffs ${ho}`
   if (r.get(H_RECV_OPEN) === 0 && count !== 0) return 'R4'
+  if (r.zslot) {
+    // Z1 and Z3 (zero-slot.ts); the tail's SLOW bit is read by itself (a select's HOLD may set it alone).
+    const z = r.zCheck()
+    if (z) return z
+    if ((count > 0 || r.get(H_RECV_OPEN) === 0) && !(r.slowSet() && r.tailSlowSet())) return 'Z3: an entry is queued but the slot is open'
+  }
   const [overflowError, overflowOol] = checkOverflow(r)
   if (overflowError) return overflowError
   const ov = r.get(H_OV_COUNT)

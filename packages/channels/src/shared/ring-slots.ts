@@ -258,6 +258,19 @@ export class RingSlots {
     for (let k = 0, n = (len + 3) >> 2; k < n; k++) scratch32[k] = d[w + 2 + k]!
   }
 
+  /**
+   * A byte value of the size-0 lock-free slot (zero-slot.ts): its `len`
+   * inline bytes, words `from`.. of `src`, into the scratch buffer and out*
+   * (OUT_SCRATCH; never out of line, never with endpoints there).
+   */
+  protected takeInlineWords(src: Int32Array, from: number, len: number): void {
+    this.outLen = len
+    this.outNum = 0
+    this.outHasEndpoints = false
+    this.outAt = OUT_SCRATCH
+    for (let k = 0, n = (len + 3) >> 2; k < n; k++) scratch32[k] = src[from + k]!
+  }
+
   /** Frees an entry's out-of-line block (BYTES_USED too) when it is dropped unreceived. Returns its bytes if it carried endpoints. */
   protected dropEntry(slot: number): Uint8Array | undefined {
     if (this.codec !== CODEC_BYTES) return undefined

@@ -130,7 +130,8 @@ import * as __lock from './lock.ts'
 import * as __overflow from './overflow.ts'
 import { ownerAdd, ownerGet, ownerTake } from './owners.ts'
 import { checkRing } from './ring-check.ts'
-import { FastSlots, V_OK } from './fast-slots.ts'
+import { V_OK } from './fast-slots.ts'
+import * as __zeroSlot from './zero-slot.ts'
 import * as __ringSlots from './ring-slots.ts'
 import * as __arena from './arena.ts'
 import * as __spin from './spin.ts'
@@ -143,6 +144,7 @@ const { overflowDrop, overflowPush, overflowReserve, overflowShift } = __overflo
 const { SpinBudget, spinAllowed, spinPause, spinPauseLocked, LOCKED_SLOWER } = __spin
 const { free } = __arena
 const { OUT_OOL } = __ringSlots
+const { ZeroSlot, Z_TAKEN, Z_BROKEN, Z_WITHDRAWN, Z_NOT_SENT } = __zeroSlot
 /** trailSender: reads of the next line's stamp before taking anyway (~10 µs with spinPause), and line starts it then stays off. */
 const TRAIL_POLLS = 96
 const TRAIL_OFF = 64
@@ -214,7 +216,7 @@ function waiterMark(tid: number): number {
 }
 
 /** One thread's access object to one channel, shared by every handle of it in this thread. */
-export class Ring extends FastSlots {
+export class Ring extends ZeroSlot {
   /** Output of a WAIT result: the futex value read under the lock. */
   seen = 0
   /** Output of an OFFERED result: the offer's ticket. */
@@ -242,6 +244,8 @@ export class Ring extends FastSlots {
     const held = this.holding
     if (held) this.releaseHold()
     if (this.fast) this.syncSlow(this.get(H_COUNT) > 0 || this.get(H_SEND_WAITING) > 0 || this.get(H_RECV_OPEN) === 0, held)
+    // Z3 (zero-slot.ts): the size-0 slot stays closed while an entry is queued in the ring.
+    else if (this.zslot) this.syncSlow(this.get(H_COUNT) > 0 || this.get(H_RECV_OPEN) === 0, held)
     const ns = (this.notifySend && i[this.h + H_SEND_WAITING]! > 0) || this.wakeSend
     const nr = this.notifyRecv && i[this.h + H_RECV_WAITING]! > 0
     // Cleared on every unlock: a flag left over would notify after a later,
@@ -276,6 +280,8 @@ export class Ring extends FastSlots {
     // Atomics: on a fast channel, lock-free senders read H_ARMED (the third Dekker pair, below).
     Atomics.or(i, this.h + H_ARMED, side === SIDE_SEND ? ARMED_SEND : ARMED_RECV)
     const seen = Atomics.load(i, this.h + (side === SIDE_SEND ? H_SEQ_SEND : H_SEQ_RECV))
+    // The size-0 slot's pair (zero-slot.ts "Ordering"): armed, then look at the slot.
+    if (this.zslot && recheck && side === SIDE_RECV && this.zReady()) return (seen - 1) | 0
     if (!this.fast || !recheck) return seen
     // The third Dekker pair (fast-slots.ts "Ordering"): a lock-free send
     // publishes, then bumps only if ARMED_RECV is set; this receiver armed,
@@ -373,6 +379,16 @@ export class Ring extends FastSlots {
       }
       return false
     }
+    if (this.zslot && forReceive) {
+      // The size-0 slot's line (a value there is the usual case), and every
+      // eighth read the lock's line (an offer in the ring, or no sender left).
+      for (let k = 0; k < spins; k++) {
+        spinPause()
+        if (this.zReady()) return true
+        if ((k & 7) === 7 && (Atomics.load(i, H_LIVE) > 0 || Atomics.load(i, H_SEND_OPEN) === 0)) return true
+      }
+      return false
+    }
     // The lock's line: fewer, slower reads (spin.ts LOCKED_SLOWER).
     for (let k = 0, n = (spins / LOCKED_SLOWER) | 0; k < n; k++) {
       spinPauseLocked()
@@ -455,7 +471,7 @@ export class Ring extends FastSlots {
       if (forReceive) return !this.headReady() && Atomics.load(i, H_COUNT) === 0 && Atomics.load(i, H_SEND_OPEN) > 0
       return !this.tailFree() && Atomics.load(i, H_RECV_OPEN) > 0
     }
-    if (forReceive) return Atomics.load(i, H_LIVE) === 0 && Atomics.load(i, H_SEND_OPEN) > 0
+    if (forReceive) return Atomics.load(i, H_LIVE) === 0 && Atomics.load(i, H_SEND_OPEN) > 0 && !this.zReady()
     // H_OV_COUNT is 0 on a channel without overflow: not read there (it shares the hot header line).
     return (
       this.capacity > 0 &&
@@ -689,6 +705,13 @@ export class Ring extends FastSlots {
     this.skipTombstones()
     if (this.overflows) this.refill()
     const ho = this.get(H_HANDOFFS)
+    // The size-0 slot first: its value is older than every entry in the ring
+    // (Z3), but not for a receiver a value is promised to (Z4, R2).
+    if (this.zslot && (!registered || ho === 0) && this.zTake(true)) {
+      if (registered) this.unregister(tid, SIDE_RECV)
+      if (this.get(H_LIVE) > 0 || this.get(H_SEND_OPEN) === 0) this.bumpRecv() // pass the baton (below)
+      return DONE
+    }
     if (this.get(H_LIVE) > 0 && (registered || ho === 0)) {
       this.takeHead()
       if (registered) {
@@ -706,7 +729,8 @@ export class Ring extends FastSlots {
       if (this.get(H_LIVE) > 0 || this.get(H_SEND_OPEN) === 0) this.bumpRecv()
       return DONE
     }
-    if (this.get(H_LIVE) === 0 && this.get(H_SEND_OPEN) === 0) {
+    // A dead sender's value may still be in the size-0 slot (Z2), promised values ahead of it.
+    if (this.get(H_LIVE) === 0 && this.get(H_SEND_OPEN) === 0 && !this.zReady()) {
       if (registered) this.unregister(tid, SIDE_RECV)
       return END
     }
@@ -730,7 +754,7 @@ export class Ring extends FastSlots {
       // and sleeps on SEQ_RECV: wake it, or the value is stranded and its
       // sender waits for the take forever (spin model, model/README.md:
       // "a cancelled receiver strands a promised value").
-      if (this.get(H_LIVE) > 0 || (this.fast && this.fastCount() > 0)) this.bumpRecv()
+      if (this.get(H_LIVE) > 0 || (this.fast && this.fastCount() > 0) || this.zReady()) this.bumpRecv()
       return WOULD_BLOCK
     }
     return this.receiveLocked(tid, true, true)
@@ -772,6 +796,62 @@ export class Ring extends FastSlots {
     this.advanceHead()
     return m & ENTRY_KIND_MASK
   }
+
+  // ---- the size-0 lock-free slot (zero-slot.ts) ------------------------------
+
+  /** A take from the size-0 slot (zero-slot.ts), inside the termination gate. */
+  zTake(locked: boolean): boolean {
+    criticalEnter()
+    const ok = this.zTakeInGate(locked)
+    criticalLeave()
+    return ok
+  }
+
+  /**
+   * A plain async send through the size-0 slot (zero-slot.ts): the number
+   * `num`, or `bytes[0..n)` (n <= ZERO_SLOT_BYTES, inline, no endpoints).
+   * Z_TAKEN: a receiver took it, the send is complete. Z_BROKEN: every
+   * receive handle closed before any took it. Z_WITHDRAWN: the spin ran out
+   * and the value was taken back: send it through the lock, without spinning
+   * again. Z_NOT_SENT: the slot was not free, or spinning would not pay (no
+   * receive handle in another thread, spin.ts): send it through the lock as
+   * before. The caller checked that its thread has no waiting send (FIFO).
+   */
+  sendZero(num: number, bytes: Uint8Array | undefined, n: number): number {
+    const b = this.sendSpin
+    if (b.n === 0 || !this.partnerElsewhere(threadId, SIDE_SEND) || !spinAllowed()) return Z_NOT_SENT
+    criticalEnter()
+    if (!this.zClaimWrite(num, bytes, n)) {
+      criticalLeave()
+      return Z_NOT_SENT
+    }
+    this.zPublish()
+    // The first Dekker pair (zero-slot.ts "Ordering"): the stamp store above, then the waiters.
+    const i = this.i32
+    if (Atomics.load(i, H_RECV_WAITING) > 0 && (Atomics.load(i, H_ARMED) & ARMED_RECV) !== 0) {
+      this.lock()
+      this.bumpRecv()
+      this.unlock()
+    }
+    criticalLeave()
+    if (this.zSpinTaken(b.n, this.recvOpen, spinPause)) {
+      b.won()
+      return Z_TAKEN
+    }
+    criticalEnter()
+    const r = this.zWithdrawOwn()
+    criticalLeave()
+    if (r === Z_TAKEN) {
+      b.won()
+      return Z_TAKEN
+    }
+    // Withdrawn: with no receive handle open that is the send's answer (Trio's
+    // BrokenResourceError); otherwise the locked ring decides (and may register).
+    return Atomics.load(i, H_RECV_OPEN) === 0 ? Z_BROKEN : Z_WITHDRAWN
+  }
+
+  /** A racy read for the slot's spinning sender (zSpinTaken): a receive handle is open. */
+  private readonly recvOpen = (): boolean => Atomics.load(this.i32, H_RECV_OPEN) !== 0
 
   // ---- the lock-free buffer (fast channels, fast-slots.ts) ------------------
 
@@ -889,7 +969,7 @@ export class Ring extends FastSlots {
    * lock-free buffer. The Nowait forms call `tryReceiveFast` (no waiting).
    */
   receiveFastTrailing(): boolean {
-    if (!this.fast) return false
+    if (!this.fast) return this.zslot && this.zTake(false)
     if (this.headAtLineStart) this.trailSender()
     return this.tryReceiveFast()
   }
@@ -911,6 +991,7 @@ export class Ring extends FastSlots {
    * writing it; offers and EndOfChannel are decided under the lock).
    */
   tryReceiveFast(): boolean {
+    if (this.zslot) return this.zTake(false)
     criticalEnter()
     if (!this.vpop(false)) {
       criticalLeave()
@@ -1219,6 +1300,9 @@ export class Ring extends FastSlots {
       if (side === SIDE_SEND) this.setSlow()
       const ready = side === SIDE_SEND ? this.fastCount() < this.capacity : this.fastCount() > 0 || this.get(H_COUNT) > 0
       if (ready) Atomics.add(this.i32, this.h + (side === SIDE_SEND ? H_SEQ_SEND : H_SEQ_RECV), 1)
+    } else if (side === SIDE_RECV && this.zReady()) {
+      // The same re-check for the size-0 slot's lock-free senders (zero-slot.ts "Ordering").
+      Atomics.add(this.i32, this.h + H_SEQ_RECV, 1)
     }
     return seen
   }
@@ -1255,7 +1339,7 @@ export class Ring extends FastSlots {
     this.ownerAdd(threadId, O_SELECTS, -one)
     // Like a plain receiver's withdrawal: a value left in the ring may be for a
     // receiver that sleeps behind this one's registration.
-    if (side === SIDE_RECV && (this.get(H_LIVE) > 0 || (this.fast && this.fastCount() > 0))) this.bumpRecv()
+    if (side === SIDE_RECV && (this.get(H_LIVE) > 0 || (this.fast && this.fastCount() > 0) || this.zReady())) this.bumpRecv()
   }
 
   unregister(tid: number, side: number): void {

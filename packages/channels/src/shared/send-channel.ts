@@ -25,6 +25,7 @@ import type { Ring } from './ring.ts'
 import * as __spin from './spin.ts'
 import * as __sync from './sync.ts'
 import * as __waiting from './waiting.ts'
+import * as __zeroSlot from './zero-slot.ts'
 import type { Outgoing } from './waiting.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { checkCancelled, current, macrotask, park, yieldDue } = __lowlevel
@@ -33,6 +34,7 @@ const { alloc, free } = __arena
 const { encodeBytes, checkNumber } = __codec
 const { encodeScratch, fastEncodeScratch } = __fastStructured
 const { SIDE_SEND, HANDED, SPIN_TAKEN } = __ring
+const { ZERO_SLOT_BYTES, Z_BROKEN, Z_NOT_SENT, Z_TAKEN, Z_WITHDRAWN } = __zeroSlot
 const { spinAllowed } = __spin
 const { blockingSend } = __sync
 const { DONE, OFFERED, WAIT, BROKEN, WOULD_BLOCK, peerGone } = __waiting
@@ -107,21 +109,31 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     const idle = l.send.queue.length === 0
     // A small plain value (structured codec) that fits a slot goes from the
     // scratch buffer straight into the lock-free buffer: no copy, no allocation.
-    const scratch = !numeric && ring.fast && idle && this.codec.user === undefined
+    const scratch = !numeric && (ring.fast || ring.zslot) && idle && this.codec.user === undefined
     const n = scratch ? fastEncodeScratch(value) : -1
     let enc: Outgoing | undefined
+    // The size-0 lock-free slot (zero-slot.ts): sent there and taken, or sent through the lock below.
+    let z = Z_NOT_SENT
     if (n >= 0) {
-      if (n <= ring.slotBytes - B_INLINE_START && ring.trySendFastBytes(encodeScratch(), n)) {
+      if (ring.zslot) {
+        if (n <= ZERO_SLOT_BYTES) z = ring.sendZero(0, encodeScratch(), n)
+      } else if (n <= ring.slotBytes - B_INLINE_START && ring.trySendFastBytes(encodeScratch(), n)) {
         return yieldDue() ? macrotask() : RESOLVED
       }
-      enc = outgoing(ring, encodeScratch().slice(0, n), NONE)
+      if (z !== Z_TAKEN && z !== Z_BROKEN) enc = outgoing(ring, encodeScratch().slice(0, n), NONE)
     } else {
       enc = numeric ? undefined : this.encode(ring, 'SharedSendChannel.send', value, scratch)
-      // The lock-free buffer (fast-slots.ts): only when no send of this thread waits (FIFO).
-      if (idle && ring.trySendFastOut(num, enc)) {
+      if (ring.zslot) {
+        if (idle && (enc === undefined || (enc.ool === 0 && enc.flags === 0 && enc.bytes!.length <= ZERO_SLOT_BYTES))) {
+          z = ring.sendZero(num, enc?.bytes, enc === undefined ? 0 : enc.bytes!.length)
+        }
+      } else if (idle && ring.trySendFastOut(num, enc)) {
+        // The lock-free buffer (fast-slots.ts): only when no send of this thread waits (FIFO).
         return yieldDue() ? macrotask() : RESOLVED
       }
     }
+    if (z === Z_TAKEN) return yieldDue() ? macrotask() : RESOLVED
+    if (z === Z_BROKEN) throw brokenError()
     // A spin that saw room goes back to the lock-free push, not to the lock.
     if (idle && ring.spinIfUseful(SIDE_SEND) && ring.trySendFastOut(num, enc)) {
       return yieldDue() ? macrotask() : RESOLVED
@@ -130,6 +142,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     let seen = 0
     let elsewhere = false
     let spinFirst = false
+    const zSpun = z === Z_WITHDRAWN
     ring.lock()
     try {
       if (!idle && l.send.queue.some((op) => !(op as SendOp).inLine)) {
@@ -142,7 +155,8 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
         elsewhere = ring.elsewhereLocked(threadId)
         // A receiver may take an offer while this thread spins: an unregistered
         // offer first (ring.ts "The unregistered offer"; spin.ts).
-        spinFirst = ring.sendSpin.n !== 0 && ring.partnerElsewhere(threadId, SIDE_SEND) && spinAllowed()
+        // Not after the size-0 slot's spin ran out (`zSpun`): that was this send's spin.
+        spinFirst = !zSpun && ring.sendSpin.n !== 0 && ring.partnerElsewhere(threadId, SIDE_SEND) && spinAllowed()
         r =
           enc === undefined
             ? ring.sendLocked(threadId, num, undefined, 0, 0, false, false, spinFirst)
