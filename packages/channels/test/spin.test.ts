@@ -84,4 +84,19 @@ describe.skipIf(!CAN_SPIN)('SpinBudget', () => {
     b.parked(LONG)
     expect(b.n).toBe(0)
   })
+
+  it("a new channel's budget starts where this thread's last budget of the same side moved, not at SPIN_START; the sides are apart", () => {
+    const send = new SpinBudget(true, 0)
+    const recvStart = new SpinBudget(true, 1).n
+    while (send.n < SPIN_MAX) send.won()
+    expect(new SpinBudget(true, 0).n).toBe(SPIN_MAX) // warm: a new channel's sends spin as long at once
+    for (let k = 0; k < 20; k++) send.parked(LONG)
+    expect(send.n).toBe(SPIN_MIN)
+    expect(new SpinBudget(true, 0).n).toBe(SPIN_MIN) // an idle partner lately: new channels start short too
+    expect(new SpinBudget(true, 1).n).toBe(recvStart) // the receive side did not move
+    expect(new SpinBudget(false, 0).n).toBe(0) // never on a channel where spinning does not pay
+    // Leave this thread's send side where a fresh thread starts (later tests expect SPIN_START).
+    while (send.n < 256) send.won()
+    expect(new SpinBudget(true, 0).n).toBe(256)
+  })
 })

@@ -348,8 +348,8 @@ export class Ring extends ZeroSlot {
    * and fan_in with structured values: 1.2-1.3x slower with spinning; size 0
    * 12x faster with it, fast channels up to 2x).
    */
-  readonly sendSpin = new SpinBudget(this.capacity === 0 || this.fast)
-  readonly recvSpin = new SpinBudget(this.capacity === 0 || this.fast)
+  readonly sendSpin = new SpinBudget(this.capacity === 0 || this.fast, SIDE_SEND)
+  readonly recvSpin = new SpinBudget(this.capacity === 0 || this.fast, SIDE_RECV)
 
   /**
    * Before registering as a waiter, spin (reads only, no lock) while the other
