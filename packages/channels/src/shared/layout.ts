@@ -60,13 +60,15 @@
  * |     |                 |                            | data slots its values. 0: the locked ring is the buffer.         |
  * |     |                 |                            | FAST_ZERO_SLOT (2): size 0 with the lock-free slot (zero-slot.ts)|
  * |31   | (unused)        |                            |                                                                  |
- * | 32  | H_FHEAD         | receivers (CAS), no lock   | fast: the lock-free buffer's head position (own cache line)     |
+ * | 32  | H_FHEAD         | receivers (CAS), no lock   | fast: the lock-free buffer's head position (own cache line);   |
+ * |     |                 |                            | size 0 with the slot: the slot's head (zero-slot.ts)            |
  * |33-47| (padding)       |                            | keeps H_FHEAD's line apart from H_FSLOW's                        |
  * | 48  | H_FSLOW         | lock                       | fast: 1 while the tail's SLOW bit is set (F1), on a line that    |
  * |     |                 |                            | only lock holders write: what lock-free receivers read after a   |
  * |     |                 |                            | take (the tail's line is the senders')                           |
  * |49-63| (padding)       |                            | keeps H_FSLOW's line apart from H_FTAIL's                        |
- * | 64  | H_FTAIL         | senders (CAS), no lock;    | fast: the tail position, and the SLOW bit (fast-slots.ts, F1)    |
+ * | 64  | H_FTAIL         | senders (CAS), no lock;    | fast: the tail position, and the SLOW bit (fast-slots.ts, F1);   |
+ * |     |                 |                            | size 0 with the slot: its tail and SLOW (zero-slot.ts, Z3)       |
  * |     |                 | SLOW bit: the lock holder  |                                                                  |
  * |65-95| (padding)       |                            | keeps H_FTAIL's line apart from the owner table's; on a size-0  |
  * |     |                 |                            | channel with the lock-free slot (H_FAST = FAST_ZERO_SLOT), its  |

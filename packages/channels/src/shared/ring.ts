@@ -53,6 +53,11 @@
  *  - A waiting sender withdraws its ENTRY_OFFER (making it a tombstone that
  *    receivers skip) only if HEAD_SEQ has not passed its ticket; otherwise it is
  *    too late and the send completed. So a cancelled send delivered nothing.
+ *  - Before all this, an async send with a receiver in another thread tries
+ *    the lock-free slot (zero-slot.ts; H_FAST = FAST_ZERO_SLOT): its value is
+ *    older than every entry here (Z3), so every receive takes it first, except
+ *    a registered receiver while HANDOFFS > 0 (Z4). Ring.unlock recomputes the
+ *    slot's SLOW; readSeq, selectRegisterLocked and the withdrawals look at it.
  *
  * Wake-ups: waiters sleep on H_SEQ_SEND / H_SEQ_RECV with the value they read
  * under the lock when they registered or last failed (`readSeq`). Every change

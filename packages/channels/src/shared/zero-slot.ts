@@ -42,7 +42,7 @@
  * receivers wins it: withdrawn (the send goes on through the lock, or is
  * Broken) or delivered.
  *
- * Invariants (ring-check.ts checks Z1 under the lock):
+ * Invariants (ring-check.ts checks Z1 and Z3 under the lock):
  *  - Z1 tail = head or tail = head + 2 (positions without their bits): at
  *       most one value is claimed or in the slot.
  *  - Z2 A value is published only by a sender that then spins in its own
