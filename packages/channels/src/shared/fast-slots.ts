@@ -127,6 +127,8 @@ export class FastSlots extends RingSlots {
   readonly fast: boolean
   /** True if this size-0 channel has the lock-free slot (H_FAST = FAST_ZERO_SLOT; zero-slot.ts), whose positions are a capacity-1 buffer's. */
   readonly zslot: boolean
+  /** `fast || zslot`: a receive may first try the lock-free take (`tryReceiveFast`), a small send the scratch encode. */
+  readonly lockFree: boolean
   /** The header view (F_HEAD, F_TAIL are header words). */
   readonly fc: Int32Array
   readonly stamps: Int32Array
@@ -144,6 +146,7 @@ export class FastSlots extends RingSlots {
     super(block)
     this.fast = this.a.i32[(block >> 2) + H_FAST] === 1
     this.zslot = this.a.i32[(block >> 2) + H_FAST] === L.FAST_ZERO_SLOT
+    this.lockFree = this.fast || this.zslot
     const c = this.fast ? this.capacity : 0
     const sab = this.a.sab
     // Views of the slots after the locked ring's OVERFLOW_SLOTS (layout.ts).

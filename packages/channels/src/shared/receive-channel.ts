@@ -197,7 +197,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
   receiveNowait(): T {
     const l = this.open()
     const ring = l.ring
-    if ((ring.fast || ring.zslot) && l.recv.queue.length === 0 && ring.tryReceiveFast()) return this.takenFast(ring)
+    if (ring.lockFree && l.recv.queue.length === 0 && ring.tryReceiveFast()) return this.takenFast(ring)
     let r: number
     let v: Incoming | undefined
     ring.lock()
@@ -275,7 +275,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     checkBatchMax('SharedReceiveChannel.receiveManyNowait', max)
     const l = this.open()
     const ring = l.ring
-    if ((ring.fast || ring.zslot) && l.recv.queue.length === 0 && ring.tryReceiveFast()) return this.fastBatch(ring, max, false) as T[]
+    if (ring.lockFree && l.recv.queue.length === 0 && ring.tryReceiveFast()) return this.fastBatch(ring, max, false) as T[]
     let r: number
     let b: Batch | undefined
     ring.lock()

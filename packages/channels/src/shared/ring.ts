@@ -831,15 +831,9 @@ export class Ring extends ZeroSlot {
       return Z_NOT_SENT
     }
     this.zPublish()
-    // The first Dekker pair (zero-slot.ts "Ordering"): the stamp store above, then the waiters.
-    const i = this.i32
-    if (Atomics.load(i, H_RECV_WAITING) > 0 && (Atomics.load(i, H_ARMED) & ARMED_RECV) !== 0) {
-      this.lock()
-      this.bumpRecv()
-      this.unlock()
-    }
+    this.wakeArmedReceivers()
     criticalLeave()
-    if (this.zSpinTaken(b.n, this.recvOpen, spinPause)) {
+    if (this.zSpinTaken(b.n)) {
       b.won()
       return Z_TAKEN
     }
@@ -852,11 +846,28 @@ export class Ring extends ZeroSlot {
     }
     // Withdrawn: with no receive handle open that is the send's answer (Trio's
     // BrokenResourceError); otherwise the locked ring decides (and may register).
-    return Atomics.load(i, H_RECV_OPEN) === 0 ? Z_BROKEN : Z_WITHDRAWN
+    return Atomics.load(this.i32, H_RECV_OPEN) === 0 ? Z_BROKEN : Z_WITHDRAWN
   }
 
-  /** A racy read for the slot's spinning sender (zSpinTaken): a receive handle is open. */
-  private readonly recvOpen = (): boolean => Atomics.load(this.i32, H_RECV_OPEN) !== 0
+  /**
+   * After a lock-free push has published its value (a stamp store: the fast
+   * buffer's, or the size-0 slot's): the first Dekker pair (fast-slots.ts and
+   * zero-slot.ts "Ordering"), the stamp store, then the waiter count. A
+   * receiver counted here may sleep on SEQ_RECV: bump it under the lock, as
+   * any change that lets receivers proceed does, but only if one has read the
+   * word since the last bump (ARMED_RECV; the third pair, `readSeq`): the
+   * others were bumped already and will retry, or will see this value when
+   * they arm. So a producer that outruns a sleeping consumer takes the lock
+   * once per wake-up, not once per value.
+   */
+  private wakeArmedReceivers(): void {
+    const i = this.i32
+    if (Atomics.load(i, H_RECV_WAITING) > 0 && (Atomics.load(i, H_ARMED) & ARMED_RECV) !== 0) {
+      this.lock()
+      this.bumpRecv()
+      this.unlock()
+    }
+  }
 
   // ---- the lock-free buffer (fast channels, fast-slots.ts) ------------------
 
@@ -905,18 +916,7 @@ export class Ring extends ZeroSlot {
   /** After a lock-free push, inside its gate: the wake-up it may owe, peakBufferUsed; leaves the gate. */
   private pushedFast(): void {
     const i = this.i32
-    // The first Dekker pair (fast-slots.ts "Ordering"): the stamp store above,
-    // then the waiter count. A receiver counted here may sleep on SEQ_RECV:
-    // bump it under the lock, as any change that lets receivers proceed does,
-    // but only if one has read the word since the last bump (ARMED_RECV; the
-    // third pair, `readSeq`): the others were bumped already and will retry,
-    // or will see this value when they arm. So a producer that outruns a
-    // sleeping consumer takes the lock once per wake-up, not once per value.
-    if (Atomics.load(i, H_RECV_WAITING) > 0 && (Atomics.load(i, H_ARMED) & ARMED_RECV) !== 0) {
-      this.lock()
-      this.bumpRecv()
-      this.unlock()
-    }
+    this.wakeArmedReceivers()
     // peakBufferUsed: exact (raisePeak reads the receivers' line) only when the
     // bound from this thread's last view of the head could raise it.
     const peak = Atomics.load(i, H_PEAK)

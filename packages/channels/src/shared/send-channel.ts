@@ -109,7 +109,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     const idle = l.send.queue.length === 0
     // A small plain value (structured codec) that fits a slot goes from the
     // scratch buffer straight into the lock-free buffer: no copy, no allocation.
-    const scratch = !numeric && (ring.fast || ring.zslot) && idle && this.codec.user === undefined
+    const scratch = !numeric && ring.lockFree && idle && this.codec.user === undefined
     const n = scratch ? fastEncodeScratch(value) : -1
     let enc: Outgoing | undefined
     // The size-0 lock-free slot (zero-slot.ts): sent there and taken, or sent through the lock below.

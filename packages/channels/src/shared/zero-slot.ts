@@ -85,8 +85,10 @@
  */
 import { FastSlots } from './fast-slots.ts'
 import * as L from './layout.ts'
+import * as __spin from './spin.ts'
 // Local copies: under tsx, reads of imported bindings go through getters (measured: a 20x slower hot path).
-const { CODEC_BYTES, CODEC_FLOAT64, CODEC_UINT32, H_FHEAD, H_FTAIL, ZERO_SLOT_WORDS } = L
+const { CODEC_BYTES, CODEC_FLOAT64, CODEC_UINT32, H_FHEAD, H_FTAIL, H_RECV_OPEN, ZERO_SLOT_WORDS } = L
+const { spinPause } = __spin
 
 /** Bytes of a byte value the slot holds (words 2..15 of its line). */
 export const ZERO_SLOT_BYTES = (ZERO_SLOT_WORDS - 2) * 4
@@ -158,14 +160,15 @@ export class ZeroSlot extends FastSlots {
   /**
    * The sender of the published value spins up to `n` reads (spin.ts pauses
    * between them) for its take. True: taken (the send is complete). False:
-   * not yet, or no receive handle is open any more (`zWithdraw` decides).
+   * not yet, or no receive handle is open any more (a racy read of
+   * H_RECV_OPEN, every eighth; `zWithdrawOwn` decides).
    */
-  zSpinTaken(n: number, recvOpen: () => boolean, pause: () => void): boolean {
+  zSpinTaken(n: number): boolean {
     const mine = (this.zPos + 1) | 0
     for (let k = 0; k < n; k++) {
-      pause()
+      spinPause()
       if (Atomics.load(this.z, 0) !== mine) return true
-      if ((k & 7) === 7 && !recvOpen()) return false
+      if ((k & 7) === 7 && Atomics.load(this.fc, H_RECV_OPEN) === 0) return false
     }
     return false
   }
@@ -183,7 +186,10 @@ export class ZeroSlot extends FastSlots {
     for (;;) {
       const w = Atomics.load(f, H_FHEAD)
       if ((w & ~BIT) !== pos) return Z_TAKEN // the head moved past it: a taker won
-      if ((w & BIT) !== 0) continue // HOLD: a select's poll, a few instructions under its lock
+      if ((w & BIT) !== 0) {
+        spinPause() // HOLD: a select's poll, a few instructions under its lock
+        continue
+      }
       if (Atomics.compareExchange(f, H_FHEAD, pos, (pos + LAP) | 0) === pos) {
         Atomics.store(this.z, 0, (pos + LAP) | 0) // free for the next claimer
         return Z_WITHDRAWN
