@@ -335,30 +335,57 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
       if (e instanceof EndOfChannel) return done
       throw e
     }
+    // One step: only the value-now path here; the rest (park, end, the
+    // fairness yield) in one call, `nextSlow` (see `receiveIfReady` for why).
     const it: AsyncIterableIterator<T> = {
       next: (): Promise<IteratorResult<T>> => {
-        let v: T | typeof NOT_READY
+        let v: T | typeof NOT_READY | typeof ENDED
         try {
           v = this.receiveIfReady()
         } catch (e) {
-          return e instanceof EndOfChannel ? Promise.resolve(done) : Promise.reject(e)
+          return Promise.reject(e)
         }
-        if (v === NOT_READY) return this.receiveOrPark(false).then((value) => ({ value, done: false }), onEnd)
-        const res: IteratorResult<T> = { value: v, done: false }
-        return yieldDue() ? macrotask().then(() => res) : Promise.resolve(res)
+        if (v === NOT_READY || v === ENDED || yieldDue()) return this.nextSlow(v, done, onEnd)
+        return Promise.resolve({ value: v, done: false })
       },
       [Symbol.asyncIterator]: () => it,
     }
     return it
   }
 
-  /** `receive()`'s checkpoint and fast path, synchronously: the value, NOT_READY (park with receive()), or a throw. */
-  private receiveIfReady(): T | typeof NOT_READY {
+  /** The async iterator's step when it found no value now (park), the end, or a value with the fairness yield due. */
+  private nextSlow(
+    v: T | typeof NOT_READY | typeof ENDED,
+    done: IteratorResult<T>,
+    onEnd: (e: unknown) => IteratorResult<T>,
+  ): Promise<IteratorResult<T>> {
+    if (v === ENDED) return Promise.resolve(done)
+    if (v === NOT_READY) return this.receiveOrPark(false).then((value) => ({ value, done: false }), onEnd)
+    const res: IteratorResult<T> = { value: v, done: false }
+    return macrotask().then(() => res)
+  }
+
+  /**
+   * `receive()`'s checkpoint and fast path, synchronously: the value,
+   * NOT_READY (park with receive()), ENDED (EndOfChannel), or a throw. The
+   * paths that spin or lock are a function of their own
+   * (`receiveIfReadySlow`): V8 optimizes the async iterator's step, with this
+   * function inlined, for the paths it has run, and the first run of another
+   * branch (the first park, the end of the channel) throws that code away;
+   * with them out of line it costs one such deoptimization, not one per
+   * branch, and the end of one channel does not leave the next channel's
+   * loop unoptimized (measured with bench/diag/phases.ts and --trace-deopt).
+   */
+  private receiveIfReady(): T | typeof NOT_READY | typeof ENDED {
     checkCancelled(current())
     const l = this.open()
     if (l.recv.queue.length > 0) return NOT_READY
     const ring = l.ring
     if (ring.receiveFastTrailing()) return this.takenFast(ring)
+    return this.receiveIfReadySlow(ring)
+  }
+
+  private receiveIfReadySlow(ring: Ring): T | typeof NOT_READY | typeof ENDED {
     // A spin that saw a value goes back to the lock-free take, not to the lock.
     if (ring.spinIfUseful(SIDE_RECV) && ring.receiveFastTrailing()) return this.takenFast(ring)
     let r: number
@@ -371,7 +398,7 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
       ring.unlock()
     }
     if (r === DONE) return this.finish(ring, v)
-    if (r === END) throw endError()
+    if (r === END) return ENDED
     return NOT_READY
   }
 
@@ -393,3 +420,4 @@ function settle<V>(value: V): Promise<V> {
 }
 
 const NOT_READY: unique symbol = Symbol('not ready')
+const ENDED: unique symbol = Symbol('ended')

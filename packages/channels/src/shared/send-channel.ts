@@ -29,6 +29,7 @@ import * as __zeroSlot from './zero-slot.ts'
 import type { Outgoing } from './waiting.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { checkCancelled, current, macrotask, park, yieldDue } = __lowlevel
+type TaskCtx = ReturnType<typeof current>
 const { BrokenResourceError, ClosedResourceError, WouldBlock } = __errors
 const { alloc, free } = __arena
 const { encodeBytes, checkNumber } = __codec
@@ -133,6 +134,26 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
       }
     }
     if (z === Z_TAKEN) return yieldDue() ? macrotask() : RESOLVED
+    return this.sendSlow(ctx, l, ring, num, enc, idle, z)
+  }
+
+  /**
+   * `sendNow`'s paths that spin, lock or park, in a function of their own.
+   * Why: V8 optimizes `sendNow` for the paths it has run, and the first run
+   * of any other branch throws that code away (a deoptimization: "insufficient
+   * type feedback"); it is optimized again only after it has run hot once
+   * more. Here the first spin, offer or park after optimization costs
+   * `sendNow` one such deopt (the call below), not one per branch.
+   */
+  private sendSlow(
+    ctx: TaskCtx,
+    l: LocalChannel,
+    ring: Ring,
+    num: number,
+    enc: Outgoing | undefined,
+    idle: boolean,
+    z: number,
+  ): Promise<void> {
     if (z === Z_BROKEN) throw brokenError()
     // A spin that saw room goes back to the lock-free push, not to the lock.
     if (idle && ring.spinIfUseful(SIDE_SEND) && ring.trySendFastOut(num, enc)) {

@@ -272,8 +272,23 @@ export abstract class SharedOp<T> extends Parked<T> {
   abstract closeLocked(): () => void
 }
 
+/**
+ * An empty array that already holds objects as far as V8 is concerned (its
+ * elements kind is PACKED_ELEMENTS, not PACKED_SMI_ELEMENTS). Why: `[]` starts
+ * as an array of small integers and changes its map when the first operation
+ * is pushed; code optimized on an earlier channel's queue (that map) then meets
+ * a new channel's fresh `[]` (the other map) and is thrown away ("wrong map"
+ * deoptimizations of `send` and of the async iterator's step at the start of
+ * every new channel; measured with bench/diag/phases.ts and --trace-deopt).
+ */
+function objectArray<E>(): E[] {
+  const a: (E | null)[] = [null]
+  a.length = 0
+  return a as E[]
+}
+
 export class LocalSide {
-  readonly queue: SharedOp<unknown>[] = []
+  readonly queue: SharedOp<unknown>[] = objectArray()
   private running = false
   /** Counted in `remoteSides`: parked operations here that another thread may complete. */
   private remote = false
