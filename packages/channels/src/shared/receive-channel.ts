@@ -359,7 +359,11 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
     done: IteratorResult<T>,
     onEnd: (e: unknown) => IteratorResult<T>,
   ): Promise<IteratorResult<T>> {
-    if (v === ENDED) return Promise.resolve(done)
+    if (v === ENDED) {
+      // As receive(): Cancelled instead if this task's cancellation is requested (waiting.ts `peerGone`).
+      const e = endError()
+      return e instanceof EndOfChannel ? Promise.resolve(done) : Promise.reject(e)
+    }
     if (v === NOT_READY) return this.receiveOrPark(false).then((value) => ({ value, done: false }), onEnd)
     const res: IteratorResult<T> = { value: v, done: false }
     return macrotask().then(() => res)
