@@ -11,6 +11,7 @@
 import { threadId } from 'node:worker_threads'
 import { SendOp, type LocalChannel } from './waiting.ts'
 import * as __lowlevel from '@gotrio/runtime/lowlevel'
+import type { TaskContext } from '@gotrio/runtime/lowlevel'
 import * as __errors from '../errors.ts'
 import type { SendChannel } from '../types.ts'
 import * as __arena from './arena.ts'
@@ -29,7 +30,6 @@ import * as __zeroSlot from './zero-slot.ts'
 import type { Outgoing } from './waiting.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { checkCancelled, current, macrotask, park, yieldDue } = __lowlevel
-type TaskCtx = ReturnType<typeof current>
 const { BrokenResourceError, ClosedResourceError, WouldBlock } = __errors
 const { alloc, free } = __arena
 const { encodeBytes, checkNumber } = __codec
@@ -146,7 +146,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
    * `sendNow` one such deopt (the call below), not one per branch.
    */
   private sendSlow(
-    ctx: TaskCtx,
+    ctx: TaskContext,
     l: LocalChannel,
     ring: Ring,
     num: number,

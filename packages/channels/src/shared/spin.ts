@@ -23,9 +23,10 @@
  *  - Adaptive, per thread, channel and side (a new channel's budget starts
  *    where this thread's last budget of that side moved: `recentBudget`), to
  *    whether recent spins paid off: a spin that ends because the awaited
- *    change happened doubles the next budget (up to SPIN_MAX). One that runs out decides nothing yet: the
- *    operation parks, and when it completes, the time it was parked says
- *    whether a longer spin would have caught it. Parked for less than
+ *    change happened doubles the next budget (up to SPIN_MAX). One that runs
+ *    out decides nothing yet: the operation parks, and when it completes, the
+ *    time it was parked says whether a longer spin would have caught it.
+ *    Parked for less than
  *    GROW_BELOW_MS (the partner came soon after): double. Longer (the partner
  *    was idle): halve, down to SPIN_MIN. Why not halve at once: two threads
  *    that hand values back and forth while both park pay a wake-up per value,

@@ -30,7 +30,7 @@ type AtomicsFns = {
   notify: (...a: unknown[]) => number
 }
 const A = Atomics as unknown as AtomicsFns
-const { wait, waitAsync, notify } = { wait: A.wait, waitAsync: A.waitAsync, notify: A.notify }
+const { wait, waitAsync, notify } = A
 A.wait = (...a) => {
   counts.wait++
   return wait.apply(Atomics, a)
