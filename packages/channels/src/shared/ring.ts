@@ -379,7 +379,14 @@ export class Ring extends ZeroSlot {
           // every eighth read: ~1 µs late; measured, capacity 1 with a worker
           // producer was hardly faster than size 0).
           if ((k & 7) === 7 ? !this.looksBlocked(true) : lineHints ? this.nextLineReady() : this.headReady()) return true
-        } else if (this.roomAhead() || Atomics.load(i, H_RECV_OPEN) === 0) return true
+        } else {
+          if (this.roomAhead() || Atomics.load(i, H_RECV_OPEN) === 0) return true
+          // Fewer reads of the line the consumer is freeing (fast-slots.ts
+          // roomPollSlower); the budget counts steps, so the time bound holds.
+          const slower = this.roomPollSlower
+          for (let q = 1; q < slower; q++) spinPause()
+          k += slower - 1
+        }
         spinPause()
       }
       return false
