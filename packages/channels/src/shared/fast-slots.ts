@@ -345,20 +345,21 @@ export class FastSlots extends RingSlots {
   }
 
   /**
-   * A racy hint for a sender spinning on a full buffer: the slot `resumeRoom
-   * - 1` positions past the tail is free, so about that many sends would find
-   * room. Why not resume at the first free slot: a producer that outruns its
-   * consumer then claims each slot the moment the consumer frees it, and both
-   * write the same stamp and data lines for every value (a line transfer each
-   * way per value; measured on the 2-core VM, int32 `sendSync` against a main
-   * thread `for await`: the stamp store alone took ~120 ns a value). Waiting
-   * for a line's worth of room lets the consumer drain ahead on lines the
-   * producer no longer touches, and the producer then fills them in a burst.
+   * A racy hint for a sender spinning on a full buffer: the slot `room - 1`
+   * positions past the tail is free, so about `room` sends would find room
+   * (`room` <= capacity). Why not resume at the first free slot: a producer
+   * that outruns its consumer then claims each slot the moment the consumer
+   * frees it, and both write the same stamp and data lines for every value (a
+   * line transfer each way per value; measured on the 2-core VM, int32
+   * `sendSync` against a main thread `for await`: the stamp store alone took
+   * ~120 ns a value). Waiting for room lets the consumer drain ahead on lines
+   * the producer no longer touches, and the producer then fills them in a
+   * burst. How much room: see `farRoom` and `nearRoom`.
    */
-  roomAhead(): boolean {
+  roomAhead(room: number): boolean {
     const t = Atomics.load(this.fc, F_TAIL) & ~this.fSlowBit
-    let idx = (t & this.fIdx) + this.resumeRoom - 1
-    let pos = (t + this.resumeRoom - 1) | 0
+    let idx = (t & this.fIdx) + room - 1
+    let pos = (t + room - 1) | 0
     if (idx >= this.capacity) {
       idx -= this.capacity
       pos = ((t & ~(this.fLap - 1)) + this.fLap + idx) | 0
@@ -367,29 +368,48 @@ export class FastSlots extends RingSlots {
   }
 
   /**
-   * How many spin steps a sender waiting for room (`roomAhead`) lets pass
-   * between two reads: half the room it waits for (8 steps, ~0.8 µs, for a
-   * line of 16 stamps; 1 for buffers under 8). Why: the stamp it polls is in
-   * the line the consumer is freeing, one stamp store per value; a read
+   * The room a spinning sender waits for in the first half of its spin: a
+   * quarter of the buffer. Why more than a line: with a line (16 slots) the
+   * producer refilled the line the consumer had just left, next to the one
+   * it was reading, one line at a time; the consumer's takes then cost about
+   * twice what they cost with the producer a quarter of the buffer behind it
+   * (measured on the 2-core VM, int32 `sendSync` against a main thread `for
+   * await`, capacity 1024, three runs each: 237-243 ns a value with a line,
+   * 162-165 with 64 slots, 134-136 with 256). Only while the consumer frees
+   * that much within the first half of the spin; a slower one is met with
+   * `nearRoom` in the second half, so the spin still ends while there is
+   * room (it only resumes the sender later than it could have, while the
+   * buffer is full of values for the consumer anyway).
+   */
+  get farRoom(): number {
+    return Math.max(1, this.capacity >> 2)
+  }
+
+  /** The room a spinning sender waits for in the second half of its spin: a cache line of stamps, at most a quarter of the buffer. */
+  get nearRoom(): number {
+    return Math.max(1, Math.min(16, this.capacity >> 2))
+  }
+
+  /**
+   * How many spin steps a sender waiting for `room` (`roomAhead`) lets pass
+   * between two reads: half the room (8 steps, ~0.8 µs, for a line of 16
+   * stamps; 1 for buffers under 8), at most 128. Why: the stamp it polls is
+   * in the line the consumer is freeing, one stamp store per value; a read
    * between two of those stores pulls the line to the sender's core, and the
    * consumer's next store misses. Polling every spin step (~0.1 µs) against a
    * consumer that frees a slot every ~0.3 µs made nearly every one of its
    * stamp stores a miss (CPU profile of int32 `sendSync` against a main
    * thread `for await`: the consumer's `vpop` ~20% of its time). The room
-   * comes a line at a time anyway, so a read every ~0.8 µs costs the sender
-   * at most that much per line. Measured (ab.ts, 7 and 9 rounds interleaved,
-   * 2-core VM): int32 `for await` 0.87x / 0.83x the time, fan-in 0.92x /
-   * 0.94x, `receiveMany(64)` 0.89x / 0.96x (ranges overlap: a pair of
-   * threads on this VM moves ~12% between runs; capacity 1, whose code is the
-   * same in both checkouts, came out 1.12x in the second run).
+   * comes at the consumer's pace anyway, so a read every room/2 steps costs
+   * the sender at most about that much. Measured (ab.ts, 7 and 9 rounds
+   * interleaved, 2-core VM, waiting for a line): int32 `for await` 0.87x /
+   * 0.83x the time, fan-in 0.92x / 0.94x, `receiveMany(64)` 0.89x / 0.96x
+   * (ranges overlap: a pair of threads on this VM moves ~12% between runs;
+   * capacity 1, whose code is the same in both checkouts, came out 1.12x in
+   * the second run).
    */
-  get roomPollSlower(): number {
-    return Math.max(1, this.resumeRoom >> 1)
-  }
-
-  /** Free slots a spinning sender waits for (`roomAhead`): a cache line of stamps, at most a quarter of the buffer. */
-  private get resumeRoom(): number {
-    return Math.max(1, Math.min(16, this.capacity >> 2))
+  roomPollSteps(room: number): number {
+    return Math.max(1, Math.min(128, room >> 1))
   }
 
   /** Values in the buffer (claimed positions included); exact when no operation is in flight (F3). */

@@ -380,12 +380,15 @@ export class Ring extends ZeroSlot {
           // producer was hardly faster than size 0).
           if ((k & 7) === 7 ? !this.looksBlocked(true) : lineHints ? this.nextLineReady() : this.headReady()) return true
         } else {
-          if (this.roomAhead() || Atomics.load(i, H_RECV_OPEN) === 0) return true
-          // Fewer reads of the line the consumer is freeing (fast-slots.ts
-          // roomPollSlower); the budget counts steps, so the time bound holds.
-          const slower = this.roomPollSlower
-          for (let q = 1; q < slower; q++) spinPause()
-          k += slower - 1
+          // A quarter of the buffer while the first half of the budget lasts
+          // (fast-slots.ts farRoom), then a line; read every few steps
+          // (roomPollSteps). The budget counts steps, so the time bound holds.
+          const far = this.farRoom
+          const room = k + this.roomPollSteps(far) <= spins >> 1 ? far : this.nearRoom
+          if (this.roomAhead(room) || Atomics.load(i, H_RECV_OPEN) === 0) return true
+          const steps = this.roomPollSteps(room)
+          for (let q = 1; q < steps; q++) spinPause()
+          k += steps - 1
         }
         spinPause()
       }
