@@ -20,7 +20,19 @@
 import { Cancelled, checkpoint } from '@gotrio/runtime'
 import { assert, current, kTransfer, macrotask, park, yieldDue, type Transferable } from '@gotrio/runtime/lowlevel'
 import { ClosedResourceError, WouldBlock } from './errors.ts'
-import { DONE, EMPTY, END, MANY, MemoryChannelState, NEXT, RECEIVE, broken, cannotCross, endOfChannel } from './memory-channel-state.ts'
+import {
+  DONE,
+  EMPTY,
+  END,
+  MANY,
+  MemoryChannelState,
+  NEXT,
+  RECEIVE,
+  broken,
+  cannotCross,
+  endOfChannel,
+  peerGone,
+} from './memory-channel-state.ts'
 import { kSelectState } from './select/hooks.ts'
 import type { ChannelStatistics, ReceiveChannel } from './types.ts'
 import { checkBatchMax } from './validate.ts'
@@ -66,7 +78,7 @@ export class MemoryReceiveChannel<T> implements ReceiveChannel<T>, Transferable 
       st.receiveWaiters.push(op)
       return park(op, ctx) as Promise<T>
     }
-    if (v === END) return Promise.reject(endOfChannel())
+    if (v === END) return Promise.reject(peerGone(endOfChannel))
     return yieldDue() ? macrotask().then(() => v) : Promise.resolve(v)
   }
 
@@ -108,7 +120,7 @@ export class MemoryReceiveChannel<T> implements ReceiveChannel<T>, Transferable 
       st.receiveWaiters.push(op)
       return park(op, ctx) as Promise<T[]>
     }
-    if (got === END) return Promise.reject(endOfChannel())
+    if (got === END) return Promise.reject(peerGone(endOfChannel))
     return yieldDue() ? macrotask().then(() => got) : Promise.resolve(got)
   }
 
@@ -190,7 +202,11 @@ export class MemoryReceiveChannel<T> implements ReceiveChannel<T>, Transferable 
       st.receiveWaiters.push(op)
       return park(op, ctx) as Promise<IteratorResult<T, undefined>>
     }
-    if (v === END) return Promise.resolve(DONE)
+    if (v === END) {
+      // As receive(): Cancelled instead of the end if this task's cancellation is requested.
+      const e = peerGone(endOfChannel)
+      return e instanceof Cancelled ? Promise.reject(e) : Promise.resolve(DONE)
+    }
     const r: IteratorYieldResult<T> = { done: false, value: v }
     return yieldDue() ? macrotask().then(() => r) : Promise.resolve(r)
   }

@@ -20,7 +20,7 @@
 import { Cancelled, checkpoint } from '@gotrio/runtime'
 import { assert, current, kTransfer, macrotask, park, yieldDue, type Transferable } from '@gotrio/runtime/lowlevel'
 import { ClosedResourceError, WouldBlock } from './errors.ts'
-import { MemoryChannelState, broken, cannotCross } from './memory-channel-state.ts'
+import { MemoryChannelState, broken, cannotCross, peerGone } from './memory-channel-state.ts'
 import { kSelectState } from './select/hooks.ts'
 import type { ChannelStatistics, SendChannel } from './types.ts'
 
@@ -67,7 +67,7 @@ export class MemorySendChannel<T> implements SendChannel<T>, Transferable {
     if (ctx.status.effectivelyCancelled) return Promise.reject(new Cancelled())
     const st = this.#state
     if (this.#closed) return Promise.reject(closedSend('send'))
-    if (st.openReceiveChannels === 0) return Promise.reject(broken('send'))
+    if (st.openReceiveChannels === 0) return Promise.reject(peerGone(() => broken('send')))
     if (st.offer(value)) return completed()
     const op = st.sendOp(this, value)
     st.sendWaiters.push(op)

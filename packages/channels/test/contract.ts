@@ -11,7 +11,7 @@
  * Deterministic: tasks are synchronised with `waitAllTasksBlocked` (Trio's
  * `wait_all_tasks_blocked`) and channel events, never with sleeps.
  */
-import { CancelScope, Cancelled, moveOnAfter, openNursery } from '@gotrio/runtime'
+import { CancelScope, Cancelled, currentTime, moveOnAfter, openNursery } from '@gotrio/runtime'
 import { waitAllTasksBlocked } from '@gotrio/runtime/lowlevel'
 import { describe, expect, it } from 'vitest'
 import { BrokenResourceError, ClosedResourceError, EndOfChannel, WouldBlock } from '../src/errors.js'
@@ -560,6 +560,19 @@ export function channelContract(kind: string, open: OpenChannel): void {
     })
 
     describe('cancellation', () => {
+      it('a send whose deadline has passed (its timer not fired yet) to a channel with no receiver left throws Cancelled, not BrokenResourceError', async () => {
+        const [s, r] = open<number>(1)
+        r.close()
+        const scope = new CancelScope({ deadline: currentTime() + 20 })
+        await scope.run(async () => {
+          const until = scope.deadline + 1
+          while (currentTime() < until) {} // past the deadline without a turn of the event loop
+          await s.send(1)
+        })
+        expect(scope.cancelledCaught).toBe(true)
+        await expect(s.send(1)).rejects.toBeInstanceOf(BrokenResourceError) // outside the scope: broken
+      })
+
       it('a cancelled send delivered nothing (size 0)', async () => {
         const [s, r] = open<number>(0)
         await openNursery(async (n) => {
@@ -706,6 +719,27 @@ export function channelContract(kind: string, open: OpenChannel): void {
         for (let i = 0; i < 3; i++) s.sendNowait(i)
         for await (const v of r) if (v === 0) break
         expect(r.receiveNowait()).toBe(1)
+      })
+
+      it('at the end of the channel, a step whose deadline has passed throws Cancelled, not the end, as receive() does (the checkpoint comes first)', async () => {
+        const [s, r] = open<number>(2)
+        s.sendNowait(1)
+        s.close()
+        const seen: number[] = []
+        const scope = new CancelScope({ deadline: currentTime() + 20 })
+        await scope.run(async () => {
+          for await (const v of r) {
+            seen.push(v)
+            // Past the deadline before the next step, with no turn of the event loop: its timer
+            // has not fired, so only the step itself can see the cancellation.
+            const until = scope.deadline + 1
+            while (currentTime() < until) {}
+          }
+          throw new Error('unreachable: the end of the channel was reported instead of Cancelled')
+        })
+        expect(seen).toEqual([1])
+        expect(scope.cancelledCaught).toBe(true)
+        await expect(r.receive()).rejects.toBeInstanceOf(EndOfChannel) // outside the scope: the end
       })
 
       it('iterating a closed handle throws ClosedResourceError', async () => {
