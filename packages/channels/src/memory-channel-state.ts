@@ -44,8 +44,7 @@
  * Imports of the handle modules are type-only (erased), so there is no runtime
  * import cycle: the handles import this module, not the other way round.
  */
-import { Cancelled } from '@gotrio/runtime'
-import { Parked, assert, cancelRequestedSync } from '@gotrio/runtime/lowlevel'
+import { Parked, assert } from '@gotrio/runtime/lowlevel'
 import { BrokenResourceError, EndOfChannel } from './errors.ts'
 import type { MemoryReceiveChannel } from './memory-receive-channel.ts'
 import type { MemorySendChannel } from './memory-send-channel.ts'
@@ -322,22 +321,6 @@ export function broken(method: string): BrokenResourceError {
 
 export function endOfChannel(): EndOfChannel {
   return new EndOfChannel('MemoryReceiveChannel.receive: every send handle is closed and the buffer is empty')
-}
-
-/**
- * The answer of an operation that finds the other side gone at its call
- * (`make()`: EndOfChannel or BrokenResourceError), unless its task's
- * cancellation is already requested without having been delivered: a
- * deadline that passed while the thread ran (its timer has not fired), or a
- * worker task's cancellation the thread's loop has not been told yet. Then
- * Cancelled, as Trio's checkpoint, which comes first, would raise (and as the
- * shared channels answer, shared/waiting.ts `peerGone`). Only this rare path
- * reads the clock; a value that is there is still taken without it, as before.
- */
-export function peerGone(make: () => Error): Error {
-  return cancelRequestedSync()
-    ? new Cancelled("the operation was cancelled (its task's cancellation was requested; the channel's other side has closed too)")
-    : make()
 }
 
 export function cannotCross(what: string): TypeError {

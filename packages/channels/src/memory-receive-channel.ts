@@ -18,21 +18,10 @@
  * and I/O run.
  */
 import { Cancelled, checkpoint } from '@gotrio/runtime'
-import { assert, current, kTransfer, macrotask, park, yieldDue, type Transferable } from '@gotrio/runtime/lowlevel'
+import { assert, cancelRequestedSync, current, kTransfer, macrotask, park, yieldDue, type Transferable } from '@gotrio/runtime/lowlevel'
 import { ClosedResourceError, WouldBlock } from './errors.ts'
-import {
-  DONE,
-  EMPTY,
-  END,
-  MANY,
-  MemoryChannelState,
-  NEXT,
-  RECEIVE,
-  broken,
-  cannotCross,
-  endOfChannel,
-  peerGone,
-} from './memory-channel-state.ts'
+import { DONE, EMPTY, END, MANY, MemoryChannelState, NEXT, RECEIVE, broken, cannotCross, endOfChannel } from './memory-channel-state.ts'
+import { cancelledPeerGone, peerGone } from './peer-gone.ts'
 import { kSelectState } from './select/hooks.ts'
 import type { ChannelStatistics, ReceiveChannel } from './types.ts'
 import { checkBatchMax } from './validate.ts'
@@ -203,9 +192,8 @@ export class MemoryReceiveChannel<T> implements ReceiveChannel<T>, Transferable 
       return park(op, ctx) as Promise<IteratorResult<T, undefined>>
     }
     if (v === END) {
-      // As receive(): Cancelled instead of the end if this task's cancellation is requested.
-      const e = peerGone(endOfChannel)
-      return e instanceof Cancelled ? Promise.reject(e) : Promise.resolve(DONE)
+      // As receive(): Cancelled instead of the end if this task's cancellation is requested (peer-gone.ts).
+      return cancelRequestedSync() ? Promise.reject(cancelledPeerGone()) : Promise.resolve(DONE)
     }
     const r: IteratorYieldResult<T> = { done: false, value: v }
     return yieldDue() ? macrotask().then(() => r) : Promise.resolve(r)

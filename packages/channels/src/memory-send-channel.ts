@@ -20,7 +20,8 @@
 import { Cancelled, checkpoint } from '@gotrio/runtime'
 import { assert, current, kTransfer, macrotask, park, yieldDue, type Transferable } from '@gotrio/runtime/lowlevel'
 import { ClosedResourceError, WouldBlock } from './errors.ts'
-import { MemoryChannelState, broken, cannotCross, peerGone } from './memory-channel-state.ts'
+import { MemoryChannelState, broken, cannotCross } from './memory-channel-state.ts'
+import { peerGone } from './peer-gone.ts'
 import { kSelectState } from './select/hooks.ts'
 import type { ChannelStatistics, SendChannel } from './types.ts'
 

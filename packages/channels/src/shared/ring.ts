@@ -367,6 +367,14 @@ export class Ring extends ZeroSlot {
     const i = this.i32
     if (this.fast) {
       const lineHints = this.lineHints
+      // A sender waits for a quarter of the buffer while the first half of the
+      // budget lasts (fast-slots.ts farRoom), then for a line, reading every
+      // few steps (roomPollSteps). The budget counts steps, so the time bound holds.
+      const far = this.farRoom
+      const farSteps = this.roomPollSteps(far)
+      const near = this.nearRoom
+      const nearSteps = this.roomPollSteps(near)
+      const farUntil = (spins >> 1) - farSteps
       // Racy reads of the spinner's own position and one stamp (fast-slots.ts
       // nextLineReady, headReady, roomAhead): no ordering is needed, since a true answer only
       // ends the spin and the operation then decides with its own CAS (or the lock).
@@ -380,13 +388,9 @@ export class Ring extends ZeroSlot {
           // producer was hardly faster than size 0).
           if ((k & 7) === 7 ? !this.looksBlocked(true) : lineHints ? this.nextLineReady() : this.headReady()) return true
         } else {
-          // A quarter of the buffer while the first half of the budget lasts
-          // (fast-slots.ts farRoom), then a line; read every few steps
-          // (roomPollSteps). The budget counts steps, so the time bound holds.
-          const far = this.farRoom
-          const room = k + this.roomPollSteps(far) <= spins >> 1 ? far : this.nearRoom
-          if (this.roomAhead(room) || Atomics.load(i, H_RECV_OPEN) === 0) return true
-          const steps = this.roomPollSteps(room)
+          const isFar = k <= farUntil
+          if (this.roomAhead(isFar ? far : near) || Atomics.load(i, H_RECV_OPEN) === 0) return true
+          const steps = isFar ? farSteps : nearSteps
           for (let q = 1; q < steps; q++) spinPause()
           k += steps - 1
         }

@@ -49,8 +49,7 @@
 import { threadId } from 'node:worker_threads'
 import { Parked } from '@gotrio/runtime/lowlevel'
 import { Ring } from './ring.ts'
-import * as __lowlevel from '@gotrio/runtime/lowlevel'
-import * as __runtime from '@gotrio/runtime'
+import { peerGoneFor } from '../peer-gone.ts'
 import * as __arena from './arena.ts'
 import * as __layout from './layout.ts'
 import * as __ring from './ring.ts'
@@ -60,44 +59,8 @@ const { free } = __arena
 const { OUT_OOL } = __ringSlots
 const { CODEC_BYTES, H_SEQ_RECV, H_SEQ_SEND } = __layout
 const { DONE, OFFERED, WAIT, BROKEN, END, WOULD_BLOCK, SIDE_SEND, SIDE_RECV, HANDED } = __ring
-const { cancelRequestedIn, cancelRequestedSync } = __lowlevel
-const { Cancelled } = __runtime
-
-/**
- * The other side is gone (BrokenResourceError for a sender, EndOfChannel for
- * a receiver), but the operation's task has a cancellation request in:
- * Cancelled instead, as Trio's checkpoint (which comes first) would raise.
- * Across threads the difference shows: the owner of a worker task leaves the
- * cancelled scope and closes its end of the channel on the way out (`await
- * using`), while the task's thread has not yet turned its loop to see the
- * request (worker-pool.ts `requestCancel` stores it before anything the owner
- * does next), so without this the task's send failed with Broken and the
- * nursery reported that as an error instead of a cancellation. The operation
- * took or delivered nothing either way. Why the request is always seen when
- * it caused the close: the owner's Atomics.store of the request (kState)
- * comes before its close in program order, the close's RECV_OPEN/SEND_OPEN
- * update is an Atomics operation this thread's operation read (under the lock
- * or in a spin) before deciding BROKEN/END, and the flag is read here with
- * Atomics.load after that: all sequentially consistent, so it holds the
- * request. A request that came after the close may or may not be seen (either
- * answer is a true account). `peerGone` for code running in the
- * task's context (its own call), `peerGoneFor` for a parked operation woken
- * from the dispatcher (its own status and task).
- */
-export function peerGone(make: () => Error): Error {
-  return cancelRequestedSync() ? cancelledPeerGone() : make()
-}
-
-export function peerGoneFor(
-  op: { status: __lowlevel.CancelStatus | undefined; task: __lowlevel.TaskInfo | undefined },
-  make: () => Error,
-): Error {
-  return cancelRequestedIn(op.status, op.task) ? cancelledPeerGone() : make()
-}
-
-function cancelledPeerGone(): Error {
-  return new Cancelled("the operation was cancelled (its task's cancellation was requested; the channel's other side has closed too)")
-}
+// The answer when the other side is gone (../peer-gone.ts), re-exported for the shared handles.
+export { peerGone, peerGoneFor } from '../peer-gone.ts'
 
 // ---- keep-alive ------------------------------------------------------------
 
