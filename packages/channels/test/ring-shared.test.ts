@@ -9,7 +9,17 @@ import { describe, expect, it } from 'vitest'
 import { macrotask } from '@gotrio/runtime/lowlevel'
 import { WouldBlock, openSharedChannel } from '../src/index.js'
 import { blockCapacity, getArena } from '../src/shared/arena.js'
-import { ARMED_SEND, channelByteLength, H_ARMED, H_SLOTS, H_SLOT_BYTES } from '../src/shared/layout.js'
+import {
+  ARMED_SEND,
+  cellsFor,
+  channelByteLength,
+  H_ARMED,
+  H_CAPACITY,
+  H_CODEC,
+  H_FAST,
+  H_SLOTS,
+  H_SLOT_BYTES,
+} from '../src/shared/layout.js'
 import { Ring } from '../src/shared/ring.js'
 import { runWorker } from './fixtures/run-worker.js'
 import { prng } from './fixtures/prng.js'
@@ -22,7 +32,11 @@ const CANARY = 0xa5
 function paintCanaries(block: number): [number, number] {
   const a = getArena()
   const i = block >> 2
-  const used = channelByteLength(a.i32[i + H_SLOTS]!, a.i32[i + H_SLOT_BYTES]!)
+  const used = channelByteLength(
+    a.i32[i + H_SLOTS]!,
+    a.i32[i + H_SLOT_BYTES]!,
+    cellsFor(a.i32[i + H_FAST]!, a.i32[i + H_CODEC]!, a.i32[i + H_CAPACITY]!),
+  )
   const cap = blockCapacity(block)
   a.u8.fill(CANARY, block + used, block + cap)
   return [block + used, block + cap]

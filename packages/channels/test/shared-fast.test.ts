@@ -12,6 +12,7 @@ import { waitAllTasksBlocked } from '@gotrio/runtime/lowlevel'
 import { EndOfChannel, WouldBlock, openSharedChannel, type SharedReceiveChannel, type SharedSendChannel } from '../src/index.js'
 import { H_BYTES_USED, OVERFLOW_SLOTS } from '../src/shared/layout.js'
 import { runWorker, waitFor } from './fixtures/run-worker.js'
+import { prng } from './fixtures/prng.js'
 import { expectRingInvariants, ringOf } from './fixtures/ring-values.js'
 import type { sizedValue } from './fixtures/shared-tasks.js'
 
@@ -383,6 +384,96 @@ describe('shared channel, lock-free buffer: byte codecs (structured values)', ()
     expectRingInvariants(ring)
     rx.close()
   })
+
+  it('number cells: every number that is not NaN goes lock-free through a cell and comes back exactly (-0, fractions, past int32, infinities); NaN, strings and objects go as bytes through the same slots, over many laps, in order', () => {
+    const [tx, rx] = openSharedChannel<unknown>(3)
+    const ring = ringOf(rx as never)
+    expect(ring.fast).toBe(true)
+    const specials: unknown[] = [
+      0,
+      -0,
+      1,
+      -1,
+      0.5,
+      2 ** 31,
+      -(2 ** 31),
+      2 ** 31 - 1,
+      2 ** 53 + 2,
+      Number.MIN_VALUE,
+      Infinity,
+      -Infinity,
+      Number.NaN,
+    ]
+    const rand = prng(7)
+    const laps = 400 * STRESS
+    let sent = 0
+    let got = 0
+    const sequence: unknown[] = []
+    for (let k = 0; k < laps * 3; k++) {
+      const r = rand()
+      sequence.push(r < 0.5 ? specials[k % specials.length] : r < 0.7 ? k + 0.25 : r < 0.85 ? `s${k}` : { k, list: [k, -0, Number.NaN] })
+    }
+    // A random walk of sends and takes keeps the 3 slots cycling through cells and byte slots.
+    while (got < sequence.length) {
+      if (sent < sequence.length && (sent - got < 3 ? rand() < 0.6 : false)) tx.sendNowait(sequence[sent++])
+      else if (got < sent) {
+        const v = rx.receiveNowait()
+        const want = sequence[got]
+        if (typeof want === 'object') expect(v).toEqual(want)
+        else expect(v).toBe(want) // Object.is: -0 and NaN exactly
+        got++
+      }
+    }
+    expect(() => rx.receiveNowait()).toThrow(WouldBlock)
+    expectRingInvariants(ring)
+    tx.close()
+    rx.close()
+  })
+
+  it('number cells: a number whose send waits (its offer is bytes, moved into a slot that last held a cell) and numbers sent lock-free meanwhile arrive in order and exact', async () => {
+    const [tx, rx] = openSharedChannel<unknown>(2)
+    const ring = ringOf(rx as never)
+    await run(async () => {
+      for (let lap = 0; lap < 50 * STRESS; lap++) {
+        tx.sendNowait(lap + 0.5) // cells: the buffer is full
+        tx.sendNowait(-lap)
+        const sending = tx.send(lap * 2 ** 33) // waits: an offer of bytes
+        expect(rx.statistics().tasksWaitingSend).toBe(1)
+        expect(rx.receiveNowait()).toBe(lap + 0.5) // frees the slot the offer moves into
+        expect(rx.receiveNowait()).toBe(-lap) // Object.is: -0 on lap 0
+        expect(rx.receiveNowait()).toBe(lap * 2 ** 33)
+        await sending
+        expectRingInvariants(ring)
+      }
+    })
+    tx.close()
+    rx.close()
+  })
+
+  for (const cap of [1, 5, 64]) {
+    it(`number cells, capacity ${cap}: numbers (cells) and strings and objects (bytes) interleaved, producers (sync, async, nowait) x consumers (sync, many, async, asyncMany) in workers: each value once, exact, per-producer order`, async () => {
+      const [tx, rx] = openSharedChannel<unknown>(cap)
+      expect(ringOf(tx as never).fast).toBe(true)
+      const per = 1_000_000
+      const count = 3000 * STRESS
+      const modes = ['sync', 'async', 'nowait']
+      const producers = modes.map((m, p) => runWorker<number>('produceMixed', tx.clone(), p, per, count, m))
+      const consumers = ['sync', 'many', 'async', 'asyncMany'].map((m) =>
+        runWorker<[number, number, number]>('consumeMixed', rx.clone(), modes.length, per, m),
+      )
+      const ring = ringOf(rx as never)
+      tx.close()
+      rx.close()
+      expect(await Promise.all(producers)).toEqual(modes.map(() => count))
+      const res = await Promise.all(consumers)
+      let want = 0
+      for (let p = 0; p < modes.length; p++) want += p * per * count + (count * (count - 1)) / 2
+      expect(res.reduce((a, r) => a + r[0], 0)).toBe(modes.length * count)
+      expect(res.reduce((a, r) => a + r[1], 0)).toBe(want)
+      expect(res.map((r) => r[2])).toEqual([0, 0, 0, 0])
+      expectRingInvariants(ring)
+    })
+  }
 
   it('one thread: values carrying endpoints (inline and out of line) take the lock in, come out lock-free and usable; the last receiver closes the endpoints of values it drops', () => {
     const [otx, orx] = openSharedChannel<{ tx: SharedSendChannel<number>; pad: string }>(4)

@@ -68,6 +68,31 @@ export function fastEncodeScratch(value: unknown): number {
   }
 }
 
+/** Scratch for encodeNumberInto's float64 bytes (not `f64` below: a decode may be using that one). */
+const numF64 = new Float64Array(1)
+const numF64Bytes = new Uint8Array(numF64.buffer)
+
+/**
+ * Writes the bytes `fastEncode(v)` gives for the number `v` at the start of
+ * `out` (10 bytes of room) and returns their count: how a value sent as a
+ * number cell (fast-slots.ts "Number cells") is read back as an encoded value.
+ */
+export function encodeNumberInto(out: Uint8Array, v: number): number {
+  out[0] = FAST_TAG
+  if ((v | 0) === v && !Object.is(v, -0)) {
+    out[1] = T_INT32
+    out[2] = v & 0xff
+    out[3] = (v >> 8) & 0xff
+    out[4] = (v >> 16) & 0xff
+    out[5] = (v >>> 24) & 0xff
+    return 6
+  }
+  out[1] = T_FLOAT64
+  numF64[0] = v
+  for (let k = 0; k < 8; k++) out[2 + k] = numF64Bytes[k]!
+  return 10
+}
+
 /** True while `fastEncodeScratch` runs (a getter of the value being encoded may send). */
 let encoding = false
 

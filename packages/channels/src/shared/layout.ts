@@ -92,6 +92,18 @@
  * A byte slot (structured / user codec) holds [length, outOfLineOffset] as two
  * Int32 words followed by up to `slotBytes - 8` inline bytes; a longer value
  * lives in an arena block whose offset is the second word.
+ *
+ * A fast channel of a byte codec (H_FAST = 1, CODEC_BYTES) has one more
+ * array after the data slots: a *number cell* (Float64, 8-aligned) for each
+ * slot of its lock-free buffer, `capacity` cells in all (fast-slots.ts "Number
+ * cells"). Its block is `channelByteLength(slots, slotBytes, capacity)` bytes:
+ *
+ * | bytes from the block's start        | what                                              |
+ * |-------------------------------------|---------------------------------------------------|
+ * | 0 .. metaOffset()                   | the header (HEADER_WORDS Int32 words, above)      |
+ * | metaOffset() .. + slots × 4         | meta words (locked ring) / stamps (fast buffer)   |
+ * | dataOffset(slots) .. + slots × slotBytes | data slots                                   |
+ * | cellsOffset(slots, slotBytes) .. + cells × 8 | number cells (fast byte channels only)   |
  */
 
 export const H_LOCK = 0
@@ -242,9 +254,19 @@ export function dataOffset(slots: number): number {
   return align8(metaOffset() + slots * 4)
 }
 
-/** The block size one channel needs; used by the creator and by nobody else (the block records itself). */
-export function channelByteLength(slots: number, slotBytes: number): number {
-  return dataOffset(slots) + slots * slotBytes
+/** Byte offset, from the channel's base, of the number cells (fast byte channels; 8-aligned: data slots are 4, 8 or 64 bytes from an 8-aligned start). */
+export function cellsOffset(slots: number, slotBytes: number): number {
+  return align8(dataOffset(slots) + slots * slotBytes)
+}
+
+/** The number cells a channel has: one per lock-free buffer slot on a fast channel of a byte codec, else none. */
+export function cellsFor(fast: number, codec: number, capacity: number): number {
+  return fast === 1 && codec === CODEC_BYTES ? capacity : 0
+}
+
+/** The block size one channel needs (`cells`: cellsFor); used by the creator and by nobody else (the block records itself). */
+export function channelByteLength(slots: number, slotBytes: number, cells: number): number {
+  return cells === 0 ? dataOffset(slots) + slots * slotBytes : cellsOffset(slots, slotBytes) + cells * 8
 }
 
 export function align8(n: number): number {

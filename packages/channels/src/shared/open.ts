@@ -38,6 +38,7 @@ const {
   H_MAXBUF,
   MAX_RING_CAPACITY,
   OVERFLOW_RING_SLOTS,
+  cellsFor,
   channelByteLength,
   slotBytesFor,
 } = L
@@ -103,7 +104,8 @@ export function openSharedChannel<T>(
   }
   const slots = overflows ? OVERFLOW_RING_SLOTS : capacity === 0 ? RENDEZVOUS_SLOTS : capacity + OVERFLOW_SLOTS
   const slotBytes = slotBytesFor(codec.kind)
-  const block = alloc(channelByteLength(slots, slotBytes))
+  const fast = fastBufferWanted(capacity) ? (capacity === 0 ? FAST_ZERO_SLOT : 1) : 0
+  const block = alloc(channelByteLength(slots, slotBytes, cellsFor(fast, codec.kind, capacity)))
   const h = block >> 2
   const a = getArena().i32
   a[h + H_CAPACITY] = Math.min(capacity, CAPACITY_INFINITE)
@@ -113,15 +115,9 @@ export function openSharedChannel<T>(
   a[h + H_SLOT_BYTES] = slotBytes
   a[h + H_BYTES_BUDGET] = budget
   a[h + H_BLOCK] = block
-  if (fastBufferWanted(capacity)) {
-    if (capacity === 0) {
-      // The size-0 lock-free slot (zero-slot.ts): its stamp starts at 0, free for position 0 (a zeroed block).
-      a[h + H_FAST] = FAST_ZERO_SLOT
-    } else {
-      a[h + H_FAST] = 1
-      initFastStamps(a, h, capacity)
-    }
-  }
+  // FAST_ZERO_SLOT: the size-0 lock-free slot (zero-slot.ts); its stamp starts at 0, free for position 0 (a zeroed block).
+  a[h + H_FAST] = fast
+  if (fast === 1) initFastStamps(a, h, capacity)
   a[h + H_SEND_OPEN] = 1
   a[h + H_RECV_OPEN] = 1
   const gen = linkChannel(block, H_NEXT, H_PREV, H_GEN)

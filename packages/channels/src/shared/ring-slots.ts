@@ -7,9 +7,11 @@
  */
 import * as __arena from './arena.ts'
 import type { Arena } from './arena.ts'
+import * as __fastStructured from './fast-structured.ts'
 import * as L from './layout.ts'
 // Local bindings (see the note in ring.ts: tsx turns imports into getter reads).
 const { getArena, free } = __arena
+const { encodeNumberInto } = __fastStructured
 const {
   B_INLINE_START,
   B_LENGTH,
@@ -256,6 +258,18 @@ export class RingSlots {
     }
     this.outAt = OUT_SCRATCH
     for (let k = 0, n = (len + 3) >> 2; k < n; k++) scratch32[k] = d[w + 2 + k]!
+  }
+
+  /**
+   * A number taken from a number cell of the lock-free buffer (fast-slots.ts
+   * "Number cells"): into the scratch buffer as the structured codec's bytes
+   * for it (OUT_SCRATCH), so every reader of a byte value reads it as one.
+   */
+  protected takeCell(v: number): void {
+    this.outLen = encodeNumberInto(scratch8, v)
+    this.outNum = 0
+    this.outHasEndpoints = false
+    this.outAt = OUT_SCRATCH
   }
 
   /**

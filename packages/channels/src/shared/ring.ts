@@ -917,6 +917,23 @@ export class Ring extends ZeroSlot {
   }
 
   /**
+   * trySendFast for a number sent on the structured codec, into a number cell
+   * (fast-slots.ts "Number cells"; `num` is not NaN). False on a channel
+   * without the lock-free buffer, or when the push must take the lock (then
+   * the caller sends the number's bytes as any value).
+   */
+  trySendFastCell(num: number): boolean {
+    if (!this.fast) return false
+    criticalEnter()
+    if (this.vpushCell(num) !== V_OK) {
+      criticalLeave()
+      return false
+    }
+    this.pushedFast()
+    return true
+  }
+
+  /**
    * A lock-free push of a send's value: the number `num` (numeric codecs,
    * `out` undefined), or `out`'s bytes if inline and without endpoints (an
    * out-of-line block or endpoints are accounted under the lock). False on a

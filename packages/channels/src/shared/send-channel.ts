@@ -86,6 +86,17 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
   }
 
   /**
+   * The number cell a send of `value` may use (fast-slots.ts "Number cells"):
+   * `value` if it is a number other than NaN sent on the structured codec of
+   * a channel with the lock-free buffer, else NaN (send its bytes).
+   */
+  private cellOf(ring: Ring, value: T): number {
+    return ring.fast && typeof value === 'number' && value === value && ring.codec === CODEC_BYTES && this.codec.user === undefined
+      ? value
+      : Number.NaN
+  }
+
+  /**
    * Not an async function: a send that completes at once returns one shared
    * resolved promise instead of allocating one (a worker producer's
    * `await send()` loop spent ~10% of its time in the collector), and a
@@ -111,6 +122,9 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     // A small plain value (structured codec) that fits a slot goes from the
     // scratch buffer straight into the lock-free buffer: no copy, no allocation.
     const scratch = !numeric && ring.lockFree && idle && this.codec.user === undefined
+    // A number (structured codec, not NaN) goes into a number cell instead (fast-slots.ts "Number cells").
+    const cell = idle ? this.cellOf(ring, value) : Number.NaN
+    if (cell === cell && ring.trySendFastCell(cell)) return yieldDue() ? macrotask() : RESOLVED
     const n = scratch ? fastEncodeScratch(value) : -1
     let enc: Outgoing | undefined
     // The size-0 lock-free slot (zero-slot.ts): sent there and taken, or sent through the lock below.
@@ -134,7 +148,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
       }
     }
     if (z === Z_TAKEN) return yieldDue() ? macrotask() : RESOLVED
-    return this.sendSlow(ctx, l, ring, num, enc, idle, z)
+    return this.sendSlow(ctx, l, ring, num, enc, idle, z, cell)
   }
 
   /**
@@ -153,10 +167,11 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     enc: Outgoing | undefined,
     idle: boolean,
     z: number,
+    cell: number,
   ): Promise<void> {
     if (z === Z_BROKEN) throw brokenError()
-    // A spin that saw room goes back to the lock-free push, not to the lock.
-    if (idle && ring.spinIfUseful(SIDE_SEND) && ring.trySendFastOut(num, enc)) {
+    // A spin that saw room goes back to the lock-free push (a number cell if `cell` is one), not to the lock.
+    if (idle && ring.spinIfUseful(SIDE_SEND) && (cell === cell ? ring.trySendFastCell(cell) : ring.trySendFastOut(num, enc))) {
       return yieldDue() ? macrotask() : RESOLVED
     }
     let r: number
@@ -230,6 +245,8 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     const ring = l.ring
     const numeric = ring.codec !== CODEC_BYTES
     const num = numeric ? checkNumber(ring.codec, 'SharedSendChannel.sendNowait', value) : 0
+    const cell = l.send.queue.length === 0 ? this.cellOf(ring, value) : Number.NaN
+    if (cell === cell && ring.trySendFastCell(cell)) return
     const enc = numeric ? undefined : this.encodeForNow(ring, 'SharedSendChannel.sendNowait', value)
     if (l.send.queue.length === 0 && ring.trySendFastOut(num, enc)) return
     let r: number
@@ -264,7 +281,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     const ring = l.ring
     if (ring.codec !== CODEC_BYTES) blockingSend(ring, checkNumber(ring.codec, 'SharedSendChannel.sendSync', value), undefined, brokenError)
     // The scratch view stays valid: this thread runs nothing else until blockingSend returns.
-    else blockingSend(ring, 0, this.encodeForNow(ring, 'SharedSendChannel.sendSync', value), brokenError)
+    else blockingSend(ring, 0, this.encodeForNow(ring, 'SharedSendChannel.sendSync', value), brokenError, this.cellOf(ring, value))
   }
 
   /**

@@ -79,17 +79,18 @@ function waitSlice(ring: Ring, index: number, seen: number, waitsOn: string): vo
 }
 
 /** `num` is the value for numeric codecs (`out` undefined: nothing to commit); `out` the encoded bytes otherwise. */
-export function blockingSend(ring: Ring, num: number, out: Outgoing | undefined, broken: () => Error): void {
+export function blockingSend(ring: Ring, num: number, out: Outgoing | undefined, broken: () => Error, cell = Number.NaN): void {
   try {
-    blockingSendWaits(ring, num, out, broken)
+    blockingSendWaits(ring, num, out, broken, cell)
   } finally {
     syncWaitEnd()
   }
 }
 
-function blockingSendWaits(ring: Ring, num: number, out: Outgoing | undefined, broken: () => Error): void {
+/** `cell`: the number cell the value may use (fast-slots.ts "Number cells"; send-channel.ts `cellOf`), or NaN. */
+function blockingSendWaits(ring: Ring, num: number, out: Outgoing | undefined, broken: () => Error, cell: number): void {
   refuseMainThread('SharedSendChannel.sendSync()', 'await send() (or sendNowait())')
-  if (ring.trySendFastOut(num, out)) return
+  if (cell === cell ? ring.trySendFastCell(cell) : ring.trySendFastOut(num, out)) return
   const seq = ring.h + H_SEQ_SEND
   let offered = false
   let ticket = 0
@@ -105,7 +106,7 @@ function blockingSendWaits(ring: Ring, num: number, out: Outgoing | undefined, b
       }
     }
     // Room came while spinning or polling: lock-free again, not through the lock.
-    if (ring.trySendFastOut(num, out)) return
+    if (cell === cell ? ring.trySendFastCell(cell) : ring.trySendFastOut(num, out)) return
   }
   for (;;) {
     let r: number
