@@ -151,9 +151,15 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
       'node',
       'gotrio/seed_producer.ts',
       ['shared', buffer],
-      // Size 0 as Trio's row: at 20,000 values (the size while a value cost ~28 µs) the run was
-      // mostly warm-up (JIT, the spin budgets): 5.5-6.0 µs per value against 2.3-2.4 at 200,000.
-      [200_000, 100_000, 1_000],
+      // Timed runs of about a second, as the main-thread and Go rows. At 20,000 values (while a
+      // value cost ~28 µs) the run was mostly warm-up: 5.5-6.0 µs per value against 2.3-2.4 at
+      // 200,000. At 200,000 (~0.1 s once values cost 0.2-0.8 µs) it still was: `--trace-opt`
+      // shows the worker's `send` and producer loop reaching their optimized code (TurboFan)
+      // during the timed run, after four warm-ups of 20,000, and each compile takes a core from
+      // one of the two busy threads on a 2-core machine (2026-12-04: buffered 449-511 ns at
+      // 200,000, 160-164 at 2,000,000; size 0 710-762 at 200,000, 604-632 at 1,000,000). The
+      // README quotes the shorter runs too.
+      unbuffered ? [1_000_000, 1_000_000, 1_000] : [2_000_000, 1_000_000, 1_000],
     )
     channel(benchmark, 'python-trio', 'python', 'python/seed_producer.py', [buffer], [200_000, 100_000, 1_000])
     // The floor under the size-0 rows with a worker producer: a bare one-word hand-off, no library.
@@ -177,8 +183,11 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
     })
   }
   chanOfChan('gotrio-main', 'node', 'gotrio/chan_of_chan.ts', ['main'], [2_000, 1_000, 5])
-  // As Trio's row: at 20 channels the run was mostly warm-up (14 µs per value against 4.5-6.6 at 100).
-  chanOfChan('gotrio-shared', 'node', 'gotrio/chan_of_chan.ts', ['shared'], [200, 100, 5])
+  // At 20 channels the run was mostly warm-up (14 µs per value against 4.5-6.6 at 100); at 200
+  // (after warm-ups of 4 x 20) it still was: a process's first ~100 channels cost 7-12 µs a value,
+  // the next ~200 1.2-4.1, later ones mostly 0.74-0.98 (2026-12-03; README "The channel of channels
+  // across threads"). 1,000 channels time channels 400-1,400 of the process (800: 320-1,120).
+  chanOfChan('gotrio-shared', 'node', 'gotrio/chan_of_chan.ts', ['shared'], [1_000, 800, 5])
   chanOfChan('python-trio', 'python', 'python/chan_of_chan.py', [], [200, 100, 5])
   chanOfChan('go', 'go', 'chan_of_chan', [], [5_000, 2_000, 5])
 
@@ -207,7 +216,8 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
 
   // 4 producers -> 1 consumer over one buffered channel (N is a multiple of 4).
   channel('fan_in', 'gotrio-main', 'node', 'gotrio/fan_in.ts', ['main'], [4_000_000, 2_000_000, 1_000])
-  channel('fan_in', 'gotrio-shared', 'node', 'gotrio/fan_in.ts', ['shared'], [200_000, 100_000, 1_000])
+  // As seed_producer_buffered's gotrio-shared row (above): runs of about a second, past the JIT's warm-up.
+  channel('fan_in', 'gotrio-shared', 'node', 'gotrio/fan_in.ts', ['shared'], [2_000_000, 1_000_000, 1_000])
   channel('fan_in', 'python-trio', 'python', 'python/fan_in.py', [], [200_000, 100_000, 1_000])
   channel('fan_in', 'go', 'go', 'fan_in', [], [20_000_000, 8_000_000, 1_000])
 
@@ -261,9 +271,13 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
   // consumes with `for await`, gotrio-shared-drain with receiveNowait() (awaiting receive() only
   // when the ring is empty); gotrio-shared-w2w is worker -> worker with sendSync/receiveSync;
   // node-als-floor is a bare `for await` under AsyncLocalStorage (Node 20's floor, no channel).
+  // gotrio's rows as many values as the bare rings' (int32) and about half a second (structured):
+  // at 1,000,000 int32 values (~0.16 s) and 500,000 in --quick the timed run still held the JIT's
+  // warm-up (quick: 174-317 ns a value against 168-259 at 1,000,000 in direct runs, 2026-12-04),
+  // as the seed's rows above.
   for (const [benchmark, kind, gotrioSizes, otherSizes] of [
-    ['shared_int32_throughput', 'int32', [1_000_000, 500_000, 1_000], [1_000_000, 500_000, 1_000]],
-    ['shared_structured_throughput', 'structured', [300_000, 150_000, 1_000], [500_000, 250_000, 1_000]],
+    ['shared_int32_throughput', 'int32', [5_000_000, 2_000_000, 1_000], [1_000_000, 500_000, 1_000]],
+    ['shared_structured_throughput', 'structured', [1_000_000, 500_000, 1_000], [500_000, 250_000, 1_000]],
   ] as const) {
     const g = [...gotrioSizes] as Sizes
     channel(benchmark, 'gotrio-shared', 'node', 'gotrio/shared_throughput.ts', [kind, 'forawait'], g)
