@@ -10,7 +10,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openNursery, run } from '@gotrio/runtime'
 import { waitAllTasksBlocked } from '@gotrio/runtime/lowlevel'
 import { EndOfChannel, WouldBlock, openSharedChannel, type SharedReceiveChannel, type SharedSendChannel } from '../src/index.js'
-import { H_BYTES_USED, OVERFLOW_SLOTS } from '../src/shared/layout.js'
+import { blockCapacity, getArena } from '../src/shared/arena.js'
+import {
+  cellsFor,
+  cellsOffset,
+  channelByteLength,
+  H_BYTES_USED,
+  H_CAPACITY,
+  H_CODEC,
+  H_FAST,
+  H_SLOT_BYTES,
+  H_SLOTS,
+  OVERFLOW_SLOTS,
+} from '../src/shared/layout.js'
 import { runWorker, waitFor } from './fixtures/run-worker.js'
 import { prng } from './fixtures/prng.js'
 import { expectRingInvariants, ringOf } from './fixtures/ring-values.js'
@@ -389,6 +401,17 @@ describe('shared channel, lock-free buffer: byte codecs (structured values)', ()
     const [tx, rx] = openSharedChannel<unknown>(3)
     const ring = ringOf(rx as never)
     expect(ring.fast).toBe(true)
+    // Canaries in the block's slack, after the cells (layout.ts): no cell is written past the block's size.
+    const a = getArena()
+    const h = ring.block >> 2
+    const used = channelByteLength(
+      a.i32[h + H_SLOTS]!,
+      a.i32[h + H_SLOT_BYTES]!,
+      cellsFor(a.i32[h + H_FAST]!, a.i32[h + H_CODEC]!, a.i32[h + H_CAPACITY]!),
+    )
+    expect(used).toBe(cellsOffset(a.i32[h + H_SLOTS]!, a.i32[h + H_SLOT_BYTES]!) + 3 * 8)
+    const slackEnd = ring.block + blockCapacity(ring.block)
+    a.u8.fill(0xa5, ring.block + used, slackEnd)
     const specials: unknown[] = [
       0,
       -0,
@@ -426,6 +449,7 @@ describe('shared channel, lock-free buffer: byte codecs (structured values)', ()
     }
     expect(() => rx.receiveNowait()).toThrow(WouldBlock)
     expectRingInvariants(ring)
+    for (let k = ring.block + used; k < slackEnd; k++) if (a.u8[k] !== 0xa5) throw new Error(`canary at ${k - ring.block} overwritten`)
     tx.close()
     rx.close()
   })

@@ -123,6 +123,8 @@ interface Totals {
   structuredValues: number
   structuredBytesApprox: number
   largeValues: number
+  /** Structured values sent as bare numbers (number cells on fast channels). */
+  numberValues: number
   taskCancels: number
   opCancelSend: number
   opCancelRecv: number
@@ -142,6 +144,7 @@ const newTotals = (): Totals => ({
   structuredValues: 0,
   structuredBytesApprox: 0,
   largeValues: 0,
+  numberValues: 0,
   taskCancels: 0,
   opCancelSend: 0,
   opCancelRecv: 0,
@@ -423,6 +426,7 @@ async function soakRound(round: number, horizonMs: number, totals: Totals): Prom
       for (let s = 0; s < got; s++) {
         const { kind, size } = F.payloadSize(roundSeed, p, s, STRUCTURED.largeOneIn, STRUCTURED.largeMaxBytes)
         totals.structuredBytesApprox += kind === 1 ? 8 * size + 64 : size
+        if (kind === 4) totals.numberValues++
         if (kind === 3) totals.largeValues++
       }
     }
@@ -483,7 +487,7 @@ it(
     const maxRss = Math.max(...later.map((m) => m.rss), baseline.rss)
     const maxHeap = Math.max(...later.map((m) => m.heap), baseline.heap)
     console.log(
-      `soak: GOTRIO_STRESS=${STRESS} load=${LOAD_THREADS} spinning threads faults=${[...FAULTS].join(',') || 'none'} where=${WHERE} seed=${SEED} rounds=${ROUNDS} values=${totals.values} (structured ${totals.structuredValues}, ~${(totals.structuredBytesApprox / MiB).toFixed(0)} MiB, ${totals.largeValues} of 256 KiB-4 MiB) ` +
+      `soak: GOTRIO_STRESS=${STRESS} load=${LOAD_THREADS} spinning threads faults=${[...FAULTS].join(',') || 'none'} where=${WHERE} seed=${SEED} rounds=${ROUNDS} values=${totals.values} (structured ${totals.structuredValues}, ~${(totals.structuredBytesApprox / MiB).toFixed(0)} MiB, ${totals.largeValues} of 256 KiB-4 MiB, ${totals.numberValues} bare numbers) ` +
         `faults=${faults} [task cancels ${totals.taskCancels}, send cancels ${totals.opCancelSend}, receive cancels ${totals.opCancelRecv}, exits ${totals.exits}, terminations ${totals.terminations}; tasks lost with a dead thread ${totals.collateralDeaths}] ` +
         `in-flight sends at thread death: delivered ${totals.inFlightSendsDelivered}, not ${totals.inFlightSendsLost}; mid-receive consumer deaths ${totals.consumerGapsAllowed}, values lost by them ${totals.consumerGapsUsed}; ` +
         `nowait hits ${totals.nowaitSends}/${totals.nowaitRecvs}; duration ${seconds.toFixed(1)} s; ` +
