@@ -154,7 +154,7 @@ export function jobsFor(mode: Mode, cores: number): Job[] {
       // Timed runs of about a second, as the main-thread and Go rows. At 20,000 values (while a
       // value cost ~28 µs) the run was mostly warm-up: 5.5-6.0 µs per value against 2.3-2.4 at
       // 200,000. At 200,000 (~0.1 s once values cost 0.2-0.8 µs) it still was (2026-12-04:
-      // buffered 449-511 ns at 200,000, 160-164 at 2,000,000; size 0 710-762 at 200,000, 604-632
+      // buffered 375-615 ns at 200,000, 160-164 at 2,000,000; size 0 710-762 at 200,000, 604-632
       // at 1,000,000). Part of it, seen with `--trace-opt`: the worker's `send` and producer loop
       // get their optimized code (TurboFan) during the timed run, after four warm-ups of 20,000,
       // and each compile takes a core from one of the two busy threads on a 2-core machine; not
