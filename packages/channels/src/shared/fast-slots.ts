@@ -299,7 +299,7 @@ export class FastSlots extends RingSlots {
           else if (this.codec === CODEC_UINT32) this.outNum = this.fdu32[idx]!
           else if (this.codec === CODEC_BYTES) {
             const cell = this.cells[idx]!
-            if (cell === cell) this.takeCell(cell)
+            if (!Number.isNaN(cell)) this.takeCell(cell)
             else this.readFastBytes(OVERFLOW_SLOTS + idx)
           } else this.outNum = this.fd32[idx]!
           Atomics.store(st, idx, (h + this.fLap) | 0) // free for the next lap (a Dekker store)

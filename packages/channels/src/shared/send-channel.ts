@@ -91,7 +91,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
    * a channel with the lock-free buffer, else NaN (send its bytes).
    */
   private cellOf(ring: Ring, value: T): number {
-    return ring.fast && typeof value === 'number' && value === value && ring.codec === CODEC_BYTES && this.codec.user === undefined
+    return ring.fast && typeof value === 'number' && !Number.isNaN(value) && ring.codec === CODEC_BYTES && this.codec.user === undefined
       ? value
       : Number.NaN
   }
@@ -124,7 +124,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     const scratch = !numeric && ring.lockFree && idle && this.codec.user === undefined
     // A number (structured codec, not NaN) goes into a number cell instead (fast-slots.ts "Number cells").
     const cell = idle ? this.cellOf(ring, value) : Number.NaN
-    if (cell === cell && ring.trySendFastCell(cell)) return yieldDue() ? macrotask() : RESOLVED
+    if (!Number.isNaN(cell) && ring.trySendFastCell(cell)) return yieldDue() ? macrotask() : RESOLVED
     const n = scratch ? fastEncodeScratch(value) : -1
     let enc: Outgoing | undefined
     // The size-0 lock-free slot (zero-slot.ts): sent there and taken, or sent through the lock below.
@@ -171,7 +171,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
   ): Promise<void> {
     if (z === Z_BROKEN) throw brokenError()
     // A spin that saw room goes back to the lock-free push (a number cell if `cell` is one), not to the lock.
-    if (idle && ring.spinIfUseful(SIDE_SEND) && (cell === cell ? ring.trySendFastCell(cell) : ring.trySendFastOut(num, enc))) {
+    if (idle && ring.spinIfUseful(SIDE_SEND) && (!Number.isNaN(cell) ? ring.trySendFastCell(cell) : ring.trySendFastOut(num, enc))) {
       return yieldDue() ? macrotask() : RESOLVED
     }
     let r: number
@@ -246,7 +246,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     const numeric = ring.codec !== CODEC_BYTES
     const num = numeric ? checkNumber(ring.codec, 'SharedSendChannel.sendNowait', value) : 0
     const cell = l.send.queue.length === 0 ? this.cellOf(ring, value) : Number.NaN
-    if (cell === cell && ring.trySendFastCell(cell)) return
+    if (!Number.isNaN(cell) && ring.trySendFastCell(cell)) return
     const enc = numeric ? undefined : this.encodeForNow(ring, 'SharedSendChannel.sendNowait', value)
     if (l.send.queue.length === 0 && ring.trySendFastOut(num, enc)) return
     let r: number

@@ -90,7 +90,7 @@ export function blockingSend(ring: Ring, num: number, out: Outgoing | undefined,
 /** `cell`: the number cell the value may use (fast-slots.ts "Number cells"; send-channel.ts `cellOf`), or NaN. */
 function blockingSendWaits(ring: Ring, num: number, out: Outgoing | undefined, broken: () => Error, cell: number): void {
   refuseMainThread('SharedSendChannel.sendSync()', 'await send() (or sendNowait())')
-  if (cell === cell ? ring.trySendFastCell(cell) : ring.trySendFastOut(num, out)) return
+  if (!Number.isNaN(cell) ? ring.trySendFastCell(cell) : ring.trySendFastOut(num, out)) return
   const seq = ring.h + H_SEQ_SEND
   let offered = false
   let ticket = 0
@@ -106,7 +106,7 @@ function blockingSendWaits(ring: Ring, num: number, out: Outgoing | undefined, b
       }
     }
     // Room came while spinning or polling: lock-free again, not through the lock.
-    if (cell === cell ? ring.trySendFastCell(cell) : ring.trySendFastOut(num, out)) return
+    if (!Number.isNaN(cell) ? ring.trySendFastCell(cell) : ring.trySendFastOut(num, out)) return
   }
   for (;;) {
     let r: number
