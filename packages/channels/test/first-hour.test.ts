@@ -13,6 +13,7 @@ import {
   NurseryError,
   TooSlowError,
   currentTime,
+  dumpTasks,
   failAfter,
   moveOnAfter,
   openNursery,
@@ -385,7 +386,19 @@ describe('a thread blocked in a sync wait strands nothing', () => {
             arriveS.close()
             go.close()
             const arrived = new Set<number>()
-            for await (const tid of arrive) arrived.add(tid)
+            // This test hung once in a CI rehearsal (2026-12-04, not reproduced in ~200 runs):
+            // should it hang again, say where every thread's tasks wait before failAfter fires.
+            const snapshot = setTimeout(() => {
+              const st = arrive.statistics()
+              console.error(
+                `pool-growth test still waiting after 15 s: ${arrived.size} of ${K} arrived; arrive: ${st.openSendChannels} senders open, ${st.tasksWaitingSend} waiting to send, ${st.tasksWaitingReceive} waiting to receive\n${dumpTasks()}`,
+              )
+            }, 15_000)
+            try {
+              for await (const tid of arrive) arrived.add(tid)
+            } finally {
+              clearTimeout(snapshot)
+            }
             goS.close() // all K are blocked at once, on K threads: release them
             return { arrived, returned: await Promise.all(results) }
           }),
