@@ -46,28 +46,54 @@ function openFast(capacity: number): ReturnType<typeof openSharedChannel<number>
   return pair
 }
 
+const PRODUCER_MODES = ['sync', 'async', 'nowait']
+const CONSUMER_MODES = ['sync', 'many', 'async', 'asyncMany']
+
+/**
+ * Starts one worker producer per PRODUCER_MODES (`produce${kind}`, producer p
+ * sending ids p * per ..) on clones of `tx`, and one worker consumer per
+ * CONSUMER_MODES (`consume${kind}`) on clones of `rx`.
+ */
+function startProducersConsumers<T>(
+  tx: SharedSendChannel<T>,
+  rx: SharedReceiveChannel<T>,
+  kind: 'Tagged' | 'Mixed',
+  per: number,
+  count: number,
+): { producers: Promise<number>[]; consumers: Promise<[number, number, number]>[] } {
+  return {
+    producers: PRODUCER_MODES.map((m, p) => runWorker<number>(`produce${kind}`, tx.clone(), p, per, count, m)),
+    consumers: CONSUMER_MODES.map((m) => runWorker<[number, number, number]>(`consume${kind}`, rx.clone(), PRODUCER_MODES.length, per, m)),
+  }
+}
+
+/** Every producer sent `count`; the consumers together saw each id once, in per-producer order. */
+async function expectExactTotals(
+  workers: { producers: Promise<number>[]; consumers: Promise<[number, number, number]>[] },
+  per: number,
+  count: number,
+): Promise<void> {
+  expect(await Promise.all(workers.producers)).toEqual(PRODUCER_MODES.map(() => count))
+  const res = await Promise.all(workers.consumers)
+  let want = 0
+  for (let p = 0; p < PRODUCER_MODES.length; p++) want += p * per * count + (count * (count - 1)) / 2
+  expect(res.reduce((a, r) => a + r[0], 0)).toBe(PRODUCER_MODES.length * count)
+  expect(res.reduce((a, r) => a + r[1], 0)).toBe(want)
+  expect(res.map((r) => r[2])).toEqual(CONSUMER_MODES.map(() => 0))
+}
+
 describe('shared channel, lock-free buffer: across threads', () => {
   for (const cap of [1, 2, 7, 64]) {
     it(`capacity ${cap}: producers (sync, async, nowait) x consumers (sync, many, async, asyncMany) in workers: each value once, per-producer order, quiescent statistics`, async () => {
       const [tx, rx] = openFast(cap)
       const per = 1_000_000
       const count = 1500 * STRESS
-      const modes = ['sync', 'async', 'nowait']
-      const producers = modes.map((m, p) => runWorker<number>('produceTagged', tx.clone(), p, per, count, m))
-      const consumers = ['sync', 'many', 'async', 'asyncMany'].map((m) =>
-        runWorker<[number, number, number]>('consumeTagged', rx.clone(), modes.length, per, m),
-      )
+      const workers = startProducersConsumers(tx, rx, 'Tagged', per, count)
       tx.close()
       const stats = rx.statistics()
       expect(stats.maxBufferSize).toBe(cap)
       rx.close()
-      expect(await Promise.all(producers)).toEqual(modes.map(() => count))
-      const res = await Promise.all(consumers)
-      let want = 0
-      for (let p = 0; p < modes.length; p++) want += p * per * count + (count * (count - 1)) / 2
-      expect(res.reduce((s, r) => s + r[0], 0)).toBe(modes.length * count)
-      expect(res.reduce((s, r) => s + r[1], 0)).toBe(want)
-      expect(res.map((r) => r[2])).toEqual([0, 0, 0, 0])
+      await expectExactTotals(workers, per, count)
     })
   }
 
@@ -480,21 +506,11 @@ describe('shared channel, lock-free buffer: byte codecs (structured values)', ()
       expect(ringOf(tx as never).fast).toBe(true)
       const per = 1_000_000
       const count = 3000 * STRESS
-      const modes = ['sync', 'async', 'nowait']
-      const producers = modes.map((m, p) => runWorker<number>('produceMixed', tx.clone(), p, per, count, m))
-      const consumers = ['sync', 'many', 'async', 'asyncMany'].map((m) =>
-        runWorker<[number, number, number]>('consumeMixed', rx.clone(), modes.length, per, m),
-      )
+      const workers = startProducersConsumers(tx, rx, 'Mixed', per, count)
       const ring = ringOf(rx as never)
       tx.close()
       rx.close()
-      expect(await Promise.all(producers)).toEqual(modes.map(() => count))
-      const res = await Promise.all(consumers)
-      let want = 0
-      for (let p = 0; p < modes.length; p++) want += p * per * count + (count * (count - 1)) / 2
-      expect(res.reduce((a, r) => a + r[0], 0)).toBe(modes.length * count)
-      expect(res.reduce((a, r) => a + r[1], 0)).toBe(want)
-      expect(res.map((r) => r[2])).toEqual([0, 0, 0, 0])
+      await expectExactTotals(workers, per, count)
       expectRingInvariants(ring)
     })
   }
