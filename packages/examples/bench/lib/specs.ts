@@ -451,6 +451,12 @@ export function ratioSpecs(cores: number): RatioSpec[] {
     denominator: ref('shared_structured_throughput', 'gotrio-shared'),
     goal: { op: '>=', value: 2, text: '≥ 2' },
   })
+  specs.push({
+    label: "shared_int32_throughput: peer-multithreading ÷ gotrio-shared (× faster than the `multithreading` package's channel)",
+    numerator: ref('shared_int32_throughput', 'peer-multithreading'),
+    denominator: ref('shared_int32_throughput', 'gotrio-shared'),
+    goal: { op: '>=', value: 1, text: '≥ 1 (faster)' },
+  })
   // The other consumer forms and the floor: information next to the goals above (which are
   // the for-await form's), from the same run.
   for (const impl of ['gotrio-shared-drain', 'gotrio-shared-w2w'] as const) {
