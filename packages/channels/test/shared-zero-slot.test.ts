@@ -16,6 +16,7 @@ import { H_FHEAD } from '../src/shared/layout.js'
 import { CAN_SPIN } from '../src/shared/spin.js'
 import { runWorker, waitFor } from './fixtures/run-worker.js'
 import { expectRingInvariants, ringOf } from './fixtures/ring-values.js'
+import { specialValue } from './fixtures/shared-tasks.js'
 
 const STRESS = Number(process.env.GOTRIO_STRESS ?? 1)
 
@@ -100,6 +101,43 @@ describe.skipIf(!CAN_SPIN)('shared channel, size 0, the lock-free slot: across t
     const res = await Promise.all(consumers)
     expect(res.reduce((s, r) => s + r[0], 0)).toBe(modes.length * count)
     expect(res.reduce((s, r) => s + r[1], 0)).toBe(tagSum(modes.length, per, count))
+    expect(res.map((r) => r[2])).toEqual([0, 0, 0, 0])
+    expect(slotPasses(probe)).toBeGreaterThan(0)
+    probe.close()
+  })
+
+  it('numbers on the structured codec go through the slot as Float64s and come back exactly (-0, NaN, past int32 and 2^53, infinities), between strings, in order', async () => {
+    const [tx, rx] = openZero<unknown>('structured')
+    const count = 2000 * STRESS
+    const producer = runWorker<number>('produceSpecial', tx.clone(), count, 'async')
+    tx.close()
+    const got: unknown[] = []
+    await run(async () => {
+      for await (const v of rx) got.push(v)
+    })
+    expect(await producer).toBe(count)
+    expect(got.length).toBe(count)
+    for (let k = 0; k < count; k++) if (!Object.is(got[k], specialValue(k))) expect([k, got[k]]).toEqual([k, specialValue(k)])
+    expect(slotPasses(rx)).toBeGreaterThan(0)
+    expectRingInvariants(ringOf(rx))
+    rx.close()
+  })
+
+  it('mixed values on the structured codec (numbers through the slot as Float64s, strings and objects as bytes): async producers x consumers (sync, many, async, asyncMany) in workers, each value once, exact, per-producer order', async () => {
+    const [tx, rx] = openZero<unknown>('structured')
+    const per = 1_000_000
+    const count = 1000 * STRESS
+    const producers = [0, 1].map((p) => runWorker<number>('produceMixed', tx.clone(), p, per, count, 'async'))
+    const consumers = ['sync', 'many', 'async', 'asyncMany'].map((m) =>
+      runWorker<[number, number, number]>('consumeMixed', rx.clone(), 2, per, m),
+    )
+    tx.close()
+    const probe = rx.clone()
+    rx.close()
+    expect(await Promise.all(producers)).toEqual([count, count])
+    const res = await Promise.all(consumers)
+    expect(res.reduce((s, r) => s + r[0], 0)).toBe(2 * count)
+    expect(res.reduce((s, r) => s + r[1], 0)).toBe(tagSum(2, per, count))
     expect(res.map((r) => r[2])).toEqual([0, 0, 0, 0])
     expect(slotPasses(probe)).toBeGreaterThan(0)
     probe.close()

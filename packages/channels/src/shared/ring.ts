@@ -828,7 +828,9 @@ export class Ring extends ZeroSlot {
 
   /**
    * A plain async send through the size-0 slot (zero-slot.ts): the number
-   * `num`, or `bytes[0..n)` (n <= ZERO_SLOT_BYTES, inline, no endpoints).
+   * `num` (on a byte codec, `bytes` undefined: a number sent on the
+   * structured codec, held as a Float64), or `bytes[0..n)` (n <=
+   * ZERO_SLOT_BYTES, inline, no endpoints).
    * Z_TAKEN: a receiver took it, the send is complete. Z_BROKEN: every
    * receive handle closed before any took it. Z_WITHDRAWN: the spin ran out
    * and the value was taken back: send it through the lock, without spinning

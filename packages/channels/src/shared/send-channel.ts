@@ -125,13 +125,16 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     // A number (structured codec, not NaN) goes into a number cell instead (fast-slots.ts "Number cells").
     const cell = idle ? this.cellOf(ring, value) : Number.NaN
     if (!Number.isNaN(cell) && ring.trySendFastCell(cell)) return yieldDue() ? macrotask() : RESOLVED
+    // The size-0 lock-free slot (zero-slot.ts): sent there and taken, or sent through the lock below.
+    // A number on the structured codec goes there as a Float64, not encoded (zero-slot.ts, Z_NUMBER).
+    const zNumber = ring.zslot && idle && !numeric && typeof value === 'number' && this.codec.user === undefined
+    let z = zNumber ? ring.sendZero(value as number, undefined, 0) : Z_NOT_SENT
+    if (z === Z_TAKEN) return yieldDue() ? macrotask() : RESOLVED
     const n = scratch ? fastEncodeScratch(value) : -1
     let enc: Outgoing | undefined
-    // The size-0 lock-free slot (zero-slot.ts): sent there and taken, or sent through the lock below.
-    let z = Z_NOT_SENT
     if (n >= 0) {
       if (ring.zslot) {
-        if (n <= ZERO_SLOT_BYTES) z = ring.sendZero(0, encodeScratch(), n)
+        if (!zNumber && n <= ZERO_SLOT_BYTES) z = ring.sendZero(0, encodeScratch(), n)
       } else if (n <= ring.slotBytes - B_INLINE_START && ring.trySendFastBytes(encodeScratch(), n)) {
         return yieldDue() ? macrotask() : RESOLVED
       }
@@ -139,7 +142,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     } else {
       enc = numeric ? undefined : this.encode(ring, 'SharedSendChannel.send', value, scratch)
       if (ring.zslot) {
-        if (idle && (enc === undefined || (enc.ool === 0 && enc.flags === 0 && enc.bytes!.length <= ZERO_SLOT_BYTES))) {
+        if (idle && !zNumber && (enc === undefined || (enc.ool === 0 && enc.flags === 0 && enc.bytes!.length <= ZERO_SLOT_BYTES))) {
           z = ring.sendZero(num, enc?.bytes, enc === undefined ? 0 : enc.bytes!.length)
         }
       } else if (idle && ring.trySendFastOut(num, enc)) {

@@ -31,6 +31,16 @@
  * | +1    | the claimer (between claim, publish)| int32 / uint32: the number; byte codecs: the length   |
  * | +2..3 | the claimer                         | float64: the number                                   |
  * | +2..15| the claimer                         | byte codecs: the value's bytes (ZERO_SLOT_BYTES = 56) |
+ * | +2..3 | the claimer                         | byte codecs, length Z_NUMBER: a number (below)        |
+ *
+ * A number sent on the structured codec (no user codec) goes as its Float64
+ * in words 2..3 with the length word Z_NUMBER, not as the codec's bytes (as
+ * the fast buffer's number cells, fast-slots.ts "Number cells"): the sender
+ * skips the encode and the byte copy, which are on the hand-off's critical
+ * path (the receiver waits for them), and the taker reads it back as the
+ * structured codec's bytes for it (ring-slots.ts `takeCell`). It is written
+ * and read where the bytes are, between the claim and the publish and
+ * between the take's CAS and its freeing store: no new ordering.
  *
  * The positions are the fast buffer's with capacity 1 (fast-slots.ts): H_FTAIL
  * (senders, CAS; bit 1 = SLOW, set under the lock) and H_FHEAD (takers, CAS;
@@ -93,6 +103,9 @@ const { spinPause } = __spin
 /** Bytes of a byte value the slot holds (words 2..15 of its line). */
 export const ZERO_SLOT_BYTES = (ZERO_SLOT_WORDS - 2) * 4
 
+/** Byte codecs: the length word of a number held as a Float64 in words 2..3 (the table above). */
+const Z_NUMBER = -1
+
 /** Results of a send through the slot (ring.ts `sendZero`; `zWithdrawOwn` answers the first two). */
 export const Z_WITHDRAWN = 0
 export const Z_TAKEN = 1
@@ -140,13 +153,20 @@ export class ZeroSlot extends FastSlots {
     return true
   }
 
-  /** Claims the slot and writes `num` (numeric codecs) or `bytes[0..n)` (n <= ZERO_SLOT_BYTES) there, unpublished. */
+  /**
+   * Claims the slot and writes `num` or `bytes[0..n)` (n <= ZERO_SLOT_BYTES)
+   * there, unpublished. `bytes` undefined on a byte codec: `num` is a number
+   * sent on the structured codec, held as a Float64 (Z_NUMBER).
+   */
   protected zClaimWrite(num: number, bytes: Uint8Array | undefined, n: number): boolean {
     if (!this.zClaim()) return false
     if (bytes !== undefined) {
       this.z[1] = n
       const d = this.zu8
       for (let k = 0; k < n; k++) d[k] = bytes[k]!
+    } else if (this.codec === CODEC_BYTES) {
+      this.z[1] = Z_NUMBER
+      this.zf64[0] = num
     } else if (this.codec === CODEC_FLOAT64) this.zf64[0] = num
     else this.z[1] = num
     return true
@@ -211,8 +231,11 @@ export class ZeroSlot extends FastSlots {
       if (Atomics.load(this.z, 0) !== ((h + 1) | 0)) return false
       // Compares the whole word: fails if HOLD was set, or the sender withdrew, since the load.
       if (Atomics.compareExchange(f, H_FHEAD, w, (h + LAP) | 0 | (w & BIT)) === w) {
-        if (this.codec === CODEC_BYTES) this.takeInlineWords(this.z, 2, this.z[1]!)
-        else if (this.codec === CODEC_FLOAT64) this.outNum = this.zf64[0]!
+        if (this.codec === CODEC_BYTES) {
+          const len = this.z[1]!
+          if (len === Z_NUMBER) this.takeCell(this.zf64[0]!)
+          else this.takeInlineWords(this.z, 2, len)
+        } else if (this.codec === CODEC_FLOAT64) this.outNum = this.zf64[0]!
         else if (this.codec === CODEC_UINT32) this.outNum = this.zu32[1]!
         else this.outNum = this.z[1]!
         Atomics.store(this.z, 0, (h + LAP) | 0) // free for the next claimer
