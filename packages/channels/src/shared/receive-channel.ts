@@ -134,6 +134,8 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
   private finish(ring: Ring, v: Incoming | undefined): T {
     if (v !== undefined) return this.decode(v) as T
     if (ring.codec !== CODEC_BYTES) return ring.outNum as T
+    // A number cell's (or the size-0 slot's) number: the value itself, no decode (ring-slots.ts `outCell`).
+    if (ring.outCell) return ring.outNum as T
     const b = ring.inlineScratch()
     // v8.deserialize needs the exact bytes (and may keep views of them): a copy.
     return decodeBytes(this.codec, b[0] === FAST_TAG ? b : b.slice(0, ring.outLen), false) as T

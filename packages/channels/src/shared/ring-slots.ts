@@ -97,6 +97,15 @@ export class RingSlots {
   outHasEndpoints = false
   /** Length of the last byte value taken; if it was out of line, `outNum` is its block. */
   outLen = 0
+  /**
+   * Byte codecs: the last value taken was a number held as a Float64 (a
+   * number cell, fast-slots.ts; the size-0 slot's Z_NUMBER, zero-slot.ts):
+   * `outNum` is that number, and its structured bytes are in the scratch
+   * buffer too (OUT_SCRATCH), for readers that want bytes. A receive that
+   * decodes from the scratch buffer returns `outNum` instead (no decode).
+   * Every take of a byte value sets it.
+   */
+  outCell = false
 
   constructor(block: number) {
     this.a = getArena()
@@ -161,6 +170,7 @@ export class RingSlots {
       const ool = this.d32[(at >> 2) + B_OUT_OF_LINE]!
       this.outLen = len
       this.outNum = ool
+      this.outCell = false
       // Inline bytes stay in the slot: the caller copies them before unlocking
       // (inlineCopy, or inlineToScratch when it decodes right after).
       if (ool === 0) this.outAt = at + B_INLINE_START
@@ -251,6 +261,7 @@ export class RingSlots {
     const ool = d[w + B_OUT_OF_LINE]!
     this.outLen = len
     this.outNum = ool
+    this.outCell = false
     this.outHasEndpoints = word < 0
     if (ool !== 0) {
       this.outAt = OUT_OOL
@@ -267,7 +278,8 @@ export class RingSlots {
    */
   protected takeCell(v: number): void {
     this.outLen = encodeNumberInto(scratch8, v)
-    this.outNum = 0
+    this.outNum = v
+    this.outCell = true
     this.outHasEndpoints = false
     this.outAt = OUT_SCRATCH
   }
@@ -280,6 +292,7 @@ export class RingSlots {
   protected takeInlineWords(src: Int32Array, from: number, len: number): void {
     this.outLen = len
     this.outNum = 0
+    this.outCell = false
     this.outHasEndpoints = false
     this.outAt = OUT_SCRATCH
     for (let k = 0, n = (len + 3) >> 2; k < n; k++) scratch32[k] = src[from + k]!
