@@ -122,7 +122,8 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     // A small plain value (structured codec) that fits a slot goes from the
     // scratch buffer straight into the lock-free buffer: no copy, no allocation.
     const scratch = !numeric && ring.lockFree && idle && this.codec.user === undefined
-    // A number (structured codec, not NaN) goes into a number cell instead (fast-slots.ts "Number cells").
+    // A number (structured codec, not NaN) goes into a number cell instead (fast-slots.ts "Number cells");
+    // if that push fails (full, or SLOW), its bytes are not pushed lock-free a moment later either.
     const cell = idle ? this.cellOf(ring, value) : Number.NaN
     if (!Number.isNaN(cell) && ring.trySendFastCell(cell)) return yieldDue() ? macrotask() : RESOLVED
     // The size-0 lock-free slot (zero-slot.ts): sent there and taken, or sent through the lock below.
@@ -135,7 +136,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     if (n >= 0) {
       if (ring.zslot) {
         if (!zNumber && n <= ZERO_SLOT_BYTES) z = ring.sendZero(0, encodeScratch(), n)
-      } else if (n <= ring.slotBytes - B_INLINE_START && ring.trySendFastBytes(encodeScratch(), n)) {
+      } else if (Number.isNaN(cell) && n <= ring.slotBytes - B_INLINE_START && ring.trySendFastBytes(encodeScratch(), n)) {
         return yieldDue() ? macrotask() : RESOLVED
       }
       if (z !== Z_TAKEN && z !== Z_BROKEN) enc = outgoing(ring, encodeScratch().slice(0, n), NONE)
@@ -145,7 +146,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
         if (idle && !zNumber && (enc === undefined || (enc.ool === 0 && enc.flags === 0 && enc.bytes!.length <= ZERO_SLOT_BYTES))) {
           z = ring.sendZero(num, enc?.bytes, enc === undefined ? 0 : enc.bytes!.length)
         }
-      } else if (idle && ring.trySendFastOut(num, enc)) {
+      } else if (idle && Number.isNaN(cell) && ring.trySendFastOut(num, enc)) {
         // The lock-free buffer (fast-slots.ts): only when no send of this thread waits (FIFO).
         return yieldDue() ? macrotask() : RESOLVED
       }
