@@ -68,6 +68,31 @@ function tagSum(producers: number, per: number, count: number): number {
   return want
 }
 
+/**
+ * Closes the test's handles (keeping a probe), then: every producer sent `count`, the consumers
+ * together got each value once (`sum` of their ids) with none out of its producer's order, and
+ * some went through the slot.
+ */
+async function expectExactThroughSlot(
+  tx: { close(): void },
+  rx: { clone(): { close(): void }; close(): void },
+  producers: Promise<number>[],
+  consumers: Promise<[number, number, number]>[],
+  count: number,
+  sum: number,
+): Promise<void> {
+  tx.close()
+  const probe = rx.clone()
+  rx.close()
+  expect(await Promise.all(producers)).toEqual(producers.map(() => count))
+  const res = await Promise.all(consumers)
+  expect(res.reduce((s, r) => s + r[0], 0)).toBe(producers.length * count)
+  expect(res.reduce((s, r) => s + r[1], 0)).toBe(sum)
+  expect(res.map((r) => r[2])).toEqual(consumers.map(() => 0))
+  expect(slotPasses(probe)).toBeGreaterThan(0)
+  probe.close()
+}
+
 describe.skipIf(!CAN_SPIN)('shared channel, size 0, the lock-free slot: across threads', () => {
   it('two async producers in workers, main `for await` (the seed): each value once, in per-producer order, through the slot', async () => {
     const [tx, rx] = openZero()
@@ -94,16 +119,7 @@ describe.skipIf(!CAN_SPIN)('shared channel, size 0, the lock-free slot: across t
     const consumers = ['sync', 'many', 'async', 'asyncMany'].map((m) =>
       runWorker<[number, number, number]>('consumeTagged', rx.clone(), modes.length, per, m),
     )
-    tx.close()
-    const probe = rx.clone()
-    rx.close()
-    expect(await Promise.all(producers)).toEqual(modes.map(() => count))
-    const res = await Promise.all(consumers)
-    expect(res.reduce((s, r) => s + r[0], 0)).toBe(modes.length * count)
-    expect(res.reduce((s, r) => s + r[1], 0)).toBe(tagSum(modes.length, per, count))
-    expect(res.map((r) => r[2])).toEqual([0, 0, 0, 0])
-    expect(slotPasses(probe)).toBeGreaterThan(0)
-    probe.close()
+    await expectExactThroughSlot(tx, rx, producers, consumers, count, tagSum(modes.length, per, count))
   })
 
   it('numbers on the structured codec go through the slot as Float64s and come back exactly (-0, NaN, past int32 and 2^53, infinities), between strings, in order', async () => {
@@ -131,16 +147,7 @@ describe.skipIf(!CAN_SPIN)('shared channel, size 0, the lock-free slot: across t
     const consumers = ['sync', 'many', 'async', 'asyncMany'].map((m) =>
       runWorker<[number, number, number]>('consumeMixed', rx.clone(), 2, per, m),
     )
-    tx.close()
-    const probe = rx.clone()
-    rx.close()
-    expect(await Promise.all(producers)).toEqual([count, count])
-    const res = await Promise.all(consumers)
-    expect(res.reduce((s, r) => s + r[0], 0)).toBe(2 * count)
-    expect(res.reduce((s, r) => s + r[1], 0)).toBe(tagSum(2, per, count))
-    expect(res.map((r) => r[2])).toEqual([0, 0, 0, 0])
-    expect(slotPasses(probe)).toBeGreaterThan(0)
-    probe.close()
+    await expectExactThroughSlot(tx, rx, producers, consumers, count, tagSum(2, per, count))
   })
 
   it('structured values: short ones through the slot, long ones (out of line) through the lock, one order per producer', async () => {
@@ -149,16 +156,7 @@ describe.skipIf(!CAN_SPIN)('shared channel, size 0, the lock-free slot: across t
     const count = 800 * STRESS
     const producers = [0, 1].map((p) => runWorker<number>('produceSized', tx.clone(), p, count, 'async'))
     const consumers = ['async', 'sync'].map((m) => runWorker<[number, number, number]>('consumeSized', rx.clone(), 2, m))
-    tx.close()
-    const probe = rx.clone()
-    rx.close()
-    expect(await Promise.all(producers)).toEqual([count, count])
-    const res = await Promise.all(consumers)
-    expect(res.reduce((s, r) => s + r[0], 0)).toBe(2 * count)
-    expect(res.reduce((s, r) => s + r[1], 0)).toBe(count * (count - 1))
-    expect(res.map((r) => r[2])).toEqual([0, 0])
-    expect(slotPasses(probe)).toBeGreaterThan(0)
-    probe.close()
+    await expectExactThroughSlot(tx, rx, producers, consumers, count, count * (count - 1))
   })
 
   it('receiveNowait takes a value its sender spins on in the slot: every value once, in order', async () => {
