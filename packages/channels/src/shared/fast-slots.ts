@@ -29,9 +29,9 @@
  * slot, 8 a line (layout.ts), and the structured codec sends a number that is
  * not NaN there instead of its bytes (`vpushCell`; no other value, and no
  * user codec, does). Every other push into the buffer stores NaN in the
- * slot's cell, so a taker reads the cell first: a number is the value (read
- * back as the structured codec's bytes for it, ring-slots.ts `takeCell`), NaN
- * means the byte slot holds it. The cell is written between the claim and the
+ * slot's cell, so a taker reads the cell first: a number is the value (the
+ * taker's `outNum`, its structured bytes written only for readers that want
+ * bytes: ring-slots.ts `takeCell`), NaN means the byte slot holds it. The cell is written between the claim and the
  * stamp store and read between the stamp load and the freeing store, as the
  * byte slot is: no new shared word, no ordering of its own.
  *

@@ -98,7 +98,8 @@ export class SharedReceiveChannel<T> extends SharedEndpoint implements ReceiveCh
   private grabLocked(ring: Ring): Incoming | undefined {
     if (ring.codec !== CODEC_BYTES) return undefined
     if (ring.outAt !== OUT_OOL && !ring.outHasEndpoints && this.codec.user === undefined) {
-      ring.inlineToScratch()
+      // A number cell's number needs no bytes: `finish` returns it (ring-slots.ts `outCell`).
+      if (!ring.outCell) ring.inlineToScratch()
       return undefined
     }
     return captureIncoming(ring)

@@ -100,10 +100,11 @@ export class RingSlots {
   /**
    * Byte codecs: the last value taken was a number held as a Float64 (a
    * number cell, fast-slots.ts; the size-0 slot's Z_NUMBER, zero-slot.ts):
-   * `outNum` is that number, and its structured bytes are in the scratch
-   * buffer too (OUT_SCRATCH), for readers that want bytes. A receive that
-   * decodes from the scratch buffer returns `outNum` instead (no decode).
-   * Every take of a byte value sets it.
+   * `outNum` is that number. A single receive returns it as it is
+   * (receive-channel.ts `finish`); readers that want bytes (batches, select,
+   * captured values) get the structured codec's bytes for it, written into
+   * the scratch buffer when first asked for (`scratchReady`; `outLen` is 0
+   * until then). Every take of a byte value sets it.
    */
   outCell = false
 
@@ -193,7 +194,10 @@ export class RingSlots {
 
   /** Under the lock, after a take of an inline byte value (outAt !== OUT_OOL): a copy of its bytes. */
   inlineCopy(): Uint8Array {
-    if (this.outAt === OUT_SCRATCH) return scratch8.slice(0, this.outLen)
+    if (this.outAt === OUT_SCRATCH) {
+      this.scratchReady()
+      return scratch8.slice(0, this.outLen)
+    }
     return this.du8.slice(this.outAt, this.outAt + this.outLen)
   }
 
@@ -204,7 +208,10 @@ export class RingSlots {
    * this thread, so the caller decodes it right after unlocking.
    */
   inlineToScratch(): Uint8Array {
-    if (this.outAt === OUT_SCRATCH) return scratch8
+    if (this.outAt === OUT_SCRATCH) {
+      this.scratchReady()
+      return scratch8
+    }
     const w = this.outAt >> 2 // slots are 8-aligned and B_INLINE_START is 8
     const d = this.d32
     for (let k = 0, n = (this.outLen + 3) >> 2; k < n; k++) scratch32[k] = d[w + k]!
@@ -273,15 +280,26 @@ export class RingSlots {
 
   /**
    * A number taken from a number cell of the lock-free buffer (fast-slots.ts
-   * "Number cells"): into the scratch buffer as the structured codec's bytes
-   * for it (OUT_SCRATCH), so every reader of a byte value reads it as one.
+   * "Number cells") or from the size-0 slot: `outNum` (`outCell`). Its bytes
+   * (OUT_SCRATCH) are written only if a reader asks for bytes
+   * (`scratchReady`): a single receive returns the number and never does.
    */
   protected takeCell(v: number): void {
-    this.outLen = encodeNumberInto(scratch8, v)
+    this.outLen = 0
     this.outNum = v
     this.outCell = true
     this.outHasEndpoints = false
     this.outAt = OUT_SCRATCH
+  }
+
+  /**
+   * After a number cell's take: writes the structured codec's bytes for it
+   * into the scratch buffer (once; `outLen` 0 means not yet), so every reader
+   * of a byte value reads it as one. A no-op for any other take, whose bytes
+   * are in the scratch buffer already.
+   */
+  private scratchReady(): void {
+    if (this.outCell && this.outLen === 0) this.outLen = encodeNumberInto(scratch8, this.outNum)
   }
 
   /**

@@ -37,8 +37,8 @@
  * in words 2..3 with the length word Z_NUMBER, not as the codec's bytes (as
  * the fast buffer's number cells, fast-slots.ts "Number cells"): the sender
  * skips the encode and the byte copy, which are on the hand-off's critical
- * path (the receiver waits for them), and the taker reads it back as the
- * structured codec's bytes for it (ring-slots.ts `takeCell`). It is written
+ * path (the receiver waits for them), and the taker takes it as a number
+ * cell's number (ring-slots.ts `takeCell`). It is written
  * and read where the bytes are, between the claim and the publish and
  * between the take's CAS and its freeing store: no new ordering.
  *
