@@ -91,9 +91,12 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
    * a channel with the lock-free buffer, else NaN (send its bytes).
    */
   private cellOf(ring: Ring, value: T): number {
-    return ring.fast && typeof value === 'number' && !Number.isNaN(value) && ring.codec === CODEC_BYTES && this.codec.user === undefined
-      ? value
-      : Number.NaN
+    return ring.fast && this.structuredNumber(ring, value) && !Number.isNaN(value) ? value : Number.NaN
+  }
+
+  /** `value` is a number sent on the structured codec (no user codec): it may travel as a Float64 (a number cell, the size-0 slot). */
+  private structuredNumber(ring: Ring, value: unknown): value is number {
+    return typeof value === 'number' && ring.codec === CODEC_BYTES && this.codec.user === undefined
   }
 
   /**
@@ -128,7 +131,7 @@ export class SharedSendChannel<T> extends SharedEndpoint implements SendChannel<
     if (!Number.isNaN(cell) && ring.trySendFastCell(cell)) return yieldDue() ? macrotask() : RESOLVED
     // The size-0 lock-free slot (zero-slot.ts): sent there and taken, or sent through the lock below.
     // A number on the structured codec goes there as a Float64, not encoded (zero-slot.ts, Z_NUMBER).
-    const zNumber = ring.zslot && idle && !numeric && typeof value === 'number' && this.codec.user === undefined
+    const zNumber = ring.zslot && idle && this.structuredNumber(ring, value)
     let z = zNumber ? ring.sendZero(value as number, undefined, 0) : Z_NOT_SENT
     if (z === Z_TAKEN) return yieldDue() ? macrotask() : RESOLVED
     const n = scratch ? fastEncodeScratch(value) : -1

@@ -5,7 +5,8 @@
  * sender.send(v)` there (the channel closes when the worker's sender is dropped), and
  * `for await (const v of receiver)` on the main thread. Capacity 1024 like the gotrio rows.
  *
- * Known package bug (multithreading 0.3.52), why this row's checksum fails: the channel keeps its
+ * Known package bug (multithreading 0.3.52), why this row's checksum failed with the default
+ * buffer (and why the row now gives the channel a larger one, below): the channel keeps its
  * ring in a SharedJsonBuffer (64 KiB by default) where every sent number takes a fresh 8-byte
  * cell from a bump allocator; when the buffer fills, the sending thread runs
  * `SharedJsonBufferImpl.collectGarbage()` (src/lib/json_buffer.js, from `alloc()` under
