@@ -31,9 +31,10 @@
  * user codec, does). Every other push into the buffer stores NaN in the
  * slot's cell, so a taker reads the cell first: a number is the value (the
  * taker's `outNum`, its structured bytes written only for readers that want
- * bytes: ring-slots.ts `takeCell`), NaN means the byte slot holds it. The cell is written between the claim and the
- * stamp store and read between the stamp load and the freeing store, as the
- * byte slot is: no new shared word, no ordering of its own.
+ * bytes: ring-slots.ts `takeCell`), NaN means the byte slot holds it. The
+ * cell is written between the claim and the stamp store and read between the
+ * stamp load and the freeing store, as the byte slot is: no new shared word,
+ * no ordering of its own.
  *
  * Where (layout.ts): a fast channel lays out `capacity + OVERFLOW_SLOTS` slots
  * as any buffered channel; the locked ring uses the first OVERFLOW_SLOTS of

@@ -38,9 +38,9 @@
  * the fast buffer's number cells, fast-slots.ts "Number cells"): the sender
  * skips the encode and the byte copy, which are on the hand-off's critical
  * path (the receiver waits for them), and the taker takes it as a number
- * cell's number (ring-slots.ts `takeCell`). It is written
- * and read where the bytes are, between the claim and the publish and
- * between the take's CAS and its freeing store: no new ordering.
+ * cell's number (ring-slots.ts `takeCell`). It is written and read where
+ * the bytes are, between the claim and the publish and between the take's
+ * CAS and its freeing store: no new ordering.
  *
  * The positions are the fast buffer's with capacity 1 (fast-slots.ts): H_FTAIL
  * (senders, CAS; bit 1 = SLOW, set under the lock) and H_FHEAD (takers, CAS;
